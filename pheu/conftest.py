@@ -1,0 +1,70 @@
+"""Shared fixtures: named actors in two teams, API clients, background tasks run inline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from pheu.accounts.models import Role, User
+from pheu.teams.models import Team
+from pheu.testing import make_member, make_team, make_user
+
+
+@pytest.fixture(autouse=True)
+def _inline_tasks(settings):  # type: ignore[no-untyped-def]
+    """Background tasks run at once, inside the test, so their effects can be asserted."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@dataclass
+class Actors:
+    """The people of every permission test.
+
+    Team "Miền Bắc" (north) is led by ``leader`` with members ``sales1`` and ``sales2``;
+    team "Miền Nam" (south) has ``sales3``. ``manager`` and ``admin`` see everything.
+    """
+
+    admin: User
+    manager: User
+    leader: User
+    sales1: User
+    sales2: User
+    sales3: User
+    north: Team
+    south: Team
+
+    def by_name(self, name: str) -> User:
+        return getattr(self, name)
+
+
+@pytest.fixture
+def actors(db) -> Actors:  # type: ignore[no-untyped-def]
+    admin = make_user("admin", role=Role.ADMINISTRATOR, first_name="Quản", last_name="Trị")
+    manager = make_user("manager", role=Role.SALES_MANAGER, first_name="Minh", last_name="Trần")
+    leader = make_user("leader", role=Role.TEAM_LEADER, first_name="Lan", last_name="Phạm")
+    sales1 = make_user("sales1", first_name="An", last_name="Nguyễn")
+    sales2 = make_user("sales2", first_name="Bình", last_name="Lê")
+    sales3 = make_user("sales3", first_name="Chi", last_name="Võ")
+    north = make_team("Miền Bắc", leader=leader, members=[leader, sales1, sales2], sequence=1)
+    south = make_team("Miền Nam", members=[sales3], sequence=2)
+    return Actors(admin, manager, leader, sales1, sales2, sales3, north, south)
+
+
+@pytest.fixture
+def api_client():  # type: ignore[no-untyped-def]
+    """``api_client(user)`` → an APIClient authenticated with that user's API token."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user: User | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+__all__ = ["Actors", "make_member"]

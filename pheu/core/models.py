@@ -1,0 +1,120 @@
+"""Installation settings and the history (chatter) shared by every record that has one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Currency(models.TextChoices):
+    VND = "VND", _("Vietnamese đồng (₫)")
+    USD = "USD", _("US dollar ($)")
+    EUR = "EUR", _("Euro (€)")
+
+
+class PheuSettings(models.Model):
+    """The installation-wide settings: exactly one row (``pk=1``), created on first read."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.VND)
+    use_leads = models.BooleanField(
+        _("use leads"),
+        default=True,
+        help_text=_("When off, everything that comes in is an opportunity (teams can override)."),
+    )
+    realtime_assignment = models.BooleanField(
+        _("assign in real time"),
+        default=False,
+        help_text=_("Assign each new lead to a team and a salesperson as soon as it is created."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("settings")
+        verbose_name_plural = _("settings")
+
+    def __str__(self) -> str:
+        return str(_("Pheu settings"))
+
+    @classmethod
+    def load(cls) -> PheuSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class HistoryKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    NOTE = "note", _("Note")
+    CHANGE = "change", _("Change")
+    EMAIL = "email", _("E-mail")
+    ACTIVITY = "activity", _("Activity")
+    SYSTEM = "system", _("System")
+
+
+class HistoryEntry(models.Model):
+    """One line of a record's history: a note, an e-mail, or the tracked field changes of one save.
+
+    ``changes`` is a list of ``{"field", "old", "new", "old_id", "new_id"}``: ``old``/``new`` are the values
+    as shown when the change happened (names for relations, raw values for choices — rendered through the
+    field's choices at display time, so they follow the reader's language); ``*_id`` keep relation ids.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("kind"), max_length=16, choices=HistoryKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+    body = models.TextField(_("text"), blank=True)
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="history_record_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def changes_for_display(self) -> list[dict[str, Any]]:
+        """The changes with field labels and choice values in the active language."""
+        model = self.content_type.model_class()
+        rows = []
+        for change in self.changes:
+            label: Any = change["field"]
+            old, new = change.get("old"), change.get("new")
+            if model is not None:
+                try:
+                    field = model._meta.get_field(change["field"])
+                except Exception:  # a field removed since: show its stored name
+                    field = None
+                if field is not None:
+                    label = field.verbose_name
+                    choices = dict(getattr(field, "flatchoices", None) or [])
+                    if choices:
+                        old, new = choices.get(old, old), choices.get(new, new)
+            rows.append({"field": change["field"], "label": label, "old": old, "new": new})
+        return rows
+
+
+class WorkerHeartbeat(models.Model):
+    """Last sign of life of each running ``pheu worker`` (shown by ``/healthz``)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,248 @@
+"""Leads and opportunities (one model with a ``type``), stages, lost reasons and UTM records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pheu.contacts.models import Country, Partner, Tag
+from pheu.leads.choices import CompanySizeBand, CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
+from pheu.leads.querysets import LeadQuerySet
+from pheu.lib.emails import email_key
+from pheu.lib.phones import phone_e164_or_empty
+from pheu.lib.text import search_key, text_key
+from pheu.teams.models import Team
+
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+class Stage(models.Model):
+    """A pipeline stage, of one team or (``team`` empty) shared by all teams."""
+
+    name = models.CharField(_("name"), max_length=100)
+    sequence = models.PositiveIntegerField(_("sequence"), default=10)
+    probability = models.DecimalField(_("probability (%)"), max_digits=5, decimal_places=2, default=10,
+                                      validators=PERCENT)
+    is_won = models.BooleanField(_("won stage"), default=False)
+    folded = models.BooleanField(_("folded in the pipeline"), default=False)
+    required_fields = models.JSONField(
+        _("required fields"), default=list, blank=True,
+        help_text=_("Fields that must be filled before a record enters this stage."),
+    )
+    requirements = models.TextField(_("requirements"), blank=True, help_text=_("Shown to the salesperson."))
+    rotting_days = models.PositiveIntegerField(
+        _("rotting after (days)"), null=True, blank=True,
+        help_text=_("Records idle in this stage longer than this are highlighted."),
+    )
+    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="stages")
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["sequence", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LostReason(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UtmRecord(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(UtmRecord):
+    class Meta(UtmRecord.Meta):
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+
+class Source(UtmRecord):
+    class Meta(UtmRecord.Meta):
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+
+class Medium(UtmRecord):
+    class Meta(UtmRecord.Meta):
+        verbose_name = _("medium")
+        verbose_name_plural = _("mediums")
+
+
+class Lead(models.Model):
+    """A lead or an opportunity: one record, so that conversion and merge keep identity and history.
+
+    Lost and merged-away records are inactive, never deleted. The ``*_normalized``/``*_e164``/``*_key``
+    columns are derived from the row by :meth:`normalize` (on save and on every bulk path) and indexed.
+    """
+
+    type = models.CharField(_("type"), max_length=12, choices=LeadType.choices, default=LeadType.LEAD)
+    name = models.CharField(_("name"), max_length=200)
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    partner = models.ForeignKey(Partner, verbose_name=_("customer"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="leads")
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(_("state / province"), max_length=100, blank=True)
+    zip = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.ForeignKey(Country, verbose_name=_("country"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    company_size = models.PositiveIntegerField(_("company size (employees)"), null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    team = models.ForeignKey(Team, verbose_name=_("sales team"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="leads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="leads")
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="leads")
+    probability = models.DecimalField(_("probability (%)"), max_digits=5, decimal_places=2, default=0,
+                                      validators=PERCENT)
+    automated_probability = models.DecimalField(_("predicted probability (%)"), max_digits=5,
+                                                decimal_places=2, null=True, blank=True, validators=PERCENT)
+    auto_probability = models.BooleanField(
+        _("automatic probability"), default=True,
+        help_text=_("Follow the stage's (or predicted) probability automatically."),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, null=True, blank=True,
+                                 validators=[MinValueValidator(0)])
+    expected_revenue = models.DecimalField(_("expected revenue"), max_digits=18, decimal_places=2, null=True,
+                                           blank=True, validators=[MinValueValidator(0)])
+    expected_close_date = models.DateField(_("expected closing"), null=True, blank=True)
+    rating = models.CharField(_("rating"), max_length=8, choices=LeadRating.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=LeadPriority.choices,
+                                                default=LeadPriority.NORMAL)
+    customer_type = models.CharField(_("customer type"), max_length=10, choices=CustomerType.choices,
+                                     default=CustomerType.NEW)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="leads")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="leads")
+    source = models.ForeignKey(Source, verbose_name=_("source"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="leads")
+    medium = models.ForeignKey(Medium, verbose_name=_("medium"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="leads")
+    score = models.IntegerField(_("score"), default=0)
+    description = models.TextField(_("description"), blank=True)
+    lost_reason = models.ForeignKey(LostReason, verbose_name=_("lost reason"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="leads")
+    won_status = models.CharField(_("status"), max_length=6, choices=WonStatus.choices, default=WonStatus.OPEN)
+    active = models.BooleanField(_("active"), default=True)
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="merged_records")
+    external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    stage_changed_at = models.DateTimeField(_("stage changed"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Normalised keys (see normalize()).
+    email_normalized = models.CharField(max_length=254, blank=True, editable=False)
+    phone_e164 = models.CharField(max_length=20, blank=True, editable=False)
+    mobile_e164 = models.CharField(max_length=20, blank=True, editable=False)
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
+    company_key = models.CharField(max_length=200, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Matching keys: partial, so the many empty values cost nothing.
+            models.Index(fields=["email_normalized"], name="lead_email_idx", condition=~Q(email_normalized="")),
+            models.Index(fields=["phone_e164"], name="lead_phone_idx", condition=~Q(phone_e164="")),
+            models.Index(fields=["mobile_e164"], name="lead_mobile_idx", condition=~Q(mobile_e164="")),
+            models.Index(fields=["name_key"], name="lead_name_key_idx"),
+            models.Index(fields=["company_key"], name="lead_company_key_idx", condition=~Q(company_key="")),
+            # List filters, each leading with the filter and ending with the default ordering.
+            models.Index(fields=["team", "-created_at"], name="lead_team_idx"),
+            models.Index(fields=["user", "-created_at"], name="lead_user_idx"),
+            models.Index(fields=["stage", "-created_at"], name="lead_stage_idx"),
+            models.Index(fields=["type", "active", "-created_at"], name="lead_type_active_idx"),
+            models.Index(fields=["won_status", "-created_at"], name="lead_won_status_idx"),
+            models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(probability__gte=0, probability__lte=100),
+                                   name="lead_probability_range"),
+            models.CheckConstraint(condition=Q(priority__gte=0, priority__lte=3), name="lead_priority_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_opportunity(self) -> bool:
+        return self.type == LeadType.OPPORTUNITY
+
+    @property
+    def weighted_revenue(self) -> Decimal | None:
+        """Expected revenue × probability, rounded to the currency unit's cents."""
+        if self.expected_revenue is None:
+            return None
+        return (self.expected_revenue * self.probability / Decimal(100)).quantize(Decimal("0.01"))
+
+    @property
+    def company_size_band(self) -> str | None:
+        band = CompanySizeBand.of(self.company_size)
+        return band.value if band else None
+
+    def normalize(self) -> None:
+        """Recompute the matching keys from the row's own fields (save() and bulk paths call this)."""
+        self.email_normalized = email_key(self.email)
+        self.phone_e164 = phone_e164_or_empty(self.phone)
+        self.mobile_e164 = phone_e164_or_empty(self.mobile)
+        self.name_key = text_key(self.contact_name or self.name)[:200]
+        self.company_key = text_key(self.company_name)[:200]
+        self.search_text = search_key(self.name, self.company_name, self.contact_name, self.email,
+                                      self.phone, self.mobile, _digits(self.phone), _digits(self.mobile),
+                                      self.phone_e164, self.mobile_e164)
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.normalize()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "email_normalized", "phone_e164", "mobile_e164",
+                                       "name_key", "company_key", "search_text", "updated_at"}
+        super().save(*args, **kwargs)

@@ -1,0 +1,182 @@
+"""Writes of leads and opportunities. Views, API, CLI and imports all come through here.
+
+Values passed in are already parsed (model instances for relations, Decimals, dates), as forms and
+serializers produce them; the services check what the business requires and own the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pheu.accounts.permissions import can_assign
+from pheu.core.history import log_changes, log_entry, snapshot
+from pheu.core.models import HistoryKind, PheuSettings
+from pheu.core.validation import contact_field_errors, required_text_errors
+from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
+from pheu.leads.exceptions import LeadError
+from pheu.leads.models import Lead, Stage
+from pheu.lib.html import sanitize_html
+from pheu.teams.models import Team
+
+# Fields a person may set through the form, the API or an import (relations as instances).
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "type", "name", "contact_name", "company_name", "partner", "email", "phone", "mobile", "website",
+    "job_title", "street", "city", "state", "zip", "country", "language", "company_size", "industry", "team",
+    "user", "stage", "probability", "auto_probability", "amount", "expected_revenue", "expected_close_date",
+    "rating", "priority", "customer_type", "campaign", "source", "medium", "description", "external_id",
+)
+
+
+def stages_for(team: Team | None) -> Iterable[Stage]:
+    """The stages a record of ``team`` moves through: the team's own and the shared ones, in order."""
+    cond = Q(team__isnull=True) if team is None else Q(team=team) | Q(team__isnull=True)
+    return Stage.objects.filter(cond).order_by("sequence", "id")
+
+
+def _check(values: Mapping[str, Any]) -> None:
+    errors = required_text_errors(values, {"name": _("Name")})
+    errors.update(contact_field_errors(values))
+    if errors:
+        raise LeadError(code=LeadError.Code.INVALID, field_errors=errors)
+
+
+def _check_assignment(actor: Any, lead: Lead) -> None:
+    if actor is None:  # system channels (web form, e-mail, worker) act for the installation
+        return
+    if not can_assign(actor, salesperson=lead.user, team_id=lead.team_id):
+        raise LeadError(
+            code=LeadError.Code.FORBIDDEN_ASSIGNMENT,
+            field_errors={"user": [_("You may not give this record to %(user)s.") % {"user": lead.user}]},
+        )
+
+
+def _missing_required(lead: Lead, stage: Stage) -> list[str]:
+    missing = []
+    for name in stage.required_fields or []:
+        value = getattr(lead, name, None)
+        if value is None or value == "":
+            missing.append(name)
+    return missing
+
+
+def _enter_stage(lead: Lead, stage: Stage | None, *, check_required: bool = True) -> None:
+    """Apply the consequences of entering ``stage``: requirements, date, probability, won."""
+    if stage is None:
+        lead.stage = None
+        return
+    missing = _missing_required(lead, stage) if check_required else []
+    if missing:
+        labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in missing)
+        raise LeadError(
+            code=LeadError.Code.STAGE_REQUIREMENTS,
+            field_errors={
+                "stage": [_("Fill in %(fields)s before moving to “%(stage)s”.") % {"fields": labels,
+                                                                                   "stage": stage.name}],
+                **{name: [_("Required by the stage “%(stage)s”.") % {"stage": stage.name}] for name in missing},
+            },
+        )
+    lead.stage = stage
+    lead.stage_changed_at = timezone.now()
+    if stage.is_won:
+        lead.won_status = WonStatus.WON
+        lead.probability = 100
+        lead.closed_at = lead.closed_at or timezone.now()
+    else:
+        if lead.won_status == WonStatus.WON:
+            lead.won_status = WonStatus.OPEN
+            lead.closed_at = None
+        if lead.auto_probability:
+            lead.probability = stage.probability
+
+
+def _apply(lead: Lead, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        if name in ("stage", "tags"):
+            continue
+        if name == "description":
+            value = sanitize_html(value)
+        elif name == "external_id":
+            value = (value or "").strip() or None
+        elif isinstance(value, str) and name != "description":
+            value = value.strip()
+        setattr(lead, name, value)
+
+
+@transaction.atomic
+def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = ()) -> Lead:
+    """Create a lead or opportunity.
+
+    Defaults: salesperson = the acting user (when there is one and none is given); team = the acting
+    user's first team; type = lead, or opportunity when the team (or installation) works without leads;
+    opportunities start in their team's first stage with its probability.
+    """
+    _check({"name": "", **values})
+    lead = Lead()
+    _apply(lead, values)
+    if "user" not in values and actor is not None and getattr(actor, "is_authenticated", False):
+        lead.user = actor
+    if "team" not in values and lead.user is not None:
+        membership = lead.user.team_memberships.filter(active=True, team__active=True).order_by(
+            "team__sequence", "team_id").first()
+        lead.team_id = membership.team_id if membership else None
+    if "type" not in values:
+        use_leads = PheuSettings.load().use_leads
+        if lead.team is not None:
+            use_leads = lead.team.uses_leads(use_leads)
+        lead.type = LeadType.LEAD if use_leads else LeadType.OPPORTUNITY
+    stage = values.get("stage")
+    if stage is None and lead.type == LeadType.OPPORTUNITY:
+        stage = next(iter(stages_for(lead.team)), None)
+    if stage is not None:
+        given_probability = lead.probability
+        _enter_stage(lead, stage, check_required=False)
+        if "probability" in values and not stage.is_won:
+            lead.probability = given_probability
+    if lead.user_id:
+        lead.assigned_at = timezone.now()
+    if lead.type == LeadType.OPPORTUNITY:
+        lead.converted_at = timezone.now()
+    _check_assignment(actor, lead)
+    lead.created_by = actor if getattr(actor, "is_authenticated", False) else None
+    lead.save()
+    tags = list(tags)
+    if tags:
+        lead.tags.set(tags)
+    log_entry(record=lead, kind=HistoryKind.CREATED, author=actor,
+              body=_("%(type)s created") % {"type": lead.get_type_display()})
+    return lead
+
+
+@transaction.atomic
+def update_lead(*, actor: Any, lead: Lead, values: Mapping[str, Any], tags: Iterable[Any] | None = None) -> Lead:
+    """Change fields of ``lead``; tracked changes go to its history.
+
+    Entering a stage checks its required fields (with the new values) and sets the stage date; with
+    ``auto_probability`` the probability follows the stage; a won stage marks the record won. Setting the
+    probability by hand turns ``auto_probability`` off unless it is set in the same call.
+    """
+    _check(values)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    before = snapshot(lead, TRACKED_FIELDS)
+    old_user_id, old_stage_id = lead.user_id, lead.stage_id
+    if "probability" in values and "auto_probability" not in values and values["probability"] != lead.probability:
+        lead.auto_probability = False
+    _apply(lead, values)
+    if "stage" in values and (values["stage"].pk if values["stage"] else None) != old_stage_id:
+        _enter_stage(lead, values["stage"])
+    elif lead.auto_probability and lead.stage is not None and lead.won_status == WonStatus.OPEN:
+        lead.probability = lead.stage.probability
+    if lead.user_id != old_user_id:
+        _check_assignment(actor, lead)
+        lead.assigned_at = timezone.now() if lead.user_id else None
+    lead.save()
+    if tags is not None:
+        lead.tags.set(list(tags))
+    log_changes(record=lead, before=before, fields=TRACKED_FIELDS, author=actor)
+    return lead

@@ -1,0 +1,74 @@
+"""Sales teams and their members (SPEC section 1)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Team(models.Model):
+    """A sales team. ``use_leads`` None follows the installation setting."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    sequence = models.PositiveIntegerField(_("sequence"), default=10)
+    active = models.BooleanField(_("active"), default=True)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("team leader"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="led_teams",
+    )
+    use_leads = models.BooleanField(
+        _("use leads"), null=True, blank=True,
+        help_text=_("Empty: follow the installation setting. Off: everything enters as an opportunity."),
+    )
+    assignment_domain = models.TextField(
+        _("assignment rule"), blank=True,
+        help_text=_("Leads this team takes, as a rule, e.g. [['country_id', 'in', ['Vietnam']]]. Empty: all."),
+    )
+    min_score = models.IntegerField(_("minimum score"), default=0)
+    assignment_optout = models.BooleanField(
+        _("skip automatic assignment"), default=False,
+        help_text=_("The team receives no leads from automatic assignment."),
+    )
+    email_alias = models.CharField(_("e-mail alias"), max_length=254, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sales team")
+        verbose_name_plural = _("sales teams")
+        ordering = ["sequence", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def uses_leads(self, installation_default: bool) -> bool:
+        return installation_default if self.use_leads is None else self.use_leads
+
+
+class TeamMember(models.Model):
+    """A salesperson's place in a team; a user may be in several teams."""
+
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), on_delete=models.CASCADE,
+        related_name="team_memberships",
+    )
+    assignment_domain = models.TextField(_("assignment rule"), blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), default=30, help_text=_("Most leads assigned automatically per 30 days; 0 takes none.")
+    )
+    weight = models.DecimalField(
+        _("weight"), max_digits=6, decimal_places=2, default=1, validators=[MinValueValidator(0)],
+    )
+    optout = models.BooleanField(_("skip automatic assignment"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["team", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="team_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.team})"
