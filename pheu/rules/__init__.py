@@ -1,0 +1,31 @@
+"""The rule language (SPEC section 2): Odoo-style domains, parsed once, then evaluated, compiled, explained.
+
+    domain = parse_domain("[['country_id', 'in', ['United States', 'Canada']]]", lead_schema())
+    domain.evaluate(lead_facts(lead))       # one record in memory
+    Lead.objects.filter(domain.to_q())      # the same records, in one query
+    domain.explain()                        # "Country is in United States, Canada"
+
+The package imports no Pheu app: each app passes its :class:`Schema` (``<app>/rules_schema.py``).
+"""
+
+from __future__ import annotations
+
+from pheu.rules.domain import Domain, parse_domain, validate_domain
+from pheu.rules.exceptions import DomainError, RuleProblem, RuleProblemCode
+from pheu.rules.schema import Candidate, FieldSpec, FieldType, NameLookup, Schema
+from pheu.rules.validate import allowed_operators
+
+__all__ = [
+    "Candidate",
+    "Domain",
+    "DomainError",
+    "FieldSpec",
+    "FieldType",
+    "NameLookup",
+    "RuleProblem",
+    "RuleProblemCode",
+    "Schema",
+    "allowed_operators",
+    "parse_domain",
+    "validate_domain",
+]

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def _english():  # type: ignore[no-untyped-def]
+    """Messages are asserted in English, their source language."""
+    with translation.override("en"):
+        yield
