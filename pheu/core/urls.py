@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, reverse_lazy
+from django.views.generic import RedirectView
+
+from pheu.core import views
 
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    path("", RedirectView.as_view(url=reverse_lazy("leads:list")), name="home"),
+    path("healthz", views.healthz, name="healthz"),
+]
