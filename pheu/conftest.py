@@ -13,9 +13,11 @@ from pheu.testing import make_member, make_team, make_user
 
 
 @pytest.fixture(autouse=True)
-def _inline_tasks(settings):  # type: ignore[no-untyped-def]
-    """Background tasks run at once, inside the test, so their effects can be asserted."""
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    """Background tasks run at once, inside the test, so their effects can be asserted; passwords are
+    hashed with a fast hasher (Argon2 costs ~0.1 s a user by design, which would dominate the suite)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
@@ -50,6 +52,17 @@ def actors(db) -> Actors:  # type: ignore[no-untyped-def]
     north = make_team("Miền Bắc", leader=leader, members=[leader, sales1, sales2], sequence=1)
     south = make_team("Miền Nam", members=[sales3], sequence=2)
     return Actors(admin, manager, leader, sales1, sales2, sales3, north, south)
+
+
+@pytest.fixture
+def english(client, actors):  # type: ignore[no-untyped-def]
+    """Pages in English, for tests that read English text (Pheu's default language is Vietnamese)."""
+    User.objects.update(language="en")
+    for person in vars(actors).values():
+        if isinstance(person, User):
+            person.language = "en"
+    client.cookies["pheu_language"] = "en"
+    return actors
 
 
 @pytest.fixture

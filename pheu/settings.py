@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "pheu.contacts",
     "pheu.teams",
     "pheu.leads",
+    "pheu.scoring",
     "pheu.api",
     "pheu.demo",
 ]
@@ -156,14 +157,17 @@ PHEU_PHONE_REGION = env_str("PHEU_PHONE_REGION", "VN")
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 _NODE = BASE_DIR / "node_modules"
-STATICFILES_DIRS = [
-    (prefix, _NODE / path)
-    for prefix, path in [
-        ("vendor/bootstrap", "bootstrap/dist"),
-        ("vendor/bootstrap-icons", "bootstrap-icons/font"),
-        ("vendor/htmx", "htmx.org/dist"),
-    ]
-    if (_NODE / path).is_dir()
+STATICFILES_DIRS: list = [
+    BASE_DIR / "pheu" / "static",  # Pheu's own CSS/JS (pheu/app.css, pheu/app.js)
+    *(
+        (prefix, _NODE / path)
+        for prefix, path in [
+            ("vendor/bootstrap", "bootstrap/dist"),
+            ("vendor/bootstrap-icons", "bootstrap-icons/font"),
+            ("vendor/htmx", "htmx.org/dist"),
+        ]
+        if (_NODE / path).is_dir()
+    ),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -26,7 +26,9 @@ def record_scope(user: User, *, owner_field: str = "user", team_field: str = "te
     if user.sees_all_records:
         return None
     member_of = user.team_memberships.filter(active=True).values("team_id")
-    scope = Q(**{owner_field: user.pk}) | Q(**{f"{owner_field}__isnull": True, f"{team_field}__in": member_of})
+    scope = Q(**{owner_field: user.pk}) | Q(
+        **{f"{owner_field}__isnull": True, f"{team_field}__in": member_of}
+    )
     if user.role == "team_leader":
         scope |= Q(**{f"{team_field}__in": user.led_teams.values("pk")})
     return scope
@@ -56,3 +58,23 @@ def can_assign(user: User, *, salesperson: User | None, team_id: int | None) -> 
             return True
         return salesperson.team_memberships.filter(team_id__in=led, active=True).exists()
     return False
+
+
+def assignable_users(user: User) -> QuerySet[User]:
+    """The active people ``user`` may give a record to (the choices of a salesperson field).
+
+    Mirrors :func:`can_assign`: managers anyone, team leaders themselves and the members of the teams
+    they lead, salespeople only themselves. (A team leader may also give a record of a team they lead to
+    someone outside it; pickers offer the usual people and the service accepts the rest.)
+    """
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True)
+    if user.sees_all_records:
+        return users
+    if user.role == "team_leader":
+        members = users.filter(
+            team_memberships__team__in=user.led_teams.values("pk"), team_memberships__active=True
+        ).values("pk")
+        return users.filter(Q(pk=user.pk) | Q(pk__in=members))
+    return users.filter(pk=user.pk)

@@ -1,10 +1,16 @@
-"""The API's error format: HTTP 400 with ``{field: [messages]}`` for bad input, never a 500 for it."""
+"""The API's error format: HTTP 400 with ``{field: [messages]}`` for bad input, never a 500 for it.
+
+Errors about the whole request carry ``{"detail": "…", "code": "…"}``. Deleting a configuration record
+still in use is a 409 (records with an ``active`` flag are archived instead).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -14,9 +20,23 @@ from pheu.core.exceptions import PermissionDeniedError, PheuError
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PheuError):
-        code = status.HTTP_403_FORBIDDEN if isinstance(exc, PermissionDeniedError) else status.HTTP_400_BAD_REQUEST
+        forbidden = isinstance(exc, PermissionDeniedError)
+        code = status.HTTP_403_FORBIDDEN if forbidden else status.HTTP_400_BAD_REQUEST
         return Response(exc.as_dict(), status=code)
     if isinstance(exc, DjangoValidationError):
         body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        return Response(
+            {
+                "detail": _(
+                    "This record is used by %(count)d other records and cannot be deleted; "
+                    "archive it instead."
+                )
+                % {"count": len(blocking)},
+                "code": "in_use",
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     return drf_exception_handler(exc, context)

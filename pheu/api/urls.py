@@ -1,4 +1,43 @@
-from django.urls import path  # noqa: F401
+"""``/api/v1/``: the router of every resource, the token endpoint, the OpenAPI schema and its docs."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from pheu.accounts.api.views import UserViewSet
+from pheu.api.auth import ObtainTokenView
+from pheu.contacts.api.views import CountryViewSet, PartnerViewSet, TagViewSet
+from pheu.leads.api.views import (
+    CampaignViewSet,
+    LeadViewSet,
+    LostReasonViewSet,
+    MediumViewSet,
+    SourceViewSet,
+    StageViewSet,
+)
+from pheu.teams.api.views import TeamMemberViewSet, TeamViewSet
 
 app_name = "api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("leads", LeadViewSet, basename="lead")
+router.register("partners", PartnerViewSet, basename="partner")
+router.register("teams", TeamViewSet, basename="team")
+router.register("team-members", TeamMemberViewSet, basename="team-member")
+router.register("stages", StageViewSet, basename="stage")
+router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
+router.register("tags", TagViewSet, basename="tag")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("sources", SourceViewSet, basename="source")
+router.register("mediums", MediumViewSet, basename="medium")
+router.register("users", UserViewSet, basename="user")
+router.register("countries", CountryViewSet, basename="country")
+
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

@@ -28,7 +28,14 @@ def iter_countries() -> Iterator[CountryRow]:
     for country in pycountry.countries:
         name_en = getattr(country, "common_name", None) or country.name
         name_vi = _VI_OVERRIDES.get(country.alpha_2) or vi.gettext(country.name)
-        aliases = [name_en, country.name, getattr(country, "official_name", ""), name_vi,
-                   vi.gettext(country.name), country.alpha_2, country.alpha_3]
+        aliases = [
+            name_en,
+            country.name,
+            getattr(country, "official_name", ""),
+            name_vi,
+            vi.gettext(country.name),
+            country.alpha_2,
+            country.alpha_3,
+        ]
         keys = " | ".join(dict.fromkeys(k for k in (text_key(a) for a in aliases) if k))
         yield CountryRow(country.alpha_2, country.alpha_3, name_en, name_vi, keys[:400])

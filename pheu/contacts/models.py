@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from pheu.contacts.querysets import PartnerQuerySet
 from pheu.lib.emails import email_key
 from pheu.lib.phones import phone_e164_or_empty
 from pheu.lib.text import text_key
@@ -54,8 +55,13 @@ class Partner(models.Model):
 
     is_company = models.BooleanField(_("is a company"), default=False)
     parent = models.ForeignKey(
-        "self", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="contacts", limit_choices_to={"is_company": True},
+        "self",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        limit_choices_to={"is_company": True},
     )
     name = models.CharField(_("name"), max_length=200)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
@@ -86,6 +92,8 @@ class Partner(models.Model):
     mobile_e164 = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     name_key = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
 
+    objects = PartnerQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -96,13 +104,13 @@ class Partner(models.Model):
             return f"{self.parent.name}, {self.name}"
         return self.name
 
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.normalize()
+        super().save(*args, **kwargs)
+
     def normalize(self) -> None:
         """Recompute the matching keys from the row's own fields."""
         self.email_normalized = email_key(self.email)
         self.phone_e164 = phone_e164_or_empty(self.phone)
         self.mobile_e164 = phone_e164_or_empty(self.mobile)
         self.name_key = text_key(self.name)[:200]
-
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.normalize()
-        super().save(*args, **kwargs)

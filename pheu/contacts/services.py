@@ -15,8 +15,23 @@ from pheu.core.models import HistoryKind
 from pheu.core.validation import contact_field_errors, required_text_errors
 
 EDITABLE_FIELDS: tuple[str, ...] = (
-    "is_company", "parent", "name", "job_title", "email", "phone", "mobile", "website", "street", "city",
-    "state", "zip", "country", "language", "vat", "notes", "active",
+    "is_company",
+    "parent",
+    "name",
+    "job_title",
+    "email",
+    "phone",
+    "mobile",
+    "website",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "language",
+    "vat",
+    "notes",
+    "active",
 )
 TRACKED_FIELDS: tuple[str, ...] = ("name", "is_company", "parent", "email", "phone", "active")
 
@@ -50,7 +65,7 @@ def create_partner(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any]
     tags = list(tags)
     if tags:
         partner.tags.set(tags)
-    log_entry(record=partner, kind=HistoryKind.CREATED, author=actor, body=_("Customer created"))
+    log_entry(record=partner, kind=HistoryKind.CREATED, author=actor)
     return partner
 
 

@@ -28,8 +28,12 @@ class PheuError(Exception):
     ) -> None:
         self.message = str(message)
         self.code = str(code)
-        self.field_errors: dict[str, list[str]] = {k: [str(m) for m in v] for k, v in (field_errors or {}).items()}
-        super().__init__(self.message or "; ".join(f"{k}: {' '.join(v)}" for k, v in self.field_errors.items()))
+        self.field_errors: dict[str, list[str]] = {
+            k: [str(m) for m in v] for k, v in (field_errors or {}).items()
+        }
+        super().__init__(
+            self.message or "; ".join(f"{k}: {' '.join(v)}" for k, v in self.field_errors.items())
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The API body: field errors, or ``detail`` and ``code`` for an error about the whole request."""

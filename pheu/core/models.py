@@ -9,6 +9,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,7 +70,11 @@ class HistoryEntry(models.Model):
     record = GenericForeignKey("content_type", "object_id")
     kind = models.CharField(_("kind"), max_length=16, choices=HistoryKind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(_("date"), default=timezone.now)
@@ -80,10 +85,20 @@ class HistoryEntry(models.Model):
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="history_record_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-created_at"], name="history_record_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def summary(self) -> str:
+        """The entry's text in the reader's language: "created" entries store none and are worded here."""
+        if self.kind == HistoryKind.CREATED and not self.body:
+            model = self.content_type.model_class()
+            record = model._meta.verbose_name if model is not None else self.content_type.model
+            return capfirst(_("%(record)s created") % {"record": record})
+        return self.body
 
     def changes_for_display(self) -> list[dict[str, Any]]:
         """The changes with field labels and choice values in the active language."""
@@ -115,6 +130,25 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         verbose_name = _("worker heartbeat")
         verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeriodicJob(models.Model):
+    """When a periodic job (see ``pheu.core.periodic``) was last put in the queue, by any worker.
+
+    Shared by all workers so that a job is enqueued once per period however many workers run, and so that a
+    restart neither skips a job nor runs it again early. Rows are created on demand; ``last_enqueued_at`` is
+    null until the first run.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
 
     def __str__(self) -> str:
         return self.name

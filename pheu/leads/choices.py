@@ -56,5 +56,13 @@ class CompanySizeBand(models.TextChoices):
 
 # Fields whose every change is logged in the record's history.
 TRACKED_FIELDS: tuple[str, ...] = (
-    "type", "stage", "user", "team", "probability", "expected_revenue", "won_status", "lost_reason", "active",
+    "type",
+    "stage",
+    "user",
+    "team",
+    "probability",
+    "expected_revenue",
+    "won_status",
+    "lost_reason",
+    "active",
 )

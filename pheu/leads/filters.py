@@ -16,13 +16,23 @@ from django.utils.translation import gettext_lazy as _
 
 from pheu.accounts.models import User
 from pheu.contacts.models import Country, Tag
+from pheu.core.filters import OrderingFilter
 from pheu.leads.choices import LeadPriority, LeadRating, LeadType, WonStatus
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
 from pheu.teams.models import Team
 
 ORDERING_FIELDS = (
-    "created_at", "updated_at", "name", "company_name", "expected_revenue", "probability", "score",
-    "priority", "expected_close_date", "stage_changed_at", "assigned_at",
+    "created_at",
+    "updated_at",
+    "name",
+    "company_name",
+    "expected_revenue",
+    "probability",
+    "score",
+    "priority",
+    "expected_close_date",
+    "stage_changed_at",
+    "assigned_at",
 )
 
 
@@ -38,19 +48,27 @@ class LeadFilterSet(filters.FilterSet):
     rating = filters.ChoiceFilter(choices=LeadRating.choices, label=_("Rating"))
     priority = filters.TypedChoiceFilter(choices=LeadPriority.choices, coerce=int, label=_("Priority"))
     tags = filters.ModelChoiceFilter(queryset=Tag.objects.all(), label=_("Tag"))
-    country = filters.ModelChoiceFilter(queryset=Country.objects.all(), to_field_name="code",
-                                        label=_("Country"))
+    country = filters.ModelChoiceFilter(
+        queryset=Country.objects.all(), to_field_name="code", label=_("Country")
+    )
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label=_("Campaign"))
     source = filters.ModelChoiceFilter(queryset=Source.objects.all(), label=_("Source"))
     medium = filters.ModelChoiceFilter(queryset=Medium.objects.all(), label=_("Medium"))
-    partner = filters.NumberFilter(field_name="partner_id", label=_("Customer"))
+    # Bounded whole numbers: an id beyond the database's integer range is a 400, not a database error.
+    partner = filters.NumberFilter(
+        field_name="partner_id", label=_("Customer"), min_value=1, max_value=2**63 - 1, decimal_places=0
+    )
     email = filters.CharFilter(method="filter_email", label=_("E-mail"))
     external_id = filters.CharFilter(label=_("External ID"))
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
+    created_after = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created from")
+    )
+    created_before = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created before")
+    )
     score_min = filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Score at least"))
     mine = filters.BooleanFilter(method="filter_mine", label=_("My records"))
-    ordering = filters.OrderingFilter(fields=ORDERING_FIELDS, label=_("Sort by"))
+    ordering = OrderingFilter(fields=ORDERING_FIELDS, label=_("Sort by"))
 
     class Meta:
         model = Lead

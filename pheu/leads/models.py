@@ -20,6 +20,18 @@ from pheu.teams.models import Team
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
+# Free-text field → the column holding its full text_key (kept by Lead.normalize(), read by the rules' ilike).
+RULE_KEY_FIELDS: dict[str, str] = {
+    "name": "title_key",
+    "contact_name": "contact_key",
+    "job_title": "job_title_key",
+    "street": "street_key",
+    "city": "city_key",
+    "state": "state_key",
+    "industry": "industry_key",
+    "website": "website_key",
+}
+
 
 def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
@@ -30,21 +42,27 @@ class Stage(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     sequence = models.PositiveIntegerField(_("sequence"), default=10)
-    probability = models.DecimalField(_("probability (%)"), max_digits=5, decimal_places=2, default=10,
-                                      validators=PERCENT)
+    probability = models.DecimalField(
+        _("probability (%)"), max_digits=5, decimal_places=2, default=10, validators=PERCENT
+    )
     is_won = models.BooleanField(_("won stage"), default=False)
     folded = models.BooleanField(_("folded in the pipeline"), default=False)
     required_fields = models.JSONField(
-        _("required fields"), default=list, blank=True,
+        _("required fields"),
+        default=list,
+        blank=True,
         help_text=_("Fields that must be filled before a record enters this stage."),
     )
     requirements = models.TextField(_("requirements"), blank=True, help_text=_("Shown to the salesperson."))
     rotting_days = models.PositiveIntegerField(
-        _("rotting after (days)"), null=True, blank=True,
+        _("rotting after (days)"),
+        null=True,
+        blank=True,
         help_text=_("Records idle in this stage longer than this are highlighted."),
     )
-    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="stages")
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE, related_name="stages"
+    )
 
     class Meta:
         verbose_name = _("stage")
@@ -109,8 +127,14 @@ class Lead(models.Model):
     name = models.CharField(_("name"), max_length=200)
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     company_name = models.CharField(_("company name"), max_length=200, blank=True)
-    partner = models.ForeignKey(Partner, verbose_name=_("customer"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="leads")
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
@@ -120,53 +144,122 @@ class Lead(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     state = models.CharField(_("state / province"), max_length=100, blank=True)
     zip = models.CharField(_("postal code"), max_length=20, blank=True)
-    country = models.ForeignKey(Country, verbose_name=_("country"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+    country = models.ForeignKey(
+        Country, verbose_name=_("country"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     language = models.CharField(_("language"), max_length=8, blank=True)
     company_size = models.PositiveIntegerField(_("company size (employees)"), null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
-    team = models.ForeignKey(Team, verbose_name=_("sales team"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="leads")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="leads")
-    stage = models.ForeignKey(Stage, verbose_name=_("stage"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="leads")
-    probability = models.DecimalField(_("probability (%)"), max_digits=5, decimal_places=2, default=0,
-                                      validators=PERCENT)
-    automated_probability = models.DecimalField(_("predicted probability (%)"), max_digits=5,
-                                                decimal_places=2, null=True, blank=True, validators=PERCENT)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("sales team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    probability = models.DecimalField(
+        _("probability (%)"), max_digits=5, decimal_places=2, default=0, validators=PERCENT
+    )
+    automated_probability = models.DecimalField(
+        _("predicted probability (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+    )
     auto_probability = models.BooleanField(
-        _("automatic probability"), default=True,
+        _("automatic probability"),
+        default=True,
         help_text=_("Follow the stage's (or predicted) probability automatically."),
     )
-    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, null=True, blank=True,
-                                 validators=[MinValueValidator(0)])
-    expected_revenue = models.DecimalField(_("expected revenue"), max_digits=18, decimal_places=2, null=True,
-                                           blank=True, validators=[MinValueValidator(0)])
+    amount = models.DecimalField(
+        _("amount"), max_digits=18, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    expected_revenue = models.DecimalField(
+        _("expected revenue"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     expected_close_date = models.DateField(_("expected closing"), null=True, blank=True)
     rating = models.CharField(_("rating"), max_length=8, choices=LeadRating.choices, blank=True)
-    priority = models.PositiveSmallIntegerField(_("priority"), choices=LeadPriority.choices,
-                                                default=LeadPriority.NORMAL)
-    customer_type = models.CharField(_("customer type"), max_length=10, choices=CustomerType.choices,
-                                     default=CustomerType.NEW)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=LeadPriority.choices, default=LeadPriority.NORMAL
+    )
+    customer_type = models.CharField(
+        _("customer type"), max_length=10, choices=CustomerType.choices, default=CustomerType.NEW
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="leads")
-    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="leads")
-    source = models.ForeignKey(Source, verbose_name=_("source"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="leads")
-    medium = models.ForeignKey(Medium, verbose_name=_("medium"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="leads")
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    medium = models.ForeignKey(
+        Medium,
+        verbose_name=_("medium"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
     score = models.IntegerField(_("score"), default=0)
     description = models.TextField(_("description"), blank=True)
-    lost_reason = models.ForeignKey(LostReason, verbose_name=_("lost reason"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="leads")
-    won_status = models.CharField(_("status"), max_length=6, choices=WonStatus.choices, default=WonStatus.OPEN)
+    lost_reason = models.ForeignKey(
+        LostReason,
+        verbose_name=_("lost reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    won_status = models.CharField(
+        _("status"), max_length=6, choices=WonStatus.choices, default=WonStatus.OPEN
+    )
     active = models.BooleanField(_("active"), default=True)
-    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="merged_records")
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_records",
+    )
     external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
-                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
@@ -181,6 +274,16 @@ class Lead(models.Model):
     name_key = models.CharField(max_length=200, blank=True, editable=False)
     company_key = models.CharField(max_length=200, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
+    # Full keys (text_key, never truncated) of the free-text fields, for the rule language's accent- and
+    # case-insensitive `ilike` (pheu.leads.rules_schema); `name_key` above is the person's key for matching.
+    title_key = models.TextField(blank=True, editable=False)  # of `name`
+    contact_key = models.TextField(blank=True, editable=False)
+    job_title_key = models.TextField(blank=True, editable=False)
+    street_key = models.TextField(blank=True, editable=False)
+    city_key = models.TextField(blank=True, editable=False)
+    state_key = models.TextField(blank=True, editable=False)
+    industry_key = models.TextField(blank=True, editable=False)
+    website_key = models.TextField(blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -190,7 +293,9 @@ class Lead(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # Matching keys: partial, so the many empty values cost nothing.
-            models.Index(fields=["email_normalized"], name="lead_email_idx", condition=~Q(email_normalized="")),
+            models.Index(
+                fields=["email_normalized"], name="lead_email_idx", condition=~Q(email_normalized="")
+            ),
             models.Index(fields=["phone_e164"], name="lead_phone_idx", condition=~Q(phone_e164="")),
             models.Index(fields=["mobile_e164"], name="lead_mobile_idx", condition=~Q(mobile_e164="")),
             models.Index(fields=["name_key"], name="lead_name_key_idx"),
@@ -204,13 +309,31 @@ class Lead(models.Model):
             models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(probability__gte=0, probability__lte=100),
-                                   name="lead_probability_range"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100), name="lead_probability_range"
+            ),
             models.CheckConstraint(condition=Q(priority__gte=0, priority__lte=3), name="lead_priority_range"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.normalize()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {
+                *update_fields,
+                "email_normalized",
+                "phone_e164",
+                "mobile_e164",
+                "name_key",
+                "company_key",
+                "search_text",
+                "updated_at",
+                *RULE_KEY_FIELDS.values(),
+            }
+        super().save(*args, **kwargs)
 
     @property
     def is_opportunity(self) -> bool:
@@ -235,14 +358,17 @@ class Lead(models.Model):
         self.mobile_e164 = phone_e164_or_empty(self.mobile)
         self.name_key = text_key(self.contact_name or self.name)[:200]
         self.company_key = text_key(self.company_name)[:200]
-        self.search_text = search_key(self.name, self.company_name, self.contact_name, self.email,
-                                      self.phone, self.mobile, _digits(self.phone), _digits(self.mobile),
-                                      self.phone_e164, self.mobile_e164)
-
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.normalize()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "email_normalized", "phone_e164", "mobile_e164",
-                                       "name_key", "company_key", "search_text", "updated_at"}
-        super().save(*args, **kwargs)
+        self.search_text = search_key(
+            self.name,
+            self.company_name,
+            self.contact_name,
+            self.email,
+            self.phone,
+            self.mobile,
+            _digits(self.phone),
+            _digits(self.mobile),
+            self.phone_e164,
+            self.mobile_e164,
+        )
+        for field, key in RULE_KEY_FIELDS.items():
+            setattr(self, key, text_key(getattr(self, field)))

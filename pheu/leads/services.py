@@ -26,10 +26,40 @@ from pheu.teams.models import Team
 
 # Fields a person may set through the form, the API or an import (relations as instances).
 EDITABLE_FIELDS: tuple[str, ...] = (
-    "type", "name", "contact_name", "company_name", "partner", "email", "phone", "mobile", "website",
-    "job_title", "street", "city", "state", "zip", "country", "language", "company_size", "industry", "team",
-    "user", "stage", "probability", "auto_probability", "amount", "expected_revenue", "expected_close_date",
-    "rating", "priority", "customer_type", "campaign", "source", "medium", "description", "external_id",
+    "type",
+    "name",
+    "contact_name",
+    "company_name",
+    "partner",
+    "email",
+    "phone",
+    "mobile",
+    "website",
+    "job_title",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "language",
+    "company_size",
+    "industry",
+    "team",
+    "user",
+    "stage",
+    "probability",
+    "auto_probability",
+    "amount",
+    "expected_revenue",
+    "expected_close_date",
+    "rating",
+    "priority",
+    "customer_type",
+    "campaign",
+    "source",
+    "medium",
+    "description",
+    "external_id",
 )
 
 
@@ -76,9 +106,14 @@ def _enter_stage(lead: Lead, stage: Stage | None, *, check_required: bool = True
         raise LeadError(
             code=LeadError.Code.STAGE_REQUIREMENTS,
             field_errors={
-                "stage": [_("Fill in %(fields)s before moving to “%(stage)s”.") % {"fields": labels,
-                                                                                   "stage": stage.name}],
-                **{name: [_("Required by the stage “%(stage)s”.") % {"stage": stage.name}] for name in missing},
+                "stage": [
+                    _("Fill in %(fields)s before moving to “%(stage)s”.")
+                    % {"fields": labels, "stage": stage.name}
+                ],
+                **{
+                    name: [_("Required by the stage “%(stage)s”.") % {"stage": stage.name}]
+                    for name in missing
+                },
             },
         )
     lead.stage = stage
@@ -122,8 +157,11 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
     if "user" not in values and actor is not None and getattr(actor, "is_authenticated", False):
         lead.user = actor
     if "team" not in values and lead.user is not None:
-        membership = lead.user.team_memberships.filter(active=True, team__active=True).order_by(
-            "team__sequence", "team_id").first()
+        membership = (
+            lead.user.team_memberships.filter(active=True, team__active=True)
+            .order_by("team__sequence", "team_id")
+            .first()
+        )
         lead.team_id = membership.team_id if membership else None
     if "type" not in values:
         use_leads = PheuSettings.load().use_leads
@@ -148,13 +186,14 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
     tags = list(tags)
     if tags:
         lead.tags.set(tags)
-    log_entry(record=lead, kind=HistoryKind.CREATED, author=actor,
-              body=_("%(type)s created") % {"type": lead.get_type_display()})
+    log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
     return lead
 
 
 @transaction.atomic
-def update_lead(*, actor: Any, lead: Lead, values: Mapping[str, Any], tags: Iterable[Any] | None = None) -> Lead:
+def update_lead(
+    *, actor: Any, lead: Lead, values: Mapping[str, Any], tags: Iterable[Any] | None = None
+) -> Lead:
     """Change fields of ``lead``; tracked changes go to its history.
 
     Entering a stage checks its required fields (with the new values) and sets the stage date; with
@@ -165,7 +204,11 @@ def update_lead(*, actor: Any, lead: Lead, values: Mapping[str, Any], tags: Iter
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     before = snapshot(lead, TRACKED_FIELDS)
     old_user_id, old_stage_id = lead.user_id, lead.stage_id
-    if "probability" in values and "auto_probability" not in values and values["probability"] != lead.probability:
+    if (
+        "probability" in values
+        and "auto_probability" not in values
+        and values["probability"] != lead.probability
+    ):
         lead.auto_probability = False
     _apply(lead, values)
     if "stage" in values and (values["stage"].pk if values["stage"] else None) != old_stage_id:
@@ -180,3 +223,65 @@ def update_lead(*, actor: Any, lead: Lead, values: Mapping[str, Any], tags: Iter
         lead.tags.set(list(tags))
     log_changes(record=lead, before=before, fields=TRACKED_FIELDS, author=actor)
     return lead
+
+
+# --- stages (configuration: managers and administrators) --------------------------------------------
+STAGE_FIELDS: tuple[str, ...] = (
+    "name",
+    "sequence",
+    "probability",
+    "is_won",
+    "folded",
+    "required_fields",
+    "requirements",
+    "rotting_days",
+    "team",
+)
+
+
+def _stage_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors = required_text_errors(values, {"name": _("Name")})
+    if "required_fields" in values:
+        names = values["required_fields"]
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            errors["required_fields"] = [_('Give a list of field names, e.g. ["expected_revenue"].')]
+        elif unknown := [name for name in names if name not in EDITABLE_FIELDS]:
+            message = _("Not a field of a lead: %(names)s.") % {"names": ", ".join(unknown)}
+            errors["required_fields"] = [message]
+    probability = values.get("probability")
+    if probability is not None and not 0 <= probability <= 100:
+        errors["probability"] = [_("The probability is between 0 and 100.")]
+    return errors
+
+
+def _apply_stage(stage: Stage, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "required_fields":
+            value = list(dict.fromkeys(value))
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(stage, name, value)
+
+
+@transaction.atomic
+def create_stage(*, actor: Any, values: Mapping[str, Any]) -> Stage:
+    """Create a pipeline stage; ``required_fields`` must name fields of a lead (``EDITABLE_FIELDS``)."""
+    errors = _stage_errors({"name": "", **values})
+    if errors:
+        raise LeadError(code=LeadError.Code.INVALID, field_errors=errors)
+    stage = Stage()
+    _apply_stage(stage, {k: v for k, v in values.items() if k in STAGE_FIELDS})
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def update_stage(*, actor: Any, stage: Stage, values: Mapping[str, Any]) -> Stage:
+    """Change a stage; records already in it keep their values (requirements apply on entering)."""
+    errors = _stage_errors(values)
+    if errors:
+        raise LeadError(code=LeadError.Code.INVALID, field_errors=errors)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    _apply_stage(stage, {k: v for k, v in values.items() if k in STAGE_FIELDS})
+    stage.save()
+    return stage

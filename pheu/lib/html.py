@@ -4,8 +4,35 @@ from __future__ import annotations
 
 import nh3
 
-_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "s", "ul", "ol", "li", "a", "blockquote", "pre", "code",
-         "h1", "h2", "h3", "h4", "span", "div", "table", "thead", "tbody", "tr", "th", "td"}
+_TAGS = {
+    "p",
+    "br",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "blockquote",
+    "pre",
+    "code",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "span",
+    "div",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
 
 
 def sanitize_html(raw: str | None) -> str:

@@ -15,20 +15,30 @@ class Team(models.Model):
     sequence = models.PositiveIntegerField(_("sequence"), default=10)
     active = models.BooleanField(_("active"), default=True)
     leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("team leader"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="led_teams",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("team leader"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
     )
     use_leads = models.BooleanField(
-        _("use leads"), null=True, blank=True,
+        _("use leads"),
+        null=True,
+        blank=True,
         help_text=_("Empty: follow the installation setting. Off: everything enters as an opportunity."),
     )
     assignment_domain = models.TextField(
-        _("assignment rule"), blank=True,
-        help_text=_("Leads this team takes, as a rule, e.g. [['country_id', 'in', ['Vietnam']]]. Empty: all."),
+        _("assignment rule"),
+        blank=True,
+        help_text=_(
+            "Leads this team takes, as a rule, e.g. [['country_id', 'in', ['Vietnam']]]. Empty: all."
+        ),
     )
     min_score = models.IntegerField(_("minimum score"), default=0)
     assignment_optout = models.BooleanField(
-        _("skip automatic assignment"), default=False,
+        _("skip automatic assignment"),
+        default=False,
         help_text=_("The team receives no leads from automatic assignment."),
     )
     email_alias = models.CharField(_("e-mail alias"), max_length=254, blank=True)
@@ -51,7 +61,9 @@ class TeamMember(models.Model):
 
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.CASCADE,
         related_name="team_memberships",
     )
     assignment_domain = models.TextField(_("assignment rule"), blank=True)
@@ -59,7 +71,11 @@ class TeamMember(models.Model):
         _("capacity"), default=30, help_text=_("Most leads assigned automatically per 30 days; 0 takes none.")
     )
     weight = models.DecimalField(
-        _("weight"), max_digits=6, decimal_places=2, default=1, validators=[MinValueValidator(0)],
+        _("weight"),
+        max_digits=6,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(0)],
     )
     optout = models.BooleanField(_("skip automatic assignment"), default=False)
     active = models.BooleanField(_("active"), default=True)

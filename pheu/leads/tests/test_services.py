@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_lead_defaults_to_the_creator_and_their_team(actors):
-    lead = create_lead(actor=actors.sales1, values={"name": "Cần báo giá máy lọc nước", "email": " An@Example.COM "})
+    lead = create_lead(
+        actor=actors.sales1, values={"name": "Cần báo giá máy lọc nước", "email": " An@Example.COM "}
+    )
     assert lead.user == actors.sales1
     assert lead.team == actors.north
     assert lead.type == LeadType.LEAD
@@ -68,14 +70,22 @@ def test_manager_reassigns_and_history_records_who_and_what(actors):
     update_lead(actor=actors.manager, lead=lead, values={"user": actors.sales2})
     change = history_of(lead).filter(kind=HistoryKind.CHANGE).get()
     assert change.author == actors.manager
-    assert change.changes == [{"field": "user", "old": "An Nguyễn", "new": "Bình Lê",
-                               "old_id": actors.sales1.pk, "new_id": actors.sales2.pk}]
+    assert change.changes == [
+        {
+            "field": "user",
+            "old": "An Nguyễn",
+            "new": "Bình Lê",
+            "old_id": actors.sales1.pk,
+            "new_id": actors.sales2.pk,
+        }
+    ]
 
 
 def test_stage_with_required_fields_refuses_entry_until_they_are_filled(actors):
     new = make_stage("New", sequence=1, probability=10)
-    qualified = make_stage("Qualified", sequence=2, probability=30,
-                           required_fields=["expected_revenue", "expected_close_date"])
+    qualified = make_stage(
+        "Qualified", sequence=2, probability=30, required_fields=["expected_revenue", "expected_close_date"]
+    )
     lead = create_lead(actor=actors.sales1, values={"name": "Deal", "type": "opportunity", "stage": new})
     with pytest.raises(LeadError) as err:
         update_lead(actor=actors.sales1, lead=lead, values={"stage": qualified})
@@ -84,9 +94,15 @@ def test_stage_with_required_fields_refuses_entry_until_they_are_filled(actors):
     assert lead.stage == new
     import datetime
 
-    lead = update_lead(actor=actors.sales1, lead=lead, values={
-        "stage": qualified, "expected_revenue": Decimal("150000000"),
-        "expected_close_date": datetime.date(2026, 12, 31)})
+    lead = update_lead(
+        actor=actors.sales1,
+        lead=lead,
+        values={
+            "stage": qualified,
+            "expected_revenue": Decimal("150000000"),
+            "expected_close_date": datetime.date(2026, 12, 31),
+        },
+    )
     assert lead.stage == qualified
     assert lead.probability == Decimal(30)
 
@@ -102,8 +118,10 @@ def test_won_stage_marks_the_record_won(actors):
 
 
 def test_search_is_accent_insensitive_and_matches_phone_digits(actors):
-    create_lead(actor=actors.sales1, values={"name": "Nguyễn Thị Hương", "company_name": "Công ty Đại Việt",
-                                             "phone": "0912 345 678"})
+    create_lead(
+        actor=actors.sales1,
+        values={"name": "Nguyễn Thị Hương", "company_name": "Công ty Đại Việt", "phone": "0912 345 678"},
+    )
     assert Lead.objects.search("nguyen huong").count() == 1
     assert Lead.objects.search("dai viet").count() == 1
     assert Lead.objects.search("0912345678").count() == 1

@@ -1,0 +1,1 @@
+"""Pheu benchmarks: `make bench` (never in CI; timings never go into tests)."""

@@ -1,0 +1,95 @@
+"""API representations of countries, tags and customers (partners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from pheu.contacts.models import Country, Partner, Tag
+
+
+class CountryField(serializers.SlugRelatedField):
+    """A country given and shown by its ISO 3166-1 alpha-2 code ("VN"); lower case is accepted."""
+
+    default_error_messages = {
+        "does_not_exist": _("Unknown country code “{value}” (use an ISO 3166 code such as VN)."),
+        "invalid": _("Give the country as an ISO 3166 code such as VN."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Country.objects.all())
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data: Any) -> Country:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data.strip().upper())
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True, help_text=_("The name in the request's language."))
+
+    class Meta:
+        model = Country
+        fields = ["code", "name_en", "name_vi", "name"]
+        read_only_fields = fields
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "color"]
+
+
+class PartnerSerializer(serializers.ModelSerializer):
+    """A customer. Writes go through ``pheu.contacts.services``; ``tags`` are ids."""
+
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=_("The company this person belongs to."),
+    )
+    country = CountryField(allow_null=True, required=False)
+    tags = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id",
+            "is_company",
+            "parent",
+            "name",
+            "job_title",
+            "email",
+            "phone",
+            "mobile",
+            "website",
+            "street",
+            "city",
+            "state",
+            "zip",
+            "country",
+            "language",
+            "vat",
+            "notes",
+            "tags",
+            "active",
+            "created_at",
+            "updated_at",
+            "email_normalized",
+            "phone_e164",
+            "mobile_e164",
+            "name_key",
+        ]
+        read_only_fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "email_normalized",
+            "phone_e164",
+            "mobile_e164",
+            "name_key",
+        ]

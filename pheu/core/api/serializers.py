@@ -1,0 +1,43 @@
+"""Serializers shared by every record with a history: the entries and the note form."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from pheu.core.models import HistoryEntry
+
+# Whole numbers are bounded by PostgreSQL's `integer`, whatever the database: the same input is valid on
+# every installation, and the OpenAPI schema does not depend on the database it was generated with.
+INT_MAX = 2**31 - 1
+COUNT = {"min_value": 0, "max_value": INT_MAX}
+
+
+class AuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="display_name", read_only=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One tracked field change: values as shown when it happened, relation ids in ``*_id``."""
+
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True, required=False)
+    new = serializers.JSONField(allow_null=True, required=False)
+    old_id = serializers.JSONField(allow_null=True, required=False)
+    new_id = serializers.JSONField(allow_null=True, required=False)
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer):
+    author = AuthorSerializer(read_only=True, allow_null=True)
+    changes = ChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = HistoryEntry
+        fields = ["id", "kind", "author", "created_at", "body", "changes"]
+        read_only_fields = fields
+
+
+class NoteSerializer(serializers.Serializer):
+    """``{"body": "…"}``: the text of a note (HTML is sanitised)."""
+
+    body = serializers.CharField(max_length=20000, allow_blank=True, trim_whitespace=True)

@@ -1,0 +1,68 @@
+"""Base classes of the app viewsets: the configuration permission, the config viewset, history actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from pheu.core.api.serializers import HistoryEntrySerializer, NoteSerializer
+from pheu.core.history import history_of
+from pheu.core.services import add_note
+
+
+class ManagesConfigurationOrReadOnly(permissions.BasePermission):
+    """Every logged-in user reads configuration; managers and administrators change it."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(getattr(user, "manages_configuration", False))
+
+
+class ConfigViewSet(viewsets.ModelViewSet):
+    # A configuration resource (teams, stages, tags…): read by all, written by managers. Deleting a
+    # record still used elsewhere is refused with 409 (see pheu.api.errors); archive it instead.
+
+    permission_classes = [ManagesConfigurationOrReadOnly]
+    ordering_fields = ["id", "name"]
+
+
+class RecordHistoryMixin:
+    """``GET <record>/{id}/history/`` and ``POST <record>/{id}/notes/`` for a viewset of records.
+
+    ``get_object()`` applies the viewset's visibility, so a record the user may not see is a 404 here too.
+    """
+
+    get_object: Any
+
+    @extend_schema(
+        request=None,
+        responses=HistoryEntrySerializer(many=True),
+        summary="The record's history, newest first",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        record: Model = self.get_object()
+        return Response(HistoryEntrySerializer(history_of(record), many=True).data)
+
+    @extend_schema(
+        request=NoteSerializer,
+        responses={201: HistoryEntrySerializer},
+        summary="Add a note to the record's history",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def notes(self, request: Request, pk: str | None = None) -> Response:
+        record: Model = self.get_object()
+        form = NoteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        entry = add_note(record=record, author=request.user, body=form.validated_data["body"])
+        return Response(HistoryEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

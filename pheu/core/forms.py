@@ -1,0 +1,94 @@
+"""Form helpers shared by every page: Bootstrap styling, service errors onto fields, the note form."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pheu.core.exceptions import PheuError
+from pheu.core.models import HistoryEntry
+from pheu.core.services import add_note
+
+
+def _css_class(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+        return "form-check-input"
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        return "form-select"
+    return "form-control"
+
+
+def style_fields(fields: Iterable[forms.Field]) -> None:
+    """Give each field's widget its Bootstrap class (also used on forms built elsewhere, e.g. FilterSets)."""
+    for field in fields:
+        css = _css_class(field.widget)
+        classes = field.widget.attrs.get("class", "").split()
+        if css not in classes:
+            field.widget.attrs["class"] = " ".join([*classes, css])
+
+
+class BootstrapFormMixin:
+    """Give widgets Bootstrap classes, and mark the fields with errors ``is-invalid``.
+
+    Errors added after validation (``add_service_errors``) go through ``add_error`` as well, so a field
+    refused by a service is highlighted exactly like one refused by the form.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        style_fields(self.fields.values())
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", "").split():
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+def add_service_errors(form: forms.BaseForm, error: PheuError) -> None:
+    """Show a service's refusal on the form: each message next to its field, the rest above the form.
+
+    A message about a field the form does not show (e.g. a stage requiring the expected revenue in the
+    quick-create form) is shown above the form, prefixed with the field's label.
+    """
+    model: type[models.Model] | None = getattr(getattr(form, "_meta", None), "model", None)
+    for name, messages in error.field_errors.items():
+        for message in messages:
+            if name in form.fields:
+                form.add_error(name, message)
+                continue
+            label: Any = name
+            if model is not None:
+                with contextlib.suppress(FieldDoesNotExist):
+                    label = model._meta.get_field(name).verbose_name
+            text = str(label)
+            form.add_error(None, f"{text[:1].upper()}{text[1:]}: {message}")
+    if not error.field_errors:
+        form.add_error(None, error.message or str(error))
+
+
+class NoteForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("Log a note…")}),
+    )
+
+    def submit(self, *, record: models.Model, author: Any) -> HistoryEntry | None:
+        """Add the note to ``record``'s history; ``None`` (with errors on the form) when refused."""
+        if not self.is_valid():
+            return None
+        try:
+            return add_note(record=record, author=author, body=self.cleaned_data["body"])
+        except PheuError as exc:
+            add_service_errors(self, exc)
+            return None

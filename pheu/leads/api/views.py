@@ -1,0 +1,152 @@
+"""API of leads and opportunities, and of the pipeline's configuration (stages, lost reasons, UTM).
+
+Every lead read starts from ``Lead.objects.visible_to(user)``: a record the user may not see is a 404,
+for reading and writing alike. Writes go through ``pheu.leads.services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+
+from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
+from pheu.leads.api.serializers import (
+    CampaignSerializer,
+    LeadSerializer,
+    LostReasonSerializer,
+    MediumSerializer,
+    SourceSerializer,
+    StageSerializer,
+)
+from pheu.leads.filters import LeadFilterSet
+from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
+from pheu.leads.services import create_lead, create_stage, update_lead, update_stage
+
+_UNIQUE_ORDER = {"id", "-id", "pk", "-pk"}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the leads and opportunities the user may see",
+        parameters=[
+            OpenApiParameter(
+                "active",
+                OpenApiTypes.BOOL,
+                description="Active records only (the default) or, with false, the lost and "
+                "merged-away ones.",
+            ),
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only the requesting user's records."),
+        ],
+    ),
+    create=extend_schema(
+        summary="Create a lead or opportunity",
+        description="Normalised, checked and logged in the history. Without `user`, the "
+        "record goes to the requesting user and their first team.",
+    ),
+    retrieve=extend_schema(summary="One lead or opportunity (404 when not visible to the user)"),
+    update=extend_schema(summary="Change a lead or opportunity"),
+    partial_update=extend_schema(summary="Change some fields of a lead or opportunity"),
+    history=extend_schema(description="Notes, e-mails and tracked changes (who, when, old → new)."),
+    notes=extend_schema(description="The body is HTML, sanitised before it is stored."),
+)
+class LeadViewSet(
+    RecordHistoryMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Leads and opportunities. Never deleted: lost and merged-away records become inactive.
+
+    The list takes the filters of the lead list page (``LeadFilterSet``); by default it shows active
+    records only (``active=false`` for the others).
+    """
+
+    queryset = Lead.objects.all()
+    serializer_class = LeadSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LeadFilterSet
+
+    def get_queryset(self) -> QuerySet[Lead]:
+        visible = Lead.objects.visible_to(self.request.user)
+        if self.action == "list":
+            visible = visible.for_list()
+        return visible.prefetch_related("tags")
+
+    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        # Filters narrow the list only: one record is found by its id whatever the query string says.
+        if self.action != "list":
+            return queryset
+        queryset = super().filter_queryset(queryset)
+        order = list(queryset.query.order_by)
+        if order and not _UNIQUE_ORDER.intersection(order):
+            # A total order, so that pages neither repeat nor skip records that tie on the sort column.
+            queryset = queryset.order_by(*order, "-id")
+        return queryset
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        values: dict[str, Any] = dict(serializer.validated_data)
+        tags = values.pop("tags", ())
+        serializer.instance = create_lead(actor=self.request.user, values=values, tags=tags)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        values: dict[str, Any] = dict(serializer.validated_data)
+        tags = values.pop("tags", None)
+        serializer.instance = update_lead(
+            actor=self.request.user, lead=serializer.instance, values=values, tags=tags
+        )
+
+
+class StageViewSet(ConfigViewSet):
+    """Pipeline stages, of one team or shared (`team` empty); `required_fields` name lead fields."""
+
+    queryset = Stage.objects.all()
+    serializer_class = StageSerializer
+    filterset_fields = ["team", "is_won", "folded"]
+    ordering_fields = ["id", "name", "sequence"]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = create_stage(actor=self.request.user, values=dict(serializer.validated_data))
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = update_stage(
+            actor=self.request.user, stage=serializer.instance, values=dict(serializer.validated_data)
+        )
+
+
+class LostReasonViewSet(ConfigViewSet):
+    """Reasons a lead or opportunity is lost."""
+
+    queryset = LostReason.objects.all()
+    serializer_class = LostReasonSerializer
+    filterset_fields = ["active"]
+
+
+class CampaignViewSet(ConfigViewSet):
+    """UTM campaigns: the marketing action a lead came from."""
+
+    queryset = Campaign.objects.all()
+    serializer_class = CampaignSerializer
+    filterset_fields = ["active"]
+
+
+class SourceViewSet(ConfigViewSet):
+    """UTM sources: where a lead came from (web form, e-mail, import…)."""
+
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+    filterset_fields = ["active"]
+
+
+class MediumViewSet(ConfigViewSet):
+    """UTM mediums: the channel a lead came through (call, e-mail, seminar…)."""
+
+    queryset = Medium.objects.all()
+    serializer_class = MediumSerializer
+    filterset_fields = ["active"]

@@ -1,0 +1,268 @@
+"""Forms of the lead pages: they parse input into the values the lead services take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from pheu.accounts.models import User
+from pheu.accounts.permissions import assignable_users
+from pheu.contacts.models import Country, Partner, Tag
+from pheu.core.forms import BootstrapFormMixin, style_fields
+from pheu.core.models import PheuSettings
+from pheu.leads.choices import LeadType
+from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
+from pheu.teams.models import Team
+
+# The full form, in the order the page shows it (grouped by LeadForm.GROUPS).
+FORM_FIELDS: tuple[str, ...] = (
+    "type",
+    "name",
+    "contact_name",
+    "job_title",
+    "email",
+    "phone",
+    "mobile",
+    "website",
+    "language",
+    "company_name",
+    "partner",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "company_size",
+    "industry",
+    "team",
+    "user",
+    "stage",
+    "probability",
+    "auto_probability",
+    "expected_revenue",
+    "amount",
+    "expected_close_date",
+    "rating",
+    "priority",
+    "customer_type",
+    "tags",
+    "campaign",
+    "source",
+    "medium",
+    "description",
+)
+# A change of one of these alone must not override what the service derives (stage probability).
+_DERIVED_UNLESS_CHANGED = ("probability", "auto_probability")
+
+
+def _with_current(queryset: QuerySet[Any], current_id: Any) -> QuerySet[Any]:
+    """``queryset`` plus the record's current value, so that editing never silently drops it."""
+    if current_id in (None, ""):
+        return queryset
+    return queryset.model.objects.filter(Q(pk__in=queryset.values("pk")) | Q(pk=current_id))
+
+
+def _pk_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def countries_by_name() -> QuerySet[Country]:
+    """Countries sorted by their name in the active language."""
+    return Country.objects.order_by("name_vi" if translation.get_language() == "vi" else "name_en")
+
+
+class CountryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Country) -> str:
+        return obj.name
+
+
+class StageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Stage) -> str:
+        return f"{obj.name} ({obj.team.name})" if obj.team_id else obj.name
+
+
+class LeadForm(BootstrapFormMixin, forms.ModelForm):
+    """The full lead/opportunity form (create and edit).
+
+    ``actor`` is the person filling it in: the salesperson choices are the people they may assign
+    (``assignable_users``), plus the record's current salesperson. The lead services still decide.
+    The customer select renders only the chosen customer; the search box above it fetches others.
+    """
+
+    GROUPS = (
+        (
+            _("Contact"),
+            ("type", "name", "contact_name", "job_title", "email", "phone", "mobile", "website", "language"),
+        ),
+        (
+            _("Company and address"),
+            (
+                "company_name",
+                "partner",
+                "street",
+                "city",
+                "state",
+                "zip",
+                "country",
+                "company_size",
+                "industry",
+            ),
+        ),
+        (
+            _("Pipeline and money"),
+            (
+                "team",
+                "user",
+                "stage",
+                "probability",
+                "auto_probability",
+                "expected_revenue",
+                "amount",
+                "expected_close_date",
+                "rating",
+                "priority",
+                "customer_type",
+                "tags",
+            ),
+        ),
+        (_("Marketing"), ("campaign", "source", "medium")),
+        (_("Description"), ("description",)),
+    )
+
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", "---------"), *settings.LANGUAGES]
+    )
+
+    class Meta:
+        model = Lead
+        fields = FORM_FIELDS
+        field_classes = {"country": CountryChoiceField, "stage": StageChoiceField}
+        widgets = {
+            "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "tags": forms.CheckboxSelectMultiple,
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "mobile": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        lead = self.instance
+        fields = self.fields
+        fields["user"].queryset = _with_current(assignable_users(actor), lead.user_id)
+        fields["team"].queryset = _with_current(Team.objects.filter(active=True), lead.team_id)
+        fields["stage"].queryset = Stage.objects.select_related("team").order_by("team_id", "sequence", "id")
+        fields["country"].queryset = countries_by_name()
+        fields["tags"].queryset = Tag.objects.all()
+        for name, model in (("campaign", Campaign), ("source", Source), ("medium", Medium)):
+            current = getattr(lead, f"{name}_id")
+            fields[name].queryset = _with_current(model.objects.filter(active=True), current)
+        fields["partner"].queryset = _with_current(Partner.objects.active(), lead.partner_id)
+        # Render only the chosen customer: there may be many thousands (the search box fetches others).
+        chosen = _pk_or_none(self["partner"].value())
+        fields["partner"].widget.choices = [("", "---------")] + [
+            (p.pk, str(p)) for p in Partner.objects.filter(pk=chosen).select_related("parent")
+        ]
+
+    def grouped_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [
+            (title, [self[name] for name in names if name in self.fields]) for title, names in self.GROUPS
+        ]
+
+    def values_to_create(self) -> dict[str, Any]:
+        """Every field as typed, except a probability left untouched (the stage gives it)."""
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in self.fields
+            if name != "tags" and (name not in _DERIVED_UNLESS_CHANGED or name in self.changed_data)
+        }
+
+    def values_to_update(self) -> dict[str, Any]:
+        """Only what the person changed, so that a concurrent edit of another field is not overwritten."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "tags"}
+
+    def tags_to_update(self) -> list[Tag] | None:
+        return list(self.cleaned_data["tags"]) if "tags" in self.changed_data else None
+
+    @staticmethod
+    def initial_for(*, actor: User, partner: Partner | None = None, lead_type: str = "") -> dict[str, Any]:
+        """The starting values of a new record: the actor and their first team, and, when it is created
+        from a customer's page, the customer's contact details."""
+        membership = (
+            actor.team_memberships.filter(active=True, team__active=True)
+            .order_by("team__sequence", "team_id")
+            .first()
+        )
+        if lead_type not in LeadType.values:
+            lead_type = LeadType.LEAD if PheuSettings.load().use_leads else LeadType.OPPORTUNITY
+        initial: dict[str, Any] = {
+            "user": actor.pk,
+            "team": membership.team_id if membership else None,
+            "type": lead_type,
+        }
+        if partner is not None:
+            company = partner if partner.is_company else partner.parent
+            initial.update(
+                {
+                    "partner": partner.pk,
+                    "contact_name": "" if partner.is_company else partner.name,
+                    "company_name": company.name if company else "",
+                    "job_title": partner.job_title,
+                    "language": partner.language,
+                    **{
+                        name: getattr(partner, name)
+                        for name in (
+                            "email",
+                            "phone",
+                            "mobile",
+                            "website",
+                            "street",
+                            "city",
+                            "state",
+                            "zip",
+                            "country_id",
+                        )
+                    },
+                }
+            )
+            initial["country"] = initial.pop("country_id")
+        return initial
+
+
+class QuickLeadForm(BootstrapFormMixin, forms.ModelForm):
+    """The few fields of the "+" button; the service fills in the rest (salesperson, team, type)."""
+
+    class Meta:
+        model = Lead
+        fields = ("name", "contact_name", "email", "phone", "expected_revenue")
+        widgets = {
+            "name": forms.TextInput(attrs={"autofocus": True}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+
+def prepare_filter_form(form: forms.Form, names: tuple[str, ...]) -> list[forms.BoundField]:
+    """The list page's filters from the shared FilterSet's form: Bootstrap classes, and "All" as the
+    empty choice (the API's form says "---------")."""
+    style_fields(form.fields[name] for name in names)
+    for name in names:
+        field = form.fields[name]
+        if isinstance(field, forms.ModelChoiceField):
+            field.empty_label = _("All")
+        elif isinstance(field, forms.ChoiceField):
+            choices = list(field.choices)
+            if choices and choices[0][0] == "":
+                field.choices = [("", _("All")), *choices[1:]]
+    return [form[name] for name in names]

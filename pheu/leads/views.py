@@ -1,0 +1,145 @@
+"""Pages of leads and opportunities. Each view parses input, calls one service and renders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pheu.contacts.models import Partner
+from pheu.core.forms import NoteForm, add_service_errors
+from pheu.core.history import history_of
+from pheu.core.htmx import is_htmx, note_response, wants_partial
+from pheu.leads.exceptions import LeadError
+from pheu.leads.filters import LeadFilterSet
+from pheu.leads.forms import LeadForm, QuickLeadForm, prepare_filter_form
+from pheu.leads.models import Lead
+from pheu.leads.services import create_lead, update_lead
+
+PAGE_SIZE = 50
+# The filters shown above the list (the FilterSet has more, for the API and links).
+LIST_FILTERS = ("type", "team", "user", "stage", "won_status", "rating", "tags")
+
+
+def _visible_lead(request: HttpRequest, pk: int) -> Lead:
+    """The record, if the user may see it; a 404 otherwise (not a 403: it does not say the record exists)."""
+    return get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    leads = Lead.objects.visible_to(request.user).for_list()
+    filterset = LeadFilterSet(request.GET, queryset=leads, request=request)
+    rows = filterset.qs
+    if rows.query.order_by:  # sorted by a column: add the id, so that pages neither repeat nor skip rows
+        rows = rows.order_by(*rows.query.order_by, "-id")
+    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "leads/_table.html" if wants_partial(request, "lead-table") else "leads/list.html"
+    return render(
+        request,
+        template,
+        {
+            "filterset": filterset,
+            "filter_fields": prepare_filter_form(filterset.form, LIST_FILTERS),
+            "active_filters": sum(1 for name in (*LIST_FILTERS, "mine") if request.GET.get(name)),
+            "page_obj": page_obj,
+        },
+    )
+
+
+@login_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(
+        Lead.objects.visible_to(request.user)
+        .for_list()
+        .select_related("campaign", "source", "medium", "lost_reason", "merged_into", "created_by")
+        .prefetch_related("tags"),
+        pk=pk,
+    )
+    return render(
+        request,
+        "leads/detail.html",
+        {
+            "lead": lead,
+            "history": history_of(lead),
+            "note_form": NoteForm(),
+            "note_url": reverse("leads:note", args=[lead.pk]),
+        },
+    )
+
+
+@login_required
+def lead_create(request: HttpRequest) -> HttpResponse:
+    partner = None
+    if request.method == "GET" and request.GET.get("partner", "").isdigit():
+        partner = get_object_or_404(Partner.objects.select_related("parent"), pk=request.GET["partner"])
+    initial = LeadForm.initial_for(actor=request.user, partner=partner, lead_type=request.GET.get("type", ""))
+    form = LeadForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = create_lead(
+                actor=request.user, values=form.values_to_create(), tags=form.cleaned_data["tags"]
+            )
+        except LeadError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("“%(name)s” was created.") % {"name": lead.name})
+            return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/form.html", {"form": form, "lead": None})
+
+
+@login_required
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = LeadForm(request.POST or None, instance=lead, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_lead(
+                actor=request.user, lead=lead, values=form.values_to_update(), tags=form.tags_to_update()
+            )
+        except LeadError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/form.html", {"form": form, "lead": lead})
+
+
+@login_required
+def lead_quick_create(request: HttpRequest) -> HttpResponse:
+    """The "+" form: in the modal (htmx) or as a page. Success goes to the new record's page."""
+    form = QuickLeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = create_lead(actor=request.user, values=form.cleaned_data)
+        except LeadError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("“%(name)s” was created.") % {"name": lead.name})
+            url = reverse("leads:detail", args=[lead.pk])
+            if is_htmx(request):
+                return HttpResponse(headers={"HX-Redirect": url})
+            return redirect(url)
+    if is_htmx(request):
+        return render(request, "leads/_quick_create.html", {"form": form, "in_modal": True})
+    return render(request, "leads/quick_create.html", {"form": form})
+
+
+@login_required
+@require_POST
+def lead_note(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = NoteForm(request.POST)
+    entry = form.submit(record=lead, author=request.user)
+    return note_response(
+        request,
+        form=form,
+        entry=entry,
+        note_url=reverse("leads:note", args=[lead.pk]),
+        record_url=reverse("leads:detail", args=[lead.pk]),
+    )

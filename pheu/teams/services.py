@@ -1,0 +1,132 @@
+"""Writes of sales teams and their members (configuration: managers and administrators).
+
+Values passed in are already parsed (users and teams as instances, numbers as numbers), as forms and
+serializers produce them; these functions check what the business requires and own the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pheu.core.validation import required_text_errors
+from pheu.teams.exceptions import TeamError
+from pheu.teams.models import Team, TeamMember
+
+TEAM_FIELDS: tuple[str, ...] = (
+    "name",
+    "sequence",
+    "active",
+    "leader",
+    "use_leads",
+    "assignment_domain",
+    "min_score",
+    "assignment_optout",
+    "email_alias",
+)
+MEMBER_FIELDS: tuple[str, ...] = (
+    "team",
+    "user",
+    "assignment_domain",
+    "capacity",
+    "weight",
+    "optout",
+    "active",
+)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _team_errors(values: Mapping[str, Any], team: Team | None) -> dict[str, list[str]]:
+    errors = required_text_errors(values, {"name": _("Name")})
+    name = str(values.get("name") or "").strip()
+    if name and Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team else None).exists():
+        errors["name"] = [_("A team named “%(name)s” already exists.") % {"name": name}]
+    if "min_score" in values and not _is_int(values["min_score"]):
+        errors["min_score"] = [_("The minimum score is a whole number.")]
+    if "sequence" in values and not (_is_int(values["sequence"]) and values["sequence"] >= 0):
+        errors["sequence"] = [_("The sequence is a whole number, 0 or more.")]
+    leader = values.get("leader")
+    if leader is not None and not leader.is_active:
+        errors["leader"] = [_("%(user)s is not an active user.") % {"user": leader}]
+    return errors
+
+
+def _member_errors(values: Mapping[str, Any], member: TeamMember | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "capacity" in values and not (_is_int(values["capacity"]) and values["capacity"] >= 0):
+        errors["capacity"] = [_("The capacity is a whole number of leads, 0 or more.")]
+    if "weight" in values and not (isinstance(values["weight"], int | Decimal) and values["weight"] >= 0):
+        errors["weight"] = [_("The weight is a number, 0 or more.")]
+    user = values.get("user", member.user if member else None)
+    team = values.get("team", member.team if member else None)
+    if "user" in values and user is not None and not user.is_active:
+        errors["user"] = [_("%(user)s is not an active user.") % {"user": user}]
+    if user is not None and team is not None:
+        clash = TeamMember.objects.filter(team=team, user=user).exclude(pk=member.pk if member else None)
+        if clash.exists():
+            errors["user"] = [_("%(user)s is already a member of %(team)s.") % {"user": user, "team": team}]
+    return errors
+
+
+def _apply(record: Team | TeamMember, values: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+    for name, value in values.items():
+        if name in fields:
+            setattr(record, name, value.strip() if isinstance(value, str) else value)
+
+
+@transaction.atomic
+def create_team(*, actor: Any, values: Mapping[str, Any]) -> Team:
+    """Create a sales team (``use_leads`` None follows the installation setting)."""
+    errors = _team_errors({"name": "", **values}, None)
+    if errors:
+        raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
+    team = Team()
+    _apply(team, values, TEAM_FIELDS)
+    team.save()
+    return team
+
+
+@transaction.atomic
+def update_team(*, actor: Any, team: Team, values: Mapping[str, Any]) -> Team:
+    """Change a team's settings."""
+    errors = _team_errors(values, team)
+    if errors:
+        raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    _apply(team, values, TEAM_FIELDS)
+    team.save()
+    return team
+
+
+@transaction.atomic
+def create_team_member(*, actor: Any, values: Mapping[str, Any]) -> TeamMember:
+    """Add a user to a team; a user may be in several teams but once in each."""
+    errors = _member_errors(values, None)
+    for name in ("team", "user"):
+        if values.get(name) is None:
+            errors.setdefault(name, [_("This field is required.")])
+    if errors:
+        raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
+    member = TeamMember()
+    _apply(member, values, MEMBER_FIELDS)
+    member.save()
+    return member
+
+
+@transaction.atomic
+def update_team_member(*, actor: Any, member: TeamMember, values: Mapping[str, Any]) -> TeamMember:
+    """Change a membership (capacity, weight, rule, opt-out…)."""
+    errors = _member_errors(values, member)
+    if errors:
+        raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
+    member = TeamMember.objects.select_for_update().get(pk=member.pk)
+    _apply(member, values, MEMBER_FIELDS)
+    member.save()
+    return member
