@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pheu.browser_tests.test_leads_flow import log_in
+from pheu.browser_tests.test_leads_flow import NAV_CUSTOMERS, log_in
 from pheu.leads.models import Lead
 from pheu.testing import make_partner
 
@@ -29,7 +29,9 @@ def test_new_opportunity_from_a_customer_and_the_customer_picker(open_page, scre
     page = open_page()
     log_in(page, "sales1")
 
-    page.click("nav >> text=Customers")
+    expect(page.locator(NAV_CUSTOMERS)).to_have_text("Khách hàng")
+    page.click(NAV_CUSTOMERS)
+    page.wait_for_url("**/customers/")
     page.fill("#customer-search", "dai viet")
     expect(page.locator("#partner-table tbody tr")).to_have_count(1)
     page.get_by_role("link", name="Công ty TNHH Đại Việt").click()

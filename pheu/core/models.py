@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Currency(models.TextChoices):
@@ -49,7 +50,7 @@ class PheuSettings(models.Model):
 
 
 class HistoryKind(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", pgettext_lazy("history entry kind", "Created")
     NOTE = "note", _("Note")
     CHANGE = "change", _("Change")
     EMAIL = "email", _("E-mail")

@@ -7,7 +7,7 @@ from pheu.accounts.models import User
 from pheu.accounts.permissions import assignable_users
 from pheu.accounts.services import authenticate_user, set_user_language, unlock_users
 from pheu.core.exceptions import PheuError
-from pheu.testing import PASSWORD
+from pheu.testing import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +56,15 @@ def test_set_user_language_refuses_unknown_codes(actors):
 )
 def test_assignable_users_follow_the_roles(actors, actor, expected):
     assert set(assignable_users(actors.by_name(actor)).values_list("username", flat=True)) == expected
+
+
+def test_passwords_are_stored_with_argon2(db):
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    from pheu.settings import PASSWORD_HASHERS
+
+    with override_settings(PASSWORD_HASHERS=PASSWORD_HASHERS):
+        user = make_user("argon")
+        assert user.password.startswith("argon2$")
+    assert django_settings.PASSWORD_HASHERS != PASSWORD_HASHERS  # the tests' fast hasher is back

@@ -127,3 +127,12 @@ def test_search_is_accent_insensitive_and_matches_phone_digits(actors):
     assert Lead.objects.search("0912345678").count() == 1
     assert Lead.objects.search("+84912345678").count() == 1
     assert Lead.objects.search("tran").count() == 0
+
+
+def test_create_lead_uses_a_small_constant_number_of_queries(actors, django_assert_max_num_queries):
+    create_lead(actor=actors.sales1, values={"name": "warm-up"})  # fills Django's content-type cache
+    # membership+team, settings, insert, history insert, and the savepoint pair of the transaction
+    with django_assert_max_num_queries(6):
+        create_lead(
+            actor=actors.sales1, values={"name": "Đơn hàng", "email": "a@b.vn", "phone": "0912345678"}
+        )
