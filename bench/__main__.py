@@ -13,18 +13,9 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
-BENCHMARKS: dict[str, Callable[[int], dict[str, float]]] = {}
-
-
-def benchmark(name: str) -> Callable[[Callable[[int], dict[str, float]]], Callable[[int], dict[str, float]]]:
-    def register(fn: Callable[[int], dict[str, float]]) -> Callable[[int], dict[str, float]]:
-        BENCHMARKS[name] = fn
-        return fn
-
-    return register
+from bench._registry import BENCHMARKS, DEFAULT_N, benchmark
 
 
 def _prepare_database(url: str) -> None:
@@ -38,7 +29,7 @@ def _prepare_database(url: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
     elif parts.scheme == "sqlite":
-        path = parts.path[1:] if parts.path.startswith("//") else parts.path
+        path = parts.path[1:]  # as dj_database_url reads it: sqlite:///var/x relative, sqlite:////x absolute
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
@@ -72,7 +63,7 @@ def lead_create_api(n: int) -> dict[str, float]:
                 "name": f"Khách hàng {i}",
                 "contact_name": f"Nguyễn Văn {i}",
                 "email": f"khach{i}@congty{i % 97}.vn",
-                "phone": f"09{i % 100:02d} {i % 1000:03d} {i % 997:03d}",
+                "phone": f"091{i % 10} {i % 1000:03d} {i % 997:03d}",
                 "country": "VN",
                 "expected_revenue": "15000000.00",
             },
@@ -89,13 +80,16 @@ def lead_create_api(n: int) -> dict[str, float]:
     }
 
 
+import bench.rules  # noqa: E402, F401  (registers rules_count)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument(
         "--db", default=os.environ.get("PHEU_BENCH_DB", "postgres://postgres@127.0.0.1:5432/pheu_bench")
     )
     parser.add_argument("--only", choices=sorted(BENCHMARKS))
-    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--n", type=int, default=None, help="size (default: each benchmark's own)")
     args = parser.parse_args()
 
     os.environ["PHEU_DATABASE_URL"] = args.db
@@ -107,11 +101,13 @@ def main() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    print(f"database: {urlsplit(args.db).scheme}  n={args.n}")
+    print(f"database: {urlsplit(args.db).scheme}")
     for name, fn in BENCHMARKS.items():
         if args.only and name != args.only:
             continue
-        figures = fn(args.n)
+        n = args.n if args.n is not None else DEFAULT_N[name]
+        print(f"{name}: n={n}")
+        figures = fn(n)
         print(f"{name:24s} " + "  ".join(f"{k}={v:,.1f}" for k, v in figures.items()))
     sys.stdout.flush()
 
