@@ -201,6 +201,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The records a rule may select (POST /domains/validate/ `model`), named for what they are.
+    "ENUM_NAME_OVERRIDES": {"DomainModelEnum": [("lead", "lead")]},
 }
 
 # --- background work ------------------------------------------------------------------------------

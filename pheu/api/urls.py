@@ -11,6 +11,7 @@ from pheu.api.auth import ObtainTokenView
 from pheu.contacts.api.views import CountryViewSet, PartnerViewSet, TagViewSet
 from pheu.leads.api.views import (
     CampaignViewSet,
+    DomainValidateView,
     LeadViewSet,
     LostReasonViewSet,
     MediumViewSet,
@@ -39,5 +40,6 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("domains/validate/", DomainValidateView.as_view(), name="domain-validate"),
     path("", include(router.urls)),
 ]

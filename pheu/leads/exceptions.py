@@ -12,3 +12,11 @@ class LeadError(PheuError):
         INVALID = "invalid"
         STAGE_REQUIREMENTS = "stage_requirements"
         FORBIDDEN_ASSIGNMENT = "forbidden_assignment"
+
+
+class SavedFilterError(PheuError):
+    """A saved lead filter cannot be written as asked."""
+
+    class Code(StrEnum):
+        INVALID = "invalid"
+        FORBIDDEN = "forbidden"

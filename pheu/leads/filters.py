@@ -4,6 +4,12 @@ Query parameters use the API's field names; relations filter by id (``team=3``),
 ``search`` is accent-insensitive over name, company, contact, e-mail and phones. ``mine=1`` narrows to the
 requesting user's own records. By default only active records are listed (``active=false`` shows lost and
 merged-away ones).
+
+``domain`` is a rule-language domain (SPEC section 2) as typed — JSON or a Python literal, such as
+``[['country_id', 'in', ['United States', 'Canada']]]`` — applied after visibility, so it only narrows. A
+domain that cannot be read is a form error naming every problem (the API answers 400 with
+``{"domain": [messages]}``; the page shows them next to the field) and then selects nothing, never
+everything.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +26,7 @@ from pheu.contacts.models import Country, Tag
 from pheu.core.filters import OrderingFilter
 from pheu.leads.choices import LeadPriority, LeadRating, LeadType, WonStatus
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
+from pheu.rules import CleanDomain, DomainError, clean_domain
 from pheu.teams.models import Team
 
 ORDERING_FIELDS = (
@@ -34,6 +42,28 @@ ORDERING_FIELDS = (
     "stage_changed_at",
     "assigned_at",
 )
+
+
+class DomainFormField(forms.CharField):
+    """A domain over leads as typed; cleans to a :class:`CleanDomain` (None when blank)."""
+
+    def clean(self, value: Any) -> CleanDomain | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return clean_domain(text, "lead")
+        except DomainError as exc:
+            raise forms.ValidationError(exc.messages, code=str(exc.code)) from exc
+
+
+class DomainFilter(filters.CharFilter):
+    field_class = DomainFormField
+
+    def filter(self, qs: QuerySet[Lead], value: CleanDomain | None) -> QuerySet[Lead]:
+        if value is None:
+            return qs
+        return qs.matching(value.domain)  # type: ignore[attr-defined]
 
 
 class LeadFilterSet(filters.FilterSet):
@@ -68,6 +98,13 @@ class LeadFilterSet(filters.FilterSet):
     )
     score_min = filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Score at least"))
     mine = filters.BooleanFilter(method="filter_mine", label=_("My records"))
+    domain = DomainFilter(
+        label=_("Rule"),
+        help_text=_(
+            "A rule-language domain, as JSON or a Python literal, "
+            "e.g. [['country_id', 'in', ['United States', 'Canada']]]."
+        ),
+    )
     ordering = OrderingFilter(fields=ORDERING_FIELDS, label=_("Sort by"))
 
     class Meta:
@@ -75,6 +112,9 @@ class LeadFilterSet(filters.FilterSet):
         fields: list[str] = []
 
     def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        if "domain" in self.form.errors:
+            # An unreadable rule narrows to nothing: a filter never widens the list to every record.
+            return queryset.none()
         # Active records only, unless the request asks about `active` itself.
         if self.form.cleaned_data.get("active") is None:
             queryset = queryset.filter(active=True)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ChoiceIterator
 
 from pheu.accounts.models import User
 from pheu.accounts.permissions import assignable_users
@@ -17,6 +18,7 @@ from pheu.core.forms import BootstrapFormMixin, style_fields
 from pheu.core.models import PheuSettings
 from pheu.leads.choices import LeadType
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
+from pheu.leads.widgets import DomainWidget
 from pheu.teams.models import Team
 
 # The full form, in the order the page shows it (grouped by LeadForm.GROUPS).
@@ -261,8 +263,34 @@ def prepare_filter_form(form: forms.Form, names: tuple[str, ...]) -> list[forms.
         field = form.fields[name]
         if isinstance(field, forms.ModelChoiceField):
             field.empty_label = _("All")
+        elif isinstance(getattr(field, "choices", None), ChoiceIterator):
+            # django-filter's ChoiceField adds its ``empty_label`` when its choices are read: relabel it, and
+            # bind the choices to this copy of the field (they still point at the FilterSet's base field).
+            field.empty_label = _("All")
+            field.choices = field.choices.choices
         elif isinstance(field, forms.ChoiceField):
             choices = list(field.choices)
             if choices and choices[0][0] == "":
                 field.choices = [("", _("All")), *choices[1:]]
     return [form[name] for name in names]
+
+
+class SavedFilterForm(BootstrapFormMixin, forms.Form):
+    """The name under which the list's current filter is saved (the query string travels beside it)."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Name of this filter"), "autocomplete": "off"}),
+    )
+
+
+def prepare_domain_filter(form: forms.Form) -> forms.BoundField:
+    """The list's advanced filter: the FilterSet's ``domain`` shown with the domain widget. A rule the
+    FilterSet refused is marked invalid, and not previewed on load (its problems are listed under it)."""
+    invalid = "domain" in form.errors
+    attrs: dict[str, Any] = {"rows": 2}
+    if invalid:
+        attrs["class"] = "form-control font-monospace domain-input is-invalid"
+    form.fields["domain"].widget = DomainWidget(attrs=attrs, preview_on_load=not invalid)
+    return form["domain"]

@@ -307,6 +307,9 @@ class Lead(models.Model):
             models.Index(fields=["type", "active", "-created_at"], name="lead_type_active_idx"),
             models.Index(fields=["won_status", "-created_at"], name="lead_won_status_idx"),
             models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
+            # Rule terms that select few rows (bench/rules.py, 1M leads: 414 → 12 ms, 253 → 7 ms).
+            models.Index(fields=["country", "state"], name="lead_country_state_idx"),
+            models.Index(fields=["company_size"], name="lead_company_size_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -372,3 +375,30 @@ class Lead(models.Model):
         )
         for field, key in RULE_KEY_FIELDS.items():
             setattr(self, key, text_key(getattr(self, field)))
+
+
+class SavedFilter(models.Model):
+    """A lead list filter a user saved under a name: the list's query string (``domain`` included).
+
+    Private to its owner. The query string is stored as the list sent it, without the page number; it is
+    checked again by the list's FilterSet whenever it is opened (a renamed tag then shows an error, visibly).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_lead_filters",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query_string = models.TextField(_("query string"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

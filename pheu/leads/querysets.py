@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
 
 from pheu.accounts.permissions import scope_queryset
 from pheu.lib.text import text_key
+
+if TYPE_CHECKING:
+    from pheu.rules import Domain
 
 
 class LeadQuerySet(models.QuerySet):
@@ -45,6 +48,13 @@ class LeadQuerySet(models.QuerySet):
                 cond |= Q(search_text__contains=digits)
             qs = qs.filter(cond)
         return qs
+
+    def matching(self, domain: Domain) -> LeadQuerySet:
+        """The records of this queryset that satisfy ``domain`` (parsed with the lead schema).
+
+        It only narrows, so call it after ``visible_to``. To-many conditions are ``EXISTS``: no row repeats.
+        """
+        return self if domain.is_everything else self.filter(domain.to_q())
 
     def for_list(self) -> LeadQuerySet:
         """Load what a list row shows in the same query."""

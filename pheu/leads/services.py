@@ -6,7 +6,9 @@ serializers produce them; the services check what the business requires and own 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +24,7 @@ from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, Stage
 from pheu.lib.html import sanitize_html
+from pheu.rules import DomainError, RuleProblem, clean_domain
 from pheu.teams.models import Team
 
 # Fields a person may set through the form, the API or an import (relations as instances).
@@ -159,10 +162,11 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
     if "team" not in values and lead.user is not None:
         membership = (
             lead.user.team_memberships.filter(active=True, team__active=True)
+            .select_related("team")
             .order_by("team__sequence", "team_id")
             .first()
         )
-        lead.team_id = membership.team_id if membership else None
+        lead.team = membership.team if membership else None
     if "type" not in values:
         use_leads = PheuSettings.load().use_leads
         if lead.team is not None:
@@ -285,3 +289,59 @@ def update_stage(*, actor: Any, stage: Stage, values: Mapping[str, Any]) -> Stag
     _apply_stage(stage, {k: v for k, v in values.items() if k in STAGE_FIELDS})
     stage.save()
     return stage
+
+
+# --- rule preview -----------------------------------------------------------------------------------
+PREVIEW_SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class LeadSample:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class DomainPreview:
+    """What a domain over leads means now, for the live preview next to every stored rule (SPEC section 2).
+
+    Valid: ``text`` is what to store (as typed, or the canonical text of a list; "" for every record),
+    ``canonical`` the canonical list, ``explanation`` the rule in words in the active language, ``count`` the
+    active records visible to the actor that match, ``sample`` up to ``PREVIEW_SAMPLE_SIZE`` of them, newest
+    first. Invalid: ``errors`` lists every problem (messages render in the language active when shown),
+    ``text`` is the input as given, and the rest is empty (``canonical`` and ``count`` None).
+    """
+
+    valid: bool
+    text: str
+    errors: tuple[RuleProblem, ...] = ()
+    canonical: list[Any] | None = None
+    explanation: str = ""
+    count: int | None = None
+    sample: tuple[LeadSample, ...] = ()
+
+
+def preview_domain(*, actor: Any, domain_text: str | Sequence[Any] | None) -> DomainPreview:
+    """Check a domain over leads (text as typed, JSON or Python literal, or a decoded list) and count the
+    records it selects among those ``actor`` may see. Never raises for a bad domain; reads only.
+
+    Queries: the lookups of related records named in the domain, then a count and a sample.
+    """
+    try:
+        clean = clean_domain(domain_text, "lead")
+    except DomainError as exc:
+        if domain_text is None or isinstance(domain_text, str):
+            text = (domain_text or "").strip()
+        else:
+            text = json.dumps(domain_text, ensure_ascii=False, default=str)
+        return DomainPreview(valid=False, text=text, errors=exc.problems)
+    matching = Lead.objects.visible_to(actor).active().matching(clean.domain)
+    sample = matching.order_by("-id").values_list("id", "name")[:PREVIEW_SAMPLE_SIZE]
+    return DomainPreview(
+        valid=True,
+        text=clean.text,
+        canonical=clean.canonical_list(),
+        explanation=clean.domain.explain(),
+        count=matching.count(),
+        sample=tuple(LeadSample(id=pk, name=name) for pk, name in sample),
+    )

@@ -15,11 +15,18 @@ from pheu.contacts.models import Partner
 from pheu.core.forms import NoteForm, add_service_errors
 from pheu.core.history import history_of
 from pheu.core.htmx import is_htmx, note_response, wants_partial
-from pheu.leads.exceptions import LeadError
+from pheu.leads.exceptions import LeadError, SavedFilterError
 from pheu.leads.filters import LeadFilterSet
-from pheu.leads.forms import LeadForm, QuickLeadForm, prepare_filter_form
-from pheu.leads.models import Lead
-from pheu.leads.services import create_lead, update_lead
+from pheu.leads.forms import (
+    LeadForm,
+    QuickLeadForm,
+    SavedFilterForm,
+    prepare_domain_filter,
+    prepare_filter_form,
+)
+from pheu.leads.models import Lead, SavedFilter
+from pheu.leads.saved_filters import create_saved_filter, delete_saved_filter, normalize_query_string
+from pheu.leads.services import create_lead, preview_domain, update_lead
 
 PAGE_SIZE = 50
 # The filters shown above the list (the FilterSet has more, for the API and links).
@@ -39,17 +46,69 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     if rows.query.order_by:  # sorted by a column: add the id, so that pages neither repeat nor skip rows
         rows = rows.order_by(*rows.query.order_by, "-id")
     page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "leads/_table.html" if wants_partial(request, "lead-table") else "leads/list.html"
+    partial = wants_partial(request, "lead-table")
     return render(
         request,
-        template,
+        "leads/_table.html" if partial else "leads/list.html",
         {
             "filterset": filterset,
             "filter_fields": prepare_filter_form(filterset.form, LIST_FILTERS),
+            "domain_field": prepare_domain_filter(filterset.form),
             "active_filters": sum(1 for name in (*LIST_FILTERS, "mine") if request.GET.get(name)),
             "page_obj": page_obj,
+            "partial": partial,
+            "advanced_open": bool(request.GET.get("domain", "").strip()),
+            "query_string": normalize_query_string(request.GET.urlencode()),
+            "saved_filters": SavedFilter.objects.filter(user=request.user),
+            "save_filter_form": SavedFilterForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def domain_preview(request: HttpRequest) -> HttpResponse:
+    """The live preview of a rule typed in a domain field (``pheu.leads.widgets``): the field's value is
+    read under the name htmx sends, so a field under a form prefix (an admin inline) works too."""
+    text = request.POST.get(request.headers.get("HX-Trigger-Name") or "domain", "")
+    preview = preview_domain(actor=request.user, domain_text=text)
+    return render(request, "leads/_domain_preview.html", {"preview": preview})
+
+
+@login_required
+@require_POST
+def saved_filter_create(request: HttpRequest) -> HttpResponse:
+    form = SavedFilterForm(request.POST)
+    query = request.POST.get("query_string", "")
+    if form.is_valid():
+        try:
+            saved = create_saved_filter(
+                actor=request.user, name=form.cleaned_data["name"], query_string=query
+            )
+        except SavedFilterError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The filter “%(name)s” was saved.") % {"name": saved.name})
+            return redirect(saved_filter_url(saved))
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect(f"{reverse('leads:list')}?{normalize_query_string(query)}")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    # Another user's filter is a 404: it does not say that the filter exists.
+    saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
+    delete_saved_filter(actor=request.user, saved_filter=saved)
+    messages.success(request, _("The filter “%(name)s” was deleted.") % {"name": saved.name})
+    return redirect("leads:list")
+
+
+def saved_filter_url(saved: SavedFilter) -> str:
+    base = reverse("leads:list")
+    return f"{base}?{saved.query_string}" if saved.query_string else base
 
 
 @login_required

@@ -2,6 +2,9 @@
 
 Values passed in are already parsed (users and teams as instances, numbers as numbers), as forms and
 serializers produce them; these functions check what the business requires and own the transaction.
+
+``assignment_domain`` is a rule over leads, checked with the schema registered as "lead" (this app does not
+import ``leads``): text is stored as typed, a list (JSON array) as its canonical text, empty means all leads.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pheu.core.validation import required_text_errors
+from pheu.rules import DomainError, clean_domain
 from pheu.teams.exceptions import TeamError
 from pheu.teams.models import Team, TeamMember
 
@@ -37,10 +41,23 @@ MEMBER_FIELDS: tuple[str, ...] = (
     "optout",
     "active",
 )
+# The schema the assignment rules of teams and members are written in (registered by the leads app).
+ASSIGNMENT_SCHEMA = "lead"
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _clean_assignment_domain(values: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """``values`` with ``assignment_domain`` in its stored form; its problems, if any, go to ``errors``."""
+    cleaned = dict(values)
+    if "assignment_domain" in cleaned:
+        try:
+            cleaned["assignment_domain"] = clean_domain(cleaned["assignment_domain"], ASSIGNMENT_SCHEMA).text
+        except DomainError as exc:
+            errors["assignment_domain"] = exc.messages
+    return cleaned
 
 
 def _team_errors(values: Mapping[str, Any], team: Team | None) -> dict[str, list[str]]:
@@ -85,6 +102,7 @@ def _apply(record: Team | TeamMember, values: Mapping[str, Any], fields: tuple[s
 def create_team(*, actor: Any, values: Mapping[str, Any]) -> Team:
     """Create a sales team (``use_leads`` None follows the installation setting)."""
     errors = _team_errors({"name": "", **values}, None)
+    values = _clean_assignment_domain(values, errors)
     if errors:
         raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
     team = Team()
@@ -97,6 +115,7 @@ def create_team(*, actor: Any, values: Mapping[str, Any]) -> Team:
 def update_team(*, actor: Any, team: Team, values: Mapping[str, Any]) -> Team:
     """Change a team's settings."""
     errors = _team_errors(values, team)
+    values = _clean_assignment_domain(values, errors)
     if errors:
         raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
     team = Team.objects.select_for_update().get(pk=team.pk)
@@ -112,6 +131,7 @@ def create_team_member(*, actor: Any, values: Mapping[str, Any]) -> TeamMember:
     for name in ("team", "user"):
         if values.get(name) is None:
             errors.setdefault(name, [_("This field is required.")])
+    values = _clean_assignment_domain(values, errors)
     if errors:
         raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
     member = TeamMember()
@@ -124,6 +144,7 @@ def create_team_member(*, actor: Any, values: Mapping[str, Any]) -> TeamMember:
 def update_team_member(*, actor: Any, member: TeamMember, values: Mapping[str, Any]) -> TeamMember:
     """Change a membership (capacity, weight, rule, opt-out…)."""
     errors = _member_errors(values, member)
+    values = _clean_assignment_domain(values, errors)
     if errors:
         raise TeamError(code=TeamError.Code.INVALID, field_errors=errors)
     member = TeamMember.objects.select_for_update().get(pk=member.pk)

@@ -1,7 +1,11 @@
-"""Serializers shared by every record with a history: the entries and the note form."""
+"""Serializers shared by the apps: history entries and the note form, and the domain (rule) input field."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pheu.core.models import HistoryEntry
@@ -41,3 +45,27 @@ class NoteSerializer(serializers.Serializer):
     """``{"body": "…"}``: the text of a note (HTML is sanitised)."""
 
     body = serializers.CharField(max_length=20000, allow_blank=True, trim_whitespace=True)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "example": "[['country_id', 'in', ['United States', 'Canada']]]"},
+            {"type": "array", "items": {}, "example": [["country.code", "=", "VN"]]},
+        ],
+    }
+)
+class DomainInputField(serializers.Field):
+    """A domain as typed (a string) or as a JSON array, passed on as it came; the service checks it."""
+
+    default_error_messages = {
+        "invalid": _("A rule is a text or a list of conditions, such as [['country_id', 'in', ['Vietnam']]].")
+    }
+
+    def to_internal_value(self, data: Any) -> str | list[Any]:
+        if isinstance(data, str | list):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)

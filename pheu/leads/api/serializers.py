@@ -6,6 +6,8 @@ Writes of leads and stages go through ``pheu.leads.services``; these serializers
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -13,7 +15,7 @@ from rest_framework import serializers
 from pheu.accounts.models import User
 from pheu.contacts.api.serializers import CountryField
 from pheu.contacts.models import Partner, Tag
-from pheu.core.api.serializers import COUNT
+from pheu.core.api.serializers import COUNT, DomainInputField
 from pheu.leads.choices import LeadPriority
 from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
 from pheu.teams.models import Team
@@ -186,3 +188,48 @@ class MediumSerializer(serializers.ModelSerializer):
     class Meta:
         model = Medium
         fields = ["id", "name", "active"]
+
+
+# --- rule preview (POST /api/v1/domains/validate/) ------------------------------------------------------
+class DomainValidateSerializer(serializers.Serializer):
+    domain = DomainInputField(
+        help_text="The domain to check, as typed or as a JSON array; empty: every record."
+    )
+    model = serializers.ChoiceField(
+        choices=[("lead", "lead")], default="lead", help_text="The records the domain selects."
+    )
+
+
+class RuleProblemSerializer(serializers.Serializer):
+    position = serializers.IntegerField(
+        allow_null=True, help_text="1-based index of the term in the domain; null: the whole text."
+    )
+    path = serializers.CharField(allow_null=True, help_text="The field path as typed, if the term has one.")
+    code = serializers.CharField(help_text="Machine-readable kind of problem, e.g. unknown_field.")
+    message = serializers.CharField(help_text="The problem in words, in the request's language.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return dict(instance.as_dict())
+
+
+class LeadSampleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DomainPreviewSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = RuleProblemSerializer(many=True, help_text="Every problem; empty when valid.")
+    text = serializers.CharField(
+        help_text="The text to store: as typed, or the canonical text of an array; empty for every record."
+    )
+    canonical = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_null=True,
+        help_text="The domain as a canonical JSON array ([] for every record); null if invalid.",
+    )
+    explanation = serializers.CharField(help_text="The domain in words, in the request's language.")
+    count = serializers.IntegerField(
+        allow_null=True, help_text="Active records visible to the user that match; null if invalid."
+    )
+    sample = LeadSampleSerializer(many=True, help_text="Up to 5 of them, newest first.")

@@ -13,10 +13,15 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
 from pheu.leads.api.serializers import (
     CampaignSerializer,
+    DomainPreviewSerializer,
+    DomainValidateSerializer,
     LeadSerializer,
     LostReasonSerializer,
     MediumSerializer,
@@ -25,7 +30,7 @@ from pheu.leads.api.serializers import (
 )
 from pheu.leads.filters import LeadFilterSet
 from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
-from pheu.leads.services import create_lead, create_stage, update_lead, update_stage
+from pheu.leads.services import create_lead, create_stage, preview_domain, update_lead, update_stage
 
 _UNIQUE_ORDER = {"id", "-id", "pk", "-pk"}
 
@@ -150,3 +155,24 @@ class MediumViewSet(ConfigViewSet):
     queryset = Medium.objects.all()
     serializer_class = MediumSerializer
     filterset_fields = ["active"]
+
+
+class DomainValidateView(APIView):
+    """Check a rule and preview what it selects (the live preview next to every stored rule)."""
+
+    @extend_schema(
+        operation_id="domains_validate",
+        tags=["domains"],
+        summary="Check a rule-language domain and preview the records it selects",
+        description="Always 200 for a domain, valid or not: `valid` false lists every problem in `errors` "
+        "(each naming its term and what was expected). A valid domain comes back in canonical form, in "
+        "words in the request's language, with the number of active records visible to the user that "
+        "match and a sample of them.",
+        request=DomainValidateSerializer,
+        responses={200: DomainPreviewSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        params = DomainValidateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        preview = preview_domain(actor=request.user, domain_text=params.validated_data["domain"])
+        return Response(DomainPreviewSerializer(preview).data)

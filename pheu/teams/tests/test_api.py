@@ -163,3 +163,116 @@ def test_deleting_a_team_whose_stages_hold_records_is_refused(actors, api_client
     response = api_client(actors.manager).delete(reverse("api:team-detail", args=[actors.south.pk]))
     assert response.status_code == 409
     assert Team.objects.filter(pk=actors.south.pk).exists()
+
+
+# --- assignment rules --------------------------------------------------------------------------------
+SEED = "[['country_id', 'in', ['United States', 'Canada']]]"
+
+
+def test_a_team_rule_is_stored_as_typed_and_returned_with_its_canonical_json(actors, api_client):
+    client = api_client(actors.manager)
+    response = client.post(TEAMS, {"name": "International", "assignment_domain": f"  {SEED} "}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["assignment_domain"] == SEED
+    assert body["assignment_domain_json"] == [["country", "in", ["United States", "Canada"]]]
+    assert Team.objects.get(name="International").assignment_domain == SEED
+    read = client.get(reverse("api:team-detail", args=[body["id"]])).json()
+    assert (read["assignment_domain"], read["assignment_domain_json"]) == (
+        SEED,
+        [["country", "in", ["United States", "Canada"]]],
+    )
+
+
+def test_a_team_rule_sent_as_a_json_array_is_stored_as_canonical_text(actors, api_client):
+    url = reverse("api:team-detail", args=[actors.north.pk])
+    rule = ["|", ["country_id", "=", "VN"], ["score", ">=", 50]]
+    response = api_client(actors.manager).patch(url, {"assignment_domain": rule}, format="json")
+    assert response.status_code == 200, response.json()
+    actors.north.refresh_from_db()
+    assert actors.north.assignment_domain == '["|", ["country", "=", "VN"], ["score", ">=", 50]]'
+    assert response.json()["assignment_domain_json"] == ["|", ["country", "=", "VN"], ["score", ">=", 50]]
+
+
+def test_an_empty_team_rule_means_all_leads(actors, api_client):
+    url = reverse("api:team-detail", args=[actors.north.pk])
+    for empty in ("", [], "  "):
+        response = api_client(actors.manager).patch(url, {"assignment_domain": empty}, format="json")
+        assert response.status_code == 200, response.json()
+        assert (response.json()["assignment_domain"], response.json()["assignment_domain_json"]) == ("", [])
+
+
+@pytest.mark.parametrize(
+    ("rule", "count"),
+    [
+        ("[['cuntry', '=', 'VN'], ['score', '>=', 'many']]", 2),
+        ([["country", "=", "Wakanda"]], 1),
+        ("[[", 1),
+        ("__import__('os')", 1),
+    ],
+)
+def test_a_bad_team_rule_is_a_400_listing_every_problem_and_changes_nothing(actors, api_client, rule, count):
+    client = api_client(actors.manager)
+    url = reverse("api:team-detail", args=[actors.north.pk])
+    response = client.patch(url, {"assignment_domain": rule}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ["assignment_domain"] and len(body["assignment_domain"]) == count
+    actors.north.refresh_from_db()
+    assert actors.north.assignment_domain == ""
+    response = client.post(TEAMS, {"name": "New", "assignment_domain": rule}, format="json")
+    assert response.status_code == 400 and not Team.objects.filter(name="New").exists()
+
+
+def test_a_bad_team_rule_names_the_term(actors, api_client):
+    response = api_client(actors.manager).post(
+        TEAMS,
+        {"name": "T", "assignment_domain": "[['cuntry', '=', 'VN']]"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.json()["assignment_domain"][0].startswith("Term 1: unknown field “cuntry”")
+
+
+@pytest.mark.parametrize("rule", [5, {"country": "VN"}, None])
+def test_a_team_rule_of_another_type_is_a_400(actors, api_client, rule):
+    response = api_client(actors.manager).post(TEAMS, {"name": "T", "assignment_domain": rule}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["assignment_domain"]
+
+
+def test_a_member_rule_is_checked_and_stored_like_a_team_rule(actors, api_client):
+    client = api_client(actors.manager)
+    response = client.post(
+        MEMBERS,
+        {"team": actors.south.pk, "user": actors.sales1.pk, "assignment_domain": [["tag_ids", "=", False]]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    member = TeamMember.objects.get(team=actors.south, user=actors.sales1)
+    assert member.assignment_domain == '[["tags", "=", false]]'
+    assert response.json()["assignment_domain_json"] == [["tags", "=", False]]
+    url = reverse("api:team-member-detail", args=[member.pk])
+    response = client.patch(url, {"assignment_domain": "[['user_id', '=', 'nobody-here']]"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["assignment_domain"]
+    member.refresh_from_db()
+    assert member.assignment_domain == '[["tags", "=", false]]'
+    response = client.patch(url, {"assignment_domain": "[('score', '>', 10)]"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["assignment_domain"] == "[('score', '>', 10)]"
+
+
+def test_a_stored_rule_that_no_longer_reads_has_null_json(actors, api_client):
+    Team.objects.filter(pk=actors.north.pk).update(assignment_domain="[['team', '=', 'Gone']]")
+    body = api_client(actors.sales1).get(reverse("api:team-detail", args=[actors.north.pk])).json()
+    assert (body["assignment_domain"], body["assignment_domain_json"]) == ("[['team', '=', 'Gone']]", None)
+
+
+def test_members_list_parses_each_distinct_rule_once(actors, api_client, django_assert_max_num_queries):
+    TeamMember.objects.update(assignment_domain="[['team', '=', 'Miền Bắc']]")
+    client = api_client(actors.sales1)
+    client.get(MEMBERS)  # warm up: token, sessions…
+    with django_assert_max_num_queries(5):
+        body = client.get(MEMBERS).json()
+    assert {tuple(map(tuple, m["assignment_domain_json"])) for m in body["results"]} == {
+        (("team", "=", "Miền Bắc"),)
+    }
