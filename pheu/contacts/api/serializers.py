@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from pheu.contacts.models import Country, Partner, Tag
+from pheu.contacts.services import EDITABLE_FIELDS
 
 
 class CountryField(serializers.SlugRelatedField):
@@ -43,6 +44,17 @@ class TagSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "color"]
 
 
+PARTNER_READ_ONLY = [
+    "id",
+    "created_at",
+    "updated_at",
+    "email_normalized",
+    "phone_e164",
+    "mobile_e164",
+    "name_key",
+]
+
+
 class PartnerSerializer(serializers.ModelSerializer):
     """A customer. Writes go through ``pheu.contacts.services``; ``tags`` are ids."""
 
@@ -57,39 +69,6 @@ class PartnerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Partner
-        fields = [
-            "id",
-            "is_company",
-            "parent",
-            "name",
-            "job_title",
-            "email",
-            "phone",
-            "mobile",
-            "website",
-            "street",
-            "city",
-            "state",
-            "zip",
-            "country",
-            "language",
-            "vat",
-            "notes",
-            "tags",
-            "active",
-            "created_at",
-            "updated_at",
-            "email_normalized",
-            "phone_e164",
-            "mobile_e164",
-            "name_key",
-        ]
-        read_only_fields = [
-            "id",
-            "created_at",
-            "updated_at",
-            "email_normalized",
-            "phone_e164",
-            "mobile_e164",
-            "name_key",
-        ]
+        # What a person may write is what the service accepts; the rest is computed by Pheu.
+        fields = ["id", *EDITABLE_FIELDS, "tags", *PARTNER_READ_ONLY[1:]]
+        read_only_fields = PARTNER_READ_ONLY

@@ -18,6 +18,7 @@ from pheu.contacts.models import Partner, Tag
 from pheu.core.api.serializers import COUNT, DomainInputField
 from pheu.leads.choices import LeadPriority
 from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
+from pheu.leads.services import EDITABLE_FIELDS
 from pheu.teams.models import Team
 
 
@@ -76,60 +77,8 @@ class LeadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = [
-            "id",
-            "name",
-            "type",
-            "contact_name",
-            "company_name",
-            "partner",
-            "email",
-            "phone",
-            "mobile",
-            "website",
-            "job_title",
-            "street",
-            "city",
-            "state",
-            "zip",
-            "country",
-            "language",
-            "company_size",
-            "industry",
-            "team",
-            "user",
-            "stage",
-            "probability",
-            "automated_probability",
-            "auto_probability",
-            "amount",
-            "expected_revenue",
-            "weighted_revenue",
-            "expected_close_date",
-            "rating",
-            "priority",
-            "customer_type",
-            "tags",
-            "campaign",
-            "source",
-            "medium",
-            "score",
-            "description",
-            "lost_reason",
-            "won_status",
-            "active",
-            "merged_into",
-            "external_id",
-            "created_at",
-            "assigned_at",
-            "converted_at",
-            "stage_changed_at",
-            "closed_at",
-            "updated_at",
-            "email_normalized",
-            "phone_e164",
-            "name_key",
-        ]
+        # What a person may write is what the service accepts; the rest is computed by Pheu.
+        fields = ["id", *EDITABLE_FIELDS, "tags", *LEAD_READ_ONLY[1:]]
         read_only_fields = LEAD_READ_ONLY
         extra_kwargs = {"company_size": COUNT}
 
