@@ -21,43 +21,47 @@ from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
 from pheu.leads.widgets import DomainWidget
 from pheu.teams.models import Team
 
-# The full form, in the order the page shows it (grouped by LeadForm.GROUPS).
-FORM_FIELDS: tuple[str, ...] = (
-    "type",
-    "name",
-    "contact_name",
-    "job_title",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "language",
-    "company_name",
-    "partner",
-    "street",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "company_size",
-    "industry",
-    "team",
-    "user",
-    "stage",
-    "probability",
-    "auto_probability",
-    "expected_revenue",
-    "amount",
-    "expected_close_date",
-    "rating",
-    "priority",
-    "customer_type",
-    "tags",
-    "campaign",
-    "source",
-    "medium",
-    "description",
+# The full form, in the order and groups the page shows it.
+FORM_GROUPS = (
+    (
+        _("Contact"),
+        ("type", "name", "contact_name", "job_title", "email", "phone", "mobile", "website", "language"),
+    ),
+    (
+        _("Company and address"),
+        (
+            "company_name",
+            "partner",
+            "street",
+            "city",
+            "state",
+            "zip",
+            "country",
+            "company_size",
+            "industry",
+        ),
+    ),
+    (
+        _("Pipeline and money"),
+        (
+            "team",
+            "user",
+            "stage",
+            "probability",
+            "auto_probability",
+            "expected_revenue",
+            "amount",
+            "expected_close_date",
+            "rating",
+            "priority",
+            "customer_type",
+            "tags",
+        ),
+    ),
+    (_("Marketing"), ("campaign", "source", "medium")),
+    (_("Description"), ("description",)),
 )
+FORM_FIELDS: tuple[str, ...] = tuple(name for _title, names in FORM_GROUPS for name in names)
 # A change of one of these alone must not override what the service derives (stage probability).
 _DERIVED_UNLESS_CHANGED = ("probability", "auto_probability")
 
@@ -99,45 +103,7 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
     The customer select renders only the chosen customer; the search box above it fetches others.
     """
 
-    GROUPS = (
-        (
-            _("Contact"),
-            ("type", "name", "contact_name", "job_title", "email", "phone", "mobile", "website", "language"),
-        ),
-        (
-            _("Company and address"),
-            (
-                "company_name",
-                "partner",
-                "street",
-                "city",
-                "state",
-                "zip",
-                "country",
-                "company_size",
-                "industry",
-            ),
-        ),
-        (
-            _("Pipeline and money"),
-            (
-                "team",
-                "user",
-                "stage",
-                "probability",
-                "auto_probability",
-                "expected_revenue",
-                "amount",
-                "expected_close_date",
-                "rating",
-                "priority",
-                "customer_type",
-                "tags",
-            ),
-        ),
-        (_("Marketing"), ("campaign", "source", "medium")),
-        (_("Description"), ("description",)),
-    )
+    GROUPS = FORM_GROUPS
 
     language = forms.ChoiceField(
         label=_("Language"), required=False, choices=[("", "---------"), *settings.LANGUAGES]
