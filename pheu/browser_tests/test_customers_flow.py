@@ -34,6 +34,12 @@ def test_new_opportunity_from_a_customer_and_the_customer_picker(open_page, scre
     page.wait_for_url("**/customers/")
     page.fill("#customer-search", "dai viet")
     expect(page.locator("#partner-table tbody tr")).to_have_count(1)
+    # Leaving the search box must not search again: a second swap would swallow the click on a result.
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.locator("#customer-search").blur()
+    page.wait_for_timeout(300)
+    assert [url for url in requests if "/customers/" in url] == []
     page.get_by_role("link", name="Công ty TNHH Đại Việt").click()
     expect(page.locator("#partner-name")).to_contain_text("Công ty TNHH Đại Việt")
     page.get_by_role("link", name="Nguyễn Thị Hương").click()
