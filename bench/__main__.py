@@ -80,7 +80,13 @@ def lead_create_api(n: int) -> dict[str, float]:
     }
 
 
-import bench.rules  # noqa: E402, F401  (registers rules_count)
+import bench.assignment  # noqa: E402  (registers assignment_batch)
+import bench.duplicates  # noqa: E402  (registers duplicates_exact, _fuzzy, _lookup)
+import bench.imports  # noqa: E402  (registers import_csv)
+import bench.pipeline  # noqa: E402  (registers pipeline_pages)
+import bench.rules  # noqa: E402  (registers rules_count)
+import bench.scoring  # noqa: E402  (registers scoring)
+import bench.webform  # noqa: E402, F401  (registers webform)
 
 
 def main() -> None:

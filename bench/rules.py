@@ -781,8 +781,8 @@ def _pageviews_sql(d: _Dialect) -> tuple[str, list[Any]]:
     ks = " UNION ALL ".join(f"SELECT {i} AS k" for i in range(1, 6))
     sql = (
         f"INSERT INTO {connection.ops.quote_name(PageView._meta.db_table)} "
-        "(lead_id, url, url_key, visitor_id, created_at) "
-        f"SELECT l.id, {d.pick(urls, slot)}, {d.pick(url_keys, slot)}, 'v' || {d.text('l.id')}, "
+        "(lead_id, url, url_key, visitor_id, email_normalized, created_at) "
+        f"SELECT l.id, {d.pick(urls, slot)}, {d.pick(url_keys, slot)}, 'v' || {d.text('l.id')}, '', "
         f"{d.plus_seconds('l.created_at', '3600 * k.k')} FROM {lead_table} l JOIN ({ks}) AS k "
         f"ON k.k <= 1 + {_r(51, 5, 'l.id')} WHERE {_r(52, 5, 'l.id')} = 0"
     )

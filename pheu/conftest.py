@@ -20,6 +20,15 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_prediction_model(monkeypatch):  # type: ignore[no-untyped-def]
+    """Each test starts with an empty database, whose model versions restart at 0: forget the model
+    a previous test cached under the same version."""
+    from pheu.scoring import prediction
+
+    monkeypatch.setattr(prediction, "_MODEL", None)
+
+
 @dataclass
 class Actors:
     """The people of every permission test.

@@ -76,6 +76,11 @@ INSTALLED_APPS = [
     "pheu.teams",
     "pheu.leads",
     "pheu.scoring",
+    "pheu.assignment",
+    "pheu.activities",
+    "pheu.sales",
+    "pheu.capture",
+    "pheu.imports",
     "pheu.api",
     "pheu.demo",
 ]
@@ -165,6 +170,7 @@ STATICFILES_DIRS: list = [
             ("vendor/bootstrap", "bootstrap/dist"),
             ("vendor/bootstrap-icons", "bootstrap-icons/font"),
             ("vendor/htmx", "htmx.org/dist"),
+            ("vendor/sortablejs", "sortablejs"),
         ]
         if (_NODE / path).is_dir()
     ),
@@ -231,6 +237,18 @@ DEFAULT_FROM_EMAIL = env_str("PHEU_EMAIL_FROM", "pheu@localhost")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- capture (web-to-lead form, e-mail to lead) ----------------------------------------------------
+# Posts to a public web form per IP and window (counted on the cache above); 0: no limit.
+PHEU_WEBFORM_RATE_LIMIT = env_int("PHEU_WEBFORM_RATE_LIMIT", 20)
+PHEU_WEBFORM_RATE_WINDOW = env_int("PHEU_WEBFORM_RATE_WINDOW", 60)
+# Sites allowed to post to every team's web form with JavaScript (CORS), besides each team's own; "*": any.
+PHEU_WEBFORM_ALLOWED_ORIGINS = env_list("PHEU_WEBFORM_ALLOWED_ORIGINS", [])
+PHEU_IMAP_POLL_SECONDS = env_int("PHEU_IMAP_POLL_SECONDS", 60)
+PHEU_IMAP_TIMEOUT = env_int("PHEU_IMAP_TIMEOUT", 30)
+# Page views the public tracking endpoint takes per client IP: "N/second|minute|hour|day" ("0/minute": no
+# limit); checked when the scoring app starts.
+PHEU_TRACKING_RATE = env_str("PHEU_TRACKING_RATE", "120/minute")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -243,3 +261,7 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
+
+# The pipeline index covers its columns on PostgreSQL (INCLUDE); SQLite ignores the included columns, which
+# only costs it the index-only scan.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -2,11 +2,21 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from pheu.imports import views as imports_views
+
 urlpatterns = [
     path("", include("pheu.core.urls")),
     path("accounts/", include("pheu.accounts.urls")),
+    path("leads/export.csv", imports_views.export_csv, name="lead_export_csv"),  # also /imports/leads/…
+    path("leads/export.xlsx", imports_views.export_xlsx, name="lead_export_xlsx"),
     path("leads/", include("pheu.leads.urls")),
     path("customers/", include("pheu.contacts.urls")),
+    path("scoring/", include("pheu.scoring.urls")),
+    path("assignment/", include("pheu.assignment.urls")),
+    path("activities/", include("pheu.activities.urls")),
+    path("sales/", include("pheu.sales.urls")),
+    path("imports/", include("pheu.imports.urls")),
+    path("", include("pheu.capture.urls")),  # public: /forms/lead/<key>/, the tracking snippet…
     path("api/v1/", include("pheu.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

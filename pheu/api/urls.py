@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -36,7 +38,25 @@ router.register("mediums", MediumViewSet, basename="medium")
 router.register("users", UserViewSet, basename="user")
 router.register("countries", CountryViewSet, basename="country")
 
+# Each app's API module adds its viewsets and paths (the apps depend on leads; the API shell on them).
+ROUTE_MODULES = (
+    "pheu.leads.api.routes_duplicates",
+    "pheu.leads.api.routes_outcome",
+    "pheu.scoring.api.routes",
+    "pheu.assignment.api.routes",
+    "pheu.activities.api.routes",
+    "pheu.sales.api.routes",
+    "pheu.capture.api.routes",
+    "pheu.imports.api.routes",
+)
+extra_urlpatterns = []
+for module_name in ROUTE_MODULES:
+    module = import_module(module_name)
+    module.register(router)
+    extra_urlpatterns += module.urlpatterns
+
 urlpatterns = [
+    *extra_urlpatterns,
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -47,6 +47,25 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def countries(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    """The countries, loaded by a migration, are flushed after each browser test (a transactional test
+    empties every table): load them again before each one."""
+    from pheu.contacts.countries import iter_countries
+    from pheu.contacts.models import Country
+
+    if not Country.objects.filter(code="VN").exists():
+        Country.objects.bulk_create(
+            [
+                Country(
+                    code=r.code, code3=r.code3, name_en=r.name_en, name_vi=r.name_vi, name_keys=r.name_keys
+                )
+                for r in iter_countries()
+            ],
+            ignore_conflicts=True,
+        )
+
+
 @pytest.fixture
 def open_page(chromium, live_server, transactional_db) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
     """``open_page(viewport=DESKTOP)`` → a new browser page (own cookies) on the live server."""

@@ -19,6 +19,7 @@ from pheu.contacts.services import create_partner, update_partner
 from pheu.core.forms import NoteForm, add_service_errors
 from pheu.core.history import history_of
 from pheu.core.htmx import note_response, wants_partial
+from pheu.core.panels import panels_for
 
 PAGE_SIZE = 50
 OPTIONS_LIMIT = 20
@@ -67,6 +68,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_of(partner),
             "note_form": NoteForm(),
             "note_url": reverse("contacts:note", args=[partner.pk]),
+            "panels": panels_for("partner", request, partner),
         },
     )
 

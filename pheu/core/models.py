@@ -20,6 +20,22 @@ class Currency(models.TextChoices):
     EUR = "EUR", _("Euro (€)")
 
 
+PREDICTIVE_FIELDS: tuple[str, ...] = (
+    "stage",
+    "country",
+    "state",
+    "source",
+    "language",
+    "tags",
+    "email_quality",
+    "phone_quality",
+)
+
+
+def default_predictive_fields() -> list[str]:
+    return list(PREDICTIVE_FIELDS)
+
+
 class PheuSettings(models.Model):
     """The installation-wide settings: exactly one row (``pk=1``), created on first read."""
 
@@ -33,6 +49,26 @@ class PheuSettings(models.Model):
         _("assign in real time"),
         default=False,
         help_text=_("Assign each new lead to a team and a salesperson as soon as it is created."),
+    )
+    predictive_fields = models.JSONField(
+        _("variables of the predictive probability"),
+        default=default_predictive_fields,
+        blank=True,
+        help_text=_(
+            "What the won/lost history is learnt by: stage, country, state, source, language, tags, "
+            "email_quality, phone_quality."
+        ),
+    )
+    probability_follows_prediction = models.BooleanField(
+        _("probability follows the prediction"),
+        default=False,
+        help_text=_(
+            "Records with automatic probability take the predicted probability instead of their stage's."
+        ),
+    )
+    confirm_marks_won = models.BooleanField(
+        _("confirming a quotation marks the opportunity won"),
+        default=True,
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -26,6 +26,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from faker import Faker
 
@@ -150,6 +151,17 @@ class DemoSummary:
 def demo_loaded() -> bool:
     """The demo is loaded when its administrator exists."""
     return User.objects.filter(username=ADMIN_USERNAME).exists()
+
+
+# Loaders of the demo data of the apps built on leads: ``load(*, seed: int, users: dict[str, User])``, called
+# in this order after the leads exist, inside the demo's transaction.
+EXTENSIONS: tuple[str, ...] = (
+    "pheu.scoring.demo.load",
+    "pheu.activities.demo.load",
+    "pheu.sales.demo.load",
+    "pheu.capture.demo.load",
+    "pheu.assignment.demo.load",
+)
 
 
 @transaction.atomic
@@ -420,6 +432,8 @@ class _DemoBuilder:
             campaigns=campaigns,
             companies=companies,
         )
+        for loader in EXTENSIONS:  # the apps built on leads add their own demo data
+            import_string(loader)(seed=self.rng.randrange(2**32), users=users)
         team_names: dict[str, list[str]] = {}
         for member in TeamMember.objects.select_related("team", "user").order_by("team__sequence"):
             team_names.setdefault(member.user.username, []).append(member.team.name)
@@ -595,6 +609,20 @@ class _DemoBuilder:
         self.rng.shuffle(plan)
         return plan
 
+    # Sources that won deals came from more often, and those of lost ones, so that the predictive model has
+    # something true to learn from the demo's history (referrals and seminars convert best).
+    WINNING_SOURCES = ("Giới thiệu", "Hội thảo")
+    LOSING_SOURCES = ("Website", "Nhập file")
+
+    def shape_history(
+        self, lead: Lead, outcome: str, sources: dict[str, Source], mediums: dict[str, Medium]
+    ) -> None:
+        if outcome not in ("won", "lost") or self.rng.random() >= 0.6:
+            return
+        name = self.rng.choice(self.WINNING_SOURCES if outcome == "won" else self.LOSING_SOURCES)
+        lead.source = sources[name]
+        lead.medium = mediums.get(self.rng.choice(samples.SOURCES[name][1]))
+
     def create_leads(
         self,
         count: int,
@@ -621,6 +649,7 @@ class _DemoBuilder:
         lead_type = ContentType.objects.get_for_model(Lead)
         for index, outcome in enumerate(self.outcomes(count)):
             lead = self.draw_lead(index, records, companies, sources, mediums, campaigns)
+            self.shape_history(lead, outcome, sources, mediums)
             vietnamese = lead.language == "vi"
             created = lead.created_at
             history = _History(lead, created=created, updated=created)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Greatest, StrIndex, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pheu.contacts.models import Country, Partner, Tag
@@ -144,8 +147,16 @@ class Lead(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     state = models.CharField(_("state / province"), max_length=100, blank=True)
     zip = models.CharField(_("postal code"), max_length=20, blank=True)
+    # db_index=False on country, team, user and stage: composite indexes below lead with each of them, and
+    # every index more is a write more on each update of a lead (scoring, assignment, imports).
     country = models.ForeignKey(
-        Country, verbose_name=_("country"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Country,
+        verbose_name=_("country"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
     company_size = models.PositiveIntegerField(_("company size (employees)"), null=True, blank=True)
@@ -157,6 +168,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -165,9 +177,16 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     stage = models.ForeignKey(
-        Stage, verbose_name=_("stage"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        Stage,
+        verbose_name=_("stage"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,
     )
     probability = models.DecimalField(
         _("probability (%)"), max_digits=5, decimal_places=2, default=0, validators=PERCENT
@@ -300,8 +319,30 @@ class Lead(models.Model):
             models.Index(fields=["mobile_e164"], name="lead_mobile_idx", condition=~Q(mobile_e164="")),
             models.Index(fields=["name_key"], name="lead_name_key_idx"),
             models.Index(fields=["company_key"], name="lead_company_key_idx", condition=~Q(company_key="")),
+            # Duplicate detection (pheu.leads.duplicates reads these expressions back from here, so that the
+            # lookups use the very same expression as the index): e-mail domain and local part, postcode.
+            models.Index(
+                Substr("email_normalized", StrIndex("email_normalized", Value("@")) + 1),
+                name="lead_email_domain_idx",
+                condition=~Q(email_normalized=""),
+            ),
+            models.Index(
+                # Greatest(…, 0): an address without "@" has an empty local part (PostgreSQL refuses a
+                # negative substring length, and would refuse the row).
+                Substr("email_normalized", 1, Greatest(StrIndex("email_normalized", Value("@")) - 1, 0)),
+                name="lead_email_local_idx",
+                condition=~Q(email_normalized=""),
+            ),
+            models.Index(fields=["zip"], name="lead_zip_idx", condition=~Q(zip="")),
             # List filters, each leading with the filter and ending with the default ordering.
             models.Index(fields=["team", "-created_at"], name="lead_team_idx"),
+            # The pipeline (kanban columns and their sums by team and stage): index-only on PostgreSQL.
+            models.Index(
+                fields=["team", "stage", "-created_at", "-id"],
+                include=["expected_revenue", "user"],
+                condition=Q(active=True, type="opportunity"),
+                name="lead_pipeline_idx",
+            ),
             models.Index(fields=["user", "-created_at"], name="lead_user_idx"),
             models.Index(fields=["stage", "-created_at"], name="lead_stage_idx"),
             models.Index(fields=["type", "active", "-created_at"], name="lead_type_active_idx"),
@@ -402,3 +443,50 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Merge(models.Model):
+    """One merge of leads/opportunities into a survivor, with everything needed to undo it.
+
+    ``merged_ids`` are the merged-away records in the order their values were taken. ``snapshot`` holds every
+    row the merge changed as it was before (field values by model and primary key), the rows it added, and the
+    survivor's values right after the merge (so that an unmerge restores exactly, and can tell a later edit);
+    see :mod:`pheu.leads.services.merge`. ``undone_at`` is set by an unmerge; a merge is undone at most once.
+    """
+
+    survivor = models.ForeignKey(
+        Lead, verbose_name=_("survivor"), on_delete=models.PROTECT, related_name="merges"
+    )
+    merged_ids = models.JSONField(_("merged records"), default=list)
+    snapshot = models.JSONField(_("snapshot"), default=dict, encoder=DjangoJSONEncoder, editable=False)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("merged at"), default=timezone.now)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} → {self.survivor_id}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None

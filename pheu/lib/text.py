@@ -14,11 +14,25 @@ from unidecode import unidecode
 _SPACES = re.compile(r"\s+")
 
 
+class _Unaccent(dict[int, str]):
+    """``str.translate`` table giving each character its ``unidecode`` form, filled as characters appear.
+
+    ``unidecode`` replaces each character on its own (no context), so translating through this table gives
+    exactly ``unidecode(value)``, several times faster on accented text."""
+
+    def __missing__(self, codepoint: int) -> str:
+        replacement = self[codepoint] = unidecode(chr(codepoint))
+        return replacement
+
+
+_UNACCENT = _Unaccent((c, chr(c)) for c in range(128))
+
+
 def text_key(value: str | None) -> str:
     """Return the unaccented, lower-case, space-collapsed form of ``value`` ("" for None)."""
     if not value:
         return ""
-    return _SPACES.sub(" ", unidecode(value).lower()).strip()
+    return _SPACES.sub(" ", (value if value.isascii() else value.translate(_UNACCENT)).lower()).strip()
 
 
 def search_key(*parts: str | None) -> str:

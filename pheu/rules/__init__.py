@@ -17,7 +17,7 @@ from pheu.rules.domain import Domain, parse_domain, validate_domain
 from pheu.rules.exceptions import DomainError, RuleProblem, RuleProblemCode
 from pheu.rules.registry import UnknownSchemaError, get_schema, register_schema
 from pheu.rules.schema import Candidate, FieldSpec, FieldType, NameLookup, Schema
-from pheu.rules.validate import allowed_operators
+from pheu.rules.validate import allowed_operators, shared_lookups
 
 __all__ = [
     "Candidate",
@@ -36,6 +36,7 @@ __all__ = [
     "get_schema",
     "parse_domain",
     "register_schema",
+    "shared_lookups",
     "stored_domain_json",
     "validate_domain",
 ]

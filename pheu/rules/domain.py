@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
@@ -42,9 +43,11 @@ class Domain:
         """Whether the record described by ``facts`` matches (no database access)."""
         return evaluate(self.tree, facts)
 
-    def to_q(self) -> Q:
-        """The ``Q`` selecting exactly the records :meth:`evaluate` accepts (builds no query itself)."""
-        return compiler.to_q(self.tree, self.schema)
+    def to_q(self, *, since: datetime | None = None) -> Q:
+        """The ``Q`` selecting exactly the records :meth:`evaluate` accepts (builds no query itself).
+
+        ``since``: to-many records with a creation date (page views) count only from that instant on."""
+        return compiler.to_q(self.tree, self.schema, since=since)
 
     def explain(self) -> str:
         """The domain in words, in the active language."""

@@ -13,9 +13,11 @@ Values are bounded so that evaluation in Python and in SQL agree on every engine
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -210,11 +212,31 @@ def _reference(spec: FieldSpec, value: Any) -> Hashable:
     raise _Bad(_("a name or an id"))
 
 
+# Small tables loaded by ``load_all`` lookups, shared by every parse inside :func:`shared_lookups`.
+_SHARED_LOOKUPS: ContextVar[dict[int, list[Candidate]] | None] = ContextVar("shared_lookups", default=None)
+
+
+@contextlib.contextmanager
+def shared_lookups() -> Iterator[None]:
+    """Within the block, each small related table (``load_all`` lookups: countries, tags, teams…) is read
+    once for all the domains parsed, instead of once per domain: for a batch that parses many rules at one
+    moment (an assignment run). Nested blocks share the outer block's tables."""
+    if _SHARED_LOOKUPS.get() is not None:
+        yield
+        return
+    token = _SHARED_LOOKUPS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_LOOKUPS.reset(token)
+
+
 class _Binder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.problems: list[RuleProblem] = []
-        self._loaded: dict[int, list[Candidate]] = {}
+        shared = _SHARED_LOOKUPS.get()
+        self._loaded: dict[int, list[Candidate]] = shared if shared is not None else {}
 
     def problem(
         self, cond: Condition, code: RuleProblemCode, message: StrOrPromise, *, path: bool = True

@@ -5,3 +5,34 @@ from django.utils.translation import gettext_lazy as _
 class ScoringConfig(AppConfig):
     name = "pheu.scoring"
     verbose_name = _("Lead scoring")
+
+    def ready(self) -> None:
+        from pheu.core.navigation import register_nav
+        from pheu.core.panels import register_panel
+        from pheu.scoring import panels
+        from pheu.scoring.tracking import tracking_rate
+
+        tracking_rate()  # a bad PHEU_TRACKING_RATE stops the program here, naming the variable
+        register_nav(
+            name="scoring",
+            label=_("Scoring"),
+            url_name="scoring:rules",
+            app_names=("scoring",),
+            order=50,
+        )
+        register_panel(
+            page="lead",
+            name="scoring",
+            slot="side",
+            template="scoring/_lead_panel.html",
+            context=panels.score_panel,
+            order=10,
+        )
+        register_panel(
+            page="lead",
+            name="pageviews",
+            slot="side",
+            template="scoring/_pageviews_panel.html",
+            context=panels.pageviews_panel,
+            order=15,
+        )

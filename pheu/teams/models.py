@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -41,7 +43,35 @@ class Team(models.Model):
         default=False,
         help_text=_("The team receives no leads from automatic assignment."),
     )
+    assignment_every_hours = models.PositiveIntegerField(
+        _("assign automatically every (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("The worker assigns this team's leads this often, e.g. 24 for daily. Empty: never."),
+    )
+    last_scheduled_assignment_at = models.DateTimeField(
+        _("last scheduled assignment"), null=True, blank=True, editable=False
+    )
+    merge_duplicates_on_assignment = models.BooleanField(
+        _("merge duplicates on assignment"),
+        default=False,
+        help_text=_(
+            "A new lead with the e-mail of an open record of this team is merged into it instead of being "
+            "assigned separately."
+        ),
+    )
     email_alias = models.CharField(_("e-mail alias"), max_length=254, blank=True)
+    form_key = models.CharField(
+        _("web form key"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The secret part of the address of the team's web-to-lead form; regenerate it to revoke."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -79,6 +109,9 @@ class TeamMember(models.Model):
     )
     optout = models.BooleanField(_("skip automatic assignment"), default=False)
     active = models.BooleanField(_("active"), default=True)
+    # Away (holiday, sick leave): inclusive dates; no end date means away until further notice.
+    away_from = models.DateField(_("away from"), null=True, blank=True)
+    away_until = models.DateField(_("away until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("team member")
@@ -88,3 +121,11 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.team})"
+
+    def is_away(self, day: date) -> bool:
+        """Whether the member is away on ``day`` (between ``away_from`` and ``away_until``, inclusive)."""
+        return (
+            self.away_from is not None
+            and self.away_from <= day
+            and (self.away_until is None or day <= self.away_until)
+        )

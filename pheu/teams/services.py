@@ -10,6 +10,7 @@ import ``leads``): text is stored as typed, a list (JSON array) as its canonical
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,8 @@ TEAM_FIELDS: tuple[str, ...] = (
     "assignment_domain",
     "min_score",
     "assignment_optout",
+    "assignment_every_hours",
+    "merge_duplicates_on_assignment",
     "email_alias",
 )
 MEMBER_FIELDS: tuple[str, ...] = (
@@ -40,6 +43,8 @@ MEMBER_FIELDS: tuple[str, ...] = (
     "weight",
     "optout",
     "active",
+    "away_from",
+    "away_until",
 )
 # The schema the assignment rules of teams and members are written in (registered by the leads app).
 ASSIGNMENT_SCHEMA = "lead"
@@ -69,6 +74,9 @@ def _team_errors(values: Mapping[str, Any], team: Team | None) -> dict[str, list
         errors["min_score"] = [_("The minimum score is a whole number.")]
     if "sequence" in values and not (_is_int(values["sequence"]) and values["sequence"] >= 0):
         errors["sequence"] = [_("The sequence is a whole number, 0 or more.")]
+    every = values.get("assignment_every_hours")
+    if every is not None and not (_is_int(every) and every >= 1):
+        errors["assignment_every_hours"] = [_("Give a whole number of hours, 1 or more, or leave it empty.")]
     leader = values.get("leader")
     if leader is not None and not leader.is_active:
         errors["leader"] = [_("%(user)s is not an active user.") % {"user": leader}]
@@ -81,6 +89,12 @@ def _member_errors(values: Mapping[str, Any], member: TeamMember | None) -> dict
         errors["capacity"] = [_("The capacity is a whole number of leads, 0 or more.")]
     if "weight" in values and not (isinstance(values["weight"], int | Decimal) and values["weight"] >= 0):
         errors["weight"] = [_("The weight is a number, 0 or more.")]
+    away_from = values.get("away_from", member.away_from if member else None)
+    away_until = values.get("away_until", member.away_until if member else None)
+    if away_until is not None and away_from is None:
+        errors["away_from"] = [_("Give the first day away.")]
+    elif away_from is not None and away_until is not None and away_until < away_from:
+        errors["away_until"] = [_("The last day away comes on or after the first.")]
     user = values.get("user", member.user if member else None)
     team = values.get("team", member.team if member else None)
     if "user" in values and user is not None and not user.is_active:
@@ -151,3 +165,13 @@ def update_team_member(*, actor: Any, member: TeamMember, values: Mapping[str, A
     _apply(member, values, MEMBER_FIELDS)
     member.save()
     return member
+
+
+def set_member_away(
+    *, actor: Any, member: TeamMember, away_from: date | None, away_until: date | None
+) -> TeamMember:
+    """Mark a member away from ``away_from`` to ``away_until`` (inclusive; no end: until further notice),
+    or back (both None). Away members receive no lead from automatic assignment."""
+    return update_team_member(
+        actor=actor, member=member, values={"away_from": away_from, "away_until": away_until}
+    )

@@ -94,10 +94,14 @@ def test_worker_process_beats_then_stops_cleanly_on_sigterm(process_database: Pa
             timeout=30,
             what="the worker's heartbeat",
         )
-        # The prune job is due at once (it never ran): the scheduler enqueues it and the worker runs it.
+        # The prune job is due at once (it never ran): the scheduler enqueues it and the worker runs it
+        # (beside the other apps' periodic jobs, due at once too).
         wait_for(
             lambda: (
-                read_rows(process_database, "SELECT status FROM django_tasks_database_dbtaskresult")
+                read_rows(
+                    process_database,
+                    "SELECT status FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%prune%'",
+                )
                 == [("SUCCESSFUL",)]
             ),
             timeout=30,
@@ -110,4 +114,9 @@ def test_worker_process_beats_then_stops_cleanly_on_sigterm(process_database: Pa
             worker.kill()
         log.close()
     assert read_rows(process_database, "SELECT name FROM core_workerheartbeat") == []
-    assert read_rows(process_database, "SELECT last_enqueued_at IS NOT NULL FROM core_periodicjob") == [(1,)]
+    assert read_rows(process_database, "SELECT name FROM core_periodicjob WHERE name = 'prune'") == [
+        ("prune",)
+    ]
+    assert (
+        read_rows(process_database, "SELECT name FROM core_periodicjob WHERE last_enqueued_at IS NULL") == []
+    )

@@ -262,8 +262,8 @@ def test_salesperson_is_offered_only_themselves_and_cannot_post_a_colleague(clie
 
 def test_service_refusal_is_shown_on_its_field(client, actors, monkeypatch):
     """Whatever the form lets through, the service decides; its refusal shows next to the field."""
-    from pheu.leads import views
     from pheu.leads.exceptions import LeadError
+    from pheu.leads.views import records as views
 
     def refuse(**kwargs):  # type: ignore[no-untyped-def]
         raise LeadError(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pheu.rules import DomainError, RuleProblemCode, parse_domain, validate_domain
+from pheu.rules import DomainError, RuleProblemCode, parse_domain, shared_lookups, validate_domain
 from pheu.rules.nodes import Mode
 from pheu.rules.tests import schema as toy
 from pheu.rules.tests.schema import SCHEMA
@@ -206,6 +206,18 @@ def test_small_tables_are_loaded_once_per_parse_large_ones_per_condition():
     assert toy.calls["countries"] - before["countries"] == 1
     assert toy.calls["partners"] - before["partners"] == 2
     assert toy.calls["teams"] == before["teams"]
+
+
+def test_shared_lookups_load_each_small_table_once_for_many_parses():
+    before = dict(toy.calls)
+    with shared_lookups():
+        first = parse_domain("[['country', '=', 'VN']]", SCHEMA)
+        with shared_lookups():  # nested: the outer block's tables
+            second = parse_domain("[['partner.country', 'in', ['US', 'CA']]]", SCHEMA)
+    assert toy.calls["countries"] - before["countries"] == 1
+    assert (first.tree.operand.values, second.tree.operand.values) == (("VN",), ("US", "CA"))
+    parse_domain("[['country', '=', 'VN']]", SCHEMA)  # outside the block: loaded again
+    assert toy.calls["countries"] - before["countries"] == 2
 
 
 def test_false_and_none_test_emptiness_except_false_on_booleans():

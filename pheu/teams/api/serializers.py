@@ -61,11 +61,19 @@ class TeamSerializer(AssignmentDomainMixin, serializers.ModelSerializer):
             "assignment_domain_json",
             "min_score",
             "assignment_optout",
+            "assignment_every_hours",
+            "last_scheduled_assignment_at",
+            "merge_duplicates_on_assignment",
             "email_alias",
+            "form_key",
             "created_at",
         ]
-        read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"sequence": COUNT, "min_score": {"min_value": -INT_MAX, "max_value": INT_MAX}}
+        read_only_fields = ["id", "form_key", "created_at", "last_scheduled_assignment_at"]
+        extra_kwargs = {
+            "sequence": COUNT,
+            "assignment_every_hours": {"min_value": 1, "max_value": INT_MAX},
+            "min_score": {"min_value": -INT_MAX, "max_value": INT_MAX},
+        }
 
 
 class TeamMemberSerializer(AssignmentDomainMixin, serializers.ModelSerializer):
@@ -85,6 +93,8 @@ class TeamMemberSerializer(AssignmentDomainMixin, serializers.ModelSerializer):
             "weight",
             "optout",
             "active",
+            "away_from",
+            "away_until",
         ]
         read_only_fields = ["id"]
         extra_kwargs = {"capacity": COUNT}

@@ -15,6 +15,7 @@ from pheu.contacts.models import Partner
 from pheu.core.forms import NoteForm, add_service_errors
 from pheu.core.history import history_of
 from pheu.core.htmx import is_htmx, note_response, wants_partial
+from pheu.core.panels import panels_for
 from pheu.leads.exceptions import LeadError, SavedFilterError
 from pheu.leads.filters import LeadFilterSet
 from pheu.leads.forms import (
@@ -128,6 +129,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_of(lead),
             "note_form": NoteForm(),
             "note_url": reverse("leads:note", args=[lead.pk]),
+            "panels": panels_for("lead", request, lead),
         },
     )
 

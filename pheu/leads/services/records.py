@@ -25,6 +25,7 @@ from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, Stage
 from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
+from pheu.scoring.services import link_pageviews_by_email, refresh_leads, score_of, score_unsaved_lead
 from pheu.teams.models import Team
 
 # Fields a person may set through the form, the API or an import (relations as instances).
@@ -103,6 +104,11 @@ def _enter_stage(lead: Lead, stage: Stage | None, *, check_required: bool = True
     if stage is None:
         lead.stage = None
         return
+    if stage.team_id is not None and stage.team_id != lead.team_id:
+        raise LeadError(
+            code=LeadError.Code.INVALID,
+            field_errors={"stage": [_("“%(stage)s” is a stage of another team.") % {"stage": stage.name}]},
+        )
     missing = _missing_required(lead, stage) if check_required else []
     if missing:
         labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in missing)
@@ -155,6 +161,7 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
     opportunities start in their team's first stage with its probability.
     """
     _check({"name": "", **values})
+    settings = PheuSettings.load()
     lead = Lead()
     _apply(lead, values)
     if "user" not in values and actor is not None and getattr(actor, "is_authenticated", False):
@@ -168,7 +175,7 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
         )
         lead.team = membership.team if membership else None
     if "type" not in values:
-        use_leads = PheuSettings.load().use_leads
+        use_leads = settings.use_leads
         if lead.team is not None:
             use_leads = lead.team.uses_leads(use_leads)
         lead.type = LeadType.LEAD if use_leads else LeadType.OPPORTUNITY
@@ -186,11 +193,21 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
         lead.converted_at = timezone.now()
     _check_assignment(actor, lead)
     lead.created_by = actor if getattr(actor, "is_authenticated", False) else None
-    lead.save()
+    lead.normalize()
     tags = list(tags)
+    if lead.won_status == WonStatus.OPEN:
+        lead.score = score_unsaved_lead(lead, tags=tags)  # before the INSERT: no UPDATE for it
+    lead.save()
     if tags:
         lead.tags.set(tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
+    link_pageviews_by_email(lead=lead)
+    if lead.won_status != WonStatus.OPEN:  # created won: it teaches the predictive model at once
+        refresh_leads(lead_ids=[lead.pk])
+    if settings.realtime_assignment:
+        from pheu.assignment.services import assign_new_lead  # assignment depends on leads, not back
+
+        assign_new_lead(lead=lead)
     return lead
 
 
@@ -207,7 +224,7 @@ def update_lead(
     _check(values)
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     before = snapshot(lead, TRACKED_FIELDS)
-    old_user_id, old_stage_id = lead.user_id, lead.stage_id
+    old_user_id, old_stage_id, old_status = lead.user_id, lead.stage_id, lead.won_status
     if (
         "probability" in values
         and "auto_probability" not in values
@@ -226,6 +243,9 @@ def update_lead(
     if tags is not None:
         lead.tags.set(list(tags))
     log_changes(record=lead, before=before, fields=TRACKED_FIELDS, author=actor)
+    outcome_may_change = lead.won_status != WonStatus.OPEN or old_status != lead.won_status
+    if refresh_leads(lead_ids=[lead.pk], outcome_may_change=outcome_may_change):
+        lead.score = score_of(lead.pk)
     return lead
 
 

@@ -1,0 +1,129 @@
+"""Batch assignment (SPEC 13): 100,000 waiting leads, 50 teams and 500 members with rules and capacities.
+
+Reports the time of a full run and of a dry run, and the number of SQL queries of each (which must not grow
+with the number of leads). The data is created in a transaction that is rolled back at the end.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from bench._registry import benchmark
+
+COUNTRIES = ["VN", "US", "CA", "FR", "DE", "JP", "SG", "TH", "GB", "AU"]
+LANGUAGES = ["vi", "en", "fr", "de", "ja"]
+
+
+def _profiler():
+    """``BENCH_PROFILE=1``: print the top functions (cumulative time) of each measured call."""
+    import contextlib
+    import cProfile
+    import os
+    import pstats
+
+    @contextlib.contextmanager
+    def profile(label: str):
+        if not os.environ.get("BENCH_PROFILE"):
+            yield
+            return
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            yield
+        finally:
+            profiler.disable()
+            print(f"--- profile: {label}")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+    return profile
+
+
+@benchmark("assignment_batch", default_n=100_000)
+def assignment_batch(n: int) -> dict[str, float]:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from pheu.accounts.models import Role, User
+    from pheu.assignment.services import assign_leads
+    from pheu.contacts.models import Country
+    from pheu.leads.models import Lead
+    from pheu.teams.models import Team, TeamMember
+
+    rnd = random.Random(5)
+    figures: dict[str, float] = {}
+    with transaction.atomic():
+        countries = {c.code: c for c in Country.objects.filter(code__in=COUNTRIES)}
+        teams = []
+        for index in range(50):
+            code = COUNTRIES[index % len(COUNTRIES)]
+            rule = f"[['country_id', '=', '{code}'], ['company_size', '>=', {(index // 10) * 50}]]"
+            teams.append(
+                Team(
+                    name=f"Bench team {index}",
+                    sequence=index,
+                    assignment_domain=rule,
+                    min_score=index % 3 * 10,
+                )
+            )
+        teams[-1].assignment_domain = ""  # the catch-all
+        Team.objects.bulk_create(teams)
+        users = User.objects.bulk_create(
+            [User(username=f"bench{index}", password="!", role=Role.SALESPERSON) for index in range(500)]
+        )
+        members = []
+        for index, user in enumerate(users):
+            team = teams[index % 50]
+            rule = ""
+            if index % 2:
+                rule = f"[['language', '=', '{LANGUAGES[index % len(LANGUAGES)]}']]"
+            elif index % 5 == 0:
+                rule = "[['company_size_band', '=', '250+']]"
+            members.append(
+                TeamMember(team=team, user=user, capacity=150 + index % 200, assignment_domain=rule)
+            )
+        TeamMember.objects.bulk_create(members)
+        leads = []
+        for index in range(n):
+            lead = Lead(
+                name=f"Bench lead {index}",
+                country=countries[rnd.choice(COUNTRIES)],
+                language=rnd.choice(LANGUAGES),
+                company_size=rnd.choice([5, 20, 80, 120, 300, 1000]),
+                score=rnd.randint(0, 60),
+            )
+            lead.normalize()
+            leads.append(lead)
+        Lead.objects.bulk_create(leads, batch_size=5000)
+        connection.cursor().execute("ANALYZE") if connection.vendor == "postgresql" else None
+
+        profile = _profiler()
+        with CaptureQueriesContext(connection) as dry_queries:
+            start = time.perf_counter()
+            with profile("dry run"):
+                dry = assign_leads(actor=None, dry_run=True)
+            figures["dry_run_s"] = time.perf_counter() - start
+        figures["dry_run_queries"] = len(dry_queries.captured_queries)
+        with CaptureQueriesContext(connection) as run_queries:
+            start = time.perf_counter()
+            with profile("run"):
+                result = assign_leads(actor=None)
+            figures["run_s"] = time.perf_counter() - start
+            if connection.vendor == "postgresql":  # what the commit would add: the deferred foreign keys
+                start = time.perf_counter()
+                connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+                figures["fk_checks_s"] = time.perf_counter() - start
+        figures["run_queries"] = len(run_queries.captured_queries)
+        import os
+
+        if os.environ.get("BENCH_ASSIGN_DEBUG"):
+            for q in sorted(run_queries.captured_queries, key=lambda q: -float(q["time"]))[:4]:
+                print(q["time"], q["sql"][:300])
+            for q in sorted(dry_queries.captured_queries, key=lambda q: -float(q["time"]))[:2]:
+                print("dry", q["time"], q["sql"][:300])
+        figures["leads"] = result.considered
+        figures["teamed"] = result.teamed
+        figures["assigned"] = result.assigned
+        assert dry.assigned == result.assigned
+        transaction.set_rollback(True)
+    return figures

@@ -1,0 +1,164 @@
+"""Duplicate detection over many leads (SPEC section 6 and 13).
+
+- ``duplicates_exact``: the exact-key scan (``pheu.leads.duplicates.exact_groups``: e-mail, phone/mobile,
+  customer, company e-mail domain — set-based ``GROUP BY``) over ``n`` leads (default 1,000,000;
+  target ≤ 5 s);
+- ``duplicates_fuzzy``: the similar-name scan (blocking + rapidfuzz) over ``n`` leads (default 100,000;
+  target ≤ 30 s);
+- ``duplicates_lookup``: ``find_duplicates`` for one lead against ``n`` stored leads: queries per lookup
+  (target ≤ 3, all index scans — the plans are printed) and latency percentiles.
+
+The leads are made by ``bench.rules``' SQL (set-based, realistic Vietnamese/English data) when the
+database holds none; an existing base is reused as it is (``python -m bench`` empties it first).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from bench._registry import benchmark
+
+
+def _ensure(n: int) -> dict[str, float]:
+    """Fill an empty base with ``n`` leads: the lead rows of ``bench.rules`` (no tags or page views, which
+    duplicate detection does not read), indexes rebuilt after the fill, then ``VACUUM ANALYZE``."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bench import rules
+    from pheu.leads.models import Lead
+
+    if Lead.objects.exists():
+        return {}
+    t0 = time.perf_counter()
+    d = rules._Postgres() if connection.vendor == "postgresql" else rules._Sqlite()
+    with transaction.atomic(), connection.cursor() as cursor:
+        refs = rules._reference_rows()
+        rebuild = []
+        if d.vendor == "postgresql":
+            # As bench.rules.fill: foreign keys hold by construction; skip their deferred triggers.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            rebuild = rules._pg_drop_indexes(cursor, [Lead._meta.db_table])
+        sql, params = rules._lead_sql(d, n, refs, timezone.now().replace(microsecond=0))
+        d.prepare(cursor)
+        cursor.execute(sql, params)
+        for definition in rebuild:
+            cursor.execute(definition)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)" if d.vendor == "postgresql" else "ANALYZE")
+    return {"fill_s": time.perf_counter() - t0}
+
+
+def _sprinkle_duplicates(count: int) -> None:
+    """Make ``count`` recent leads look like older ones (same e-mail / phone / similar name), as real bases
+    have, so that the scans find and group something. One UPDATE … FROM, set-based."""
+    from django.db import connection
+
+    from pheu.leads.models import Lead
+
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {table}")
+        low, high = cursor.fetchone()
+        if connection.vendor != "postgresql":
+            return
+        cursor.execute(
+            f"""
+            UPDATE {table} AS t SET email = s.email, email_normalized = s.email_normalized,
+                   mobile = s.phone, mobile_e164 = s.phone_e164, city = s.city, city_key = s.city_key
+            FROM {table} AS s
+            WHERE t.id BETWEEN %s AND %s AND s.id = t.id - %s AND t.id %% 7 = 0
+            """,
+            [high - count * 7, high, (high - low) // 2],
+        )
+
+
+@benchmark("duplicates_exact", default_n=1_000_000)
+def duplicates_exact(n: int) -> dict[str, float]:
+    from pheu.leads.duplicates import exact_groups
+    from pheu.leads.models import Lead
+
+    figures = _ensure(n)
+    _sprinkle_duplicates(min(20_000, n // 50))
+    runs = []
+    groups: list[Any] = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        groups = exact_groups()
+        runs.append(time.perf_counter() - t0)
+    by_reason: dict[str, int] = {}
+    for group in groups:
+        for reason in group.reasons:
+            by_reason[reason.code] = by_reason.get(reason.code, 0) + 1
+    result = {
+        **figures,
+        "leads": Lead.objects.count(),
+        "groups": len(groups),
+        **{f"groups_{k}": v for k, v in sorted(by_reason.items())},
+        "scan_s_best": min(runs),
+        "scan_s_median": statistics.median(runs),
+    }
+    print("  ".join(f"{k}={v:,.3f}" for k, v in result.items()))
+    # The one-record lookup on the same base (a separate run would fill it again).
+    result.update({f"lookup_{k}": v for k, v in duplicates_lookup(n).items() if k not in ("leads", "fill_s")})
+    return result
+
+
+@benchmark("duplicates_fuzzy", default_n=100_000)
+def duplicates_fuzzy(n: int) -> dict[str, float]:
+    from pheu.leads.duplicates import fuzzy_groups
+    from pheu.leads.models import Lead
+
+    figures = _ensure(n)
+    _sprinkle_duplicates(min(2_000, n // 50))
+    t0 = time.perf_counter()
+    groups = fuzzy_groups()
+    elapsed = time.perf_counter() - t0
+    return {
+        **figures,
+        "leads": Lead.objects.count(),
+        "groups": len(groups),
+        "records_in_groups": sum(len(g.ids) for g in groups),
+        "scan_s": elapsed,
+    }
+
+
+@benchmark("duplicates_lookup", default_n=1_000_000)
+def duplicates_lookup(n: int) -> dict[str, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pheu.leads.duplicates import find_duplicates
+    from pheu.leads.models import Lead
+
+    figures = _ensure(n)
+    # Recent records with an e-mail and a phone (the bench data has no postcodes): the new-lead check.
+    sample = list(Lead.objects.exclude(email_normalized="").exclude(phone_e164="").order_by("-id")[:200])
+    latencies, queries, found = [], [], 0
+    for lead in sample:
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            found += len(find_duplicates(lead))
+            latencies.append((time.perf_counter() - t0) * 1000)
+        queries.append(len(ctx.captured_queries))
+    if connection.vendor == "postgresql":
+        with CaptureQueriesContext(connection) as ctx:
+            find_duplicates(sample[0])
+        with connection.cursor() as cursor:
+            for query in ctx.captured_queries:
+                cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + query["sql"])
+                print("--", query["sql"][:160], "…")
+                print("\n".join(row[0] for row in cursor.fetchall()))
+    ordered = sorted(latencies)
+    return {
+        **figures,
+        "leads": Lead.objects.count(),
+        "lookups": len(sample),
+        "matches_per_lookup": found / max(1, len(sample)),
+        "max_queries": max(queries),
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+    }

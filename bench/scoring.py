@@ -1,0 +1,129 @@
+"""``scoring``: set-based re-scoring and the predictive model's rebuild over many leads (issue 4's targets).
+
+1. ``n`` leads made by ``bench.rules.fill`` (tags on ≈30%, page views on ≈20%), every one made open.
+2. Twenty rules of the kinds managers write (country, source, stage, tags, visited pages, e-mail domain,
+   company size, job title, language, recent creation…), stored without re-scoring.
+3. In one run, side by side, each after a VACUUM:
+   - a bare ``UPDATE leads SET score = score + 1`` over the open leads (the reference);
+   - a full re-score where every score changes (scores first set to an impossible value);
+   - a rule change that changes about 10% of the scores (only those rows are written).
+4. Every record closed (won/lost drawn with a dependence on country, source and tags, so that there is
+   something to learn), then ``rebuild_model`` timed, with its AUC on the last 20%.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+from bench._registry import benchmark
+
+RULES: list[tuple[str, str, int, int | None]] = [
+    ("Việt Nam", "[['country_id', 'in', ['Vietnam']]]", 10, None),
+    ("Abroad", "[['country_id', 'not in', ['Vietnam']]]", 5, None),
+    ("North America", "[['country_id', 'in', ['US', 'CA']]]", 5, None),
+    ("Website", "[['source_id', '=', 'Website']]", 8, None),
+    ("Referral", "[['source_id', '=', 'Giới thiệu']]", 12, None),
+    ("Facebook", "[['source_id', '=', 'Facebook']]", -2, None),
+    ("Qualified", "[['stage_id', '=', 'Qualified']]", 10, None),
+    ("Proposition", "[['stage_id', '=', 'Proposition']]", 20, None),
+    ("VIP", "[['tags', 'in', ['VIP']]]", 15, None),
+    ("Large company tag", "[['tags', 'in', ['Doanh nghiệp lớn']]]", 10, None),
+    ("Pricing page", "[['pageviews.url', 'ilike', '/pricing']]", 15, None),
+    ("Pricing, last 30 days", "[['pageviews.url', 'ilike', '/bang-gia']]", 10, 30),
+    ("Gmail", "[['email', 'ilike', '@gmail.com']]", -5, None),
+    ("No e-mail", "[['email', '=', False]]", -10, None),
+    ("Large", "[['company_size', '>=', 250]]", 15, None),
+    ("Micro", "[['company_size', '<', 10]]", -5, None),
+    ("Director", "[['job_title', 'ilike', 'giám đốc']]", 10, None),
+    ("English speaker", "[['language', '=', 'en']]", 3, None),
+    ("Recent", "[['created_at', '>=', '{month_ago}']]", 5, None),
+    ("Company", "[['company_name', '!=', False]]", 4, None),
+]
+
+
+def _vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) leads_lead" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def _seconds(fn: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
+
+
+@benchmark("scoring", default_n=1_000_000)
+def scoring(n: int) -> dict[str, float]:
+    from django.db import connection, transaction
+    from django.db.models import F
+
+    from bench.rules import _r, fill
+    from pheu.leads.models import Lead
+    from pheu.rules import clean_domain
+    from pheu.scoring.models import ScoringRule
+    from pheu.scoring.prediction import rebuild_model
+    from pheu.scoring.services import rescore_open_leads
+
+    figures: dict[str, float] = {}
+    timings = fill(n)
+    print("fill: " + "  ".join(f"{k}={v:.1f}" for k, v in timings.items()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE leads_lead SET won_status = 'open', active = TRUE "
+            "WHERE won_status <> 'open' OR NOT active"
+        )
+    month_ago = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    for name, text, points, window in RULES:
+        text = text.format(month_ago=month_ago)
+        clean_domain(text, "lead")  # every rule is valid as typed
+        ScoringRule.objects.create(name=name, domain=text, points=points, window_days=window)
+    open_leads = Lead.objects.filter(won_status="open", active=True)
+    figures["open_leads"] = open_leads.count()
+
+    # The reference: one integer column written on every open lead.
+    _vacuum()
+    with transaction.atomic():
+        figures["bare_update_s"], _ = _seconds(lambda: open_leads.update(score=F("score") + 1))
+
+    # Every score changes.
+    open_leads.update(score=-1_000_000)
+    _vacuum()
+    figures["full_rescore_s"], result = _seconds(rescore_open_leads)
+    figures["full_rescore_changed"] = result.changed
+    figures["full_vs_bare_ratio"] = figures["full_rescore_s"] / figures["bare_update_s"]
+
+    # A rule change that moves about 10% of the scores (the leads in the US or Canada).
+    _vacuum()
+    ScoringRule.objects.filter(name="North America").update(points=9)
+    figures["rule_change_s"], result = _seconds(rescore_open_leads)
+    figures["rule_change_changed"] = result.changed
+    figures["rule_change_changed_pct"] = 100 * result.changed / max(1, figures["open_leads"])
+
+    # Nothing changes: the cost of checking alone.
+    figures["no_change_s"], result = _seconds(rescore_open_leads)
+    figures["no_change_changed"] = result.changed
+
+    # The predictive model over n closed records: outcome depends on country, source and tags.
+    with connection.cursor() as cursor:
+        vn = "l.country_id = 'VN'"
+        good_source = "l.source_id IN (SELECT id FROM leads_source WHERE name IN ('Giới thiệu', 'Website'))"
+        vip = "l.id IN (SELECT lead_id FROM leads_lead_tags WHERE tag_id IN (SELECT id FROM contacts_tag WHERE name = 'VIP'))"  # noqa: E501
+        chance = f"(30 + CASE WHEN {vn} THEN 15 ELSE 0 END + CASE WHEN {good_source} THEN 20 ELSE 0 END + CASE WHEN {vip} THEN 20 ELSE 0 END)"  # noqa: E501
+        cursor.execute(
+            f"UPDATE leads_lead l SET won_status = CASE WHEN {_r(91, 100, 'l.id')} < {chance} "
+            f"THEN 'won' ELSE 'lost' END, closed_at = l.created_at".replace("%%", "%")
+            if connection.vendor == "postgresql"
+            else f"UPDATE leads_lead AS l SET won_status = CASE WHEN {_r(91, 100, 'l.id')} < {chance} "
+            f"THEN 'won' ELSE 'lost' END, closed_at = l.created_at".replace("%%", "%")
+        )
+    _vacuum()
+    figures["model_rebuild_s"], rebuilt = _seconds(rebuild_model)
+    figures["model_samples"] = rebuilt.samples
+    figures["model_auc"] = rebuilt.auc or 0.0
+    for key, value in figures.items():
+        print(f"  {key:28s} {value:,.3f}")
+    return figures

@@ -1,0 +1,16 @@
+"""The API resources of activities: ``register`` adds viewsets to the router, ``urlpatterns`` the other paths
+(mounted under ``/api/v1/`` before the router's)."""
+
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+from pheu.activities.api.views import ActivityViewSet
+
+
+def register(router: DefaultRouter) -> None:
+    """Add this app's viewsets to the API router."""
+    router.register("activities", ActivityViewSet, basename="activity")
+
+
+urlpatterns: list = []

@@ -1,0 +1,86 @@
+"""API representations of activities (writes go through ``pheu.activities.services``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pheu.accounts.models import User
+from pheu.activities.choices import ActivityKind, ActivityState
+from pheu.activities.models import Activity
+from pheu.contacts.models import Partner
+from pheu.leads.models import Lead
+
+
+@extend_schema_field(
+    {"type": "string", "enum": list(ActivityKind.values), "description": "call, meeting, email or todo"}
+)
+class ActivityKindField(serializers.ChoiceField):
+    """The type of an activity (inline in the schema: a shared enum named "Kind" would collide with the
+    history entries' ``kind``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=ActivityKind.choices, **kwargs)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    """An activity on a lead/opportunity (``lead``) or on a customer (``partner``): exactly one of them."""
+
+    lead = serializers.PrimaryKeyRelatedField(
+        queryset=Lead.objects.none(), allow_null=True, required=False, help_text=_("The lead or opportunity.")
+    )
+    partner = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.all(), allow_null=True, required=False, help_text=_("The customer.")
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Who does it (default: the requesting user); they must see the record."),
+    )
+    kind = ActivityKindField(required=False)
+    state = serializers.ChoiceField(
+        choices=ActivityState.choices,
+        read_only=True,
+        source="current_state",
+        help_text=_("overdue, today or planned while open (from the due date); done once completed."),
+    )
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "lead",
+            "partner",
+            "kind",
+            "summary",
+            "note",
+            "due_date",
+            "assignee",
+            "state",
+            "done_at",
+            "done_by",
+            "feedback",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "done_at", "done_by", "feedback", "created_by", "created_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # A lead the user may not see is "does not exist", as everywhere else.
+        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # The record of an activity does not change.
+            self.fields["lead"].read_only = True
+            self.fields["partner"].read_only = True
+
+
+class FeedbackSerializer(serializers.Serializer):
+    feedback = serializers.CharField(
+        max_length=20000, allow_blank=True, required=False, default="", help_text=_("How it went.")
+    )

@@ -1,0 +1,90 @@
+"""API of activities: every read starts from ``Activity.objects.visible_to(user)``; writes go through the
+services (an activity the user may not see is a 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from pheu.activities.api.serializers import ActivitySerializer, FeedbackSerializer
+from pheu.activities.filters import ActivityFilterSet
+from pheu.activities.models import Activity
+from pheu.activities.services import cancel_activity, complete_activity, schedule_activity, update_activity
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the activities the user may see (open and done)"),
+    create=extend_schema(
+        summary="Schedule an activity",
+        description="On a lead/opportunity (`lead`) or a customer (`partner`), not both. `due_date` is "
+        "required; `assignee` defaults to the requesting user.",
+    ),
+    retrieve=extend_schema(summary="One activity"),
+    update=extend_schema(summary="Change an open activity"),
+    partial_update=extend_schema(summary="Change some fields of an open activity"),
+    destroy=extend_schema(summary="Cancel (remove) an open activity; a done one stays in the history"),
+)
+class ActivityViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Calls, meetings, e-mails and to-dos on records; `done/` completes one with feedback."""
+
+    queryset = Activity.objects.all()
+    serializer_class = ActivitySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ActivityFilterSet
+
+    def get_queryset(self) -> QuerySet[Activity]:
+        return (
+            Activity.objects.visible_to(self.request.user)
+            .select_related("lead", "partner")
+            .order_by("due_date", "id")
+        )
+
+    def filter_queryset(self, queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        values: dict[str, Any] = dict(serializer.validated_data)
+        lead, partner = values.pop("lead", None), values.pop("partner", None)
+        serializer.instance = schedule_activity(
+            actor=self.request.user, values=values, lead=lead, partner=partner
+        )
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = update_activity(
+            actor=self.request.user, activity=serializer.instance, values=dict(serializer.validated_data)
+        )
+
+    def perform_destroy(self, instance: Activity) -> None:
+        cancel_activity(actor=self.request.user, activity=instance)
+
+    @extend_schema(
+        request=FeedbackSerializer,
+        responses={200: ActivitySerializer},
+        summary="Mark an open activity done, with feedback",
+        description="The completion and its feedback are written in the record's history. An activity "
+        "already done is refused (400, code `already_done`).",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def done(self, request: Request, pk: str | None = None) -> Response:
+        activity = self.get_object()
+        form = FeedbackSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        completion = complete_activity(
+            actor=request.user, activity=activity, feedback=form.validated_data["feedback"]
+        )
+        body = ActivitySerializer(completion.activity, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_200_OK)

@@ -1,0 +1,1301 @@
+"""Automatic assignment (SPEC section 5): one service for real time, the worker, buttons, API and CLI.
+
+Which leads take part:
+
+- **team phase**: open, active leads with neither team nor salesperson go to the first team (by sequence;
+  ties: most free capacity) whose rule matches and whose minimum score their score reaches; a lead under
+  every matching team's minimum keeps no team;
+- **member phase**: open, active leads with a team and no salesperson (from the team phase, or a team set
+  earlier) go, best-scored first (ties: oldest first), to an available member of the team — active, not
+  opted out, not away, fewer leads given in the team in the last 30 days than their capacity — whose rule
+  matches; members with a rule are tried before members without one; among them the most free capacity
+  relative to capacity, times the weight (ties: fewest leads, then the earliest membership). A lead no member
+  can take keeps its team and waits for the next run.
+
+A lead with a salesperson never takes part: manual assignment always wins. Redistribution (away members)
+is the only move of an assigned lead, and only of a lead the service itself assigned and nobody touched.
+
+Eligibility is decided by the compiled SQL of each rule (:mod:`pheu.assignment.facts`), the allocation in
+memory, the writes in bulk: a run costs a constant number of queries whatever the number of leads.
+Concurrency: a run locks the members of the teams it fills (so two runs count capacities one after the
+other) and the candidate leads with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Count, Exists, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pheu.assignment.exceptions import AssignmentError
+from pheu.assignment.facts import (
+    WINDOW,
+    Config,
+    LeadRow,
+    MemberFacts,
+    TeamFacts,
+    first_stage,
+    load_config,
+    parse_rules,
+    read_leads,
+    recent_count,
+    user_label,
+)
+from pheu.assignment.models import AssignmentDecision, AssignmentRun, AssignmentTrigger
+from pheu.core.models import HistoryEntry, HistoryKind, PheuSettings
+from pheu.leads.choices import LeadType, WonStatus
+from pheu.leads.models import Lead
+from pheu.rules import DomainError, clean_domain
+from pheu.scoring.services import refresh_leads, rules_depend_on
+from pheu.teams.models import Team, TeamMember
+
+
+class Outcome:
+    ASSIGNED = "assigned"  # given a salesperson (and the team, when it had none)
+    TEAM_ONLY = "team_only"  # given a team; no member could take it now
+    NO_MEMBER = "no_member"  # had a team; no member could take it now
+    NO_TEAM = "no_team"  # no team's rule and minimum score fit
+    OTHER_TEAM = "other_team"  # belongs to a team outside this run's scope
+
+
+class LeadDecision(NamedTuple):
+    """What the service does (or would do) with one lead, and why (a named tuple: a run makes one per
+    lead, and a tuple costs a third of a frozen dataclass to create)."""
+
+    lead_id: int
+    outcome: str
+    score: int
+    team_id: int | None = None
+    team_name: str = ""
+    team_chosen: bool = False  # the lead had no team; this decision gives it one
+    team_rule: str = ""
+    min_score: int | None = None
+    member_id: int | None = None
+    user_id: int | None = None
+    user_label: str = ""
+    member_rule: str = ""
+    capacity: int | None = None
+    capacity_left: int | None = None
+    converted: bool = False
+    previous_user_id: int | None = None
+
+    @property
+    def writes(self) -> bool:
+        return self.team_chosen or self.user_id is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lead": self.lead_id,
+            "outcome": self.outcome,
+            "score": self.score,
+            "team": self.team_id,
+            "team_name": self.team_name,
+            "team_chosen": self.team_chosen,
+            "team_rule": self.team_rule,
+            "min_score": self.min_score,
+            "member": self.member_id,
+            "user": self.user_id,
+            "user_name": self.user_label,
+            "member_rule": self.member_rule,
+            "capacity": self.capacity,
+            "capacity_left": self.capacity_left,
+            "converted": self.converted,
+            "previous_user": self.previous_user_id,
+        }
+
+
+@dataclass
+class AssignmentResult:
+    """The counts and decisions of a run (or of a dry run: nothing written, ``run_id`` None)."""
+
+    dry_run: bool
+    run_id: int | None = None
+    considered: int = 0
+    teamed: int = 0
+    assigned: int = 0
+    converted: int = 0
+    team_counts: dict[int, int] = field(default_factory=dict)
+    member_counts: dict[int, int] = field(default_factory=dict)
+    team_names: dict[int, str] = field(default_factory=dict)
+    member_labels: dict[int, str] = field(default_factory=dict)
+    decisions: list[LeadDecision] = field(default_factory=list)
+    broken_rules: list[str] = field(default_factory=list)
+
+    @property
+    def assigned_lead_ids(self) -> list[int]:
+        return [d.lead_id for d in self.decisions if d.user_id is not None]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "dry_run": self.dry_run,
+            "considered": self.considered,
+            "teamed": self.teamed,
+            "assigned": self.assigned,
+            "converted": self.converted,
+            "teams": [
+                {"team": pk, "name": self.team_names.get(pk, ""), "count": n}
+                for pk, n in sorted(self.team_counts.items())
+            ],
+            "members": [
+                {"member": pk, "name": self.member_labels.get(pk, ""), "count": n}
+                for pk, n in sorted(self.member_counts.items())
+            ],
+            "assigned_lead_ids": self.assigned_lead_ids,
+            "broken_rules": self.broken_rules,
+        }
+
+
+# --- the plan: pure, in memory ---------------------------------------------------------------------
+def _rule_test(config: Config, text: str) -> int | None:
+    """The bit a lead's mask must have to satisfy ``text``: -1 for "every lead", None for "no lead" (a
+    stored rule that no longer parses) — as :meth:`Config.matches` decides."""
+    if not text:
+        return -1
+    return config.bits.get(text)
+
+
+def _passes(test: int | None, mask: int) -> bool:
+    return test == -1 or (test is not None and bool(mask >> test & 1))
+
+
+def _priority(member: MemberFacts, load: int) -> tuple[float, int, int]:
+    """Highest first: free capacity relative to capacity times the weight, then the fewest leads, then the
+    earliest membership. The ratio is one correctly rounded division of exact integers, so equal ratios
+    are equal floats and different ones keep their order (capacities and weights are far from 2**53)."""
+    numerator, denominator = member.weight.as_integer_ratio()
+    return ((member.capacity - load) * numerator / (member.capacity * denominator), -load, -member.id)
+
+
+def _choose_member(
+    config: Config, members: list[MemberFacts], loads: dict[int, int], mask: int, exclude_user: int | None
+) -> MemberFacts | None:
+    with_rule: list[MemberFacts] = []
+    without_rule: list[MemberFacts] = []
+    for member in members:
+        if not member.available or loads[member.id] >= member.capacity or member.user_id == exclude_user:
+            continue
+        if not member.rule:
+            without_rule.append(member)
+        elif config.matches(member.rule, mask):
+            with_rule.append(member)
+    candidates = with_rule or without_rule
+    if not candidates:
+        return None
+    return max(candidates, key=lambda m: _priority(m, loads[m.id]))
+
+
+class _Seats:
+    """The members of one team as the member phase hands out leads: for each set of members a lead's mask
+    selects, a heap by priority (:func:`_priority`). A member's entries go stale when it receives a lead
+    (its priority only falls); a stale entry is corrected when it reaches the top, and a full member leaves.
+    Choosing a member costs O(log members), whatever the number of leads."""
+
+    def __init__(self, config: Config, members: list[MemberFacts], loads: dict[int, int]) -> None:
+        self.config = config
+        self.members = members
+        self.loads = loads
+        usable = [m for m in members if m.available and loads[m.id] < m.capacity]
+        self.with_rule = [(m, _rule_test(config, m.rule)) for m in usable if m.rule]
+        self.fallback = self._heap([m for m in usable if not m.rule])
+        # The bits of the members' rules: leads that agree on them share a heap.
+        self.relevant = 0
+        for _member, test in self.with_rule:
+            self.relevant |= 1 << test if test is not None and test >= 0 else 0
+        self.groups: dict[int, list[tuple[Any, ...]]] = {}  # relevant bits → heap of the members they select
+
+    def _entry(self, member: MemberFacts) -> tuple[Any, ...]:
+        load = self.loads[member.id]
+        free, fewest, earliest = _priority(member, load)
+        return (-free, -fewest, -earliest, load, member)
+
+    def _heap(self, members: list[MemberFacts]) -> list[tuple[Any, ...]]:
+        heap = [self._entry(m) for m in members if self.loads[m.id] < m.capacity]
+        heapq.heapify(heap)
+        return heap
+
+    @staticmethod
+    def _top(heap: list[tuple[Any, ...]], loads: dict[int, int], entry: Any) -> MemberFacts | None:
+        while heap:
+            member = heap[0][4]
+            load = loads[member.id]
+            if load == heap[0][3]:
+                return member
+            if load >= member.capacity:
+                heapq.heappop(heap)
+            else:
+                heapq.heapreplace(heap, entry(member))
+        return None
+
+    def choose(self, mask: int) -> MemberFacts | None:
+        mask &= self.relevant
+        heap = self.groups.get(mask)
+        if heap is None:
+            heap = self._heap([m for m, test in self.with_rule if _passes(test, mask)])
+            self.groups[mask] = heap
+        return self._top(heap, self.loads, self._entry) or self._top(self.fallback, self.loads, self._entry)
+
+
+def plan_assignment(
+    config: Config,
+    leads: list[LeadRow],
+    *,
+    scope_team_id: int | None = None,
+    previous_users: Mapping[int, int] | None = None,
+) -> list[LeadDecision]:
+    """Decide every lead of ``leads`` (deterministic; reads and writes nothing).
+
+    ``previous_users``: lead id → the away salesperson whose lead is being redistributed (the lead takes
+    part in the member phase of its team, and never goes back to them).
+
+    The team of a lead depends only on its score and rule mask (chosen once per pair); its member is the
+    top of a heap (:class:`_Seats`), so a plan costs O(leads × log members).
+    """
+    previous_users = previous_users or {}
+    decisions: list[LeadDecision | None] = [None] * len(leads)
+    by_team: dict[int, list[tuple[int, int, int, LeadRow, bool]]] = {}
+    team_ids = {t.id: t for t in config.teams}
+    tests = [(t, t.min_score, _rule_test(config, t.rule)) for t in config.teams]
+    relevant = 0  # the bits of the teams' rules: leads that agree on them and on the score go to one team
+    for _team, _low, test in tests:
+        relevant |= 1 << test if test is not None and test >= 0 else 0
+    chosen_teams: dict[tuple[int, int], TeamFacts | None] = {}
+    for position, lead in enumerate(leads):
+        if lead.team_id is None:
+            key = (lead.score, lead.mask & relevant)
+            if key in chosen_teams:
+                team = chosen_teams[key]
+            else:
+                team = chosen_teams[key] = next(
+                    (t for t, low, test in tests if lead.score >= low and _passes(test, lead.mask)), None
+                )
+            if team is None:
+                decisions[position] = LeadDecision(lead.id, Outcome.NO_TEAM, lead.score)
+                continue
+            chosen = True
+        else:
+            team = team_ids.get(lead.team_id)
+            chosen = False
+            if team is None:  # its team is inactive or opted out: nothing to do
+                decisions[position] = LeadDecision(lead.id, Outcome.OTHER_TEAM, lead.score, lead.team_id)
+                continue
+        if scope_team_id is not None and team.id != scope_team_id:
+            decisions[position] = LeadDecision(lead.id, Outcome.OTHER_TEAM, lead.score, team.id, team.name)
+            continue
+        by_team.setdefault(team.id, []).append((-lead.score, lead.id, position, lead, chosen))
+    for team_id, items in by_team.items():
+        team = team_ids[team_id]
+        members = config.members.get(team_id, [])
+        loads = {m.id: m.recent for m in members}
+        seats = _Seats(config, members, loads) if members else None
+        convert_leads = not team.uses_leads
+        items.sort()  # best-scored first, then the oldest (ids are unique: the leads are never compared)
+        for _score, _id, position, lead, chosen in items:
+            previous = previous_users.get(lead.id)
+            if seats is None:
+                member = None
+            elif previous is not None:
+                member = _choose_member(config, members, loads, lead.mask, previous)
+            else:
+                member = seats.choose(lead.mask)
+            team_rule, min_score = (team.rule, team.min_score) if chosen else ("", None)
+            if member is None:
+                outcome = Outcome.TEAM_ONLY if chosen else Outcome.NO_MEMBER
+                decision = LeadDecision(
+                    lead.id,
+                    outcome,
+                    lead.score,
+                    team.id,
+                    team.name,
+                    chosen,
+                    team_rule,
+                    min_score,
+                    previous_user_id=previous,
+                )
+            else:
+                loads[member.id] += 1
+                decision = LeadDecision(
+                    lead.id,
+                    Outcome.ASSIGNED,
+                    lead.score,
+                    team.id,
+                    team.name,
+                    chosen,
+                    team_rule,
+                    min_score,
+                    member.id,
+                    member.user_id,
+                    member.label,
+                    member.rule,
+                    member.capacity,
+                    member.capacity - loads[member.id],
+                    convert_leads and lead.type == LeadType.LEAD,
+                    previous,
+                )
+            decisions[position] = decision
+    return decisions  # type: ignore[return-value]  # every position is decided
+
+
+def _result(config: Config, decisions: list[LeadDecision], *, dry_run: bool) -> AssignmentResult:
+    result = AssignmentResult(dry_run=dry_run, considered=len(decisions), decisions=decisions)
+    result.broken_rules = config.broken_rules()
+    result.team_names = {t.id: t.name for t in config.teams}
+    for decision in decisions:
+        if decision.team_chosen:
+            result.teamed += 1
+            result.team_counts[decision.team_id] = result.team_counts.get(decision.team_id, 0) + 1  # type: ignore[index]
+        if decision.member_id is not None:
+            result.assigned += 1
+            result.member_counts[decision.member_id] = result.member_counts.get(decision.member_id, 0) + 1
+            result.member_labels[decision.member_id] = decision.user_label
+        result.converted += decision.converted
+    return result
+
+
+# --- reading the candidates --------------------------------------------------------------------------
+def candidate_leads(*, lead_ids: Collection[int] | None = None, team_id: int | None = None) -> QuerySet[Lead]:
+    """Open, active leads without a salesperson (with ``team_id``: of that team or of none)."""
+    leads = Lead.objects.filter(active=True, won_status=WonStatus.OPEN, user__isnull=True)
+    if lead_ids is not None:
+        leads = leads.filter(pk__in=list(lead_ids))
+    if team_id is not None:
+        leads = leads.filter(Q(team__isnull=True) | Q(team_id=team_id))
+    return leads.order_by("id")
+
+
+def _lock_members(team_id: int | None) -> None:
+    """Lock the members whose capacities this run spends, in one order for every run (no deadlock), so
+    that concurrent runs count the leads given in the last 30 days one after the other."""
+    if not connection.features.has_select_for_update:
+        return
+    members = TeamMember.objects.filter(active=True, team__active=True, team__assignment_optout=False)
+    if team_id is not None:
+        members = members.filter(team_id=team_id)
+    list(members.select_for_update(of=("self",)).order_by("pk").values_list("pk"))
+
+
+def _locked(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    if connection.features.has_select_for_update_skip_locked:
+        return leads.select_for_update(skip_locked=True, of=("self",))
+    return leads
+
+
+# --- writing -----------------------------------------------------------------------------------------
+def _lead_rows(decisions: list[LeadDecision], rows: dict[int, LeadRow], config: Config) -> list[dict]:
+    teams = {t.id: t for t in config.teams}
+    values = []
+    for d in decisions:
+        lead = rows[d.lead_id]
+        team = teams[d.team_id]  # type: ignore[index]
+        stage_id, probability, stage_changed = lead.stage_id, None, False
+        if d.converted and lead.stage_id is None and team.first_stage_id is not None:
+            stage_id, stage_changed = team.first_stage_id, True
+            if lead.auto_probability:
+                probability = float(team.first_stage_probability or 0)
+        values.append(
+            {
+                "id": d.lead_id,
+                "team_id": d.team_id,
+                "user_id": d.user_id if d.user_id is not None else lead.user_id,
+                "type": LeadType.OPPORTUNITY if d.converted else lead.type,
+                "stage_id": stage_id,
+                "probability": probability,
+                "assigned": d.user_id is not None,
+                "converted": d.converted,
+                "stage_changed": stage_changed,
+                "prev_user_id": lead.user_id,
+            }
+        )
+    return values
+
+
+_PG_UPDATE = """
+UPDATE {table} AS l SET
+  team_id = v.team_id, user_id = v.user_id, type = v.type, stage_id = v.stage_id,
+  probability = COALESCE(v.probability, l.probability),
+  assigned_at = CASE WHEN v.assigned THEN %s ELSE l.assigned_at END,
+  converted_at = CASE WHEN v.converted THEN %s ELSE l.converted_at END,
+  stage_changed_at = CASE WHEN v.stage_changed THEN %s ELSE l.stage_changed_at END,
+  updated_at = %s
+FROM jsonb_to_recordset(%s::jsonb) AS v(
+  id bigint, team_id bigint, user_id bigint, type text, stage_id bigint, probability numeric,
+  assigned boolean, converted boolean, stage_changed boolean, prev_user_id bigint)
+WHERE l.id = v.id AND l.user_id IS NOT DISTINCT FROM v.prev_user_id
+RETURNING l.id
+"""
+_SQLITE_UPDATE = """
+UPDATE {table} SET
+  team_id = v.team_id, user_id = v.user_id, type = v.type, stage_id = v.stage_id,
+  probability = COALESCE(v.probability, {table}.probability),
+  assigned_at = CASE WHEN v.assigned THEN %s ELSE {table}.assigned_at END,
+  converted_at = CASE WHEN v.converted THEN %s ELSE {table}.converted_at END,
+  stage_changed_at = CASE WHEN v.stage_changed THEN %s ELSE {table}.stage_changed_at END,
+  updated_at = %s
+FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.team_id') AS team_id,
+        json_extract(value, '$.user_id') AS user_id, json_extract(value, '$.type') AS type,
+        json_extract(value, '$.stage_id') AS stage_id, json_extract(value, '$.probability') AS probability,
+        json_extract(value, '$.assigned') AS assigned, json_extract(value, '$.converted') AS converted,
+        json_extract(value, '$.stage_changed') AS stage_changed,
+        json_extract(value, '$.prev_user_id') AS prev_user_id
+      FROM json_each(%s)) AS v
+WHERE {table}.id = v.id AND {table}.user_id IS v.prev_user_id
+RETURNING {table}.id
+"""
+
+
+def _update_leads(values: list[dict], now: datetime) -> set[int]:
+    """Write the leads' new team, salesperson, type and stage in one statement; the ids written (a lead
+    whose salesperson changed meanwhile is left alone)."""
+    if not values:
+        return set()
+    sql = _PG_UPDATE if connection.vendor == "postgresql" else _SQLITE_UPDATE
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(table=connection.ops.quote_name(Lead._meta.db_table)),
+            [stamp, stamp, stamp, stamp, json.dumps(values)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _history_body(d: LeadDecision, run_id: int | None) -> str:
+    parts = []
+    if d.previous_user_id is not None:
+        parts.append(_("Redistributed: the salesperson is away."))
+    if d.team_chosen:
+        parts.append(
+            _("Team %(team)s: its rule matches and the score %(score)s reaches its minimum %(min)s.")
+            % {"team": d.team_name, "score": d.score, "min": d.min_score}
+        )
+    if d.user_id is not None:
+        parts.append(
+            _("Salesperson %(user)s: %(rule)s, %(left)s of %(capacity)s leads left this month.")
+            % {
+                "user": d.user_label,
+                "rule": _("their rule matches") if d.member_rule else _("no rule of their own"),
+                "left": d.capacity_left,
+                "capacity": d.capacity,
+            }
+        )
+    prefix = (
+        _("Automatic assignment (run #%(run)s).") % {"run": run_id} if run_id else _("Automatic assignment.")
+    )
+    return " ".join([prefix, *parts])
+
+
+def _history(
+    d: LeadDecision, run_id: int | None, labels: Mapping[int, str], now: datetime, actor: Any
+) -> HistoryEntry:
+    changes: list[dict[str, Any]] = []
+    if d.team_chosen:
+        changes.append(
+            {"field": "team", "old": None, "new": d.team_name, "old_id": None, "new_id": d.team_id}
+        )
+    if d.user_id is not None:
+        old = labels.get(d.previous_user_id, None) if d.previous_user_id else None
+        changes.append(
+            {
+                "field": "user",
+                "old": old,
+                "new": d.user_label,
+                "old_id": d.previous_user_id,
+                "new_id": d.user_id,
+            }
+        )
+    if d.converted:
+        changes.append(
+            {"field": "type", "old": "lead", "new": "opportunity", "old_id": "lead", "new_id": "opportunity"}
+        )
+    return HistoryEntry(
+        content_type=ContentType.objects.get_for_model(Lead),
+        object_id=d.lead_id,
+        kind=HistoryKind.CHANGE,
+        author=actor if getattr(actor, "is_authenticated", False) else None,
+        body=_history_body(d, run_id),
+        changes=changes,
+        created_at=now,
+    )
+
+
+def _decision_row(d: LeadDecision, run: AssignmentRun | None, now: datetime) -> AssignmentDecision:
+    return AssignmentDecision(
+        run=run,
+        lead_id=d.lead_id,
+        created_at=now,
+        team_id=d.team_id,
+        user_id=d.user_id,
+        member_id=d.member_id,
+        previous_user_id=d.previous_user_id,
+        team_chosen=d.team_chosen,
+        team_rule=d.team_rule,
+        min_score=d.min_score,
+        member_rule=d.member_rule,
+        score=d.score,
+        capacity=d.capacity,
+        capacity_left=d.capacity_left,
+        converted=d.converted,
+    )
+
+
+# PostgreSQL: one statement writes a run. The decisions come as arrays (each as one comma-separated text:
+# quoting a 100,000-element list parameter costs more than the statement; the planner folds the constant
+# arrays and knows their length); the leads are updated from them, and the decisions and history entries of
+# the leads written are inserted from them too. The small per-team and per-member values (rules, labels, the
+# explanation texts, formatted in Python with a marker where the lead's own number goes) are joined in from
+# short arrays. A lead whose salesperson changed since it was read is left alone (manual assignment wins):
+# the statement returns those.
+_PG_WRITE = """
+WITH v AS MATERIALIZED (
+  SELECT * FROM unnest(
+    string_to_array(%(lead)s, ',')::bigint[], string_to_array(%(team)s, ',', '')::bigint[],
+    string_to_array(%(user)s, ',', '')::bigint[], string_to_array(%(member)s, ',', '')::bigint[],
+    string_to_array(%(previous)s, ',', '')::bigint[], string_to_array(%(chosen)s, ',')::boolean[],
+    string_to_array(%(score)s, ',')::integer[], string_to_array(%(left)s, ',', '')::integer[],
+    string_to_array(%(converted)s, ',')::boolean[]
+  ) AS d(lead_id, team_id, user_id, member_id, previous_user_id, team_chosen, score, capacity_left, converted)
+), t AS MATERIALIZED (
+  SELECT * FROM unnest(
+    %(t_id)s::bigint[], %(t_rule)s::text[], %(t_min)s::integer[], %(t_stage)s::bigint[],
+    %(t_probability)s::numeric[], %(t_name)s::text[], %(t_text)s::text[]
+  ) AS t(id, rule, min_score, stage_id, probability, name, text)
+), m AS MATERIALIZED (
+  SELECT * FROM unnest(
+    %(m_id)s::bigint[], %(m_rule)s::text[], %(m_capacity)s::integer[], %(m_label)s::text[], %(m_text)s::text[]
+  ) AS m(id, rule, capacity, label, text)
+), p AS MATERIALIZED (
+  SELECT * FROM unnest(%(p_id)s::bigint[], %(p_label)s::text[]) AS p(id, label)
+), written AS (
+  UPDATE {lead} AS l SET
+    team_id = v.team_id,
+    user_id = COALESCE(v.user_id, l.user_id),
+    type = CASE WHEN v.converted THEN %(opportunity)s ELSE l.type END,
+    stage_id = CASE WHEN v.converted AND l.stage_id IS NULL AND t.stage_id IS NOT NULL
+      THEN t.stage_id ELSE l.stage_id END,
+    probability = CASE
+      WHEN v.converted AND l.stage_id IS NULL AND t.stage_id IS NOT NULL AND l.auto_probability
+      THEN COALESCE(t.probability, 0) ELSE l.probability END,
+    assigned_at = CASE WHEN v.user_id IS NOT NULL THEN %(now)s ELSE l.assigned_at END,
+    converted_at = CASE WHEN v.converted THEN %(now)s ELSE l.converted_at END,
+    stage_changed_at = CASE WHEN v.converted AND l.stage_id IS NULL AND t.stage_id IS NOT NULL
+      THEN %(now)s ELSE l.stage_changed_at END,
+    updated_at = %(now)s
+  FROM v JOIN t ON t.id = v.team_id
+  WHERE l.id = v.lead_id AND l.user_id IS NOT DISTINCT FROM v.previous_user_id
+  RETURNING l.id
+), decisions AS (
+  INSERT INTO {decision} (
+    run_id, lead_id, created_at, team_id, user_id, member_id, previous_user_id, team_chosen, team_rule,
+    min_score, member_rule, score, capacity, capacity_left, converted)
+  SELECT %(run)s, v.lead_id, %(now)s, v.team_id, v.user_id, v.member_id, v.previous_user_id, v.team_chosen,
+    CASE WHEN v.team_chosen THEN t.rule ELSE '' END, CASE WHEN v.team_chosen THEN t.min_score END,
+    COALESCE(m.rule, ''), v.score, m.capacity, v.capacity_left, v.converted
+  FROM v JOIN written w ON w.id = v.lead_id JOIN t ON t.id = v.team_id LEFT JOIN m ON m.id = v.member_id
+), history AS (
+  INSERT INTO {history} (content_type_id, object_id, kind, author_id, created_at, body, changes)
+  SELECT %(content_type)s, v.lead_id, %(kind)s, %(author)s, %(now)s,
+    concat_ws(' ', %(prefix)s::text,
+      CASE WHEN v.previous_user_id IS NOT NULL THEN %(redistributed)s::text END,
+      CASE WHEN v.team_chosen THEN replace(t.text, %(mark)s, v.score::text) END,
+      CASE WHEN v.user_id IS NOT NULL THEN replace(m.text, %(mark)s, v.capacity_left::text) END),
+    (CASE WHEN v.team_chosen THEN jsonb_build_array(jsonb_build_object(
+        'field', 'team', 'old', NULL, 'new', t.name, 'old_id', NULL, 'new_id', v.team_id))
+      ELSE '[]'::jsonb END)
+    || (CASE WHEN v.user_id IS NOT NULL THEN jsonb_build_array(jsonb_build_object(
+        'field', 'user', 'old', p.label, 'new', m.label, 'old_id', v.previous_user_id, 'new_id', v.user_id))
+      ELSE '[]'::jsonb END)
+    || (CASE WHEN v.converted THEN %(converted_change)s::jsonb ELSE '[]'::jsonb END)
+  FROM v JOIN written w ON w.id = v.lead_id JOIN t ON t.id = v.team_id LEFT JOIN m ON m.id = v.member_id
+    LEFT JOIN p ON p.id = v.previous_user_id
+)
+SELECT v.lead_id FROM v WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = v.lead_id)
+"""
+_CONVERTED_CHANGE = [
+    {"field": "type", "old": "lead", "new": "opportunity", "old_id": "lead", "new_id": "opportunity"}
+]
+
+
+def _joined(values: Any) -> str:
+    """``values`` as one comma-separated text for ``string_to_array(…, ',', '')`` ('' is NULL)."""
+    return ",".join("" if v is None else str(v) for v in values)
+
+
+def _flags(values: Any) -> str:
+    return ",".join("t" if v else "f" for v in values)
+
+
+def _marker(*texts: str) -> str:
+    """A marker that none of ``texts`` contains."""
+    n = 0
+    while any(f"\x01{n}\x01" in text for text in texts):
+        n += 1
+    return f"\x01{n}\x01"
+
+
+def _write_postgresql(
+    *, config: Config, decisions: list[LeadDecision], run: AssignmentRun, actor: Any, now: datetime
+) -> set[int]:
+    """Write ``decisions`` (all of which write) in one statement; the ids of the leads written."""
+    if not decisions:
+        return set()
+    quote = connection.ops.quote_name
+    tables = {
+        "decision": quote(AssignmentDecision._meta.db_table),
+        "lead": quote(Lead._meta.db_table),
+        "history": quote(HistoryEntry._meta.db_table),
+    }
+    teams = {t.id: t for t in config.teams}
+    team_ids = sorted({d.team_id for d in decisions if d.team_id is not None})
+    member_ids = sorted({d.member_id for d in decisions if d.member_id is not None})
+    members = {m.id: m for ms in config.members.values() for m in ms}
+    previous_ids = sorted({d.previous_user_id for d in decisions if d.previous_user_id is not None})
+    names = [teams[pk].name for pk in team_ids]
+    labels = [members[pk].label for pk in member_ids]
+    mark = _marker(*names, *labels)
+    team_texts = [
+        _("Team %(team)s: its rule matches and the score %(score)s reaches its minimum %(min)s.")
+        % {"team": teams[pk].name, "score": mark, "min": teams[pk].min_score}
+        for pk in team_ids
+    ]
+    member_texts = [
+        _("Salesperson %(user)s: %(rule)s, %(left)s of %(capacity)s leads left this month.")
+        % {
+            "user": members[pk].label,
+            "rule": _("their rule matches") if members[pk].rule else _("no rule of their own"),
+            "left": mark,
+            "capacity": members[pk].capacity,
+        }
+        for pk in member_ids
+    ]
+    params: dict[str, Any] = {
+        "run": run.pk,
+        "now": now,
+        "lead": _joined(d.lead_id for d in decisions),
+        "team": _joined(d.team_id for d in decisions),
+        "user": _joined(d.user_id for d in decisions),
+        "member": _joined(d.member_id for d in decisions),
+        "previous": _joined(d.previous_user_id for d in decisions),
+        "chosen": _flags(d.team_chosen for d in decisions),
+        "score": _joined(d.score for d in decisions),
+        "left": _joined(d.capacity_left for d in decisions),
+        "converted": _flags(d.converted for d in decisions),
+        "t_id": team_ids,
+        "t_rule": [teams[pk].rule for pk in team_ids],
+        "t_min": [teams[pk].min_score for pk in team_ids],
+        "t_stage": [teams[pk].first_stage_id for pk in team_ids],
+        "t_probability": [teams[pk].first_stage_probability for pk in team_ids],
+        "t_name": names,
+        "t_text": team_texts,
+        "m_id": member_ids,
+        "m_rule": [members[pk].rule for pk in member_ids],
+        "m_capacity": [members[pk].capacity for pk in member_ids],
+        "m_label": labels,
+        "m_text": member_texts,
+        "p_id": previous_ids,
+        "p_label": [config.user_labels.get(pk) for pk in previous_ids],
+        "opportunity": LeadType.OPPORTUNITY.value,
+        "content_type": ContentType.objects.get_for_model(Lead).pk,
+        "kind": HistoryKind.CHANGE.value,
+        "author": actor.pk if getattr(actor, "is_authenticated", False) else None,
+        "prefix": _("Automatic assignment (run #%(run)s).") % {"run": run.pk},
+        "redistributed": _("Redistributed: the salesperson is away."),
+        "mark": mark,
+        "converted_change": json.dumps(_CONVERTED_CHANGE),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_WRITE.format(**tables), params)
+        left_alone = {row[0] for row in cursor.fetchall()}
+    return {d.lead_id for d in decisions} - left_alone
+
+
+def _write_portable(
+    *,
+    config: Config,
+    rows: list[LeadRow],
+    decisions: list[LeadDecision],
+    run: AssignmentRun,
+    actor: Any,
+    now: datetime,
+) -> set[int]:
+    """The same writes on other databases: one UPDATE from JSON, then the decisions and history in bulk."""
+    by_id = {row.id: row for row in rows}
+    written = _update_leads(_lead_rows(decisions, by_id, config), now)
+    writing = [d for d in decisions if d.lead_id in written]
+    AssignmentDecision.objects.bulk_create([_decision_row(d, run, now) for d in writing])
+    HistoryEntry.objects.bulk_create([_history(d, run.pk, config.user_labels, now, actor) for d in writing])
+    return written
+
+
+# Lead fields an assignment writes, as the rule language names them: re-scoring is needed only when an
+# active scoring rule reads one of them.
+ASSIGNED_FIELDS = frozenset({"team", "user", "type", "stage", "probability", "assigned_at"})
+
+
+def _write(
+    *,
+    config: Config,
+    rows: list[LeadRow],
+    decisions: list[LeadDecision],
+    actor: Any,
+    trigger: str,
+    team: Team | None,
+    now: datetime,
+) -> AssignmentResult:
+    run = AssignmentRun.objects.create(
+        started_at=now,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        trigger=trigger,
+        team=team,
+        rules={
+            "teams": {str(t.id): t.rule for t in config.teams},
+            "members": {str(m.id): m.rule for ms in config.members.values() for m in ms},
+        },
+    )
+    writing = [d for d in decisions if d.writes]
+    if connection.vendor == "postgresql":
+        written = _write_postgresql(config=config, decisions=writing, run=run, actor=actor, now=now)
+    else:
+        written = _write_portable(config=config, rows=rows, decisions=writing, run=run, actor=actor, now=now)
+    # A lead changed by hand between the read and the write is left out (manual assignment wins).
+    if len(written) < len(writing):
+        decisions = [d for d in decisions if not d.writes or d.lead_id in written]
+    result = _result(config, decisions, dry_run=False)
+    result.run_id = run.pk
+    run.finished_at = timezone.now()
+    run.considered, run.teamed, run.assigned, run.converted = (
+        result.considered,
+        result.teamed,
+        result.assigned,
+        result.converted,
+    )
+    run.counts = {
+        "teams": {str(k): v for k, v in result.team_counts.items()},
+        "members": {str(k): v for k, v in result.member_counts.items()},
+    }
+    run.save(update_fields=["finished_at", "considered", "teamed", "assigned", "converted", "counts"])
+    if written and rules_depend_on(ASSIGNED_FIELDS):
+        refresh_leads(
+            lead_ids=AssignmentDecision.objects.filter(run=run).values("lead_id"), outcome_may_change=False
+        )
+    return result
+
+
+# --- the service -------------------------------------------------------------------------------------
+def _check_actor(actor: Any) -> None:
+    if actor is not None and not getattr(actor, "manages_configuration", False):
+        raise AssignmentError(
+            _("Only sales managers and administrators run the automatic assignment."),
+            code=AssignmentError.Code.FORBIDDEN,
+        )
+
+
+@transaction.atomic
+def assign_leads(
+    *,
+    actor: Any,
+    lead_ids: Collection[int] | None = None,
+    team: Team | None = None,
+    dry_run: bool = False,
+    trigger: str = AssignmentTrigger.MANUAL,
+) -> AssignmentResult:
+    """Assign the open leads without a salesperson (all, or ``lead_ids``) to teams and salespeople.
+
+    With ``team``, only that team is filled: leads without a team that would go to an earlier team by
+    sequence are left for it. ``dry_run``: the same decisions, nothing written (``run_id`` None). ``actor``
+    None is the installation (worker, import); a person must manage configuration.
+    """
+    _check_actor(actor)
+    now = timezone.now()
+    scope = team.pk if team is not None else None
+    if not dry_run:
+        _lock_members(scope)  # then read the loads: as they are once no other run can change them
+    config = load_config(now=now)
+    parse_rules(config)
+    leads = candidate_leads(lead_ids=lead_ids, team_id=scope)
+    rows = read_leads(leads if dry_run else _locked(leads), config)
+    decisions = plan_assignment(config, rows, scope_team_id=scope)
+    if dry_run:
+        return _result(config, decisions, dry_run=True)
+    return _write(
+        config=config, rows=rows, decisions=decisions, actor=actor, trigger=trigger, team=team, now=now
+    )
+
+
+# --- real time ---------------------------------------------------------------------------------------
+def _realtime_config(now: datetime) -> Config:
+    """The teams and members in one query (a team without members comes once, with empty member columns)."""
+    recent = (
+        Lead.objects.filter(
+            team_id=OuterRef("id"), user_id=OuterRef("m__user_id"), assigned_at__gte=now - WINDOW
+        )
+        .order_by()
+        .values("team_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = (
+        Team.objects.filter(active=True, assignment_optout=False)
+        .annotate(
+            m=FilteredRelation("members", condition=Q(members__active=True)),
+            first_stage_id=first_stage("id"),
+            first_stage_probability=first_stage("probability"),
+            installation_use_leads=Subquery(PheuSettings.objects.filter(pk=1).values("use_leads")[:1]),
+            recent=Coalesce(Subquery(recent, output_field=IntegerField()), 0),
+        )
+        .order_by("sequence", "id", "m__id")
+        .values_list(
+            "id",
+            "name",
+            "sequence",
+            "min_score",
+            "assignment_domain",
+            "use_leads",
+            "installation_use_leads",
+            "first_stage_id",
+            "first_stage_probability",
+            "merge_duplicates_on_assignment",
+            "m__id",
+            "m__user_id",
+            "m__user__is_active",
+            "m__user__first_name",
+            "m__user__last_name",
+            "m__user__username",
+            "m__assignment_domain",
+            "m__capacity",
+            "m__weight",
+            "recent",
+            "m__optout",
+            "m__away_from",
+            "m__away_until",
+        )
+    )
+    teams: dict[int, TeamFacts] = {}
+    members: dict[int, list[MemberFacts]] = {}
+    labels: dict[int, str] = {}
+    today = timezone.localdate(now)
+    for row in rows:
+        pk, name, seq, min_score, rule, use_leads, default, stage_id, probability, merge = row[:10]
+        if pk not in teams:
+            uses = (True if default is None else default) if use_leads is None else use_leads
+            teams[pk] = TeamFacts(pk, name, seq, min_score, rule.strip(), uses, stage_id, probability, merge)
+        (
+            member_id,
+            user_id,
+            user_active,
+            first,
+            last,
+            username,
+            m_rule,
+            cap,
+            weight,
+            count,
+            optout,
+            a_from,
+            a_until,
+        ) = row[10:]
+        if member_id is None or not user_active:
+            continue
+        labels[user_id] = user_label(first, last, username)
+        away = a_from is not None and a_from <= today and (a_until is None or today <= a_until)
+        members.setdefault(pk, []).append(
+            MemberFacts(
+                member_id, pk, user_id, labels[user_id], m_rule.strip(), cap, weight, count, optout, away
+            )
+        )
+    config = Config(list(teams.values()), members, labels)
+    config.order_teams()
+    return config
+
+
+def _claim_for_member(
+    *, lead: Lead, decision: LeadDecision, row: LeadRow, config: Config, now: datetime
+) -> bool:
+    """Give ``lead`` to the decision's member unless that takes them over capacity (checked under the
+    member's row lock, so that concurrent creations count each other); whether it was given."""
+    values = _lead_rows([decision], {row.id: row}, config)[0]
+    update: dict[str, Any] = {"team_id": decision.team_id, "updated_at": now}
+    if decision.user_id is not None:
+        update.update(user_id=decision.user_id, assigned_at=now)
+    if decision.converted:
+        update.update(type=LeadType.OPPORTUNITY, converted_at=now, stage_id=values["stage_id"])
+        if values["stage_changed"]:
+            update["stage_changed_at"] = now
+        if values["probability"] is not None:
+            update["probability"] = Decimal(str(values["probability"]))
+    leads = Lead.objects.filter(pk=lead.pk, user__isnull=True)
+    if decision.member_id is not None:
+        if connection.features.has_select_for_update:
+            list(TeamMember.objects.select_for_update().filter(pk=decision.member_id).values_list("pk"))
+        given = (
+            Lead.objects.filter(
+                team_id=decision.team_id, user_id=decision.user_id, assigned_at__gte=now - WINDOW
+            )
+            .order_by()
+            .values("team_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        leads = leads.filter(LessThan(Coalesce(Subquery(given), 0), decision.capacity))
+    if not leads.update(**update):
+        return False
+    for name, value in update.items():
+        setattr(lead, name, value)
+    return True
+
+
+def _merged_into_duplicate(*, lead: Lead, decision: LeadDecision, config: Config) -> bool:
+    """When the team the new ``lead`` goes to says so (``merge_duplicates_on_assignment``, SPEC 6), merge it
+    with the oldest open record of the same normalised e-mail instead of assigning it separately (the
+    merge picks the survivor). Whether it was merged. One query when the team says so and the lead has an
+    e-mail; none otherwise."""
+    team = config.team(decision.team_id) if decision.team_id is not None else None
+    if team is None or not team.merge_duplicates or not lead.email_normalized:
+        return False
+    existing = (
+        Lead.objects.filter(email_normalized=lead.email_normalized, active=True, won_status=WonStatus.OPEN)
+        .exclude(pk=lead.pk)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if existing is None:
+        return False
+    from pheu.leads.services.merge import merge_leads
+
+    merge_leads(actor=None, leads=[existing, lead])
+    return True
+
+
+def assign_new_lead(*, lead: Lead) -> None:
+    """Assign one lead just created (SPEC: "in the same transaction as its creation"), when it has no
+    salesperson: the same rules and choice as :func:`assign_leads`, with its decision recorded (no run).
+
+    Queries: the teams with their members and loads (1), the lead's rule mask (1), and when a member is
+    chosen the member's lock (1), the lead's update checking the capacity again (1), the decision (1).
+    When its team merges duplicates on assignment and an open record has its e-mail, the lead is merged
+    with it instead (:func:`_merged_into_duplicate`).
+    """
+    if lead.user_id is not None or not lead.active or lead.won_status != WonStatus.OPEN:
+        return
+    now = timezone.now()
+    config = _realtime_config(now)
+    parse_rules(config, cached=True)
+    rows = read_leads(Lead.objects.filter(pk=lead.pk), config)
+    if not rows:
+        return
+    row = rows[0]
+    for _attempt in range(1 + sum(len(ms) for ms in config.members.values())):
+        decision = plan_assignment(config, [row])[0]
+        if not decision.writes:
+            return
+        if _attempt == 0 and _merged_into_duplicate(lead=lead, decision=decision, config=config):
+            return
+        if _claim_for_member(lead=lead, decision=decision, row=row, config=config, now=now):
+            break
+        # The member filled up meanwhile (another lead created at the same time): count them as full.
+        assert decision.member_id is not None
+        full = config.member(decision.member_id)
+        assert full is not None
+        config = config.with_member(full.id, recent=full.capacity)
+    else:  # pragma: no cover — every member was tried
+        return
+    _decision_row(decision, None, now).save(force_insert=True)
+    # No re-scoring here: the creation scored the lead just before (its score is what chose the team), and
+    # the query budget of a creation is tight (SPEC 13); batch runs re-score what they write.
+
+
+# --- availability ------------------------------------------------------------------------------------
+def untouched_leads_of(members: list[MemberFacts]) -> QuerySet[Lead]:
+    """The open leads the service gave to ``members`` (their newest assignment is the service's, same
+    time) that nobody worked on since: no history entry written by a person after the assignment."""
+    if not members:
+        return Lead.objects.none()
+    pairs = Q()
+    for member in members:
+        pairs |= Q(team_id=member.team_id, user_id=member.user_id)
+    automatic = AssignmentDecision.objects.filter(
+        lead=OuterRef("pk"), user_id=OuterRef("user_id"), created_at=OuterRef("assigned_at")
+    )
+    touched = HistoryEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Lead),
+        object_id=OuterRef("pk"),
+        author__isnull=False,
+        created_at__gt=OuterRef("assigned_at"),
+    )
+    return (
+        Lead.objects.filter(active=True, won_status=WonStatus.OPEN)
+        .filter(pairs)
+        .filter(Exists(automatic))
+        .exclude(Exists(touched))
+        .order_by("id")
+    )
+
+
+@transaction.atomic
+def redistribute_leads(
+    *,
+    actor: Any,
+    team: Team | None = None,
+    member: TeamMember | None = None,
+    dry_run: bool = False,
+    trigger: str = AssignmentTrigger.REDISTRIBUTE,
+) -> AssignmentResult:
+    """Give the untouched leads of away members (all, of ``team``, or ``member``) to their available
+    teammates, by the same rules as :func:`assign_leads`, each move explained. A lead no teammate can take
+    stays with its salesperson."""
+    _check_actor(actor)
+    now = timezone.now()
+    scope = team.pk if team is not None else (member.team_id if member is not None else None)
+    if not dry_run:
+        _lock_members(scope)
+    config = load_config(now=now)
+    parse_rules(config)
+    away = [
+        m
+        for ms in config.members.values()
+        for m in ms
+        if m.away and (scope is None or m.team_id == scope) and (member is None or m.id == member.pk)
+    ]
+    if member is not None and not away:
+        raise AssignmentError(
+            _("%(member)s is not away today.") % {"member": member.user},
+            code=AssignmentError.Code.INVALID,
+            field_errors={"member": [_("%(member)s is not away today.") % {"member": member.user}]},
+        )
+    leads = untouched_leads_of(away)
+    original = read_leads(leads if dry_run else _locked(leads), config)
+    previous = {row.id: row.user_id for row in original if row.user_id is not None}
+    rows = [
+        LeadRow(r.id, r.team_id, None, r.score, r.type, r.stage_id, r.auto_probability, r.mask)
+        for r in original
+    ]
+    decisions = plan_assignment(config, rows, previous_users=previous)
+    decisions = [d for d in decisions if d.user_id is not None]  # the others stay where they are
+    if dry_run:
+        return _result(config, decisions, dry_run=True)
+    return _write(
+        config=config, rows=original, decisions=decisions, actor=actor, trigger=trigger, team=team, now=now
+    )
+
+
+# --- simulation of a rule not yet saved --------------------------------------------------------------
+@dataclass(frozen=True)
+class Move:
+    """``count`` waiting leads would go to ``to`` instead of ``source`` (labels: "Team", "Team / person",
+    or "" for nowhere); ``lead_ids``: the first few."""
+
+    source: str
+    to: str
+    count: int
+    lead_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What saving an edited team or member would change in the next run: the leads waiting for assignment
+    that would go elsewhere, grouped by where they would have gone and where they would go."""
+
+    waiting: int
+    moved: int
+    moves: tuple[Move, ...]
+    before: AssignmentResult
+    after: AssignmentResult
+
+
+def _destination(d: LeadDecision) -> str:
+    if d.team_id is None or d.outcome == Outcome.OTHER_TEAM:
+        return ""
+    return f"{d.team_name} / {d.user_label}" if d.user_label else d.team_name
+
+
+def _edited_values(values: Mapping[str, Any], *, team: bool) -> dict[str, Any]:
+    """The edited values as the planner takes them; every problem is a field error."""
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
+    if "assignment_domain" in values:
+        try:
+            changes["rule"] = clean_domain(values["assignment_domain"], "lead").text
+        except DomainError as exc:
+            errors["assignment_domain"] = exc.messages
+    numbers = (
+        {"min_score": _("The minimum score is a whole number.")}
+        if team
+        else {
+            "capacity": _("The capacity is a whole number of leads, 0 or more."),
+        }
+    )
+    for name, message in numbers.items():
+        if name in values:
+            value = values[name]
+            try:
+                number = int(str(value).strip())
+            except (TypeError, ValueError):
+                errors[name] = [message]
+                continue
+            if name == "capacity" and number < 0:
+                errors[name] = [message]
+            changes[name] = number
+    if not team and "weight" in values:
+        try:
+            weight = Decimal(str(values["weight"]).strip())
+            if not weight.is_finite() or weight < 0:
+                raise InvalidOperation
+            changes["weight"] = weight
+        except (InvalidOperation, ValueError):
+            errors["weight"] = [_("The weight is a number, 0 or more.")]
+    if not team and "optout" in values:
+        changes["optout"] = bool(values["optout"])
+    if errors:
+        raise AssignmentError(code=AssignmentError.Code.INVALID, field_errors=errors)
+    return changes
+
+
+def simulate_rule_change(
+    *, actor: Any, team: Team | None = None, member: TeamMember | None = None, values: Mapping[str, Any]
+) -> Simulation:
+    """What the next run would do differently if ``team`` (or ``member``) had ``values`` — its
+    ``assignment_domain``, ``min_score`` (team), ``capacity``, ``weight``, ``optout`` (member) — as edited
+    in a form and not saved. Reads only; bad values are field errors."""
+    _check_actor(actor)
+    if (team is None) == (member is None):
+        raise ValueError("simulate_rule_change takes a team or a member")
+    changes = _edited_values(values, team=team is not None)
+    now = timezone.now()
+    config = load_config(now=now)
+    parse_rules(config, extra=[changes["rule"]] if changes.get("rule") else [])
+    if team is not None:
+        if config.team(team.pk) is None:
+            raise AssignmentError(
+                code=AssignmentError.Code.INVALID,
+                field_errors={
+                    "team": [_("This team takes no part in automatic assignment (inactive or opted out).")]
+                },
+            )
+        edited = config.with_team(team.pk, **changes)
+    else:
+        assert member is not None
+        if config.member(member.pk) is None:
+            raise AssignmentError(
+                code=AssignmentError.Code.INVALID,
+                field_errors={"member": [_("This member takes no part in automatic assignment.")]},
+            )
+        edited = config.with_member(member.pk, **changes)
+    rows = read_leads(candidate_leads(), config)
+    before = plan_assignment(config, rows)
+    after = plan_assignment(edited, rows)
+    moved: dict[tuple[str, str], list[int]] = {}
+    for old, new in zip(before, after, strict=True):
+        key = (_destination(old), _destination(new))
+        if key[0] != key[1]:
+            moved.setdefault(key, []).append(old.lead_id)
+    moves = tuple(
+        Move(source, to, len(ids), tuple(ids[:10]))
+        for (source, to), ids in sorted(moved.items(), key=lambda item: (-len(item[1]), item[0]))
+    )
+    return Simulation(
+        waiting=len(rows),
+        moved=sum(m.count for m in moves),
+        moves=moves,
+        before=_result(config, before, dry_run=True),
+        after=_result(edited, after, dry_run=True),
+    )
+
+
+# --- schedule ----------------------------------------------------------------------------------------
+def run_scheduled_assignments(*, now: datetime | None = None) -> list[AssignmentResult]:
+    """Run the assignment of every team whose period (``assignment_every_hours``) has passed since its
+    last scheduled run, by sequence. Each team is claimed with one conditional UPDATE, so that several
+    workers never run a team twice for one period."""
+    now = now or timezone.now()
+    results = []
+    teams = Team.objects.filter(active=True, assignment_optout=False, assignment_every_hours__isnull=False)
+    for team in teams.order_by("sequence", "id"):
+        due = now - timedelta(hours=team.assignment_every_hours or 0)
+        claimed = (
+            Team.objects.filter(pk=team.pk)
+            .filter(Q(last_scheduled_assignment_at__isnull=True) | Q(last_scheduled_assignment_at__lte=due))
+            .update(last_scheduled_assignment_at=now)
+        )
+        if claimed:
+            results.append(assign_leads(actor=None, team=team, trigger=AssignmentTrigger.SCHEDULE))
+    return results
+
+
+# --- reads -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LeadAssignment:
+    """A lead's newest automatic assignment and whether it still holds (``manual``: changed by hand since)."""
+
+    decision: AssignmentDecision | None
+    current: bool
+    manual: bool
+
+
+def lead_assignment(*, lead: Lead) -> LeadAssignment:
+    """The newest decision of the service about ``lead`` (one query)."""
+    decision = (
+        AssignmentDecision.objects.filter(lead=lead)
+        .select_related("team", "user", "run", "previous_user")
+        .order_by("-id")
+        .first()
+    )
+    if decision is None:
+        return LeadAssignment(None, False, lead.user_id is not None)
+    current = lead.user_id == decision.user_id and (
+        decision.user_id is not None or lead.team_id == decision.team_id
+    )
+    return LeadAssignment(decision, current, not current)
+
+
+@dataclass(frozen=True)
+class MemberLoad:
+    member_id: int
+    team_id: int
+    team_name: str
+    user_label: str
+    capacity: int
+    recent: int
+    optout: bool
+    away: bool
+    active: bool
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.recent, 0)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.recent / self.capacity)) if self.capacity else 100
+
+
+def assignment_statistics(*, now: datetime | None = None, team: Team | None = None) -> list[MemberLoad]:
+    """Per member: leads given in the team in the last 30 days against capacity (one query)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    members = TeamMember.objects.select_related("team", "user").annotate(recent=recent_count(now - WINDOW))
+    if team is not None:
+        members = members.filter(team=team)
+    return [
+        MemberLoad(
+            m.pk,
+            m.team_id,
+            m.team.name,
+            m.user.display_name,
+            m.capacity,
+            m.recent,  # type: ignore[attr-defined]
+            m.optout,
+            m.is_away(today),
+            m.active and m.user.is_active,
+        )
+        for m in members.order_by("team__sequence", "team__name", "user__username")
+    ]

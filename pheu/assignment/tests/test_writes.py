@@ -1,0 +1,176 @@
+"""What a run writes — the same rows on every database (PostgreSQL writes a run in one statement, built
+from arrays; other databases in bulk from Python) — and when it re-scores."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from pheu.accounts.models import Role
+from pheu.assignment.models import AssignmentDecision, AssignmentRun
+from pheu.assignment.services import _decision_row, _history, assign_leads, redistribute_leads
+from pheu.assignment.testing import make_waiting_leads
+from pheu.core.models import HistoryEntry
+from pheu.leads.models import Lead
+from pheu.scoring.models import ScoringRule
+from pheu.testing import country, make_lead, make_member, make_stage, make_team, make_user
+
+pytestmark = pytest.mark.django_db
+
+DECISION_FIELDS = [
+    f.attname for f in AssignmentDecision._meta.concrete_fields if f.name not in ("id", "run", "created_at")
+]
+
+
+def _check_rows(result, run_id, labels, actor) -> None:  # type: ignore[no-untyped-def]
+    """Every written decision has its decision row and history entry exactly as the Python builders make
+    them, and nothing else was written."""
+    written = [d for d in result.decisions if d.writes]
+    stored = {row.lead_id: row for row in AssignmentDecision.objects.filter(run_id=run_id)}
+    assert sorted(stored) == sorted(d.lead_id for d in written)
+    entries = {
+        e.object_id: e for e in HistoryEntry.objects.filter(kind="change", body__contains=f"#{run_id}")
+    }
+    assert sorted(entries) == sorted(d.lead_id for d in written)
+    for d in written:
+        expected = _decision_row(d, None, timezone.now())
+        row = stored[d.lead_id]
+        assert [getattr(row, name) for name in DECISION_FIELDS] == [
+            getattr(expected, name) for name in DECISION_FIELDS
+        ]
+        entry, built = entries[d.lead_id], _history(d, run_id, labels, timezone.now(), actor)
+        assert (entry.body, entry.changes, entry.author_id) == (built.body, built.changes, built.author_id)
+
+
+def test_a_run_writes_decisions_and_history_as_the_python_builders_do():
+    manager = make_user("boss", role=Role.SALES_MANAGER, first_name="Big", last_name="Boss")
+    direct = make_team(
+        "Direct 100% “quoted”",
+        sequence=1,
+        use_leads=False,
+        min_score=5,
+        assignment_domain="[['country_id', '=', 'US']]",
+    )
+    stage = make_stage("New", sequence=1, probability=15)
+    sales = make_team("Sales", sequence=2)
+    make_member(
+        team=direct,
+        user=make_user("ann", first_name="Ann", last_name="O'Neil"),
+        capacity=3,
+        assignment_domain="[['company_size', '>', 100]]",
+    )
+    make_member(team=direct, user=make_user("bob"), capacity=2)
+    make_member(team=sales, user=make_user("cy"), capacity=1)
+    for index in range(10):
+        lead = make_lead(country="US" if index % 2 else "VN", company_size=index * 40)
+        Lead.objects.filter(pk=lead.pk).update(score=index * 3)
+    by_hand = make_lead(country="US", user=make_user("manual"))
+
+    result = assign_leads(actor=manager)
+
+    # Direct: the 4 US leads of 5 points or more (ann takes 3, then bob); Sales: the 6 others (cy takes 1).
+    assert (result.teamed, result.assigned, result.converted) == (10, 5, 4)
+    _check_rows(result, result.run_id, {}, manager)
+    converted = Lead.objects.filter(type="opportunity")
+    assert converted.count() == 4
+    assert set(converted.values_list("stage_id", "probability")) == {(stage.pk, 15)}
+    assert all(lead.converted_at and lead.stage_changed_at for lead in converted)
+    assert Lead.objects.filter(team=sales, user__isnull=True).count() == 5  # team only: cy is full
+    assert Lead.objects.get(pk=by_hand.pk).team is None  # manual assignment wins
+
+
+def test_a_redistribution_writes_the_previous_salesperson():
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    team = make_team("T")
+    away = make_member(team=team, user=make_user("away", first_name="Away", last_name="Person"), capacity=5)
+    make_member(team=team, user=make_user("mate"), capacity=5, weight=0)
+    make_waiting_leads(3)
+    assign_leads(actor=manager)
+    away.away_from = timezone.localdate()
+    away.save()
+
+    result = redistribute_leads(actor=manager, team=team)
+
+    assert result.assigned == 3
+    _check_rows(result, result.run_id, {away.user_id: "Away Person"}, manager)
+    assert set(Lead.objects.values_list("user__username", flat=True)) == {"mate"}
+
+
+def _score_updates(queries) -> list[str]:  # type: ignore[no-untyped-def]
+    return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and '"score"' in q["sql"]]
+
+
+def test_a_run_re_scores_when_a_scoring_rule_reads_the_team():
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    team = make_team("Sales")
+    make_member(team=team, user=make_user("m"))
+    ScoringRule.objects.create(name="In Sales", domain="[['team', '=', 'Sales']]", points=7)
+    lead = make_lead()
+
+    with CaptureQueriesContext(connection) as queries:
+        assign_leads(actor=manager)
+
+    assert len(_score_updates(queries.captured_queries)) == 1
+    assert Lead.objects.get(pk=lead.pk).score == 7
+
+
+def test_a_run_does_not_re_score_when_no_scoring_rule_reads_what_it_changes():
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    team = make_team("Sales")
+    make_member(team=team, user=make_user("m"))
+    ScoringRule.objects.create(name="US", domain="[['country_id', '=', 'US']]", points=7)
+    ScoringRule.objects.create(name="Nothing", domain="[['team', '=', 'Sales']]", points=0)
+    make_lead(country="US")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert assign_leads(actor=manager).assigned == 1
+
+    assert _score_updates(queries.captured_queries) == []
+
+
+def test_the_rules_cost_the_same_queries_whatever_their_number():
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    codes = ["US", "VN", "FR", "DE", "JP", "CA", "GB", "SG"]
+
+    def dry_run_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assign_leads(actor=manager, dry_run=True)
+        return len(queries.captured_queries)
+
+    for code in codes[:2]:
+        make_member(
+            team=make_team(code, assignment_domain=f"[['country_id', '=', '{code}']]"), user=make_user()
+        )
+    make_lead(country="US")
+    few = dry_run_queries()
+    for code in codes[2:]:
+        make_member(
+            team=make_team(code, assignment_domain=f"[['country_id', '=', '{code}']]"), user=make_user()
+        )
+    assert dry_run_queries() == few
+    assert country("US")
+
+
+def test_decisions_follow_deletions_without_database_constraints():
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    team = make_team("T")
+    seller = make_user("seller")
+    make_member(team=team, user=seller)
+    kept, deleted = make_waiting_leads(2)
+    result = assign_leads(actor=manager)
+    assert AssignmentDecision.objects.count() == 2
+
+    Lead.objects.filter(pk=deleted.pk).delete()
+    seller.delete()
+
+    [decision] = AssignmentDecision.objects.all()
+    assert (decision.lead_id, decision.run_id, decision.user_id, decision.member_id) == (
+        kept.pk,
+        result.run_id,
+        None,
+        None,
+    )
+    AssignmentRun.objects.all().delete()
+    assert not AssignmentDecision.objects.exists()

@@ -1,0 +1,117 @@
+"""The pipeline in a real browser: drag and drop refused then accepted, won, lost with a reason, restore."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from pheu.browser_tests.test_leads_flow import log_in
+from pheu.core.history import history_of
+from pheu.core.models import HistoryKind
+from pheu.leads.choices import LeadType, WonStatus
+from pheu.leads.models import Lead
+from pheu.testing import make_lead, make_lost_reason, make_stage
+
+pytestmark = pytest.mark.browser
+
+
+def drag(page, card: str, column: str) -> None:  # type: ignore[no-untyped-def]
+    """Drag ``card`` into the list of cards ``column`` with the mouse, as a person does."""
+    source = page.locator(card).bounding_box()
+    target = page.locator(column).bounding_box()
+    # Grabbed by its lower edge: links and buttons on a card are for clicking, not dragging.
+    x, y = source["x"] + source["width"] / 2, source["y"] + source["height"] - 4
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 20, y + 10, steps=5)
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 20, steps=15)
+    page.mouse.up()
+
+
+def test_drag_refused_until_required_fields_then_won_lost_restore(open_page, screenshot, actors):
+    from playwright.sync_api import expect
+
+    new = make_stage("New", sequence=1, probability=10)
+    qualified = make_stage(
+        "Qualified", sequence=2, probability=30, required_fields=["expected_revenue", "expected_close_date"]
+    )
+    won = make_stage("Won", sequence=9, probability=100, is_won=True)
+    make_lost_reason("Giá quá cao")
+    lead = make_lead(
+        "Máy lọc nước cho trường Lê Lợi",
+        type=LeadType.OPPORTUNITY,
+        team=actors.north,
+        user=actors.sales1,
+        stage=new,
+        probability=Decimal(10),
+        rating="hot",
+        priority=2,
+    )
+    card = f"#card-{lead.pk}"
+    page = open_page()
+    log_in(page, "sales1")
+    page.click('#main-nav a[href="/leads/pipeline/"]')
+    page.wait_for_url("**/leads/pipeline/")
+    expect(page.locator(f"#cards-{new.pk} {card}")).to_be_visible()
+    expect(page.locator(f"#totals-{new.pk} .kanban-count")).to_have_text("1")
+
+    # Dropped on "Qualified" without expected revenue and closing date: refused, back in "New", told why.
+    drag(page, card, f"#cards-{qualified.pk}")
+    expect(page.locator("#pipeline-error")).to_be_visible()
+    expect(page.locator("#pipeline-error")).to_contain_text("Qualified")
+    expect(page.locator(f"#cards-{new.pk} {card}")).to_be_visible()
+    screenshot(page, "pipeline-01-drop-refused")
+    assert Lead.objects.get(pk=lead.pk).stage == new
+
+    # Filled in on the form, the same drop is accepted and the probability follows the stage.
+    page.goto(f"/leads/{lead.pk}/edit/")
+    page.fill("#id_expected_revenue", "250000000")
+    page.fill("#id_expected_close_date", "2026-09-30")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(rf"/leads/{lead.pk}/$"))
+    page.goto("/leads/pipeline/")
+    drag(page, card, f"#cards-{qualified.pk}")
+    expect(page.locator(f"#cards-{qualified.pk} {card}")).to_have_attribute("data-probability", "30")
+    expect(page.locator(f"#totals-{qualified.pk} .kanban-count")).to_have_text("1")
+    expect(page.locator(f"#totals-{new.pk} .kanban-count")).to_have_text("0")
+    expect(page.locator("#pipeline-error")).to_be_hidden()
+    screenshot(page, "pipeline-02-drop-accepted")
+    lead.refresh_from_db()
+    assert (lead.stage, lead.probability) == (qualified, Decimal(30))
+
+    # Lost, with a reason and a note, from the record's page.
+    page.goto(f"/leads/{lead.pk}/")
+    page.click("#mark-lost")
+    modal = page.locator("#modal")
+    expect(modal.locator("#lost-form")).to_be_visible()
+    modal.locator("#id_lost_reason").select_option(label="Giá quá cao")
+    modal.locator("#id_note").fill("Khách chọn nhà cung cấp khác")
+    modal.locator("#lost-submit").click()
+    expect(page.locator("#restore-lead")).to_be_visible()
+    screenshot(page, "pipeline-03-lost")
+    lead.refresh_from_db()
+    assert (lead.won_status, lead.active, lead.probability, str(lead.lost_reason)) == (
+        WonStatus.LOST,
+        False,
+        Decimal(0),
+        "Giá quá cao",
+    )
+    assert history_of(lead).filter(kind=HistoryKind.CHANGE, body="Khách chọn nhà cung cấp khác").exists()
+
+    # Restored: open and active again, probability of its stage.
+    page.click("#restore-lead")
+    expect(page.locator("#mark-lost")).to_be_visible()
+    lead.refresh_from_db()
+    assert (lead.won_status, lead.active, lead.probability) == (WonStatus.OPEN, True, Decimal(30))
+
+    # Won: the won stage, probability 100.
+    page.click("#mark-won")
+    expect(page.locator("#mark-won")).to_have_count(0)
+    lead.refresh_from_db()
+    assert (lead.won_status, lead.stage, lead.probability) == (WonStatus.WON, won, Decimal(100))
+    assert lead.closed_at is not None
+    page.goto("/leads/pipeline/")
+    expect(page.locator(f"#cards-{won.pk} {card}")).to_be_attached()
+    screenshot(page, "pipeline-04-won")

@@ -1,0 +1,51 @@
+"""Writes of lead capture: the web-to-lead form (``webform``) and e-mail to lead (``mail``)."""
+
+from pheu.capture.services.mail import (
+    EMAIL_SOURCE,
+    FetchResult,
+    ImportResult,
+    create_mailbox,
+    delete_mailbox,
+    fetch_mailbox,
+    fetch_mailboxes,
+    import_message,
+    update_mailbox,
+)
+from pheu.capture.services.webform import (
+    FORM_FIELDS,
+    HONEYPOT_FIELD,
+    VISITOR_FIELD,
+    WEBSITE_SOURCE,
+    WebLeadResult,
+    check_rate_limit,
+    origin_allowed,
+    regenerate_form_key,
+    submit_web_form,
+    team_for_form_key,
+    update_web_form,
+    web_form_of,
+)
+
+__all__ = [
+    "EMAIL_SOURCE",
+    "FORM_FIELDS",
+    "HONEYPOT_FIELD",
+    "VISITOR_FIELD",
+    "WEBSITE_SOURCE",
+    "FetchResult",
+    "ImportResult",
+    "WebLeadResult",
+    "check_rate_limit",
+    "create_mailbox",
+    "delete_mailbox",
+    "fetch_mailbox",
+    "fetch_mailboxes",
+    "import_message",
+    "origin_allowed",
+    "regenerate_form_key",
+    "submit_web_form",
+    "team_for_form_key",
+    "update_mailbox",
+    "update_web_form",
+    "web_form_of",
+]

@@ -1,0 +1,215 @@
+"""The public web-to-lead form: the team's form key, its settings, the rate limit, and the post itself.
+
+A post goes: rate limit by IP (on the cache, before anything touches the database) → the team of the key →
+the honeypot (a filled one is accepted silently and nothing is stored) → one new lead through
+``pheu.leads.services.create_lead`` (normalised, scored and, when the setting is on, assigned), with source
+"Website" and the team of the key, and the visitor's page views linked to it — all in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pheu.capture.exceptions import CaptureError
+from pheu.capture.models import WebForm
+from pheu.leads.models import Lead, Source
+from pheu.leads.services import create_lead
+from pheu.teams.models import Team
+
+WEBSITE_SOURCE = "Website"
+HONEYPOT_FIELD = "fax"  # hidden from people by the snippet's markup; robots fill every field they find
+VISITOR_FIELD = "visitor_id"  # set from the tracking snippet's first-party cookie `pheu_vid`
+# What a visitor may send (anything else in a post is ignored: sites add their own fields and buttons).
+FORM_FIELDS: tuple[str, ...] = (
+    "name",
+    "contact_name",
+    "email",
+    "phone",
+    "mobile",
+    "company_name",
+    "website",
+    "job_title",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "description",
+)
+
+
+@dataclass(frozen=True)
+class WebLeadResult:
+    """``lead`` is None when the honeypot caught the post (``spam``): the visitor is thanked all the same."""
+
+    lead: Lead | None
+    spam: bool = False
+
+
+def _check_manager(actor: Any) -> None:
+    if not getattr(actor, "manages_configuration", False):
+        raise CaptureError(_("Only managers change web forms."), code=CaptureError.Code.FORBIDDEN)
+
+
+def team_for_form_key(form_key: str) -> Team:
+    """The active team whose form has this key (its web form settings loaded), or NOT_FOUND."""
+    team = (
+        Team.objects.select_related("web_form").filter(form_key=form_key, active=True).first()
+        if form_key
+        else None
+    )
+    if team is None:
+        raise CaptureError(_("This form does not exist (any more)."), code=CaptureError.Code.NOT_FOUND)
+    return team
+
+
+def web_form_of(team: Team) -> WebForm:
+    """The team's form settings (unsaved defaults when it has none yet)."""
+    try:
+        return team.web_form
+    except WebForm.DoesNotExist:
+        return WebForm(team=team)
+
+
+def origin_allowed(*, team: Team, origin: str) -> bool:
+    """May a page of ``origin`` post to ``team``'s form with JavaScript and read the answer (CORS)?"""
+    origin = (origin or "").strip().rstrip("/")
+    if not origin or origin == "null":
+        return False
+    allowed = {*settings.PHEU_WEBFORM_ALLOWED_ORIGINS, *web_form_of(team).origins()}
+    return "*" in allowed or origin in {item.rstrip("/") for item in allowed}
+
+
+def check_rate_limit(*, ip: str) -> None:
+    """Count a post from ``ip``; past ``PHEU_WEBFORM_RATE_LIMIT`` posts in the current window of
+    ``PHEU_WEBFORM_RATE_WINDOW`` seconds, refuse with RATE_LIMITED (``retry_after`` seconds on the error).
+
+    Fixed windows on the configured cache: shared by every web process when the cache is (a local-memory
+    cache counts per process)."""
+    limit, window = settings.PHEU_WEBFORM_RATE_LIMIT, max(1, settings.PHEU_WEBFORM_RATE_WINDOW)
+    if limit <= 0:
+        return
+    now = time.time()
+    key = f"pheu:webform:rate:{ip}:{int(now // window)}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    if count > limit:
+        error = CaptureError(
+            _("Too many forms sent from your address; try again in a minute."),
+            code=CaptureError.Code.RATE_LIMITED,
+        )
+        error.retry_after = int(window - now % window) + 1  # type: ignore[attr-defined]
+        raise error
+
+
+def _contact_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not any(str(values.get(name) or "").strip() for name in ("name", "contact_name", "company_name")):
+        errors["contact_name"] = [_("Tell us your name.")]
+    if not any(str(values.get(name) or "").strip() for name in ("email", "phone", "mobile")):
+        errors["email"] = [_("Give an e-mail address or a phone number, so that we can answer.")]
+    return errors
+
+
+def _link_visitor(visitor_id: str, lead: Lead) -> None:
+    # Contract with the scoring app: page views of the anonymous visitor become the lead's.
+    from pheu.scoring import services as scoring
+
+    link = getattr(scoring, "link_visitor", None)
+    if link is not None:
+        link(visitor_id=visitor_id, lead=lead)
+
+
+@transaction.atomic
+def submit_web_form(
+    *, team: Team, values: Mapping[str, Any], visitor_id: str = "", honeypot: str = ""
+) -> WebLeadResult:
+    """Create the lead a visitor sent through ``team``'s form.
+
+    ``values`` are parsed form fields (``FORM_FIELDS``; ``country`` a Country, ``description`` HTML made
+    from the visitor's text). The lead's name defaults to the contact's name, the company or the e-mail.
+    A filled ``honeypot`` stores nothing and still answers as a success (robots learn nothing).
+    """
+    if honeypot.strip():
+        return WebLeadResult(lead=None, spam=True)
+    fields = {
+        name: value for name, value in values.items() if name in FORM_FIELDS and value not in ("", None)
+    }
+    errors = _contact_errors(fields)
+    if errors:
+        raise CaptureError(code=CaptureError.Code.INVALID, field_errors=errors)
+    fields.setdefault(
+        "name", fields.get("contact_name") or fields.get("company_name") or fields.get("email") or ""
+    )
+    source, _created = Source.objects.get_or_create(name=WEBSITE_SOURCE)
+    lead = create_lead(actor=None, values={**fields, "team": team, "source": source})
+    if visitor_id.strip():
+        _link_visitor(visitor_id.strip()[:100], lead)
+    return WebLeadResult(lead=lead)
+
+
+@transaction.atomic
+def regenerate_form_key(*, actor: Any, team: Team) -> Team:
+    """Give ``team`` a new random form key (``secrets``); the old address stops working at once.
+
+    Managers only. The key is 32 URL-safe characters (192 bits)."""
+    _check_manager(actor)
+    key = secrets.token_urlsafe(24)
+    Team.objects.filter(pk=team.pk).update(form_key=key)
+    team.form_key = key
+    return team
+
+
+WEB_FORM_FIELDS: tuple[str, ...] = ("allowed_origins", "redirect_url")
+
+
+def _origin_errors(text: str) -> list[str]:
+    bad = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and line.strip() != "*" and not line.strip().startswith(("http://", "https://"))
+    ]
+    if bad:
+        return [
+            _("A site is written as https://www.example.vn, not “%(value)s”.") % {"value": ", ".join(bad)}
+        ]
+    return []
+
+
+@transaction.atomic
+def update_web_form(*, actor: Any, team: Team, values: Mapping[str, Any]) -> WebForm:
+    """Change the team's form settings (allowed sites, thank-you page); managers only. The form gets a key
+    at the same time if it had none, so that it can be used at once."""
+    _check_manager(actor)
+    errors: dict[str, list[str]] = {}
+    if "allowed_origins" in values and (messages := _origin_errors(values["allowed_origins"] or "")):
+        errors["allowed_origins"] = messages
+    redirect_url = str(values.get("redirect_url") or "").strip()
+    if redirect_url and not redirect_url.startswith(("http://", "https://")):
+        errors["redirect_url"] = [_("Give the full address, starting with https://.")]
+    if errors:
+        raise CaptureError(code=CaptureError.Code.INVALID, field_errors=errors)
+    web_form, _created = WebForm.objects.get_or_create(team=team)
+    for name in WEB_FORM_FIELDS:
+        if name in values:
+            value = values[name] or ""
+            if name == "allowed_origins":
+                value = "\n".join(line.strip().rstrip("/") for line in value.splitlines() if line.strip())
+            setattr(web_form, name, value.strip())
+    web_form.save()
+    if not team.form_key:
+        regenerate_form_key(actor=actor, team=team)
+    return web_form

@@ -1,0 +1,91 @@
+"""API representations of imports."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from pheu.core.api.serializers import COUNT
+from pheu.imports.choices import ImportKind
+from pheu.imports.models import Import, ImportIssue
+from pheu.imports.services import progress_of
+from pheu.teams.models import Team
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    # Plain strings in the schema: "kind" names other choice sets elsewhere in the API.
+    kind = serializers.CharField(read_only=True, help_text=_("leads | opportunities"))
+    status = serializers.CharField(
+        read_only=True, help_text=_("uploaded | queued | running | done | failed | reverted")
+    )
+    progress = serializers.SerializerMethodField(help_text=_("Rows read so far."))
+
+    class Meta:
+        model = Import
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "file_name",
+            "file_format",
+            "encoding",
+            "delimiter",
+            "headers",
+            "mapping",
+            "team",
+            "dry_run",
+            "atomic",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "reverted_at",
+            "total_rows",
+            "progress",
+            "created_count",
+            "updated_count",
+            "error_count",
+            "duplicate_count",
+            "message",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, run: Import) -> int:
+        return progress_of(run)
+
+
+class ImportCreateSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("CSV (any delimiter; UTF-8, UTF-16, Windows-1258) or XLSX."))
+    kind = serializers.CharField(default=ImportKind.LEADS, help_text=_("leads | opportunities"))
+
+    def validate_kind(self, value: str) -> str:
+        if value not in ImportKind.values:
+            raise serializers.ValidationError(_("Expected leads or opportunities."))
+        return value
+
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True, help_text=_("For rows without a team.")
+    )
+    mapping = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text=_("Column position → field name; guessed from the headers when absent."),
+    )
+    dry_run = serializers.BooleanField(default=False)
+    atomic = serializers.BooleanField(default=False, help_text=_("Import nothing if any row has an error."))
+    start = serializers.BooleanField(
+        default=True, help_text=_("Start at once; with false the import waits (see its headers and mapping).")
+    )
+
+
+class ImportStartSerializer(serializers.Serializer):
+    mapping = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    dry_run = serializers.BooleanField(default=False)
+    atomic = serializers.BooleanField(default=False)
+
+
+class ImportIssueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportIssue
+        fields = ["row", "column", "value", "reason"]
+        extra_kwargs = {"row": COUNT}

@@ -1,0 +1,429 @@
+"""Turning one file row into the values of a lead: parse, check, resolve relations, normalise.
+
+Relations are resolved from maps loaded once per import (countries, teams, salespeople, stages) or filled
+as names appear (tags, campaigns, sources, mediums: created when missing, as people expect of an import).
+A row gives either its values or every problem found in it (column and reason); it is never half-read.
+The matching keys are computed by ``Lead.normalize`` itself, so imported rows have exactly the keys a
+saved record has.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import Model
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from pheu.accounts.models import User
+from pheu.contacts.models import Country, Tag
+from pheu.core.models import PheuSettings
+from pheu.imports.choices import ImportKind
+from pheu.imports.keys import Keys
+from pheu.imports.readers import Cell
+from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
+from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
+from pheu.lib.html import sanitize_html
+from pheu.lib.text import text_key
+from pheu.teams.models import Team
+
+TEXT_FIELDS = (
+    "name",
+    "contact_name",
+    "company_name",
+    "email",
+    "phone",
+    "mobile",
+    "website",
+    "job_title",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "industry",
+    "external_id",
+)
+CHOICE_FIELDS: dict[str, Any] = {
+    "type": LeadType,
+    "rating": LeadRating,
+    "customer_type": CustomerType,
+    "priority": LeadPriority,
+}
+UTM_MODELS: dict[str, type[Model]] = {"campaign": Campaign, "source": Source, "medium": Medium}
+LANGUAGES = {
+    "vi": "vi",
+    "vietnamese": "vi",
+    "tieng viet": "vi",
+    "en": "en",
+    "english": "en",
+    "tieng anh": "en",
+}
+_TAG_SPLIT = re.compile(r"[,;]")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
+class RowProblem(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class ParsedRow:
+    """A row ready to write: ``values`` are Lead attnames (keys included), ``tag_ids`` None when the file
+    has no tags column, ``given`` the fields the file sets (an update changes only those)."""
+
+    row: int
+    values: dict[str, Any]
+    tag_ids: list[int] | None
+    given: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class RowErrors:
+    row: int
+    problems: list[tuple[str, str, str]]  # (column header, value, reason)
+
+
+def _choice_index(choices: Any) -> dict[str, Any]:
+    index: dict[str, Any] = {}
+    for value, label in choices.choices:
+        index[text_key(str(value))] = value
+        for language in ("en", "vi"):
+            with translation.override(language):
+                index.setdefault(text_key(str(label)), value)
+    return index
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A number as people type it: "1.500.000", "1,500,000.50", "1 500 000 ₫", "12,5"."""
+    cleaned = re.sub(r"[\s₫đ$%]|vnd|usd", "", text.lower())
+    if "," in cleaned and "." in cleaned:
+        decimal_mark = "," if cleaned.rindex(",") > cleaned.rindex(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        cleaned = cleaned.replace(thousands, "").replace(decimal_mark, ".")
+    else:
+        for mark in (",", "."):
+            count = cleaned.count(mark)
+            if count > 1 or (count == 1 and len(cleaned) - cleaned.index(mark) - 1 == 3):
+                cleaned = cleaned.replace(mark, "")  # thousands separators (vi: 1.500, en: 1,500)
+            elif count == 1:
+                cleaned = cleaned.replace(mark, ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise RowProblem(_("Not a number.")) from exc
+    if not value.is_finite():
+        raise RowProblem(_("Not a number."))
+    return value
+
+
+def parse_date(cell: Cell) -> date:
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    text = str(cell).strip()[:10] if isinstance(cell, str) and "T" in str(cell) else str(cell).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise RowProblem(_("Not a date (use YYYY-MM-DD or DD/MM/YYYY)."))
+
+
+def _text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime | date):
+        return cell.isoformat()
+    return str(cell).strip()
+
+
+class RowReader:
+    """Reads the rows of one import. Build once per run (loads the relation maps: a few queries)."""
+
+    def __init__(
+        self, *, kind: str, headers: list[str], mapping: Mapping[str, str], team: Team | None, actor: Any
+    ) -> None:
+        self.kind = kind
+        self.headers = headers
+        self.columns = sorted((int(position), name) for position, name in mapping.items())
+        self.given = frozenset(name for _p, name in self.columns)
+        self.team = team
+        self.actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        self.now = timezone.now()
+        self.keys = Keys()
+        self.seen_external_ids: dict[str, int] = {}
+        self.max_lengths = {
+            f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)
+        }
+        self.choices = {name: _choice_index(choices) for name, choices in CHOICE_FIELDS.items()}
+        self.countries: dict[str, str] = {}
+        for code, code3, name_en, name_vi, name_keys in Country.objects.values_list(
+            "code", "code3", "name_en", "name_vi", "name_keys"
+        ):
+            for key in (code, code3, name_en, name_vi, *name_keys.split(" | ")):
+                if key:
+                    self.countries.setdefault(text_key(key), code)
+        self.teams = {text_key(name): pk for pk, name in Team.objects.values_list("pk", "name")}
+        self.users: dict[str, int] = {}
+        for pk, username, first, last in User.objects.filter(is_active=True).values_list(
+            "pk", "username", "first_name", "last_name"
+        ):
+            self.users[username.lower()] = pk
+            for full in (f"{first} {last}", f"{last} {first}"):
+                if full.strip():
+                    self.users.setdefault(text_key(full), pk)
+        self.stages: dict[tuple[str, int | None], Stage] = {}
+        self.first_stage: dict[int | None, Stage | None] = {}
+        for stage in Stage.objects.order_by("sequence", "id"):
+            self.stages.setdefault((text_key(stage.name), stage.team_id), stage)
+        team_use_leads = dict(Team.objects.values_list("pk", "use_leads"))
+        self.team_use_leads = team_use_leads
+        self.use_leads = PheuSettings.load().use_leads
+        self.tags = {text_key(name): pk for pk, name in Tag.objects.values_list("pk", "name")}
+        self.utm = {
+            name: {text_key(n): pk for pk, n in model.objects.values_list("pk", "name")}  # type: ignore[attr-defined]
+            for name, model in UTM_MODELS.items()
+        }
+
+    # --- relations -----------------------------------------------------------------------------------
+    def _named(self, table: dict[str, int], model: type[Model], text: str, max_length: int) -> int:
+        key = self.keys.text_key(text)
+        pk = table.get(key)
+        if pk is None:
+            if len(text) > max_length:
+                raise RowProblem(_("At most %(n)s characters.") % {"n": max_length})
+            pk = model.objects.create(name=text).pk  # type: ignore[attr-defined]
+            table[key] = pk
+        return pk
+
+    def _stage(self, text: str, team_id: int | None) -> Stage:
+        key = self.keys.text_key(text)
+        stage = self.stages.get((key, team_id)) or self.stages.get((key, None))
+        if stage is None:
+            raise RowProblem(_("No stage of this name."))
+        return stage
+
+    def _first_stage(self, team_id: int | None) -> Stage | None:
+        if team_id not in self.first_stage:
+            stages = [s for (_k, t), s in self.stages.items() if t in (team_id, None)]
+            stages.sort(key=lambda s: (s.sequence, s.pk))
+            self.first_stage[team_id] = stages[0] if stages else None
+        return self.first_stage[team_id]
+
+    # --- one row -------------------------------------------------------------------------------------
+    def read(self, number: int, cells: list[Cell]) -> ParsedRow | RowErrors:
+        values: dict[str, Any] = {}
+        problems: list[tuple[str, str, str]] = []
+        tag_ids: list[int] | None = None
+        stage_text = ""
+        for position, name in self.columns:
+            cell = cells[position] if position < len(cells) else None
+            raw = _text(cell)
+            try:
+                if name == "stage":
+                    stage_text = raw
+                elif name == "tags":
+                    tag_ids = self._tags(raw)
+                else:
+                    values[name] = self._value(name, cell, raw)
+            except RowProblem as problem:
+                problems.append((self.headers[position] or name, raw, problem.reason))
+        if "name" in values and not values["name"]:
+            problems.append((self._header("name"), "", _("Name is required.")))
+        external_id = values.get("external_id")
+        if external_id:
+            first = self.seen_external_ids.setdefault(external_id, number)
+            if first != number:
+                problems.append(
+                    (self._header("external_id"), external_id, _("Already on row %(row)s.") % {"row": first})
+                )
+        if not problems:
+            try:
+                self._complete(values, stage_text)
+            except _PhoneProblem as problem:
+                problems.append((self._header(problem.field), problem.value, problem.reason))
+            except RowProblem as problem:
+                problems.append((self._header("stage"), stage_text, problem.reason))
+        if problems:
+            return RowErrors(number, problems)
+        if not values.get("external_id"):
+            values["external_id"] = None
+        return ParsedRow(number, values, tag_ids, self.given)
+
+    def _header(self, name: str) -> str:
+        for position, field_name in self.columns:
+            if field_name == name:
+                return self.headers[position] or name
+        return name
+
+    def _tags(self, raw: str) -> list[int]:
+        ids = []
+        for part in _TAG_SPLIT.split(raw):
+            name = part.strip()
+            if name:
+                ids.append(self._named(self.tags, Tag, name, 60))
+        return list(dict.fromkeys(ids))
+
+    def _value(self, name: str, cell: Cell, raw: str) -> Any:
+        if name in TEXT_FIELDS:
+            limit = self.max_lengths[name]
+            if len(raw) > limit:
+                raise RowProblem(_("At most %(n)s characters.") % {"n": limit})
+            if name == "email" and raw and not self.keys.email_is_valid(raw):
+                raise RowProblem(_("Not a valid e-mail address."))
+            return raw
+        if not raw:
+            return _EMPTY.get(name)
+        text_key = self.keys.text_key
+        if name in CHOICE_FIELDS:
+            value = self.choices[name].get(text_key(raw))
+            if value is None:
+                raise RowProblem(
+                    _("Expected one of: %(values)s.")
+                    % {"values": ", ".join(str(v) for v in CHOICE_FIELDS[name].values)}
+                )
+            return value
+        if name == "description":
+            return sanitize_html(raw)
+        if name == "language":
+            language = LANGUAGES.get(text_key(raw))
+            if language is None and len(raw) > 8:
+                raise RowProblem(_("Expected a language code such as vi or en."))
+            return language or raw
+        if name == "country":
+            code = self.countries.get(text_key(raw))
+            if code is None:
+                raise RowProblem(_("No country of this code or name."))
+            return code
+        if name == "team":
+            pk = self.teams.get(text_key(raw))
+            if pk is None:
+                raise RowProblem(_("No sales team of this name."))
+            return pk
+        if name == "user":
+            pk = self.users.get(raw.lower()) or self.users.get(text_key(raw))
+            if pk is None:
+                raise RowProblem(_("No active user of this login or name."))
+            return pk
+        if name in UTM_MODELS:
+            return self._named(self.utm[name], UTM_MODELS[name], raw, 100)
+        if name == "expected_close_date":
+            return parse_date(cell)
+        if name == "company_size":
+            number = cell if isinstance(cell, int | float) else parse_decimal(raw)
+            if number != int(number) or number < 0 or number > 2_000_000_000:
+                raise RowProblem(_("Expected a whole number of employees."))
+            return int(number)
+        number = Decimal(str(cell)) if isinstance(cell, int | float) else parse_decimal(raw)
+        if name == "probability":
+            if not 0 <= number <= 100:
+                raise RowProblem(_("The probability is between 0 and 100."))
+            return number.quantize(Decimal("0.01"))
+        # amount, expected_revenue
+        if number < 0:
+            raise RowProblem(_("Must not be negative."))
+        if number >= Decimal("1e16"):
+            raise RowProblem(_("Too large."))
+        return number.quantize(Decimal("0.01"))
+
+    def _complete(self, values: dict[str, Any], stage_text: str) -> None:
+        """Defaults and derived values, as ``create_lead`` gives them; then the matching keys."""
+        team_id = values.pop("team", None) or (self.team.pk if self.team else None)
+        values["team_id"] = team_id
+        values["user_id"] = values.pop("user", None)
+        values["country_id"] = values.pop("country", None)
+        for name in UTM_MODELS:
+            values[f"{name}_id"] = values.pop(name, None)
+        if values.get("type") is None:
+            if self.kind == ImportKind.OPPORTUNITIES:
+                values["type"] = LeadType.OPPORTUNITY
+            else:
+                use = self.team_use_leads.get(team_id) if team_id else None
+                values["type"] = (
+                    LeadType.LEAD if (self.use_leads if use is None else use) else (LeadType.OPPORTUNITY)
+                )
+        stage = self._stage(stage_text, team_id) if stage_text else None
+        if stage is None and values["type"] == LeadType.OPPORTUNITY:
+            stage = self._first_stage(team_id)
+        values["stage_id"] = stage.pk if stage else None
+        values["stage_changed_at"] = self.now if stage else None
+        values["won_status"] = WonStatus.OPEN
+        values["closed_at"] = None
+        if stage is not None and stage.is_won:
+            values["won_status"] = WonStatus.WON
+            values["probability"] = Decimal(100)
+            values["closed_at"] = self.now
+        elif values.get("probability") is None:
+            values["probability"] = stage.probability if stage else Decimal(0)
+        values["auto_probability"] = "probability" not in self.given or values["won_status"] == WonStatus.WON
+        values["assigned_at"] = self.now if values["user_id"] else None
+        values["converted_at"] = self.now if values["type"] == LeadType.OPPORTUNITY else None
+        for name, default in _EMPTY.items():
+            if values.get(name) is None:
+                values[name] = default
+        keys = SimpleNamespace(**{name: values.get(name, "") for name in _KEY_SOURCES})
+        self.keys.normalize(keys)
+        for name in _KEYS:
+            values[name] = getattr(keys, name)
+        for name in ("phone", "mobile"):
+            if values.get(name) and not values[f"{name}_e164"]:
+                raise _PhoneProblem(name, values[name])
+
+
+class _PhoneProblem(RowProblem):
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(_("Not a valid phone number."))
+        self.field = name
+        self.value = value
+
+
+_EMPTY: dict[str, Any] = {
+    **{name: "" for name in TEXT_FIELDS if name != "external_id"},
+    "language": "",
+    "industry": "",
+    "rating": "",
+    "description": "",
+    "priority": LeadPriority.NORMAL,
+    "customer_type": CustomerType.NEW,
+}
+_KEY_SOURCES = (
+    "name",
+    "contact_name",
+    "company_name",
+    "email",
+    "phone",
+    "mobile",
+    "job_title",
+    "street",
+    "city",
+    "state",
+    "industry",
+    "website",
+)
+_KEYS = (
+    "email_normalized",
+    "phone_e164",
+    "mobile_e164",
+    "name_key",
+    "company_key",
+    "search_text",
+    "title_key",
+    "contact_key",
+    "job_title_key",
+    "street_key",
+    "city_key",
+    "state_key",
+    "industry_key",
+    "website_key",
+)

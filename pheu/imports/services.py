@@ -1,0 +1,840 @@
+"""Imports of leads and opportunities: upload and map a file, run it (streamed, set-based), revert it.
+
+The intake path of every imported row is the one of a record created by hand — normalise, flag
+duplicates, score, assign — done for all rows at once: rows are read and normalised in Python while they
+stream (``rows.RowReader``), then written in bulk. On PostgreSQL they are COPYed into a temporary staging
+table and moved into the leads with ``INSERT … SELECT``; elsewhere they are inserted in batches. Then, for
+all rows at once: one history entry "created" per new record, the duplicate flags (another record with the
+same normalised e-mail, phone or mobile), scoring (``refresh_leads``) and assignment (``assign_leads``).
+
+A run is one transaction: a database failure leaves nothing behind (run it again). Rows with errors are
+reported (row, column, value, reason) and the others imported — or, ``atomic``, nothing is imported when
+any row has an error. A dry run does all the work and rolls it back, so its counts are the real ones.
+Re-importing a file with an ``external_id`` column updates the records with those ids (only the columns
+the file has) instead of creating them again. An import is reverted as a whole — its new records deleted,
+updated ones given back their previous values — only while none of them was changed since.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import operator
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import IO, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.core.files import File
+from django.db import DatabaseError, connection, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pheu.core.models import HistoryEntry, HistoryKind
+from pheu.imports.choices import ImportKind, ImportStatus, LineAction
+from pheu.imports.exceptions import ImportsError
+from pheu.imports.keys import Keys
+from pheu.imports.mapping import FIELDS, guess_mapping
+from pheu.imports.models import Import, ImportIssue, ImportLine
+from pheu.imports.readers import FileInfo, open_rows, sniff
+from pheu.imports.rows import ParsedRow, RowErrors, RowReader
+from pheu.leads.choices import WonStatus
+from pheu.leads.models import Lead
+from pheu.scoring.services import refresh_leads
+from pheu.teams.models import Team
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+CHUNK = 20_000  # ids per call of the set-based steps after the write (scoring samples, assignment)
+PREVIEW_ROWS = 10
+Progress = Callable[[int], None]
+
+# Attribute names an update sets for each field of the file (derived values included).
+_UPDATE_ATTNAMES: dict[str, tuple[str, ...]] = {
+    "team": ("team_id",),
+    "user": ("user_id", "assigned_at"),
+    "country": ("country_id",),
+    "campaign": ("campaign_id",),
+    "source": ("source_id",),
+    "medium": ("medium_id",),
+    "stage": ("stage_id", "stage_changed_at", "won_status", "closed_at", "probability", "auto_probability"),
+    "probability": ("probability", "auto_probability"),
+    "type": ("type", "converted_at"),
+    "tags": (),
+}
+# The columns a revert gives back to an updated record.
+RESTORED_ATTNAMES: tuple[str, ...] = tuple(
+    dict.fromkeys(a for name in FIELDS for a in _UPDATE_ATTNAMES.get(name, (name,)))
+)
+_KEY_ATTNAMES = (
+    "email_normalized",
+    "phone_e164",
+    "mobile_e164",
+    "name_key",
+    "company_key",
+    "search_text",
+    "title_key",
+    "contact_key",
+    "job_title_key",
+    "street_key",
+    "city_key",
+    "state_key",
+    "industry_key",
+    "website_key",
+)
+
+
+def _can_import(actor: Any) -> bool:
+    """Importing writes records for everybody: sales managers and administrators (and operators: None)."""
+    return actor is None or bool(getattr(actor, "sees_all_records", False))
+
+
+def _check_actor(actor: Any) -> None:
+    if not _can_import(actor):
+        raise ImportsError(_("Only sales managers and administrators import files."), code="forbidden")
+
+
+def _check_mapping(headers: Sequence[str], mapping: dict[str, str]) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    errors: list[str] = []
+    for position, name in mapping.items():
+        if not name:
+            continue
+        if not str(position).isdigit() or int(position) >= len(headers) or name not in FIELDS:
+            errors.append(
+                _("Column %(column)s cannot hold “%(field)s”.") % {"column": position, "field": name}
+            )
+        elif name in clean.values():
+            errors.append(_("Two columns are mapped to “%(field)s”.") % {"field": name})
+        else:
+            clean[str(position)] = name
+    if "name" not in clean.values():
+        errors.append(_("No column holds the name of the record (a header such as “Name” or “Tên”)."))
+    if errors:
+        raise ImportsError(code=ImportsError.Code.NO_NAME_COLUMN, field_errors={"mapping": errors})
+    return clean
+
+
+# --- upload, mapping, preview ------------------------------------------------------------------------
+@transaction.atomic
+def upload_import(
+    *, actor: Any, upload: IO[bytes], file_name: str, kind: str = ImportKind.LEADS, team: Team | None = None
+) -> Import:
+    """Store an uploaded file and read its header: the import waits, mapped by its headers, for
+    :func:`start_import`. Raises :class:`ImportsError` for a file that cannot be read or names no field."""
+    _check_actor(actor)
+    run = Import(kind=kind, file_name=Path(file_name).name[:255], team=team, created_by=actor)
+    run.file.save(run.file_name, File(upload, name=run.file_name), save=False)
+    try:
+        _describe(run, Path(run.file.path))
+    except ImportsError:
+        run.file.delete(save=False)
+        raise
+    run.save()
+    return run
+
+
+def _describe(run: Import, path: Path) -> None:
+    info = sniff(path)
+    with open_rows(path, info) as (headers, _rows):
+        pass
+    run.file_format, run.encoding, run.delimiter = info.format, info.encoding, info.delimiter
+    run.headers = headers
+    run.mapping = guess_mapping(headers)
+    if "name" not in run.mapping.values():
+        _check_mapping(headers, run.mapping)
+
+
+def preview_import(*, import_run: Import, limit: int = PREVIEW_ROWS) -> list[tuple[int, list[str]]]:
+    """The first ``limit`` rows of the file (row number, cells as text), for the mapping page."""
+    rows: list[tuple[int, list[str]]] = []
+    with open_rows(Path(import_run.file.path), _info(import_run)) as (headers, data):
+        for number, cells in data:
+            texts = ["" if cell is None else str(cell) for cell in cells]
+            rows.append((number, (texts + [""] * len(headers))[: len(headers)]))
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def _info(run: Import) -> FileInfo:
+    return FileInfo(format=run.file_format, encoding=run.encoding, delimiter=run.delimiter)
+
+
+@transaction.atomic
+def start_import(
+    *,
+    actor: Any,
+    import_run: Import,
+    mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    atomic: bool = False,
+) -> Import:
+    """Queue the import (a background task runs it): with ``mapping`` (column position → field) when the
+    user changed the guessed one. An import already run may be started again only after a dry run."""
+    _check_actor(actor)
+    run = Import.objects.select_for_update().get(pk=import_run.pk)
+    again = run.status == ImportStatus.DONE and run.dry_run
+    if run.status != ImportStatus.UPLOADED and not again:
+        raise ImportsError(_("This import has already been run."), code=ImportsError.Code.NOT_RUNNABLE)
+    run.mapping = _check_mapping(run.headers, mapping if mapping is not None else run.mapping)
+    run.dry_run, run.atomic, run.status = dry_run, atomic, ImportStatus.QUEUED
+    run.save()
+    from pheu.imports.tasks import run_import_task
+
+    transaction.on_commit(lambda: run_import_task.enqueue(run.pk))
+    return run
+
+
+# --- running ---------------------------------------------------------------------------------------
+def import_file(
+    *,
+    actor: Any,
+    path: Path,
+    kind: str = ImportKind.LEADS,
+    team: Team | None = None,
+    dry_run: bool = False,
+    atomic: bool = False,
+    progress: Progress | None = None,
+) -> Import:
+    """Import a file read in place (the command line): map it by its headers and run it now."""
+    _check_actor(actor)
+    if not path.is_file():
+        raise ImportsError(_("No such file: %(path)s") % {"path": path}, code=ImportsError.Code.UNREADABLE)
+    run = Import(
+        kind=kind, file_name=path.name[:255], team=team, created_by=actor, dry_run=dry_run, atomic=atomic
+    )
+    _describe(run, path)
+    run.mapping = _check_mapping(run.headers, run.mapping)
+    run.status = ImportStatus.QUEUED
+    run.save()
+    return run_import(import_run=run, path=path, progress=progress)
+
+
+class _Progress:
+    """Rows read so far, visible outside the import's transaction: in the cache (the in-process worker)
+    and, on PostgreSQL, written by a second connection every few seconds (a separate worker)."""
+
+    def __init__(self, run: Import, callback: Progress | None) -> None:
+        self.run, self.callback, self.last = run, callback, 0.0
+        self.side = None
+
+    @staticmethod
+    def key(pk: int) -> str:
+        return f"pheu:imports:{pk}:progress"
+
+    def __call__(self, rows: int) -> None:
+        if self.callback:
+            self.callback(rows)
+        now = time.monotonic()
+        if now - self.last < 1:
+            return
+        self.last = now
+        cache.set(self.key(self.run.pk), rows, 3600)
+        if connection.vendor == "postgresql":
+            try:
+                if self.side is None:
+                    self.side = connections.create_connection("default")
+                with self.side.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE imports_import SET processed_rows = %s WHERE id = %s", [rows, self.run.pk]
+                    )
+            except DatabaseError:  # progress is a courtesy: never fail an import for it
+                logger.warning("import %s: progress not written", self.run.pk, exc_info=True)
+
+    def close(self) -> None:
+        cache.delete(self.key(self.run.pk))
+        if self.side is not None:
+            self.side.close()
+
+
+def progress_of(run: Import) -> int:
+    """Rows read so far by a running import."""
+    return max(run.processed_rows, cache.get(_Progress.key(run.pk)) or 0)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def run_import(*, import_run: Import, path: Path | None = None, progress: Progress | None = None) -> Import:
+    """Run a queued import now (the task and the command line call this). Returns it finished: ``DONE``
+    (see the counts and issues) or ``FAILED`` (``message`` says why; nothing was written)."""
+    run = import_run
+    path = path or Path(run.file.path)
+    Import.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
+    run.status = ImportStatus.RUNNING
+    tick = _Progress(run, progress)
+    counts = {"total": 0, "errors": 0, "created": 0, "updated": 0, "duplicates": 0}
+    failure = ""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        issues = csv.writer(spool)
+        try:
+            with transaction.atomic():
+                _run(run, path, counts, issues, tick)
+                if run.dry_run or (run.atomic and counts["errors"]):
+                    raise _Rollback
+        except _Rollback:
+            pass
+        except ImportsError as exc:
+            failure = exc.message or str(exc)
+        except DatabaseError as exc:
+            logger.exception("import %s failed", run.pk)
+            failure = _(
+                "The database stopped the import; nothing was imported. Run it again. (%(error)s)"
+            ) % {"error": str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}
+        finally:
+            tick.close()
+        written = not failure and not run.dry_run and not (run.atomic and counts["errors"])
+        if not written and not run.dry_run:
+            counts["created"] = counts["updated"] = 0
+        if run.atomic and counts["errors"] and not failure:
+            run.message = _("Nothing was imported: %(n)s rows have errors (all or nothing).") % {
+                "n": counts["errors"]
+            }
+        else:
+            run.message = failure
+        run.status = ImportStatus.FAILED if failure else ImportStatus.DONE
+        run.total_rows = run.processed_rows = counts["total"]
+        run.error_count, run.duplicate_count = counts["errors"], counts["duplicates"]
+        run.created_count, run.updated_count = counts["created"], counts["updated"]
+        run.finished_at = timezone.now()
+        with transaction.atomic():
+            run.issues.all().delete()
+            run.save()
+            spool.seek(0)
+            batch: list[ImportIssue] = []
+            for row, column, value, reason in csv.reader(spool):
+                batch.append(
+                    ImportIssue(import_run=run, row=int(row), column=column, value=value, reason=reason)
+                )
+                if len(batch) >= BATCH_SIZE:
+                    ImportIssue.objects.bulk_create(batch)
+                    batch = []
+            ImportIssue.objects.bulk_create(batch)
+    return run
+
+
+class _Steps:
+    """Seconds spent by each step of a run (``run.step_seconds`` afterwards: for the benchmark, logs)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Progress) -> None:
+    steps = _Steps()
+    run.step_seconds = steps.seconds  # type: ignore[attr-defined]
+    run.lines.all().delete()  # a real run after a dry run
+    actor = run.created_by
+    with open_rows(path, _info(run)) as (headers, rows):
+        reader = RowReader(kind=run.kind, headers=headers, mapping=run.mapping, team=run.team, actor=actor)
+        writer = _PgWriter(run) if connection.vendor == "postgresql" else _BatchWriter(run)
+        writer.keys = reader.keys  # the update path re-keys records with the same memoised functions
+        for number, cells in rows:
+            counts["total"] += 1
+            result = reader.read(number, cells)
+            if isinstance(result, RowErrors):
+                counts["errors"] += 1
+                for column, value, reason in result.problems:
+                    issues.writerow([result.row, column, value[:1000], reason])
+            else:
+                writer.add(result)
+            if counts["total"] % 1000 == 0:
+                tick(counts["total"])
+    steps.mark("read")
+    if run.atomic and counts["errors"] and not run.dry_run:
+        return
+    counts["created"], counts["updated"] = writer.finish()
+    steps.mark("write")
+    counts["duplicates"] = _flag_duplicates(run)
+    steps.mark("duplicates")
+    if counts["created"] or counts["updated"]:
+        _score(run)
+    steps.mark("scoring")
+    if counts["created"]:
+        _assign(run)
+    steps.mark("assignment")
+
+
+def _line_ids(run: Import, *, action: str | None = None) -> Iterator[list[int]]:
+    """The ids of the records the import wrote (``action``: only those created or updated), in chunks of
+    :data:`CHUNK` ids read by ranges of the index, never all at once."""
+    lines = ImportLine.objects.filter(import_run=run)
+    if action:
+        lines = lines.filter(action=action)
+    last = 0
+    while ids := list(
+        lines.filter(lead_id__gt=last).order_by("lead_id").values_list("lead_id", flat=True)[:CHUNK]
+    ):
+        yield ids
+        last = ids[-1]
+
+
+def _score(run: Import) -> None:
+    """Re-score the written records (one UPDATE over a subquery of the import's lines), then keep the
+    predictive model's samples true for those that may be closed: all updated records, new closed ones."""
+    from pheu.scoring.prediction import refresh_samples
+
+    refresh_leads(
+        lead_ids=ImportLine.objects.filter(import_run=run).values("lead_id"), outcome_may_change=False
+    )
+    for ids in _line_ids(run, action=LineAction.UPDATED):
+        refresh_samples(lead_ids=ids)
+    closed = Lead.objects.filter(
+        pk__in=ImportLine.objects.filter(import_run=run, action=LineAction.CREATED).values("lead_id")
+    ).exclude(won_status=WonStatus.OPEN)
+    for ids in _chunks(closed.order_by().values_list("pk", flat=True).iterator(chunk_size=CHUNK), CHUNK):
+        refresh_samples(lead_ids=ids)
+
+
+def _assign(run: Import) -> None:
+    """Assign the new records, when the assignment app offers it (it decides whether assignment is on),
+    :data:`CHUNK` records at a time."""
+    try:
+        from pheu.assignment.services import assign_leads  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    for ids in _line_ids(run, action=LineAction.CREATED):
+        assign_leads(actor=None, lead_ids=ids)
+
+
+def _flag_duplicates(run: Import) -> int:
+    """Flag each written record having another record with the same e-mail, phone or mobile key
+    (set-based: one UPDATE with index look-ups per key)."""
+    lead = Lead._meta.db_table
+    line = ImportLine._meta.db_table
+    pairs = [
+        ("email_normalized", "email_normalized"),
+        ("phone_e164", "phone_e164"),
+        ("phone_e164", "mobile_e164"),
+        ("mobile_e164", "phone_e164"),
+        ("mobile_e164", "mobile_e164"),
+    ]
+    lookups = ", ".join(
+        f"(SELECT o.id FROM {lead} o WHERE o.{theirs} = l.{mine} AND o.{theirs} <> '' AND o.id <> l.id "
+        f"ORDER BY o.id LIMIT 1)"
+        for mine, theirs in pairs
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {line} SET duplicate_of_id = (SELECT COALESCE({lookups}) FROM {lead} l "
+            f"WHERE l.id = {line}.lead_id) WHERE import_run_id = %s",
+            [run.pk],
+        )
+    return ImportLine.objects.filter(import_run=run, duplicate_of_id__isnull=False).count()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class _Writer:
+    """What both writers share: updates of existing records (by external id), done with the ORM in
+    batches, since they must keep each record's previous values for a revert."""
+
+    def __init__(self, run: Import) -> None:
+        self.run = run
+        self.actor_id = run.created_by_id
+        self.lead_type = ContentType.objects.get_for_model(Lead)
+        self.created = 0
+        self.updated = 0
+        self.now = timezone.now()
+        self.keys = Keys()
+        self.update_attnames = tuple(
+            dict.fromkeys(a for n in run.mapping.values() for a in _UPDATE_ATTNAMES.get(n, (n,)))
+        )
+
+    def update(self, rows: list[tuple[ParsedRow, int]]) -> None:
+        if not rows:
+            return
+        ids = [lead_id for _row, lead_id in rows]
+        leads = Lead.objects.select_for_update().in_bulk(ids)
+        through = Lead.tags.through
+        old_tags: dict[int, list[int]] = {}
+        for lead_id, tag_id in through.objects.filter(lead_id__in=ids).values_list("lead_id", "tag_id"):
+            old_tags.setdefault(lead_id, []).append(tag_id)
+        attnames = self.update_attnames
+        lines, entries, new_tags, retagged = [], [], [], []
+        body = _("Updated by the import of “%(file)s”.") % {"file": self.run.file_name}
+        for row, lead_id in rows:
+            lead = leads[lead_id]
+            before = {a: _jsonable(getattr(lead, a)) for a in RESTORED_ATTNAMES}
+            before["tags"] = sorted(old_tags.get(lead_id, []))
+            for attname in attnames:
+                setattr(lead, attname, row.values.get(attname))
+            lead.normalize()
+            lead.updated_at = self.now
+            if row.tag_ids is not None:
+                retagged.append(lead_id)
+                new_tags += [through(lead_id=lead_id, tag_id=t) for t in row.tag_ids]
+            lines.append(
+                ImportLine(
+                    import_run=self.run,
+                    row=row.row,
+                    lead_id=lead_id,
+                    action=LineAction.UPDATED,
+                    before=before,
+                )
+            )
+            entries.append(
+                HistoryEntry(
+                    content_type=self.lead_type,
+                    object_id=lead_id,
+                    kind=HistoryKind.SYSTEM,
+                    author_id=self.actor_id,
+                    body=body,
+                )
+            )
+        Lead.objects.bulk_update(list(leads.values()), [*attnames, *_KEY_ATTNAMES, "updated_at"])
+        through.objects.filter(lead_id__in=retagged).delete()
+        through.objects.bulk_create(new_tags)
+        ImportLine.objects.bulk_create(lines)
+        HistoryEntry.objects.bulk_create(entries)
+        self.updated += len(ids)
+
+
+class _BatchWriter(_Writer):
+    """SQLite (and any database without COPY): batched bulk inserts through the same normaliser."""
+
+    def __init__(self, run: Import) -> None:
+        super().__init__(run)
+        self.batch: list[ParsedRow] = []
+
+    def add(self, row: ParsedRow) -> None:
+        self.batch.append(row)
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        external = {row.values["external_id"]: row for row in batch if row.values.get("external_id")}
+        existing = (
+            dict(Lead.objects.filter(external_id__in=list(external)).values_list("external_id", "pk"))
+            if external
+            else {}
+        )
+        self.update([(external[eid], pk) for eid, pk in existing.items()])
+        new = [row for row in batch if row.values.get("external_id") not in existing]
+        leads = [Lead(**row.values, created_by_id=self.actor_id) for row in new]
+        Lead.objects.bulk_create(leads)
+        through = Lead.tags.through
+        through.objects.bulk_create(
+            [
+                through(lead_id=lead.pk, tag_id=tag_id)
+                for lead, row in zip(leads, new, strict=True)
+                for tag_id in row.tag_ids or ()
+            ]
+        )
+        ImportLine.objects.bulk_create(
+            ImportLine(import_run=self.run, row=row.row, lead_id=lead.pk, action=LineAction.CREATED)
+            for lead, row in zip(leads, new, strict=True)
+        )
+        HistoryEntry.objects.bulk_create(
+            HistoryEntry(
+                content_type=self.lead_type,
+                object_id=lead.pk,
+                kind=HistoryKind.CREATED,
+                author_id=self.actor_id,
+            )
+            for lead in leads
+        )
+        self.created += len(leads)
+
+    def finish(self) -> tuple[int, int]:
+        """Write what is left; return how many records were created and updated."""
+        self.flush()
+        return self.created, self.updated
+
+
+def _before_sql(attname: str) -> str:
+    """The JSON of column ``attname`` of ``l`` as a revert reads it back (``field.to_python``): numbers
+    as text (exact decimals), dates and times in ISO form, the rest as they are."""
+    field = next(f for f in Lead._meta.concrete_fields if f.attname == attname)
+    if field.get_internal_type() == "DecimalField":
+        return f"to_jsonb(l.{field.column}::text)"
+    return f"to_jsonb(l.{field.column})"
+
+
+class _PgWriter(_Writer):
+    """PostgreSQL: rows are COPYed (normalised) into a temporary staging table shaped like the leads
+    table, whose ``id`` draws from the leads' own sequence; ``finish`` moves them with set-based SQL:
+    ``INSERT … SELECT`` for new records, ``UPDATE … FROM`` for records found by their external id."""
+
+    STAGE = "pheu_import_stage"
+    KEYS = "pheu_import_keys"
+
+    def __init__(self, run: Import) -> None:
+        super().__init__(run)
+        self.fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
+        self.columns = [f.column for f in self.fields]
+        self.defaults = {f.attname: _DEFAULTS.get(f.attname) for f in self.fields}
+        self.defaults.update(created_by_id=self.actor_id, created_at=self.now, updated_at=self.now)
+        self.record = operator.itemgetter(*[f.attname for f in self.fields])
+        self.batch: list[tuple[Any, ...]] = []
+        lead = Lead._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.STAGE}")
+            cursor.execute(f"CREATE TEMP TABLE {self.STAGE} (LIKE {lead}) ON COMMIT DROP")
+            cursor.execute(
+                f"ALTER TABLE {self.STAGE} ALTER COLUMN id SET DEFAULT "
+                f"nextval(pg_get_serial_sequence('{lead}', 'id')), "
+                "ADD COLUMN row_no integer, ADD COLUMN tag_ids bigint[], ADD COLUMN existing_id bigint"
+            )
+
+    def add(self, row: ParsedRow) -> None:
+        self.batch.append((*self.record({**self.defaults, **row.values}), row.row, row.tag_ids))
+        if len(self.batch) >= BATCH_SIZE * 5:
+            self.flush()
+
+    def flush(self) -> None:
+        """COPY the rows read so far into the staging table (the reader may query between batches)."""
+        if not self.batch:
+            return
+        sql = f"COPY {self.STAGE} ({', '.join([*self.columns, 'row_no', 'tag_ids'])}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for record in self.batch:
+                copy.write_row(record)
+        self.batch = []
+
+    def finish(self) -> tuple[int, int]:
+        """Move the staged rows into the leads; return how many records were created and updated."""
+        self.flush()
+        lead, stage = Lead._meta.db_table, self.STAGE
+        line, history = ImportLine._meta.db_table, HistoryEntry._meta.db_table
+        through = Lead.tags.through._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {stage}")
+            cursor.execute(
+                f"UPDATE {stage} s SET existing_id = l.id FROM {lead} l "
+                f"WHERE s.external_id IS NOT NULL AND l.external_id = s.external_id"
+            )
+            if cursor.rowcount:
+                self._update_existing(cursor)
+            columns = ", ".join(self.columns)
+            cursor.execute(
+                f"INSERT INTO {lead} (id, {columns}) SELECT id, {columns} FROM {stage} "
+                f"WHERE existing_id IS NULL"
+            )
+            self.created = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {through} (lead_id, tag_id) SELECT id, unnest(tag_ids) FROM {stage} "
+                f"WHERE existing_id IS NULL AND tag_ids IS NOT NULL"
+            )
+            cursor.execute(
+                f"INSERT INTO {line} (import_run_id, row, lead_id, action) "
+                f"SELECT %s, row_no, id, %s FROM {stage} WHERE existing_id IS NULL",
+                [self.run.pk, LineAction.CREATED],
+            )
+            cursor.execute(
+                f"INSERT INTO {history} "
+                "(content_type_id, object_id, kind, author_id, created_at, body, changes) "
+                f"SELECT %s, id, %s, %s, %s, '', '[]'::jsonb FROM {stage} WHERE existing_id IS NULL",
+                [self.lead_type.pk, HistoryKind.CREATED, self.actor_id, self.now],
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+            # The steps after the write (duplicates, scoring, assignment) join the leads with the import's
+            # lines: plan them with statistics that know about the rows just written.
+            cursor.execute(f"ANALYZE {lead}, {line}")
+        return self.created, self.updated
+
+    def _update_existing(self, cursor: Any) -> None:
+        """Records found by their external id: keep their values for a revert (one INSERT of the lines),
+        set the columns the file has (one UPDATE … FROM the staging table), give them their tags, then
+        recompute their keys from the values they now have (fields the file lacks kept theirs)."""
+        lead, stage = Lead._meta.db_table, self.STAGE
+        line, history = ImportLine._meta.db_table, HistoryEntry._meta.db_table
+        through = Lead.tags.through._meta.db_table
+        pairs = [f"'{a}', {_before_sql(a)}" for a in RESTORED_ATTNAMES]
+        # jsonb_build_object takes at most 100 arguments: join objects of 40 pairs.
+        objects = " || ".join(
+            f"jsonb_build_object({', '.join(pairs[i : i + 40])})" for i in range(0, len(pairs), 40)
+        )
+        cursor.execute(
+            f"INSERT INTO {line} (import_run_id, row, lead_id, action, before) "
+            f"SELECT %s, s.row_no, l.id, %s, {objects} || jsonb_build_object('tags', "
+            f"(SELECT COALESCE(jsonb_agg(t.tag_id ORDER BY t.tag_id), '[]'::jsonb) FROM {through} t "
+            f"WHERE t.lead_id = l.id)) FROM {stage} s JOIN {lead} l ON l.id = s.existing_id",
+            [self.run.pk, LineAction.UPDATED],
+        )
+        sets = ", ".join(f"{a} = s.{a}" for a in self.update_attnames)
+        cursor.execute(
+            f"UPDATE {lead} l SET {sets + ', ' if sets else ''}updated_at = %s "
+            f"FROM {stage} s WHERE l.id = s.existing_id",
+            [self.now],
+        )
+        self.updated = cursor.rowcount
+        cursor.execute(
+            f"DELETE FROM {through} t USING {stage} s "
+            f"WHERE t.lead_id = s.existing_id AND s.tag_ids IS NOT NULL"
+        )
+        cursor.execute(
+            f"INSERT INTO {through} (lead_id, tag_id) SELECT existing_id, unnest(tag_ids) FROM {stage} "
+            f"WHERE existing_id IS NOT NULL AND tag_ids IS NOT NULL"
+        )
+        body = _("Updated by the import of “%(file)s”.") % {"file": self.run.file_name}
+        cursor.execute(
+            f"INSERT INTO {history} "
+            "(content_type_id, object_id, kind, author_id, created_at, body, changes) "
+            f"SELECT %s, existing_id, %s, %s, %s, %s, '[]'::jsonb FROM {stage} WHERE existing_id IS NOT NULL",
+            [self.lead_type.pk, HistoryKind.SYSTEM, self.actor_id, self.now, body],
+        )
+        self._rekey(cursor)
+
+    def _rekey(self, cursor: Any) -> None:
+        """Recompute the keys of the updated records in Python (exactly ``Lead.normalize``), COPY them into
+        a second staging table and write them with one UPDATE."""
+        from pheu.imports.rows import _KEY_SOURCES, _KEYS
+
+        keys_fn = self.keys
+        lead, stage, table = Lead._meta.db_table, self.STAGE, self.KEYS
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {table} ON COMMIT DROP AS SELECT id, {', '.join(_KEYS)} FROM {lead} LIMIT 0"
+        )
+        sources = ", ".join(f"l.{name}" for name in _KEY_SOURCES)
+        copy_sql = f"COPY {table} (id, {', '.join(_KEYS)}) FROM STDIN"
+        # A server-side cursor read in chunks, each COPYed before the next is fetched (one connection).
+        with connection.connection.cursor(name="pheu_import_rekey") as read, connection.cursor() as out:
+            read.execute(f"SELECT l.id, {sources} FROM {lead} l JOIN {stage} s ON l.id = s.existing_id")
+            while chunk := read.fetchmany(BATCH_SIZE):
+                with out.cursor.copy(copy_sql) as copy:
+                    for row in chunk:
+                        record = SimpleNamespace(**dict(zip(_KEY_SOURCES, row[1:], strict=True)))
+                        keys_fn.normalize(record)
+                        copy.write_row((row[0], *(getattr(record, k) for k in _KEYS)))
+        cursor.execute(
+            f"UPDATE {lead} l SET {', '.join(f'{k} = k.{k}' for k in _KEYS)} FROM {table} k WHERE l.id = k.id"
+        )
+        cursor.execute(f"DROP TABLE {table}")
+
+
+_DEFAULTS: dict[str, Any] = {
+    "partner_id": None,
+    "automated_probability": None,
+    "amount": None,
+    "expected_revenue": None,
+    "expected_close_date": None,
+    "company_size": None,
+    "score": 0,
+    "lost_reason_id": None,
+    "active": True,
+    "merged_into_id": None,
+}
+
+
+# --- revert ----------------------------------------------------------------------------------------
+def touched_records(run: Import, *, limit: int = 10) -> list[Lead]:
+    """Records of the import changed since it finished (by anyone: a field, a note, an activity…)."""
+    ids = ImportLine.objects.filter(import_run=run).values("lead_id")
+    changed = Lead.objects.filter(pk__in=ids, updated_at__gt=run.finished_at).order_by()
+    noted = (
+        HistoryEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Lead),
+            object_id__in=ids,
+            created_at__gt=run.finished_at,
+        )
+        .order_by()
+        .values("object_id")
+    )
+    return list(
+        Lead.objects.filter(pk__in=changed.values("pk").union(noted))
+        .order_by("pk")
+        .only("pk", "name")[:limit]
+    )
+
+
+def revertible(run: Import) -> bool:
+    return run.status == ImportStatus.DONE and not run.dry_run and (run.created_count + run.updated_count) > 0
+
+
+@transaction.atomic
+def revert_import(*, actor: Any, import_run: Import) -> Import:
+    """Undo an import as a whole: delete the records it created, give those it updated their previous
+    values and tags back. Refused, naming them, when any of its records was changed since the import."""
+    _check_actor(actor)
+    run = Import.objects.select_for_update().get(pk=import_run.pk)
+    if not revertible(run):
+        raise ImportsError(
+            _("Only a finished import that wrote records can be reverted."),
+            code=ImportsError.Code.NOT_REVERTIBLE,
+        )
+    touched = touched_records(run)
+    if touched:
+        names = ", ".join(f"#{lead.pk} {lead.name}" for lead in touched)
+        raise ImportsError(
+            _("These records were changed since the import, so it cannot be reverted: %(records)s.")
+            % {"records": names},
+            code=ImportsError.Code.TOUCHED,
+        )
+    lead_type = ContentType.objects.get_for_model(Lead)
+    created = ImportLine.objects.filter(import_run=run, action=LineAction.CREATED).values_list(
+        "lead_id", flat=True
+    )
+    for chunk in _chunks(created.iterator(chunk_size=BATCH_SIZE)):
+        HistoryEntry.objects.filter(content_type=lead_type, object_id__in=chunk).delete()
+        Lead.objects.filter(pk__in=chunk).delete()
+    updated = ImportLine.objects.filter(import_run=run, action=LineAction.UPDATED).values_list(
+        "lead_id", "before"
+    )
+    restored: list[int] = []
+    through = Lead.tags.through
+    body = _("The import of “%(file)s” was reverted.") % {"file": run.file_name}
+    for chunk in _chunks(updated.iterator(chunk_size=BATCH_SIZE)):
+        befores = dict(chunk)
+        leads = Lead.objects.select_for_update().in_bulk(list(befores))
+        for lead_id, lead in leads.items():
+            for attname, value in befores[lead_id].items():
+                if attname != "tags":
+                    field = Lead._meta.get_field(attname)
+                    setattr(lead, attname, None if value is None else field.to_python(value))
+            lead.normalize()
+        Lead.objects.bulk_update(list(leads.values()), [*RESTORED_ATTNAMES, *_KEY_ATTNAMES])
+        through.objects.filter(lead_id__in=list(leads)).delete()
+        through.objects.bulk_create(
+            through(lead_id=lead_id, tag_id=t) for lead_id in leads for t in befores[lead_id]["tags"]
+        )
+        HistoryEntry.objects.bulk_create(
+            HistoryEntry(
+                content_type=lead_type,
+                object_id=lead_id,
+                kind=HistoryKind.SYSTEM,
+                author_id=getattr(actor, "pk", None),
+                body=body,
+            )
+            for lead_id in leads
+        )
+        restored += list(leads)
+    if restored:
+        refresh_leads(lead_ids=restored)
+    run.status, run.reverted_at = ImportStatus.REVERTED, timezone.now()
+    run.save(update_fields=["status", "reverted_at"])
+    return run
+
+
+def _chunks(items: Iterator[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

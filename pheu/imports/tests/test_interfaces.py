@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from pheu.imports.choices import ImportStatus
+from pheu.imports.models import Import
+from pheu.imports.testing import write_csv
+from pheu.leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bad_file(tmp_path):  # type: ignore[no-untyped-def]
+    return write_csv(tmp_path / "leads.csv", [["Name", "Email"], ["Good", "a@b.vn"], ["Bad", "nope"]])
+
+
+def test_cli_imports_good_rows_and_names_file_row_and_column_of_bad_ones(bad_file, actors, capsys):
+    with pytest.raises(CommandError) as caught:
+        call_command("import", "leads", str(bad_file))
+    assert "1 rows could not be imported" in str(caught.value)
+    err = capsys.readouterr().err
+    assert f"{bad_file}, row 3, column “Email”" in err
+    assert list(Lead.objects.values_list("name", flat=True)) == ["Good"]
+
+
+def test_cli_atomic_and_json(bad_file, actors, capsys):
+    with pytest.raises(CommandError):
+        call_command("import", "leads", str(bad_file), "--atomic", "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert (result["created"], result["errors"], result["issues"][0]["row"]) == (0, 1, 3)
+    assert not Lead.objects.exists()
+
+
+def test_cli_dry_run_and_team(tmp_path, actors, capsys):
+    path = write_csv(tmp_path / "ok.csv", [["Name"], ["One"]])
+    call_command("import", "leads", str(path), "--dry-run", "--team", "Miền Nam")
+    assert not Lead.objects.exists()
+    call_command("import", "leads", str(path), "--team", "mien nam")
+    assert Lead.objects.get().team == actors.south
+    with pytest.raises(CommandError, match="No sales team"):
+        call_command("import", "leads", str(path), "--team", "Atlantis")
+
+
+def test_cli_unreadable_file(tmp_path, db):
+    with pytest.raises(CommandError, match=r"missing\.csv"):
+        call_command("import", "leads", str(tmp_path / "missing.csv"))
+
+
+def test_cli_export_then_import(tmp_path, actors):
+    write = write_csv(tmp_path / "in.csv", [["Name", "Email"], ["One", "one@x.vn"]])
+    call_command("import", "leads", str(write))
+    out = tmp_path / "out.xlsx"
+    call_command("export", "leads", str(out), "--domain", "[['email', '=', 'one@x.vn']]")
+    Lead.objects.all().delete()
+    call_command("import", "leads", str(out))
+    assert list(Lead.objects.values_list("email", flat=True)) == ["one@x.vn"]
+
+
+def test_api_upload_runs_the_import_and_reports_errors(
+    api_client, english, bad_file, django_capture_on_commit_callbacks
+):
+    client = api_client(english.manager)
+    with open(bad_file, "rb") as handle, django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/imports/", {"file": handle}, format="multipart")
+    assert response.status_code == 201, response.content
+    body = client.get(f"/api/v1/imports/{response.json()['id']}/").json()
+    assert (body["status"], body["created_count"], body["error_count"]) == ("done", 1, 1)
+    errors = client.get(f"/api/v1/imports/{body['id']}/errors/").json()["results"]
+    assert errors == [{"row": 3, "column": "Email", "value": "nope", "reason": "Not a valid e-mail address."}]
+    reverted = client.post(f"/api/v1/imports/{body['id']}/revert/")
+    assert reverted.status_code == 200 and not Lead.objects.exists()
+    again = client.post(f"/api/v1/imports/{body['id']}/revert/")
+    assert again.status_code == 400
+
+
+def test_api_refuses_bad_files_and_salespeople(api_client, actors, tmp_path, bad_file):
+    client = api_client(actors.manager)
+    no_name = write_csv(tmp_path / "x.csv", [["Email"], ["a@b.vn"]])
+    with open(no_name, "rb") as handle:
+        response = client.post("/api/v1/imports/", {"file": handle}, format="multipart")
+    assert response.status_code == 400 and "mapping" in response.json()
+    with open(bad_file, "rb") as handle:
+        response = api_client(actors.sales1).post("/api/v1/imports/", {"file": handle}, format="multipart")
+    assert response.status_code == 403
+    assert not Import.objects.exists()
+
+
+def test_page_wizard_upload_map_dry_run_then_import(
+    client, english, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_csv(
+        tmp_path / "wizard.csv", [["Họ tên", "Điện thoại", "Tiêu đề"], ["Lan", "0912345678", "Deal"]]
+    )
+    client.force_login(english.manager)
+    with open(path, "rb") as handle:
+        response = client.post("/imports/", {"file": handle, "kind": "leads"})
+    run = Import.objects.get()
+    assert response.status_code == 302 and run.mapping == {"0": "contact_name", "1": "phone", "2": "name"}
+    page = client.get(f"/imports/{run.pk}/").content.decode()
+    assert "0912345678" in page and "import-mapping-form" in page
+    mapping = {"column_0": "contact_name", "column_1": "mobile", "column_2": "name"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{run.pk}/start/", {**mapping, "dry_run": "on"})
+    run.refresh_from_db()
+    assert (run.status, run.dry_run, run.created_count, Lead.objects.count()) == (
+        ImportStatus.DONE,
+        True,
+        1,
+        0,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{run.pk}/start/", mapping)
+    lead = Lead.objects.get()
+    assert (lead.name, lead.contact_name, lead.mobile_e164) == ("Deal", "Lan", "+84912345678")
+    assert "Import finished" in client.get(f"/imports/{run.pk}/progress/").content.decode()
+    client.post(f"/imports/{run.pk}/revert/")
+    assert not Lead.objects.exists()
+
+
+def test_pages_are_for_managers(client, actors):
+    client.force_login(actors.sales1)
+    assert client.get("/imports/").status_code == 403

@@ -1,0 +1,376 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError
+
+from pheu.core.history import history_of
+from pheu.core.models import HistoryKind
+from pheu.imports import services
+from pheu.imports.choices import ImportKind, ImportStatus
+from pheu.imports.exceptions import ImportsError
+from pheu.imports.models import ImportLine
+from pheu.imports.services import revert_import
+from pheu.imports.testing import make_import, write_csv, write_xlsx
+from pheu.leads.choices import LeadType, WonStatus
+from pheu.leads.models import Lead, Source
+from pheu.leads.services import update_lead
+from pheu.testing import make_lead, make_stage, make_tag
+
+pytestmark = pytest.mark.django_db
+
+VI_HEADER = ["Tên", "Tên liên hệ", "Công ty", "Email", "Điện thoại", "Quốc gia", "Nhãn", "Doanh thu dự kiến"]
+EN_HEADER = ["Name", "Contact name", "Company name", "E-mail", "Phone", "Country", "Tags", "Expected revenue"]
+VI_ROWS = [
+    [
+        "Mua máy lọc nước",
+        "Nguyễn Văn Ấn",
+        "Công ty Đông Á",
+        "an@donga.vn",
+        "0912 345 678",
+        "Việt Nam",
+        "VIP, Hà Nội",
+        "15.000.000",
+    ],
+    [
+        "Tư vấn phần mềm",
+        "Trần Thị Bích Ngọc",
+        "Phạm Quốc Việt JSC",
+        "ngoc@pqv.vn",
+        "+84 28 3822 1234",
+        "VN",
+        "",
+        "2500000",
+    ],
+]
+
+
+def _leads() -> list[Lead]:
+    return list(Lead.objects.order_by("name"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1258"])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_reads_vietnamese_csv_in_every_encoding_and_delimiter(tmp_path, actors, encoding, delimiter):
+    path = write_csv(tmp_path / "leads.csv", [VI_HEADER, *VI_ROWS], encoding=encoding, delimiter=delimiter)
+
+    run = make_import(path, actor=actors.manager)
+
+    assert (run.status, run.created_count, run.error_count) == (ImportStatus.DONE, 2, 0)
+    assert run.delimiter == delimiter
+    first, second = _leads()
+    assert (first.name, first.contact_name, first.company_name) == (
+        "Mua máy lọc nước",
+        "Nguyễn Văn Ấn",
+        "Công ty Đông Á",
+    )
+    assert first.phone_e164 == "+84912345678" and first.email_normalized == "an@donga.vn"
+    assert first.name_key == "nguyen van an" and first.company_key == "cong ty dong a"
+    assert first.country_id == "VN" and first.expected_revenue == Decimal("15000000.00")
+    assert sorted(first.tags.values_list("name", flat=True)) == ["Hà Nội", "VIP"]
+    assert second.phone_e164 == "+842838221234" and second.country_id == "VN"
+    assert second.created_by == actors.manager
+
+
+def test_keys_are_those_the_model_computes(tmp_path, actors):
+    path = write_csv(tmp_path / "leads.csv", [VI_HEADER, *VI_ROWS])
+    make_import(path, actor=actors.manager)
+    fields = [
+        f.attname for f in Lead._meta.concrete_fields if f.attname.endswith(("_key", "_e164", "_normalized"))
+    ]
+    for lead in Lead.objects.all():
+        stored = {name: getattr(lead, name) for name in [*fields, "search_text"]}
+        lead.normalize()
+        assert stored == {name: getattr(lead, name) for name in [*fields, "search_text"]}
+
+
+def test_reads_xlsx_with_english_headers_and_typed_cells(tmp_path, actors):
+    from datetime import date
+
+    header = [
+        "Name",
+        "E-mail",
+        "Mobile",
+        "Company size",
+        "Expected closing",
+        "Probability (%)",
+        "Salesperson",
+    ]
+    path = write_xlsx(
+        tmp_path / "leads.xlsx",
+        [header, ["ERP rollout", "cfo@acme.com", 84987654321, 120, date(2025, 3, 31), 40, "sales1"]],
+    )
+
+    run = make_import(path, actor=actors.manager)
+
+    assert (run.file_format, run.created_count, run.error_count) == ("xlsx", 1, 0)
+    lead = Lead.objects.get()
+    assert lead.mobile_e164 == "+84987654321" and lead.company_size == 120
+    assert lead.expected_close_date == date(2025, 3, 31) and lead.probability == Decimal("40.00")
+    assert lead.user == actors.sales1 and lead.assigned_at is not None
+
+
+def test_headers_are_matched_unaccented_and_by_api_name(tmp_path, actors):
+    path = write_csv(
+        tmp_path / "a.csv",
+        [["TEN", "so dien thoai", "company_name", "Unknown column"], ["Deal", "0912345678", "ACME", "x"]],
+    )
+    run = make_import(path, actor=actors.manager)
+    assert run.mapping == {"0": "name", "1": "phone", "2": "company_name"}
+    assert Lead.objects.get().company_name == "ACME"
+
+
+def test_bad_rows_are_reported_with_row_column_value_and_reason_and_good_rows_imported(tmp_path, actors):
+    path = write_csv(
+        tmp_path / "bad.csv",
+        [
+            ["Name", "Email", "Phone", "Country", "Expected revenue", "Stage"],
+            ["Good", "good@example.com", "0912345678", "VN", "100", ""],
+            ["", "not-an-email", "12", "Atlantis", "-5", ""],
+            ["Unknown stage", "", "", "", "", "Nowhere"],
+        ],
+    )
+
+    run = make_import(path, actor=actors.manager)
+
+    assert (run.status, run.created_count, run.error_count) == (ImportStatus.DONE, 1, 2)
+    assert [lead.name for lead in Lead.objects.all()] == ["Good"]
+    issues = [(i.row, i.column, i.value) for i in run.issues.all()]
+    assert issues == [
+        (3, "Email", "not-an-email"),
+        (3, "Country", "Atlantis"),
+        (3, "Expected revenue", "-5"),
+        (3, "Name", ""),
+        (4, "Stage", "Nowhere"),
+    ]
+    assert run.issues.get(column="Country").reason == "No country of this code or name."
+
+
+def test_invalid_phone_is_reported_on_its_column(tmp_path, actors):
+    path = write_csv(tmp_path / "p.csv", [["Name", "Mobile"], ["Deal", "12345"]])
+    run = make_import(path, actor=actors.manager)
+    assert [(i.row, i.column, i.value) for i in run.issues.all()] == [(2, "Mobile", "12345")]
+    assert not Lead.objects.exists()
+
+
+def test_atomic_imports_nothing_when_a_row_is_bad(tmp_path, actors):
+    path = write_csv(tmp_path / "a.csv", [["Name", "Email"], ["Good", "a@b.vn"], ["Bad", "nope"]])
+
+    run = make_import(path, actor=actors.manager, atomic=True)
+
+    assert (run.status, run.created_count, run.error_count) == (ImportStatus.DONE, 0, 1)
+    assert not Lead.objects.exists() and not Source.objects.exists()
+    assert run.issues.count() == 1 and "Nothing was imported" in run.message
+
+
+def test_dry_run_counts_everything_and_writes_nothing(tmp_path, actors):
+    make_lead("Existing", email="an@donga.vn")
+    path = write_csv(tmp_path / "d.csv", [VI_HEADER, *VI_ROWS, ["", "", "", "", "", "", "", ""]])
+    path.write_text(path.read_text() + "Row three,,,bad,,,,\r\n")
+
+    run = make_import(path, actor=actors.manager, dry_run=True)
+
+    assert (run.status, run.created_count, run.error_count, run.duplicate_count) == (
+        ImportStatus.DONE,
+        2,
+        1,
+        1,
+    )
+    assert Lead.objects.count() == 1 and not ImportLine.objects.exists()
+    assert not Lead.tags.through.objects.exists()
+
+
+def test_reimport_by_external_id_updates_instead_of_creating(tmp_path, actors):
+    header = ["External ID", "Name", "Email", "Tags"]
+    path = write_csv(
+        tmp_path / "e.csv", [header, ["crm-1", "First", "a@x.vn", "VIP"], ["crm-2", "Second", "", ""]]
+    )
+    make_import(path, actor=actors.manager)
+    first = Lead.objects.get(external_id="crm-1")
+    update_lead(actor=actors.manager, lead=first, values={"city": "Huế"})
+
+    path = write_csv(
+        tmp_path / "e.csv",
+        [header, ["crm-1", "First, renamed", "b@x.vn", "Gold"], ["crm-2", "Second", "", ""]],
+    )
+    run = make_import(path, actor=actors.manager)
+
+    assert (run.created_count, run.updated_count) == (0, 2)
+    assert Lead.objects.count() == 2
+    first.refresh_from_db()
+    assert (first.name, first.email_normalized, first.city) == ("First, renamed", "b@x.vn", "Huế")
+    assert first.title_key == "first, renamed"
+    assert list(first.tags.values_list("name", flat=True)) == ["Gold"]
+    assert HistoryKind.SYSTEM in [e.kind for e in history_of(first)]
+
+
+def test_external_id_twice_in_one_file_is_an_error(tmp_path, actors):
+    path = write_csv(tmp_path / "e.csv", [["External ID", "Name"], ["x", "A"], ["x", "B"]])
+    run = make_import(path, actor=actors.manager)
+    assert run.created_count == 1
+    assert [(i.row, i.reason) for i in run.issues.all()] == [(3, "Already on row 2.")]
+
+
+def test_each_created_record_has_one_created_history_entry(tmp_path, actors):
+    path = write_csv(tmp_path / "h.csv", [VI_HEADER, *VI_ROWS])
+    make_import(path, actor=actors.manager)
+    for lead in Lead.objects.all():
+        created = [(e.kind, e.author) for e in history_of(lead) if e.kind == HistoryKind.CREATED]
+        assert created == [(HistoryKind.CREATED, actors.manager)]
+
+
+def test_duplicates_are_flagged_in_the_result(tmp_path, actors):
+    existing = make_lead("Existing", phone="0912345678")
+    path = write_csv(tmp_path / "d.csv", [VI_HEADER, *VI_ROWS])
+
+    run = make_import(path, actor=actors.manager)
+
+    assert run.duplicate_count == 1
+    line = run.lines.get(duplicate_of_id__isnull=False)
+    assert line.row == 2 and line.duplicate_of_id == existing.pk
+
+
+def test_revert_deletes_created_and_restores_updated_records(tmp_path, actors):
+    kept = make_lead("Kept", external_id="crm-1", email="old@x.vn", city="Huế", tags=[make_tag("Old")])
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            ["External ID", "Name", "Email", "Tags"],
+            ["crm-1", "New name", "new@x.vn", "New"],
+            ["", "Fresh", "", ""],
+        ],
+    )
+    run = make_import(path, actor=actors.manager)
+    assert run.created_count == 1 and run.updated_count == 1
+
+    revert_import(actor=actors.manager, import_run=run)
+
+    run.refresh_from_db()
+    assert run.status == ImportStatus.REVERTED
+    assert list(Lead.objects.values_list("name", flat=True)) == ["Kept"]
+    kept.refresh_from_db()
+    assert (kept.name, kept.email, kept.email_normalized, kept.city) == (
+        "Kept",
+        "old@x.vn",
+        "old@x.vn",
+        "Huế",
+    )
+    assert list(kept.tags.values_list("name", flat=True)) == ["Old"]
+
+
+def test_revert_is_refused_naming_records_changed_since(tmp_path, actors):
+    path = write_csv(tmp_path / "r.csv", [["Name"], ["One"], ["Two"]])
+    run = make_import(path, actor=actors.manager)
+    two = Lead.objects.get(name="Two")
+    update_lead(actor=actors.manager, lead=two, values={"city": "Đà Nẵng"})
+
+    with pytest.raises(ImportsError) as caught:
+        revert_import(actor=actors.manager, import_run=run)
+
+    assert caught.value.code == ImportsError.Code.TOUCHED
+    assert f"#{two.pk} Two" in caught.value.message
+    assert Lead.objects.count() == 2
+    run.refresh_from_db()
+    assert run.status == ImportStatus.DONE
+
+
+def test_salespeople_may_not_import(tmp_path, actors):
+    path = write_csv(tmp_path / "r.csv", [["Name"], ["One"]])
+    with pytest.raises(ImportsError):
+        make_import(path, actor=actors.sales1)
+    assert not Lead.objects.exists()
+
+
+def test_file_without_a_name_column_is_refused(tmp_path, actors):
+    path = write_csv(tmp_path / "n.csv", [["Email"], ["a@b.vn"]])
+    with pytest.raises(ImportsError) as caught:
+        make_import(path, actor=actors.manager)
+    assert "mapping" in caught.value.field_errors
+
+
+def test_opportunities_import_resolves_stage_salesperson_and_team(tmp_path, actors):
+    make_stage("Mới", sequence=1, probability=Decimal(10))
+    make_stage("Báo giá", sequence=2, probability=Decimal(60))
+    make_stage("Thắng", sequence=3, probability=Decimal(100), is_won=True)
+    path = write_csv(
+        tmp_path / "o.csv",
+        [
+            ["Name", "Stage", "Expected revenue", "Expected closing", "Salesperson", "Sales team"],
+            ["Deal A", "báo giá", "1,500,000.50", "31/12/2025", "An Nguyễn", "Miền Bắc"],
+            ["Deal B", "", "", "", "sales3", "mien nam"],
+            ["Deal C", "Thắng", "", "", "", ""],
+        ],
+    )
+
+    run = make_import(path, actor=actors.manager, kind=ImportKind.OPPORTUNITIES)
+
+    assert (run.created_count, run.error_count) == (3, 0)
+    a, b, c = Lead.objects.order_by("name")
+    assert (a.type, a.stage.name, a.probability, a.user, a.team) == (
+        LeadType.OPPORTUNITY,
+        "Báo giá",
+        Decimal("60.00"),
+        actors.sales1,
+        actors.north,
+    )
+    assert a.expected_revenue == Decimal("1500000.50") and a.expected_close_date.isoformat() == "2025-12-31"
+    assert (b.stage.name, b.user, b.team, b.converted_at is not None) == (
+        "Mới",
+        actors.sales3,
+        actors.south,
+        True,
+    )
+    assert (c.won_status, c.probability, c.closed_at is not None) == (WonStatus.WON, Decimal(100), True)
+
+
+def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_again(
+    tmp_path, actors, monkeypatch
+):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    path = write_csv(tmp_path / "f.csv", [["Name", "Tags"], *[[f"Lead {i}", "T"] for i in range(7)]])
+    original = services._flag_duplicates
+
+    def fail(run):  # type: ignore[no-untyped-def]
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(services, "_flag_duplicates", fail)
+    run = make_import(path, actor=actors.manager)
+
+    assert run.status == ImportStatus.FAILED and "connection lost" in run.message
+    assert not Lead.objects.exists() and not ImportLine.objects.exists()
+    assert not Lead.tags.through.objects.exists()
+
+    monkeypatch.setattr(services, "_flag_duplicates", original)
+    again = make_import(path, actor=actors.manager)
+    assert (again.status, again.created_count, Lead.objects.count()) == (ImportStatus.DONE, 7, 7)
+
+
+def test_imported_records_are_scored_by_the_active_rules(tmp_path, actors):
+    from pheu.scoring.models import ScoringRule
+
+    ScoringRule.objects.create(name="VN", domain="[['country.code', '=', 'VN']]", points=10)
+    path = write_csv(
+        tmp_path / "s.csv", [["Name", "Country", "External id"], ["One", "VN", "e1"], ["Two", "", ""]]
+    )
+    make_import(path, actor=actors.manager)
+    assert dict(Lead.objects.values_list("name", "score")) == {"One": 10, "Two": 0}
+
+    path = write_csv(tmp_path / "t.csv", [["Name", "Country", "External id"], ["One", "SG", "e1"]])
+    run = make_import(path, actor=actors.manager)
+    assert run.updated_count == 1
+    assert dict(Lead.objects.values_list("name", "score")) == {"One": 0, "Two": 0}
+
+
+def test_unreadable_file_names_the_problem(tmp_path, actors):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"")
+    with pytest.raises(ImportsError) as caught:
+        make_import(path, actor=actors.manager)
+    assert caught.value.code == ImportsError.Code.UNREADABLE
+
+
+def test_missing_file(actors):
+    with pytest.raises(ImportsError):
+        make_import(Path("/nonexistent/leads.csv"), actor=actors.manager)

@@ -1,0 +1,214 @@
+"""API of duplicates, conversion and merge of leads (SPEC section 12).
+
+- ``GET leads/{id}/duplicates/``: the similar records with the reason of each match;
+- ``POST leads/{id}/convert/``: lead → opportunity, with a customer, optionally merging duplicates;
+- ``POST leads/merge/`` (``{"ids": [...]}``) → the survivor with ``merge_id``; ``POST leads/unmerge/``.
+
+Records are found through ``Lead.objects.visible_to(user)``: one the user may not see is a 404 in the path and
+"unknown" in a body, so that the API never tells that it exists. Writes go through the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pheu.accounts.models import User
+from pheu.contacts.models import Partner
+from pheu.leads.api.serializers import LeadSerializer
+from pheu.leads.duplicates import find_duplicates
+from pheu.leads.models import Lead
+from pheu.leads.services.convert import CustomerChoice, convert_lead
+from pheu.leads.services.merge import MergeError, merge_leads, merge_warnings, unmerge
+from pheu.teams.models import Team
+
+
+def _visible(request: Request) -> QuerySet[Lead]:
+    return Lead.objects.visible_to(request.user)
+
+
+def _resolve(request: Request, ids: list[int], field: str) -> list[Lead]:
+    """The records of ``ids`` in the given order (repeats kept: the service names them), or a 400 naming
+    the ids the user does not know."""
+    found = _visible(request).in_bulk(set(ids))
+    unknown = [pk for pk in dict.fromkeys(ids) if pk not in found]
+    if unknown:
+        message = _("Unknown record: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in unknown)}
+        raise MergeError(message, code=MergeError.Code.NOT_FOUND, field_errors={field: [message]})
+    return [found[pk] for pk in ids]
+
+
+# --- serializers ----------------------------------------------------------------------------------------
+class MatchReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["email", "phone", "partner", "email_domain", "similar_name", "similar_company"]
+    )
+    label = serializers.CharField(help_text="The reason in words, in the request's language.")
+    score = serializers.IntegerField(help_text="100 for an exact key; the similarity (0–100) for a name.")
+    value = serializers.CharField(help_text="The shared key (e-mail, number, customer id, domain), if any.")
+    signals = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What corroborates a similar name: city, zip, street, company, email_local.",
+    )
+
+
+class DuplicateMatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="lead_id")
+    name = serializers.CharField()
+    score = serializers.IntegerField()
+    reasons = MatchReasonSerializer(many=True)
+
+
+class DuplicatesSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = DuplicateMatchSerializer(many=True)
+
+
+class ConvertSerializer(serializers.Serializer):
+    customer = serializers.ChoiceField(
+        choices=[c.value for c in CustomerChoice],
+        default=CustomerChoice.NONE,
+        help_text="create: a company and/or contact from the lead's fields; link: `partner`; none.",
+    )
+    partner = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.all(), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True, help_text="Default: the lead's team."
+    )
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="The salesperson. Default: the lead's, else the requesting user.",
+    )
+    merge = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Records to merge into it."
+    )
+    confirm_different_customers = serializers.BooleanField(default=False)
+
+
+class MergeSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="Two or more records.")
+    confirm_different_customers = serializers.BooleanField(
+        default=False, help_text="Needed when the records belong to different customers."
+    )
+
+
+class MergeResultSerializer(serializers.Serializer):
+    merge_id = serializers.IntegerField()
+    merged_ids = serializers.ListField(child=serializers.IntegerField())
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="E.g. a won record was merged.")
+    survivor = LeadSerializer()
+
+
+class UnmergeSerializer(serializers.Serializer):
+    merge_id = serializers.IntegerField()
+
+
+class UnmergeResultSerializer(serializers.Serializer):
+    merge_id = serializers.IntegerField()
+    lead_ids = serializers.ListField(child=serializers.IntegerField(), help_text="The records restored.")
+    kept_fields = serializers.ListField(
+        child=serializers.CharField(), help_text="Fields of the survivor edited since the merge: kept."
+    )
+
+
+def match_data(match: Any) -> dict[str, Any]:
+    return {
+        "lead_id": match.lead_id,
+        "name": match.name,
+        "score": match.score,
+        "reasons": [{**r.as_dict(), "label": r.label} for r in match.reasons],
+    }
+
+
+# --- views ----------------------------------------------------------------------------------------------
+class LeadDuplicatesView(APIView):
+    @extend_schema(
+        operation_id="leads_duplicates",
+        tags=["leads"],
+        summary="The records similar to this one, with the reason of each match",
+        description="Same e-mail, same phone (phone or mobile), same customer or company, same company "
+        "e-mail domain (never a public provider's), or a similar name corroborated by another signal. "
+        "Active records the user may see, best first.",
+        responses={200: DuplicatesSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        lead = get_object_or_404(_visible(request), pk=pk)
+        matches = find_duplicates(lead, queryset=_visible(request))
+        data = {"count": len(matches), "results": [match_data(m) for m in matches]}
+        return Response(DuplicatesSerializer(data).data)
+
+
+class LeadConvertView(APIView):
+    @extend_schema(
+        operation_id="leads_convert",
+        tags=["leads"],
+        summary="Convert a lead into an opportunity",
+        description="Team and salesperson default to the lead's; the opportunity enters its team's first "
+        "stage. `merge` lists duplicates merged into it (the survivor is returned).",
+        request=ConvertSerializer,
+        responses={200: LeadSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        lead = get_object_or_404(_visible(request), pk=pk)
+        params = ConvertSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        values = dict(params.validated_data)
+        merge = _resolve(request, values.pop("merge"), "merge")
+        result = convert_lead(actor=request.user, lead=lead, merge=merge, **values)
+        return Response(LeadSerializer(Lead.objects.prefetch_related("tags").get(pk=result.pk)).data)
+
+
+class LeadMergeView(APIView):
+    @extend_schema(
+        operation_id="leads_merge",
+        tags=["leads"],
+        summary="Merge two or more records into the most trustworthy of them",
+        description="The survivor is chosen by confidence (active, opportunity, stage, probability, "
+        "earliest created). "
+        "Nothing is lost and the merge can be undone with `leads/unmerge/`.",
+        request=MergeSerializer,
+        responses={200: MergeResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        params = MergeSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        leads = _resolve(request, params.validated_data["ids"], "ids")
+        merge = merge_leads(
+            actor=request.user,
+            leads=leads,
+            confirm_different_customers=params.validated_data["confirm_different_customers"],
+        )
+        data = {
+            "merge_id": merge.pk,
+            "merged_ids": merge.merged_ids,
+            "warnings": [w.message() for w in merge_warnings(merge)],
+            "survivor": Lead.objects.prefetch_related("tags").get(pk=merge.survivor_id),
+        }
+        return Response(MergeResultSerializer(data).data)
+
+
+class LeadUnmergeView(APIView):
+    @extend_schema(
+        operation_id="leads_unmerge",
+        tags=["leads"],
+        summary="Undo a merge: every record, field, link and history entry back as before",
+        request=UnmergeSerializer,
+        responses={200: UnmergeResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        params = UnmergeSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        result = unmerge(actor=request.user, merge_id=params.validated_data["merge_id"])
+        data = {"merge_id": result.merge.pk, "lead_ids": result.lead_ids, "kept_fields": result.kept_fields}
+        return Response(UnmergeResultSerializer(data).data, status=status.HTTP_200_OK)

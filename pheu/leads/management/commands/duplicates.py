@@ -1,0 +1,92 @@
+"""``pheu duplicates [--json] [--lead ID] [--exact-only]``: the duplicate groups of the base, or the records
+similar to one.
+
+Run by an operator: every active record, no user's visibility. JSON: ``{"groups": [{"ids", "score",
+"reasons"}]}``, or with ``--lead`` ``{"lead": id, "matches": [{"id", "name", "score", "reasons"}]}``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rich.console import Console
+from rich.table import Table
+
+from pheu.leads.duplicates import MatchReason, find_duplicates, lead_names, scan_duplicates
+from pheu.leads.models import Lead
+
+
+def describe(reason: MatchReason) -> str:
+    text = reason.label
+    if reason.value:
+        text += f" ({reason.value})"
+    if reason.signals:
+        text += f" {reason.score}% + " + ", ".join(reason.signal_labels)
+    return text
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return _("List duplicate groups among the active leads and opportunities, with reasons and scores.")
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
+        parser.add_argument("--lead", type=int, help=gettext_lazy("Only the records similar to this one."))
+        parser.add_argument(
+            "--exact-only", action="store_true", help=gettext_lazy("Exact keys only (no similar names).")
+        )
+
+    def handle(self, *args: Any, as_json: bool, lead: int | None, exact_only: bool, **options: Any) -> None:
+        if lead is not None:
+            record = Lead.objects.filter(pk=lead).first()
+            if record is None:
+                raise CommandError(_("Unknown record: #%(id)s.") % {"id": lead})
+            matches = find_duplicates(record)
+            if as_json:
+                data = {"lead": lead, "matches": [m.as_dict() for m in matches]}
+                self.stdout.write(json.dumps(data, ensure_ascii=False))
+                return
+            rows = [
+                (str(m.lead_id), m.name, str(m.score), "; ".join(map(describe, m.reasons))) for m in matches
+            ]
+            self.stdout.write(self.render(_("%(n)s similar records") % {"n": len(rows)}, rows), ending="")
+            return
+        groups = scan_duplicates(fuzzy=not exact_only)
+        if as_json:
+            self.stdout.write(json.dumps({"groups": [g.as_dict() for g in groups]}, ensure_ascii=False))
+            return
+        names = lead_names(pk for g in groups[:200] for pk in g.ids[:5])
+        rows = [
+            (
+                ", ".join(f"#{pk} {names.get(pk, '')}" for pk in g.ids[:5])
+                + (" …" if len(g.ids) > 5 else ""),
+                str(len(g.ids)),
+                str(g.score),
+                "; ".join(map(describe, g.reasons)),
+            )
+            for g in groups[:200]
+        ]
+        title = _("%(n)s duplicate groups") % {"n": len(groups)}
+        self.stdout.write(self.render(title, rows, group=True), ending="")
+
+    def render(self, title: str, rows: list[tuple[str, ...]], group: bool = False) -> str:
+        table = Table(title=title)
+        headings = (
+            (_("Records"), _("Count"), _("Score"), _("Reasons"))
+            if group
+            else (_("ID"), _("Name"), _("Score"), _("Reasons"))
+        )
+        for heading in headings:
+            table.add_column(heading)
+        for row in rows:
+            table.add_row(*row)
+        buffer = io.StringIO()
+        Console(file=buffer, force_terminal=self.stdout.isatty(), width=160).print(table)
+        return buffer.getvalue()

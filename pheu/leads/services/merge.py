@@ -1,0 +1,592 @@
+"""Merge of leads/opportunities, and its undo (SPEC section 6: nothing is lost, a merge can be undone).
+
+The survivor is the most trustworthy record: active before inactive, opportunity before lead, the most
+advanced stage (a won stage first, then the higher sequence), the higher probability, then the earliest
+created (the lowest id breaks a tie). The records are ordered so, and each field of the survivor keeps its
+value or takes the first non-empty value in that order; the address moves as one block from the record with
+the most complete address; descriptions are concatenated under a header naming each source; tags are
+unioned; priority is the highest; the survivor keeps its own status, stage, probability and lost reason.
+
+Everything that points to a merged-away record moves to the survivor, found GENERICALLY: every foreign key
+to ``Lead`` (``Lead._meta.related_objects``: activities, quotations, orders, page views… whatever the apps
+add), every many-to-many (tags, and those of other apps: the survivor gets the union, the merged-away
+records keep theirs) and every generic foreign key whose content type is ``Lead`` (history entries,
+attachments). Rows whose foreign key is part of a uniqueness constraint stay where they are (moving them
+could collide; the merged-away record keeps them, nothing is lost) and are named in the snapshot.
+
+The ``Merge`` row stores a snapshot of every row changed, as it was, and the survivor's values right after
+the merge. :func:`unmerge` puts every row back; a field of the survivor edited after the merge keeps the
+later edit (it is reported, not overwritten).
+
+Concurrency: the records are locked in id order (``SELECT … FOR UPDATE``) before anything is read, so two
+merges of overlapping records run one after the other, and the second sees the first's result (a record
+already merged away is refused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from pheu.contacts.models import Partner
+from pheu.core.exceptions import PermissionDeniedError, PheuError
+from pheu.core.history import log_entry
+from pheu.core.models import HistoryKind
+from pheu.leads.choices import LeadType, WonStatus
+from pheu.leads.models import Lead, Merge, Stage
+from pheu.leads.services.records import EDITABLE_FIELDS
+from pheu.scoring.services import refresh_leads
+
+
+class MergeError(PheuError):
+    """Records cannot be merged (or a merge undone) as asked; ``code`` says why."""
+
+    class Code(StrEnum):
+        TOO_FEW = "too_few"
+        SAME_RECORD = "same_record"
+        NOT_FOUND = "not_found"
+        ALREADY_MERGED = "already_merged"
+        DIFFERENT_CUSTOMERS = "different_customers"
+        ALREADY_UNDONE = "already_undone"
+        LATER_MERGE = "later_merge"
+
+
+# Fields that keep the survivor's value or take the first non-empty one, in the records' order.
+FILLED_FIELDS: tuple[str, ...] = (
+    "contact_name",
+    "company_name",
+    "partner",
+    "email",
+    "phone",
+    "mobile",
+    "website",
+    "job_title",
+    "language",
+    "company_size",
+    "industry",
+    "team",
+    "user",
+    "amount",
+    "expected_revenue",
+    "expected_close_date",
+    "rating",
+    "campaign",
+    "source",
+    "medium",
+)
+# The address moves as one block.
+ADDRESS_FIELDS: tuple[str, ...] = ("street", "city", "state", "zip", "country")
+# What the survivor's history lists of each merged record (every field a person can see or set).
+LOGGED_FIELDS: tuple[str, ...] = (
+    "type",
+    "name",
+    *FILLED_FIELDS,
+    *ADDRESS_FIELDS,
+    "stage",
+    "probability",
+    "priority",
+    "customer_type",
+    "won_status",
+    "lost_reason",
+    "description",
+    "external_id",
+)
+
+
+@dataclass(frozen=True)
+class MergeWarning:
+    code: str  # "won": a won record was merged
+    lead_id: int
+    name: str
+
+    def message(self) -> str:
+        return _("“%(name)s” (#%(id)s) is won; it was merged too.") % {"name": self.name, "id": self.lead_id}
+
+
+def merge_warnings(merge: Merge) -> list[MergeWarning]:
+    return [MergeWarning(w["code"], w["lead_id"], w["name"]) for w in merge.warnings]
+
+
+# --- snapshots ------------------------------------------------------------------------------------------
+def _encode(value: Any) -> Any:
+    """A JSON value that ``field.to_python`` reads back exactly (microseconds and decimals included)."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _lead_fields() -> list[models.Field]:
+    return [f for f in Lead._meta.concrete_fields if not f.primary_key]
+
+
+def _lead_row(lead: Lead) -> dict[str, Any]:
+    return {f.attname: _encode(getattr(lead, f.attname)) for f in _lead_fields()}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A foreign key to Lead on some model (or a generic one, ``content_type`` set)."""
+
+    model: type[models.Model]
+    attname: str  # the column holding the lead's id
+    unique: bool  # part of a uniqueness constraint: rows are not moved
+    content_type_attname: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.attname}"
+
+
+@dataclass(frozen=True)
+class _ManyLink:
+    """A many-to-many with Lead, by its through model."""
+
+    through: type[models.Model]
+    lead_attname: str
+    other_attname: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.through._meta.label}.{self.lead_attname}"
+
+
+def _in_unique(model: type[models.Model], field: models.Field) -> bool:
+    if field.unique:
+        return True
+    for names in model._meta.unique_together:
+        if field.name in names:
+            return True
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and field.name in (constraint.fields or ()):
+            return True
+    return False
+
+
+@cache
+def _links() -> tuple[tuple[_Link, ...], tuple[_ManyLink, ...]]:
+    """Every relation to Lead in the project, found once from the app registry."""
+    links: list[_Link] = []
+    many: list[_ManyLink] = []
+    for rel in Lead._meta.related_objects:
+        if rel.related_model is Merge:
+            continue  # the merge log keeps its records
+        if rel.many_to_many:
+            field = rel.field  # on the other model
+            many.append(
+                _ManyLink(field.remote_field.through, field.m2m_reverse_name(), field.m2m_column_name())
+            )
+            continue
+        model, field = rel.related_model, rel.field
+        links.append(_Link(model, field.attname, rel.one_to_one or _in_unique(model, field)))
+    for field in Lead._meta.many_to_many:
+        many.append(_ManyLink(field.remote_field.through, field.m2m_column_name(), field.m2m_reverse_name()))
+    for model in apps.get_models():
+        for private in model._meta.private_fields:
+            if isinstance(private, GenericForeignKey):
+                ct_field = model._meta.get_field(private.ct_field)
+                links.append(_Link(model, private.fk_field, False, content_type_attname=ct_field.attname))
+    return tuple(links), tuple(many)
+
+
+def _link_rows(link: _Link, lead_ids: Sequence[int], lead_ct: ContentType) -> models.QuerySet:
+    rows = link.model._base_manager.filter(**{f"{link.attname}__in": list(lead_ids)})
+    if link.content_type_attname:
+        rows = rows.filter(**{link.content_type_attname: lead_ct.pk})
+    return rows
+
+
+# --- ordering -------------------------------------------------------------------------------------------
+def _confidence_order(leads: Sequence[Lead], stages: dict[int, Stage]) -> list[Lead]:
+    def key(lead: Lead) -> tuple[Any, ...]:
+        stage = stages.get(lead.stage_id) if lead.stage_id else None
+        stage_rank = (1, stage.is_won, stage.sequence) if stage else (0, False, 0)
+        return (
+            not lead.active,
+            lead.type != LeadType.OPPORTUNITY,
+            tuple(-x for x in stage_rank),
+            -lead.probability,
+            lead.created_at,
+            lead.pk,
+        )
+
+    return sorted(leads, key=key)
+
+
+def order_for_merge(leads: Sequence[Lead]) -> list[Lead]:
+    """``leads`` in merge order: the survivor first, then the others by confidence (one query for stages)."""
+    stage_ids = {lead.stage_id for lead in leads if lead.stage_id}
+    stages = Stage.objects.in_bulk(stage_ids) if stage_ids else {}
+    return _confidence_order(leads, stages)
+
+
+def _partner_families(leads: Sequence[Lead]) -> set[int]:
+    """The customers of ``leads``, a contact counted as its company."""
+    partner_ids = {lead.partner_id for lead in leads if lead.partner_id}
+    if not partner_ids:
+        return set()
+    return {
+        parent_id or pk
+        for pk, parent_id in Partner.objects.filter(pk__in=partner_ids).values_list("pk", "parent_id")
+    }
+
+
+# --- merge ----------------------------------------------------------------------------------------------
+def _check_ids(ids: Sequence[int]) -> None:
+    if len(set(ids)) != len(ids):
+        raise MergeError(
+            _("A record cannot be merged with itself."),
+            code=MergeError.Code.SAME_RECORD,
+            field_errors={"ids": [_("A record cannot be merged with itself.")]},
+        )
+    if len(ids) < 2:
+        raise MergeError(
+            _("Choose at least two records to merge."),
+            code=MergeError.Code.TOO_FEW,
+            field_errors={"ids": [_("Choose at least two records to merge.")]},
+        )
+
+
+def _lock(ids: Sequence[int]) -> list[Lead]:
+    """The records, locked in id order (so that concurrent merges of overlapping records never deadlock)."""
+    locked = list(Lead.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk"))
+    missing = sorted(set(ids) - {lead.pk for lead in locked})
+    if missing:
+        message = _("Unknown record: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in missing)}
+        raise MergeError(message, code=MergeError.Code.NOT_FOUND, field_errors={"ids": [message]})
+    return locked
+
+
+def _check_visible(actor: Any, ids: Sequence[int]) -> None:
+    if actor is None:  # the system (assignment, CLI) acts for the installation
+        return
+    visible = set(Lead.objects.visible_to(actor).filter(pk__in=list(ids)).values_list("pk", flat=True))
+    if visible != set(ids):
+        raise PermissionDeniedError(_("You may not merge records you cannot edit."))
+
+
+def check_merge(*, actor: Any, leads: Sequence[Lead], confirm_different_customers: bool = False) -> None:
+    """Raise the :class:`MergeError` (or permission error) that :func:`merge_leads` would raise; read only.
+
+    For previews: the merge page shows the problem before the user confirms."""
+    ids = [lead.pk for lead in leads]
+    _check_ids(ids)
+    _check_visible(actor, ids)
+    _check_mergeable(list(leads), confirm_different_customers)
+
+
+def _check_mergeable(leads: list[Lead], confirm_different_customers: bool) -> None:
+    merged_away = [lead for lead in leads if lead.merged_into_id is not None]
+    if merged_away:
+        message = _("“%(name)s” (#%(id)s) was already merged into #%(into)s.") % {
+            "name": merged_away[0].name,
+            "id": merged_away[0].pk,
+            "into": merged_away[0].merged_into_id,
+        }
+        raise MergeError(message, code=MergeError.Code.ALREADY_MERGED, field_errors={"ids": [message]})
+    if not confirm_different_customers and len(_partner_families(leads)) > 1:
+        message = _("These records belong to different customers; confirm to merge them anyway.")
+        raise MergeError(
+            message,
+            code=MergeError.Code.DIFFERENT_CUSTOMERS,
+            field_errors={"confirm_different_customers": [message]},
+        )
+
+
+def _description(ordered: Sequence[Lead]) -> str | None:
+    """The survivor's new description, or None when it keeps its own (no other record has one)."""
+    parts = [lead for lead in ordered if lead.description and lead.description.strip()]
+    if not any(lead.pk != ordered[0].pk for lead in parts):
+        return None
+    return "".join(
+        format_html(
+            '<p class="merge-source"><strong>{}</strong></p>{}',
+            _("From “%(name)s” (#%(id)s)") % {"name": lead.name, "id": lead.pk},
+            SafeString(lead.description),  # sanitised when it was stored (pheu.leads.services.records)
+        )
+        for lead in parts
+    )
+
+
+def _display(lead: Lead, name: str) -> Any:
+    field = Lead._meta.get_field(name)
+    if isinstance(field, models.ForeignKey):
+        related = getattr(lead, name)
+        return str(related) if related is not None else None
+    return _encode(getattr(lead, name))
+
+
+def _logged_values(lead: Lead, survivor: Lead) -> list[dict[str, Any]]:
+    """A merged record's non-empty fields, as history changes: "old" its value, "new" the survivor's."""
+    rows = []
+    for name in LOGGED_FIELDS:
+        value = _display(lead, name)
+        if _empty(value):
+            continue
+        field = Lead._meta.get_field(name)
+        raw = getattr(lead, field.attname)
+        kept = getattr(survivor, field.attname)
+        rows.append({"field": name, "old": value, "new": _display(survivor, name), "old_id": _encode(raw),
+                     "new_id": _encode(kept), "record": lead.pk})  # fmt: skip
+    return rows
+
+
+@transaction.atomic
+def merge_leads(*, actor: Any, leads: Sequence[Lead], confirm_different_customers: bool = False) -> Merge:
+    """Merge ``leads`` (2 or more) into the most trustworthy of them; return the :class:`Merge`.
+
+    ``actor`` None is the system (no permission check). Refused, with nothing changed: fewer than two records,
+    a record given twice, an unknown record, one the actor may not edit, one already merged away, and records
+    of different customers unless ``confirm_different_customers``. Won records are merged; the Merge's
+    ``warnings`` name them so that the user is told.
+    """
+    ids = [lead.pk for lead in leads]
+    _check_ids(ids)
+    locked = _lock(ids)
+    _check_visible(actor, ids)
+    _check_mergeable(locked, confirm_different_customers)
+    ordered = order_for_merge(locked)
+    survivor, others = ordered[0], ordered[1:]
+    other_ids = [lead.pk for lead in others]
+    lead_ct = ContentType.objects.get_for_model(Lead)
+    snapshot: dict[str, Any] = {
+        "leads": {str(lead.pk): _lead_row(lead) for lead in ordered},
+        "links": [],
+        "kept": [],
+        "added": [],
+    }
+
+    # The survivor's fields.
+    for name in FILLED_FIELDS:
+        attname = Lead._meta.get_field(name).attname
+        if not _empty(getattr(survivor, attname)):
+            continue
+        donor = next((lead for lead in others if not _empty(getattr(lead, attname))), None)
+        if donor is not None:
+            setattr(survivor, attname, getattr(donor, attname))
+            if name == "user":
+                survivor.assigned_at = donor.assigned_at
+    address_from = max(
+        ordered,
+        key=lambda lead: sum(
+            not _empty(getattr(lead, Lead._meta.get_field(n).attname)) for n in ADDRESS_FIELDS
+        ),
+    )  # max() keeps the first of equals: the survivor, then the order of confidence
+    for name in ADDRESS_FIELDS:
+        attname = Lead._meta.get_field(name).attname
+        setattr(survivor, attname, getattr(address_from, attname))
+    description = _description(ordered)
+    if description is not None:
+        survivor.description = description
+    survivor.priority = max(lead.priority for lead in ordered)
+    survivor.save()
+    # Each merged record's values, next to what the survivor holds now ("its value → kept value").
+    logged = [entry for lead in others for entry in _logged_values(lead, survivor)]
+
+    # Many-to-many (tags and others): the survivor gets the union; the merged-away records keep theirs.
+    links, many = _links()
+    for link in many:
+        manager = link.through._base_manager
+        have = set(
+            manager.filter(**{link.lead_attname: survivor.pk}).values_list(link.other_attname, flat=True)
+        )
+        wanted = set(
+            manager.filter(**{f"{link.lead_attname}__in": other_ids}).values_list(
+                link.other_attname, flat=True
+            )
+        )
+        missing = sorted(wanted - have)
+        if missing:
+            created = manager.bulk_create(
+                [
+                    link.through(**{link.lead_attname: survivor.pk, link.other_attname: other})
+                    for other in missing
+                ]
+            )
+            pks = [row.pk for row in created]
+            if any(pk is None for pk in pks):  # a backend that does not return ids
+                pks = list(
+                    manager.filter(
+                        **{link.lead_attname: survivor.pk, f"{link.other_attname}__in": missing}
+                    ).values_list("pk", flat=True)
+                )
+            snapshot["added"].append({"model": link.through._meta.label, "pks": pks})
+
+    # Everything that points to a merged-away record moves to the survivor.
+    for link in links:
+        rows = _link_rows(link, other_ids, lead_ct)
+        if link.model is Lead:
+            rows = rows.exclude(pk__in=ids)
+        pairs = [[pk, old] for pk, old in rows.values_list("pk", link.attname)]
+        if not pairs:
+            continue
+        if link.unique:
+            snapshot["kept"].append(
+                {"model": link.model._meta.label, "field": link.attname, "count": len(pairs)}
+            )
+            continue
+        snapshot["links"].append(
+            {
+                "model": link.model._meta.label,
+                "field": link.attname,
+                "ct": link.content_type_attname,
+                "rows": pairs,
+            }
+        )
+        link.model._base_manager.filter(pk__in=[pk for pk, _old in pairs]).update(
+            **{link.attname: survivor.pk}
+        )
+
+    now = timezone.now()
+    Lead.objects.filter(pk__in=other_ids).update(active=False, merged_into=survivor.pk, updated_at=now)
+    survivor.refresh_from_db()
+    snapshot["after"] = _lead_row(survivor)
+    merge = Merge.objects.create(
+        survivor=survivor,
+        merged_ids=other_ids,
+        snapshot=snapshot,
+        warnings=[
+            {"code": "won", "lead_id": lead.pk, "name": lead.name}
+            for lead in ordered
+            if lead.won_status == WonStatus.WON
+        ],
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    names = ", ".join(f"“{lead.name}” (#{lead.pk})" for lead in others)
+    log_entry(
+        record=survivor,
+        kind=HistoryKind.SYSTEM,
+        author=actor,
+        body=_("Merged into this record: %(names)s (merge #%(merge)s).")
+        % {"names": names, "merge": merge.pk},
+        changes=logged,
+    )
+    for lead in others:
+        log_entry(
+            record=lead,
+            kind=HistoryKind.SYSTEM,
+            author=actor,
+            body=_("Merged into “%(name)s” (#%(id)s) (merge #%(merge)s).")
+            % {"name": survivor.name, "id": survivor.pk, "merge": merge.pk},
+        )
+    refresh_leads(lead_ids=ids)
+    return merge
+
+
+# --- unmerge --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Unmerge:
+    """What an unmerge did: the merge (now undone), the records restored, and the survivor's fields that were
+    edited after the merge and so kept their later value."""
+
+    merge: Merge
+    lead_ids: tuple[int, ...]
+    kept_fields: tuple[str, ...]
+
+
+def _decode_lead(pk: int, row: dict[str, Any]) -> Lead:
+    lead = Lead(pk=pk)
+    for field in _lead_fields():
+        setattr(lead, field.attname, field.to_python(row[field.attname]))
+    return lead
+
+
+@transaction.atomic
+def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
+    """Undo merge ``merge_id``: every record, field, link and history entry back as before the merge.
+
+    Refused, with nothing changed: an unknown merge, one already undone, one whose survivor was merged again
+    since (undo that merge first), or a survivor the actor may not edit. A field of the survivor edited since
+    the merge keeps its later value (listed in ``kept_fields``); links moved elsewhere since stay there.
+    """
+    merge = Merge.objects.select_for_update().filter(pk=merge_id).first()
+    if merge is None:
+        message = _("Unknown merge: #%(id)s.") % {"id": merge_id}
+        raise MergeError(message, code=MergeError.Code.NOT_FOUND, field_errors={"merge_id": [message]})
+    if merge.is_undone:
+        message = _("Merge #%(id)s was already undone.") % {"id": merge.pk}
+        raise MergeError(message, code=MergeError.Code.ALREADY_UNDONE, field_errors={"merge_id": [message]})
+    ids = [merge.survivor_id, *merge.merged_ids]
+    locked = {lead.pk: lead for lead in _lock(ids)}
+    _check_visible(actor, [merge.survivor_id])
+    survivor = locked[merge.survivor_id]
+    later = Merge.objects.filter(survivor_id=survivor.pk, undone_at__isnull=True, pk__gt=merge.pk).first()
+    if survivor.merged_into_id is not None or later is not None:
+        message = _("These records were merged again since (merge #%(id)s); undo that merge first.") % {
+            "id": later.pk if later else "?"
+        }
+        raise MergeError(message, code=MergeError.Code.LATER_MERGE, field_errors={"merge_id": [message]})
+
+    snap = merge.snapshot
+    after = snap.get("after", {})
+    current = _lead_row(survivor)
+    # A person's later edit of the survivor wins over the snapshot; computed fields are restored.
+    kept = [
+        name
+        for name in EDITABLE_FIELDS
+        if current[Lead._meta.get_field(name).attname] != after.get(Lead._meta.get_field(name).attname)
+    ]
+    restored = []
+    for pk_text, row in snap["leads"].items():
+        lead = _decode_lead(int(pk_text), row)
+        if lead.pk == survivor.pk:
+            for name in kept:
+                attname = Lead._meta.get_field(name).attname
+                setattr(lead, attname, getattr(survivor, attname))
+            lead.normalize()
+        restored.append(lead)
+    Lead.objects.bulk_update(restored, [f.attname for f in _lead_fields()])
+
+    for added in snap["added"]:
+        apps.get_model(added["model"])._base_manager.filter(pk__in=added["pks"]).delete()
+    for moved in snap["links"]:
+        model = apps.get_model(moved["model"])
+        by_old: dict[int, list[int]] = defaultdict(list)
+        for pk, old in moved["rows"]:
+            by_old[old].append(pk)
+        for old, pks in by_old.items():
+            # Only rows still on the survivor: one moved elsewhere since stays where it was put.
+            model._base_manager.filter(pk__in=pks, **{moved["field"]: survivor.pk}).update(
+                **{moved["field"]: old}
+            )
+
+    merge.undone_at = timezone.now()
+    merge.undone_by = actor if getattr(actor, "is_authenticated", False) else None
+    merge.save(update_fields=["undone_at", "undone_by"])
+    log_entry(
+        record=survivor,
+        kind=HistoryKind.SYSTEM,
+        author=actor,
+        body=_("Merge #%(merge)s undone: %(names)s restored.")
+        % {"merge": merge.pk, "names": ", ".join(f"#{pk}" for pk in merge.merged_ids)},
+    )
+    for pk in merge.merged_ids:
+        log_entry(
+            record=locked[pk],
+            kind=HistoryKind.SYSTEM,
+            author=actor,
+            body=_("Restored: merge #%(merge)s into #%(id)s undone.")
+            % {"merge": merge.pk, "id": survivor.pk},
+        )
+    refresh_leads(lead_ids=ids)
+    return Unmerge(merge=merge, lead_ids=tuple(ids), kept_fields=tuple(kept))

@@ -1,0 +1,612 @@
+"""The predictive probability: naive Bayes with Laplace smoothing over the won/lost history, per team.
+
+- A closed record (won or lost, not merged away) teaches the model the values of its variables
+  (``PREDICTIVE_FIELDS``): its stage — for a won record every non-won stage of its pipeline, for a lost one
+  the stages up to the one it was lost in, as it went through them —, country, state, source, language, tags,
+  and the quality of its e-mail and phone (none / invalid / valid). One SQL expression computes these
+  *features* for any set of records, on PostgreSQL and SQLite alike; it is the only definition.
+- ``ModelSample`` keeps each closed record's features as counted; ``Frequency`` is their sum by team,
+  variable and value. :func:`refresh_samples` (called by every write path through
+  ``scoring.services.refresh_leads``) updates both by difference, so that the incremental tables always equal
+  a :func:`rebuild_model`, which recomputes both in set-based SQL.
+- An open record's probability: ``P(won) ∝ P(won) · Π P(value | won)`` over the chosen variables, with
+  ``P(value | won) = (won_v + 1) / (won + k)`` (``k``: the variable's number of values in the team); values no
+  record of the team had are left out. A team without history uses every team's. The factors that raised and
+  lowered it most are each value's log-likelihood ratio.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pheu.core.models import PREDICTIVE_FIELDS, PheuSettings
+from pheu.leads.choices import WonStatus
+from pheu.leads.models import Lead, Stage
+from pheu.scoring.models import Frequency, ModelSample, ModelState
+
+VARIABLE_LABELS: dict[str, Any] = {
+    "stage": gettext_lazy("Stage"),
+    "country": gettext_lazy("Country"),
+    "state": gettext_lazy("State / province"),
+    "source": gettext_lazy("Source"),
+    "language": gettext_lazy("Language"),
+    "tags": gettext_lazy("Tag"),
+    "email_quality": gettext_lazy("E-mail"),
+    "phone_quality": gettext_lazy("Phone"),
+}
+QUALITY_LABELS: dict[str, Any] = {
+    "none": gettext_lazy("none"),
+    "invalid": gettext_lazy("not valid"),
+    "valid": gettext_lazy("valid"),
+}
+PREDICT_BATCH = 5_000
+TOTAL = ("", "")  # the (variable, value) of a team's total counts
+
+
+# --- features: one SQL definition ---------------------------------------------------------------------
+def _features_sql(vendor: str) -> str:
+    """The SQL expression of the features of lead ``l`` (joined to its stage as ``ls``), as JSON."""
+    stage, tags = "leads_stage", Lead.tags.through._meta.db_table
+    if vendor == "postgresql":
+        arr, empty, text = "jsonb_build_array({})", "'[]'::jsonb", "CAST({} AS TEXT)"
+        agg = "COALESCE((SELECT jsonb_agg({value} ORDER BY {order}) FROM {source}), '[]'::jsonb)"
+        wrap, obj = "{}", "jsonb_build_object({})"
+    else:
+        arr, empty, text = "json_array({})", "json_array()", "CAST({} AS TEXT)"
+        agg = "(SELECT json_group_array(v) FROM (SELECT {value} AS v FROM {source} ORDER BY {order}))"
+        wrap, obj = "json({})", "json_object({})"
+
+    def one(column: str, missing: str) -> str:
+        return wrap.format(f"CASE WHEN {missing} THEN {empty} ELSE {arr.format(column)} END")
+
+    passed = agg.format(
+        value=text.format("s.id"),
+        order="s.id",
+        source=(
+            f"{stage} s WHERE (s.team_id = l.team_id OR s.team_id IS NULL) AND NOT s.is_won "
+            f"AND (l.won_status = 'won' OR (ls.id IS NOT NULL AND s.sequence <= ls.sequence))"
+        ),
+    )
+    stage_expr = wrap.format(
+        f"CASE WHEN l.won_status = 'open' THEN "
+        f"(CASE WHEN l.stage_id IS NULL THEN {empty} ELSE {arr.format(text.format('l.stage_id'))} END) "
+        f"ELSE {passed} END"
+    )
+    tag_expr = wrap.format(
+        agg.format(value=text.format("t.tag_id"), order="t.tag_id", source=f"{tags} t WHERE t.lead_id = l.id")
+    )
+    email = (
+        "CASE WHEN l.email_normalized = '' THEN 'none' "
+        "WHEN l.email_normalized LIKE '%%_@_%%._%%' THEN 'valid' ELSE 'invalid' END"
+    )
+    phone = (
+        "CASE WHEN l.phone = '' AND l.mobile = '' THEN 'none' "
+        "WHEN l.phone_e164 <> '' OR l.mobile_e164 <> '' THEN 'valid' ELSE 'invalid' END"
+    )
+    parts = {
+        "stage": stage_expr,
+        "country": one("l.country_id", "l.country_id IS NULL"),
+        "state": one("l.state_key", "l.state_key = ''"),
+        "source": one(text.format("l.source_id"), "l.source_id IS NULL"),
+        "language": one("LOWER(l.language)", "l.language = ''"),
+        "tags": tag_expr,
+        "email_quality": wrap.format(arr.format(email)),
+        "phone_quality": wrap.format(arr.format(phone)),
+    }
+    return obj.format(", ".join(f"'{name}', {expr}" for name, expr in parts.items()))
+
+
+def _from_sql() -> str:
+    return f"{Lead._meta.db_table} l LEFT JOIN {Stage._meta.db_table} ls ON ls.id = l.stage_id"
+
+
+CLOSED = "l.won_status IN ('won', 'lost') AND l.merged_into_id IS NULL"
+
+
+def _decode(value: Any) -> dict[str, list[str]]:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Sample:
+    lead_id: int
+    team_key: int
+    won: bool
+    features: Mapping[str, list[str]]
+
+
+def features_of(lead_ids: Collection[int], *, closed_only: bool) -> dict[int, Sample]:
+    """The features of the records ``lead_ids`` as the model sees them now (one query). With
+    ``closed_only``, only the records that teach the model (closed, not merged away)."""
+    if not lead_ids:
+        return {}
+    ids = list(lead_ids)
+    where = f"l.id IN ({', '.join(['%s'] * len(ids))})"
+    if closed_only:
+        where += f" AND {CLOSED}"
+    sql = (
+        f"SELECT l.id, COALESCE(l.team_id, 0), l.won_status, {_features_sql(connection.vendor)} "
+        f"FROM {_from_sql()} WHERE {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    return {
+        pk: Sample(pk, team, status == WonStatus.WON, _decode(features))
+        for pk, team, status, features in rows
+    }
+
+
+# --- samples and frequencies --------------------------------------------------------------------------
+def _counts(samples: Iterable[Sample], sign: int, into: Counter[tuple[int, str, str, bool]]) -> None:
+    for sample in samples:
+        into[(sample.team_key, *TOTAL, sample.won)] += sign
+        for variable, values in sample.features.items():
+            for value in values:
+                into[(sample.team_key, variable, value, sample.won)] += sign
+
+
+# Ids per statement when refreshing many records (an import, a batch assignment).
+REFRESH_CHUNK = 5_000
+
+
+def refresh_samples(*, lead_ids: Collection[int]) -> int:
+    """Bring the model's samples of ``lead_ids`` and the frequency tables up to date with the records:
+    records closed, reopened, merged away, or changed while closed. A constant number of queries per
+    ``REFRESH_CHUNK`` ids (two when nothing changed). Returns how many samples changed. Call inside the
+    writing transaction."""
+    ids = list(lead_ids)
+    return sum(_refresh_chunk(ids[i : i + REFRESH_CHUNK]) for i in range(0, len(ids), REFRESH_CHUNK))
+
+
+def _refresh_chunk(ids: list[int]) -> int:
+    old = {
+        row.lead_id: Sample(row.lead_id, row.team_key, row.won, row.features)
+        for row in ModelSample.objects.filter(lead_id__in=ids)
+    }
+    new = features_of(ids, closed_only=True)
+    gone = [old[pk] for pk in old if pk not in new or new[pk] != old[pk]]
+    came = [new[pk] for pk in new if pk not in old or old[pk] != new[pk]]
+    if not gone and not came:
+        return 0
+    deltas: Counter[tuple[int, str, str, bool]] = Counter()
+    _counts(gone, -1, deltas)
+    _counts(came, +1, deltas)
+    ModelSample.objects.filter(lead_id__in=[s.lead_id for s in gone]).delete()
+    ModelSample.objects.bulk_create(
+        ModelSample(lead_id=s.lead_id, team_key=s.team_key, won=s.won, features=dict(s.features))
+        for s in came
+    )
+    _add_frequencies(deltas)
+    ModelState.objects.filter(pk=1).update(version=F("version") + 1)
+    if not ModelState.objects.filter(pk=1).exists():
+        ModelState.objects.create(pk=1, version=1)
+    return len(set(s.lead_id for s in (*gone, *came)))
+
+
+def _add_frequencies(deltas: Counter[tuple[int, str, str, bool]]) -> None:
+    rows: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (team, variable, value, won), delta in deltas.items():
+        if delta:
+            rows[(team, variable, value)][0 if won else 1] += delta
+    table = Frequency._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (team_key, variable, value, won, lost) VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (team_key, variable, value) DO UPDATE SET "
+        f"won = {table}.won + excluded.won, lost = {table}.lost + excluded.lost"
+    )
+    params = [(team, variable, value, won, lost) for (team, variable, value), (won, lost) in rows.items()]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    samples: int
+    won: int
+    lost: int
+    auc: float | None
+    auc_samples: int
+
+
+def rebuild_model(*, progress: Callable[[str], None] | None = None) -> RebuildResult:
+    """Recompute the samples and frequency tables from every closed record in set-based SQL (one INSERT …
+    SELECT for the samples, one GROUP BY for the frequencies), then measure the model on history (AUC on
+    the most recently closed 20%) and mark every open record's prediction for refresh. All or nothing."""
+    samples, frequencies = ModelSample._meta.db_table, Frequency._meta.db_table
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        expand = (
+            f"FROM {samples} s CROSS JOIN LATERAL jsonb_each(s.features) v "
+            f"CROSS JOIN LATERAL jsonb_array_elements_text(v.value) e"
+        )
+        value = "e.value"
+    else:
+        expand = f"FROM {samples} s, json_each(s.features) v, json_each(v.value) e"
+        value = "e.value"
+    won = "SUM(CASE WHEN s.won THEN 1 ELSE 0 END)"
+    lost = "SUM(CASE WHEN s.won THEN 0 ELSE 1 END)"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if progress:
+            progress(_("Reading the won and lost records"))
+        # Parameters are always given (empty), so that "%%" in the SQL reads as "%" on every backend.
+        cursor.execute(f"DELETE FROM {frequencies}", [])
+        cursor.execute(f"DELETE FROM {samples}", [])
+        cursor.execute(
+            f"INSERT INTO {samples} (lead_id, team_key, won, features) "
+            f"SELECT l.id, COALESCE(l.team_id, 0), l.won_status = 'won', {_features_sql(vendor)} "
+            f"FROM {_from_sql()} WHERE {CLOSED}",
+            [],
+        )
+        if progress:
+            progress(_("Counting the values"))
+        cursor.execute(
+            f"INSERT INTO {frequencies} (team_key, variable, value, won, lost) "
+            f"SELECT s.team_key, v.key, {value}, {won}, {lost} {expand} GROUP BY s.team_key, v.key, {value}",
+            [],
+        )
+        cursor.execute(
+            f"INSERT INTO {frequencies} (team_key, variable, value, won, lost) "
+            f"SELECT s.team_key, '', '', {won}, {lost} FROM {samples} s GROUP BY s.team_key",
+            [],
+        )
+        cursor.execute(f"SELECT {won}, {lost} FROM {samples} s", [])
+        won_count, lost_count = (int(x or 0) for x in cursor.fetchone())
+        state = ModelState.load()
+        state.version += 1
+        state.rebuilt_at = timezone.now()
+        state.samples = won_count + lost_count
+        state.save()
+    if progress:
+        progress(_("Measuring the model on history"))
+    auc, auc_samples = measure_model()
+    ModelState.objects.filter(pk=1).update(auc=auc, auc_samples=auc_samples)
+    return RebuildResult(won_count + lost_count, won_count, lost_count, auc, auc_samples)
+
+
+# --- the model in memory ------------------------------------------------------------------------------
+@dataclass
+class TeamCounts:
+    won: int = 0
+    lost: int = 0
+    values: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    distinct: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class NaiveBayes:
+    """The frequency tables of every team, and every team's together (``ALL``)."""
+
+    teams: dict[int, TeamCounts]
+    version: int = 0
+
+    ALL = -1
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[int, str, str, int, int]], version: int = 0) -> NaiveBayes:
+        teams: dict[int, TeamCounts] = defaultdict(TeamCounts)
+        for team, variable, value, won, lost in rows:
+            if won == 0 and lost == 0:
+                continue
+            for key in (team, cls.ALL):
+                counts = teams[key]
+                if (variable, value) == TOTAL:
+                    counts.won += won
+                    counts.lost += lost
+                    continue
+                before = counts.values.get((variable, value), (0, 0))
+                if before == (0, 0):
+                    counts.distinct[variable] += 1
+                counts.values[(variable, value)] = (before[0] + won, before[1] + lost)
+        return cls(dict(teams), version)
+
+    def counts_for(self, team_key: int) -> TeamCounts | None:
+        counts = self.teams.get(team_key)
+        if counts is None or counts.won + counts.lost == 0:
+            counts = self.teams.get(self.ALL)
+        if counts is None or counts.won == 0 or counts.lost == 0:
+            return None  # no history that separates anything
+        return counts
+
+    def factors(
+        self, team_key: int, features: Mapping[str, Sequence[str]], variables: Sequence[str]
+    ) -> tuple[float, list[tuple[str, str, float]]] | None:
+        """The log-odds of winning and each value's contribution to it; None without usable history."""
+        counts = self.counts_for(team_key)
+        if counts is None:
+            return None
+        log_odds = math.log((counts.won + 1) / (counts.lost + 1))
+        contributions: list[tuple[str, str, float]] = []
+        for variable in variables:
+            k = max(1, counts.distinct[variable])
+            for value in features.get(variable, ()):
+                won, lost = counts.values.get((variable, value), (0, 0))
+                if won == 0 and lost == 0:
+                    continue  # never seen in this team's history: no information
+                ratio = math.log((won + 1) / (counts.won + k)) - math.log((lost + 1) / (counts.lost + k))
+                log_odds += ratio
+                contributions.append((variable, value, ratio))
+        return log_odds, contributions
+
+    def probability(
+        self, team_key: int, features: Mapping[str, Sequence[str]], variables: Sequence[str]
+    ) -> Decimal | None:
+        result = self.factors(team_key, features, variables)
+        return None if result is None else to_percent(result[0])
+
+
+def to_percent(log_odds: float) -> Decimal:
+    if log_odds >= 0:
+        p = 1 / (1 + math.exp(-min(log_odds, 700)))
+    else:
+        e = math.exp(max(log_odds, -700))
+        p = e / (1 + e)
+    return Decimal(str(round(100 * p, 2))).quantize(Decimal("0.01"))
+
+
+_MODEL: NaiveBayes | None = None
+_MODEL_LOCK = threading.Lock()
+
+
+def load_model() -> NaiveBayes:
+    """The model as stored, cached in this process until its version changes (one query to check).
+
+    Only a committed model is cached: inside a transaction the version read may be one that a rollback
+    takes back and a later change reuses with other counts."""
+    global _MODEL
+    version = ModelState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    with _MODEL_LOCK:
+        if _MODEL is not None and _MODEL.version == version:
+            return _MODEL
+        rows = Frequency.objects.values_list("team_key", "variable", "value", "won", "lost")
+        model = NaiveBayes.from_rows(rows.iterator(chunk_size=10_000), version)
+        if not transaction.get_connection().in_atomic_block:
+            _MODEL = model
+        return model
+
+
+def chosen_variables() -> list[str]:
+    chosen = PheuSettings.load().predictive_fields or []
+    return [name for name in PREDICTIVE_FIELDS if name in chosen]
+
+
+# --- predicting ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PredictResult:
+    checked: int
+    changed: int
+
+
+def predict_leads(*, lead_ids: Collection[int] | None = None, only_missing: bool = False) -> PredictResult:
+    """Write ``automated_probability`` of the open records ``lead_ids`` (None: every open record; with
+    ``only_missing``, those without one yet), in batches of ``PREDICT_BATCH``: one query to read each
+    batch's features and one UPDATE per changed value group. Records with automatic probability follow the
+    prediction when the setting says so."""
+    model = load_model()
+    variables = chosen_variables()
+    follow = PheuSettings.load().probability_follows_prediction
+    open_leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True)
+    if lead_ids is not None:
+        open_leads = open_leads.filter(pk__in=list(lead_ids))
+    if only_missing:
+        open_leads = open_leads.filter(automated_probability__isnull=True)
+    checked = changed = 0
+    last = 0
+    while True:
+        rows = list(
+            open_leads.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "automated_probability", "auto_probability", "probability")[:PREDICT_BATCH]
+        )
+        if not rows:
+            break
+        last = rows[-1][0]
+        features = features_of([row[0] for row in rows], closed_only=False)
+        updates: dict[tuple[Decimal | None, bool], list[int]] = defaultdict(list)
+        for pk, stored, auto, probability in rows:
+            sample = features.get(pk)
+            if sample is None:
+                continue
+            predicted = model.probability(sample.team_key, sample.features, variables)
+            follows = follow and auto and predicted is not None and probability != predicted
+            if predicted != stored or follows:
+                updates[(predicted, bool(follows))].append(pk)
+        with transaction.atomic():
+            for (predicted, follows), pks in updates.items():
+                values: dict[str, Any] = {"automated_probability": predicted}
+                if follows:
+                    values["probability"] = predicted
+                Lead.objects.filter(pk__in=pks).update(**values)
+                changed += len(pks)
+        checked += len(rows)
+    if lead_ids is None and not only_missing:
+        ModelState.objects.filter(pk=1).update(predicted_version=model.version, predicted_at=timezone.now())
+    return PredictResult(checked, changed)
+
+
+def refresh_predictions() -> PredictResult:
+    """The periodic job: after the model changed, predict every open record again; otherwise predict the
+    records that have no prediction yet (new ones)."""
+    state = ModelState.load()
+    if state.version != state.predicted_version:
+        return predict_leads()
+    return predict_leads(only_missing=True)
+
+
+# --- explaining ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Factor:
+    variable: str
+    label: str
+    value: str
+    weight: float  # log-likelihood ratio: > 0 raised the probability
+
+
+@dataclass(frozen=True)
+class PredictionExplanation:
+    probability: Decimal | None
+    raised: tuple[Factor, ...]
+    lowered: tuple[Factor, ...]
+    samples: int
+
+
+def explain_prediction(lead: Lead, *, top: int = 3) -> PredictionExplanation:
+    """The probability ``lead`` gets now and the ``top`` factors that raised and lowered it most."""
+    model = load_model()
+    sample = features_of([lead.pk], closed_only=False).get(lead.pk)
+    if sample is None:
+        return PredictionExplanation(None, (), (), 0)
+    result = model.factors(sample.team_key, sample.features, chosen_variables())
+    counts = model.counts_for(sample.team_key)
+    history = 0 if counts is None else counts.won + counts.lost
+    if result is None:
+        return PredictionExplanation(None, (), (), history)
+    log_odds, contributions = result
+    labels = _value_labels(contributions)
+    ranked = sorted(contributions, key=lambda c: c[2])
+    make = lambda c: Factor(c[0], str(VARIABLE_LABELS.get(c[0], c[0])), labels.get((c[0], c[1]), c[1]), c[2])  # noqa: E731
+    raised = tuple(make(c) for c in reversed(ranked) if c[2] > 0)[:top]
+    lowered = tuple(make(c) for c in ranked if c[2] < 0)[:top]
+    return PredictionExplanation(to_percent(log_odds), raised, lowered, history)
+
+
+def _value_labels(contributions: Sequence[tuple[str, str, float]]) -> dict[tuple[str, str], str]:
+    from pheu.contacts.models import Country, Tag
+    from pheu.leads.models import Source
+
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for variable, value, _weight in contributions:
+        wanted[variable].add(value)
+    labels: dict[tuple[str, str], str] = {}
+    models: dict[str, Any] = {"stage": Stage, "country": Country, "source": Source, "tags": Tag}
+    for variable, model in models.items():
+        if wanted.get(variable):
+            for obj in model.objects.filter(pk__in=list(wanted[variable])):
+                labels[(variable, str(obj.pk))] = str(getattr(obj, "name", obj))
+    for variable in ("email_quality", "phone_quality"):
+        for value in wanted.get(variable, ()):
+            labels[(variable, value)] = str(QUALITY_LABELS.get(value, value))
+    return labels
+
+
+# --- measuring ------------------------------------------------------------------------------------------
+TEST_SHARE = 0.2
+
+
+def measure_model() -> tuple[float | None, int]:
+    """AUC of the model on the most recently closed ``TEST_SHARE`` of the closed records, learnt from the
+    others: the chance that a won record of the test gets a higher probability than a lost one (0.5 is a
+    coin toss, 1 a perfect separation). None when the test has no won or no lost record."""
+    total = ModelSample.objects.count()
+    size = int(total * TEST_SHARE)
+    if size < 2:
+        return None, 0
+    test_ids = list(
+        Lead._base_manager.filter(pk__in=ModelSample.objects.values("lead_id"))
+        .order_by(F("closed_at").desc(nulls_last=True), "-pk")
+        .values_list("pk", flat=True)[:size]
+    )
+    test = [
+        Sample(s.lead_id, s.team_key, s.won, s.features)
+        for s in ModelSample.objects.filter(lead_id__in=test_ids)
+    ]
+    deltas: Counter[tuple[int, str, str, bool]] = Counter()
+    for key, count in _frequency_counter().items():
+        deltas[key] += count
+    _counts(test, -1, deltas)
+    rows = [
+        (
+            team,
+            variable,
+            value,
+            deltas.get((team, variable, value, True), 0),
+            deltas.get((team, variable, value, False), 0),
+        )
+        for (team, variable, value) in {(t, v, x) for (t, v, x, _w) in deltas}
+    ]
+    model = NaiveBayes.from_rows(rows)
+    variables = chosen_variables()
+    scored = []
+    for sample in test:
+        result = model.factors(sample.team_key, sample.features, variables)
+        scored.append((0.0 if result is None else result[0], sample.won))
+    return auc(scored), len(test)
+
+
+def _frequency_counter() -> Counter[tuple[int, str, str, bool]]:
+    counter: Counter[tuple[int, str, str, bool]] = Counter()
+    for team, variable, value, won, lost in Frequency.objects.values_list(
+        "team_key", "variable", "value", "won", "lost"
+    ).iterator(chunk_size=10_000):
+        counter[(team, variable, value, True)] += won
+        counter[(team, variable, value, False)] += lost
+    return counter
+
+
+def auc(scored: Sequence[tuple[float, bool]]) -> float | None:
+    """Area under the ROC curve of (score, won) pairs, ties counted half (Mann–Whitney)."""
+    positives = sum(1 for _s, won in scored if won)
+    negatives = len(scored) - positives
+    if not positives or not negatives:
+        return None
+    ordered = sorted(scored, key=lambda pair: pair[0])
+    rank_sum = 0.0
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j < len(ordered) and ordered[j][0] == ordered[i][0]:
+            j += 1
+        average_rank = (i + 1 + j) / 2
+        rank_sum += average_rank * sum(1 for k in range(i, j) if ordered[k][1])
+        i = j
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+# --- settings -------------------------------------------------------------------------------------------
+def update_prediction_settings(
+    *, actor: Any, predictive_fields: Sequence[str], probability_follows_prediction: bool
+) -> PheuSettings:
+    """Choose the model's variables and whether automatic probabilities follow the prediction. A change
+    marks every open record's prediction for refresh (the periodic job predicts them again); the AUC shown
+    is the last rebuild's until the model is rebuilt. Unknown variables are refused."""
+    from pheu.scoring.exceptions import ScoringError
+
+    unknown = [name for name in predictive_fields if name not in PREDICTIVE_FIELDS]
+    if unknown:
+        raise ScoringError(
+            code=ScoringError.Code.INVALID,
+            field_errors={
+                "predictive_fields": [
+                    _("Unknown variables: %(names)s.") % {"names": ", ".join(map(str, unknown))}
+                ]
+            },
+        )
+    chosen = [name for name in PREDICTIVE_FIELDS if name in predictive_fields]
+    with transaction.atomic():
+        current = PheuSettings.objects.select_for_update().get(pk=PheuSettings.load().pk)
+        changed = (
+            current.predictive_fields != chosen
+            or current.probability_follows_prediction != probability_follows_prediction
+        )
+        current.predictive_fields = chosen
+        current.probability_follows_prediction = probability_follows_prediction
+        current.save(update_fields=["predictive_fields", "probability_follows_prediction", "updated_at"])
+        if changed:
+            ModelState.load()
+            ModelState.objects.filter(pk=1).update(version=F("version") + 1)
+    return current

@@ -1,0 +1,495 @@
+"""Scoring: rule points and page views, kept true by set-based SQL.
+
+A lead's ``score`` is the sum of the points of the active scoring rules it matches (SPEC section 4). It is
+written by one statement per batch, ``UPDATE leads SET score = Σ CASE WHEN rule THEN points ELSE 0 END
+WHERE <batch> AND score <> <that sum>``, so that a rule change writes only the leads whose score changes.
+
+Every write path that changes leads (the lead services, merge, won/lost, imports, assignment) calls
+:func:`refresh_leads` in its transaction with the ids it wrote; rule changes re-score every open lead
+(:func:`rescore_open_leads`), in the background with progress when the base is large.
+
+The predictive probability lives in ``pheu.scoring.prediction``; :func:`refresh_leads` keeps its samples.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Value, When
+from django.db.models.expressions import Expression
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pheu.core.validation import required_text_errors
+from pheu.leads.choices import WonStatus
+from pheu.leads.models import Lead
+from pheu.leads.rules_schema import lead_facts
+from pheu.lib.emails import email_key
+from pheu.rules import Domain, DomainError, clean_domain
+from pheu.scoring.exceptions import ScoringError
+from pheu.scoring.models import PageView, RescoreRun, ScoringRule
+
+# Re-scoring goes through the open leads in id ranges of this size: one statement each.
+BATCH_SIZE = 50_000
+# Above this many open leads, a rule change re-scores in the background, with progress.
+BACKGROUND_THRESHOLD = 20_000
+RULE_FIELDS: tuple[str, ...] = ("name", "domain", "points", "window_days", "active", "sequence")
+MAX_POINTS = 1_000_000
+
+
+# --- rules, compiled ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CompiledRule:
+    """A scoring rule ready for SQL and for Python evaluation (parsed once per change of the rule)."""
+
+    id: int
+    name: str
+    points: int
+    window_days: int | None
+    domain: Domain
+
+    def since(self, now: datetime) -> datetime | None:
+        return now - timedelta(days=self.window_days) if self.window_days else None
+
+    def q(self, now: datetime) -> Q:
+        """The rule's condition on leads. A condition that needs a join (a field of the partner…) becomes
+        ``id IN (…)``, since an UPDATE takes no join; the others stay plain columns and ``IN`` sets."""
+        q = self.domain.to_q(since=self.since(now))
+        if _needs_join(q):
+            q = Q(pk__in=Lead._base_manager.filter(q).values("pk"))
+        return q
+
+
+def _needs_join(q: Q) -> bool:
+    """Whether ``q`` reads another table through a join (Django keeps trimmed joins in ``alias_map`` with
+    no reference: only the referenced aliases count)."""
+    query = Lead._base_manager.filter(q).query
+    return sum(1 for alias in query.alias_map if query.alias_refcount[alias]) > 1
+
+
+# Parsed domains by rule, save time and text: a stored rule is parsed again only when it is saved, so that
+# scoring one lead costs one query for the rules, not the lookups of the names they contain (points and
+# window are read fresh each time). Keys of rules no longer active are dropped at each load. Names in a rule
+# were resolved to ids when it was parsed: renaming a tag it names is seen at the rule's next save.
+_PARSED: dict[tuple[int, Any, str], Domain] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def active_rules() -> list[CompiledRule]:
+    """The active rules, compiled (one query). A stored rule that no longer parses counts for nothing and
+    is reported on the rules page."""
+    rows = list(
+        ScoringRule.objects.filter(active=True)
+        .order_by("sequence", "id")
+        .values_list("id", "name", "points", "window_days", "domain", "updated_at")
+    )
+    compiled: list[CompiledRule] = []
+    with _PARSED_LOCK:
+        keys = {(pk, updated, text) for pk, _n, _p, _w, text, updated in rows}
+        for key in [key for key in _PARSED if key not in keys]:
+            del _PARSED[key]
+        for pk, name, points, window_days, text, updated in rows:
+            domain = _PARSED.get((pk, updated, text))
+            if domain is None:
+                try:
+                    domain = clean_domain(text, "lead").domain
+                except DomainError:
+                    continue
+                _PARSED[(pk, updated, text)] = domain
+            compiled.append(CompiledRule(pk, name, points, window_days, domain))
+    return compiled
+
+
+def score_expression(rules: Sequence[CompiledRule], now: datetime | None = None) -> Expression:
+    """``Σ CASE WHEN rule THEN points ELSE 0 END`` over ``rules`` (0 when there is none)."""
+    now = now or timezone.now()
+    terms: list[Any] = [
+        Case(When(rule.q(now), then=Value(rule.points)), default=Value(0), output_field=IntegerField())
+        for rule in rules
+        if rule.points
+    ]
+    if not terms:
+        return Value(0, output_field=IntegerField())
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _write_scores(leads: Any, expression: Expression) -> int:
+    """Set ``score`` of the leads of the queryset ``leads`` to ``expression`` where it differs: one UPDATE.
+    Returns how many changed."""
+    return leads.alias(new_score=expression).exclude(score=F("new_score")).update(score=F("new_score"))
+
+
+# --- keeping scores true ------------------------------------------------------------------------------
+def refresh_leads(*, lead_ids: Collection[int] | QuerySet[Any], outcome_may_change: bool = True) -> int:
+    """Re-score ``lead_ids`` and keep the predictive model's samples of them true (won, lost, restored,
+    fields of closed records changed). Call it in the transaction that wrote them, after the writes.
+
+    ``lead_ids`` may be a queryset of ids (``….values("lead_id")``): it is used as a subquery, so that a
+    batch of any size never becomes a list of ids in the SQL.
+
+    Queries: the rules and one UPDATE (+ a few for the model when ``outcome_may_change``), whatever the
+    number of ids. Closed and inactive records keep the score they had when they closed. Returns how many
+    scores changed.
+    """
+    if isinstance(lead_ids, QuerySet):
+        if outcome_may_change:
+            return refresh_leads(lead_ids=list(lead_ids.values_list(flat=True)), outcome_may_change=True)
+        return _write_scores(
+            Lead.objects.filter(pk__in=lead_ids, won_status=WonStatus.OPEN, active=True),
+            score_expression(active_rules()),
+        )
+    ids = list(lead_ids)
+    if not ids:
+        return 0
+    changed = _write_scores(
+        Lead.objects.filter(pk__in=ids, won_status=WonStatus.OPEN, active=True),
+        score_expression(active_rules()),
+    )
+    if outcome_may_change:
+        from pheu.scoring.prediction import refresh_samples
+
+        refresh_samples(lead_ids=ids)
+    return changed
+
+
+def rules_depend_on(fields: Collection[str]) -> bool:
+    """Whether some active scoring rule reads one of the lead ``fields`` (canonical names of the lead
+    schema: "team", "user", "stage"…): a writer that changes only other fields needs no re-scoring."""
+    from pheu.rules.nodes import conditions
+
+    wanted = set(fields)
+    return any(
+        cond.target is not None and cond.target.steps[0].name in wanted
+        for rule in active_rules()
+        if rule.points
+        for cond in conditions(rule.domain.tree)
+    )
+
+
+def score_unsaved_lead(lead: Lead, *, tags: Iterable[Any] = ()) -> int:
+    """The score of a lead about to be created, from its field values and ``tags`` (it has no page views
+    yet): Python evaluation of the active rules, so that creating a lead costs one query for scoring. The
+    rule language's tests hold evaluation and SQL equal."""
+    facts = lead_facts(lead, tags=list(tags), pageviews=())
+    return sum(rule.points for rule in active_rules() if rule.domain.evaluate(facts))
+
+
+def score_of(lead_id: int) -> int:
+    return Lead.objects.values_list("score", flat=True).get(pk=lead_id)
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    checked: int
+    changed: int
+
+
+def rescore_open_leads(
+    *, progress: Callable[[int, int], None] | None = None, run: RescoreRun | None = None
+) -> RescoreResult:
+    """Re-score every open, active lead: one UPDATE per id range of ``BATCH_SIZE`` ids, each writing only
+    the scores that change, each committed on its own (a crash leaves true scores behind, and running it
+    again finishes the work: it is idempotent). ``progress(done, total)`` is told after each batch (in
+    leads), and so is ``run`` (its ``total``/``done``/``changed``).
+    """
+    open_leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True)
+    bounds = open_leads.aggregate(low=Min("id"), high=Max("id"))
+    total = open_leads.count()
+    if run is not None:
+        RescoreRun.objects.filter(pk=run.pk).update(status=RescoreRun.Status.RUNNING, total=total)
+    rules = active_rules()
+    now = timezone.now()
+    expression = score_expression(rules, now)
+    done = changed = 0
+    if bounds["low"] is not None:
+        start = bounds["low"]
+        while start <= bounds["high"]:
+            stop = start + BATCH_SIZE
+            batch = open_leads.filter(pk__gte=start, pk__lt=stop)
+            with transaction.atomic():
+                changed += _write_scores(batch, expression)
+            done = min(total, done + batch.count()) if progress or run else done
+            if run is not None:
+                RescoreRun.objects.filter(pk=run.pk).update(done=done, changed=changed)
+            if progress is not None:
+                progress(done, total)
+            start = stop
+    if run is not None:
+        RescoreRun.objects.filter(pk=run.pk).update(
+            status=RescoreRun.Status.DONE, done=total, changed=changed, finished_at=timezone.now()
+        )
+    return RescoreResult(checked=total, changed=changed)
+
+
+def schedule_rescore(*, actor: Any, reason: str) -> RescoreRun | None:
+    """After a rule change: re-score the open leads now when the base is small, otherwise in the
+    background (after the transaction commits) with a ``RescoreRun`` to follow. Returns the run (None when
+    done inline)."""
+    open_count = Lead.objects.filter(won_status=WonStatus.OPEN, active=True).count()
+    if open_count <= BACKGROUND_THRESHOLD:
+        rescore_open_leads()
+        return None
+    run = RescoreRun.objects.create(reason=reason[:200], created_by=actor if _is_user(actor) else None)
+
+    def enqueue() -> None:
+        from pheu.scoring.tasks import rescore_task
+
+        rescore_task.enqueue(run.pk)
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def _is_user(actor: Any) -> bool:
+    return bool(getattr(actor, "is_authenticated", False))
+
+
+# --- rules: writes ------------------------------------------------------------------------------------
+def _check_rule(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    errors = required_text_errors({"name": "", **values} if creating else values, {"name": _("Name")})
+    clean: dict[str, Any] = {k: v for k, v in values.items() if k in RULE_FIELDS}
+    if "domain" in values:
+        try:
+            clean["domain"] = clean_domain(values["domain"], "lead").text
+        except DomainError as exc:
+            errors["domain"] = [str(problem) for problem in exc.problems]
+    if creating and values.get("points") is None:
+        errors["points"] = [_("Give the points (negative to take points away).")]
+    points = values.get("points")
+    if points is not None and (not isinstance(points, int) or isinstance(points, bool)):
+        errors["points"] = [_("The points are a whole number.")]
+    elif points is not None and abs(points) > MAX_POINTS:
+        errors["points"] = [_("The points are between -%(max)s and %(max)s.") % {"max": MAX_POINTS}]
+    window = values.get("window_days")
+    if window is not None and (not isinstance(window, int) or isinstance(window, bool) or window < 1):
+        errors["window_days"] = [_("A number of days, at least 1 (or empty: all the history).")]
+    if errors:
+        raise ScoringError(code=ScoringError.Code.INVALID, field_errors=errors)
+    for name in ("name",):
+        if isinstance(clean.get(name), str):
+            clean[name] = clean[name].strip()
+    return clean
+
+
+@transaction.atomic
+def create_scoring_rule(*, actor: Any, values: Mapping[str, Any]) -> tuple[ScoringRule, RescoreRun | None]:
+    """Create a rule and re-score the open leads (now, or in the background on a large base)."""
+    rule = ScoringRule(**_check_rule(values, creating=True))
+    rule.save()
+    return rule, schedule_rescore(actor=actor, reason=_("Rule “%(name)s” created") % {"name": rule.name})
+
+
+@transaction.atomic
+def update_scoring_rule(
+    *, actor: Any, rule: ScoringRule, values: Mapping[str, Any]
+) -> tuple[ScoringRule, RescoreRun | None]:
+    """Change a rule (activate or deactivate it too) and re-score the open leads if scores may change."""
+    clean = _check_rule(values, creating=False)
+    rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
+    scoring_before = (rule.domain, rule.points, rule.window_days, rule.active)
+    for name, value in clean.items():
+        setattr(rule, name, value)
+    rule.save()
+    if (rule.domain, rule.points, rule.window_days, rule.active) == scoring_before:
+        return rule, None
+    return rule, schedule_rescore(actor=actor, reason=_("Rule “%(name)s” changed") % {"name": rule.name})
+
+
+@transaction.atomic
+def delete_scoring_rule(*, actor: Any, rule: ScoringRule) -> RescoreRun | None:
+    """Delete a rule; the points it gave are taken back from the open leads."""
+    name = rule.name
+    ScoringRule.objects.filter(pk=rule.pk).delete()
+    return schedule_rescore(actor=actor, reason=_("Rule “%(name)s” deleted") % {"name": name})
+
+
+# --- what a rule would do -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RuleImpact:
+    """What saving a rule would do to the open leads: how many it matches, and how many scores change."""
+
+    matching: int
+    changed: int
+    raised: int
+    lowered: int
+
+
+def rule_impact(
+    *, domain_text: str | Sequence[Any] | None, points: int, window_days: int | None, rule: ScoringRule | None
+) -> RuleImpact:
+    """Count, for the open leads, what saving ``rule`` (None: a new rule) with these values would change.
+    Reads only; raises :class:`DomainError` for a bad domain. Two aggregate queries."""
+    domain = clean_domain(domain_text, "lead").domain
+    now = timezone.now()
+    others = [r for r in active_rules() if rule is None or r.id != rule.id]
+    new = CompiledRule(0, "", points, window_days, domain)
+    open_leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True)
+    matching = open_leads.filter(new.q(now)).count()
+    if not points and rule is None:  # a new rule worth nothing changes nothing (an edited one may)
+        return RuleImpact(matching, 0, 0, 0)
+    after = score_expression([*others, new], now)
+    counted = open_leads.alias(new_score=after).aggregate(
+        raised=_count_if(Q(new_score__gt=F("score"))), lowered=_count_if(Q(new_score__lt=F("score")))
+    )
+    return RuleImpact(matching, counted["raised"] + counted["lowered"], counted["raised"], counted["lowered"])
+
+
+def _count_if(q: Q) -> Any:
+    from django.db.models import Count
+
+    return Count("pk", filter=q)
+
+
+# --- explaining a score -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MatchedRule:
+    id: int
+    name: str
+    points: int
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    """Why a lead has its score: the active rules it matches now and their points (``total`` is their sum;
+    ``stored`` is the score written on the record — equal unless it is closed, which keeps its score)."""
+
+    total: int
+    stored: int
+    matched: tuple[MatchedRule, ...]
+
+
+def explain_score(lead: Lead) -> ScoreExplanation:
+    """The active rules ``lead`` matches, with their points: one query for the rules, one for the test of
+    every rule on this lead (in SQL, as scoring does)."""
+    rules = [rule for rule in active_rules() if rule.points]
+    now = timezone.now()
+    flags: dict[str, bool] = {}
+    if rules:
+        annotations = {
+            f"r{rule.id}": Case(When(rule.q(now), then=Value(True)), default=Value(False)) for rule in rules
+        }
+        flags = Lead._base_manager.filter(pk=lead.pk).annotate(**annotations).values(*annotations).get()
+    matched = tuple(
+        MatchedRule(rule.id, rule.name, rule.points, rule.domain.explain())
+        for rule in rules
+        if flags.get(f"r{rule.id}")
+    )
+    return ScoreExplanation(total=sum(m.points for m in matched), stored=lead.score, matched=matched)
+
+
+# --- page views ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PageViewInput:
+    url: str
+    lead_id: int | None = None
+    email: str = ""
+    visitor_id: str = ""
+    viewed_at: datetime | None = None
+
+
+MAX_URL = 2000
+MAX_VISITOR_ID = 100
+MAX_EMAIL = 254  # PageView.email_normalized
+
+
+@transaction.atomic
+def record_pageview(*, view: PageViewInput) -> PageView:
+    """Record one page view, keyed by lead, e-mail or visitor id (at least one), and re-score its lead.
+
+    The lead is the given one, else the visitor's (a visitor id already linked to a lead), else the most
+    recent active record with that e-mail; otherwise the view waits, anonymous, to be linked
+    (:func:`link_visitor`, or a lead created with that e-mail).
+    """
+    errors: dict[str, list[str]] = {}
+    url = (view.url or "").strip()
+    if not url:
+        errors["url"] = [_("Give the address of the page.")]
+    elif len(url) > MAX_URL:
+        errors["url"] = [_("The address is longer than %(max)s characters.") % {"max": MAX_URL}]
+    visitor = (view.visitor_id or "").strip()
+    if len(visitor) > MAX_VISITOR_ID:
+        errors["visitor_id"] = [
+            _("The visitor ID is longer than %(max)s characters.") % {"max": MAX_VISITOR_ID}
+        ]
+    email = email_key(view.email)
+    if len(email) > MAX_EMAIL:
+        errors["email"] = [_("The e-mail is longer than %(max)s characters.") % {"max": MAX_EMAIL}]
+    if view.lead_id is None and not email and not visitor:
+        errors["lead"] = [_("Give the lead, the e-mail or the visitor ID of the page view.")]
+    lead_id = view.lead_id
+    if lead_id is not None and not Lead.objects.filter(pk=lead_id).exists():
+        errors["lead"] = [_("There is no lead %(id)s.") % {"id": lead_id}]
+    if errors:
+        raise ScoringError(code=ScoringError.Code.INVALID, field_errors=errors)
+    if lead_id is None and visitor:
+        lead_id = (
+            PageView.objects.filter(visitor_id=visitor, lead__isnull=False)
+            .order_by("-created_at")
+            .values_list("lead_id", flat=True)
+            .first()
+        )
+    if lead_id is None and email:
+        lead_id = (
+            Lead.objects.filter(email_normalized=email, active=True)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    pageview = PageView(
+        lead_id=lead_id,
+        url=url,
+        visitor_id=visitor,
+        email_normalized=email if lead_id is None else "",
+        created_at=view.viewed_at or timezone.now(),
+    )
+    pageview.save()
+    if lead_id is not None:
+        refresh_leads(lead_ids=[lead_id], outcome_may_change=False)
+    return pageview
+
+
+@transaction.atomic
+def link_visitor(*, visitor_id: str, lead: Lead) -> int:
+    """Give ``lead`` the anonymous page views of ``visitor_id`` (the visitor submitted a form) and re-score
+    it. Returns how many views were linked."""
+    visitor = (visitor_id or "").strip()[:MAX_VISITOR_ID]
+    if not visitor:
+        return 0
+    linked = PageView.objects.filter(visitor_id=visitor, lead__isnull=True).update(
+        lead=lead, email_normalized=""
+    )
+    if linked:
+        refresh_leads(lead_ids=[lead.pk], outcome_may_change=False)
+    return linked
+
+
+def link_pageviews_by_email(*, lead: Lead) -> int:
+    """Give a new ``lead`` the anonymous page views recorded under its e-mail, and re-score it when there
+    were some. One query when there are none. Call inside the creating transaction."""
+    if not lead.email_normalized:
+        return 0
+    linked = PageView.objects.filter(email_normalized=lead.email_normalized, lead__isnull=True).update(
+        lead=lead, email_normalized=""
+    )
+    if linked:
+        refresh_leads(lead_ids=[lead.pk], outcome_may_change=False)
+        lead.score = score_of(lead.pk)
+    return linked
+
+
+# --- decay --------------------------------------------------------------------------------------------
+def rescore_decayed() -> RescoreResult:
+    """The nightly job: re-score the open leads when a rule counts only recent behaviour (their points fall
+    as page views age out). A no-op without such rules."""
+    if not ScoringRule.objects.filter(active=True, window_days__isnull=False).exists():
+        return RescoreResult(0, 0)
+    return rescore_open_leads()

@@ -1,0 +1,48 @@
+"""Background tasks of scoring, and its periodic jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from pheu.core.periodic import register_periodic
+from pheu.scoring.models import RescoreRun
+from pheu.scoring.prediction import refresh_predictions
+from pheu.scoring.services import rescore_decayed, rescore_open_leads
+
+
+@task()
+def rescore_task(run_id: int) -> dict[str, int]:
+    """Re-score every open lead for the run ``run_id`` (after a rule change on a large base). Idempotent:
+    a run already finished is not done again; scores are written only where they change."""
+    run = RescoreRun.objects.filter(pk=run_id).first()
+    if run is None or run.status == RescoreRun.Status.DONE:
+        return {"checked": 0, "changed": 0}
+    try:
+        result = rescore_open_leads(run=run)
+    except Exception as exc:
+        RescoreRun.objects.filter(pk=run_id).update(
+            status=RescoreRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    return {"checked": result.checked, "changed": result.changed}
+
+
+@task()
+def rescore_decayed_task() -> dict[str, int]:
+    """Nightly: scores fall as page views age out of rules that count only the last N days."""
+    result = rescore_decayed()
+    return {"checked": result.checked, "changed": result.changed}
+
+
+@task()
+def refresh_predictions_task() -> dict[str, int]:
+    """Predict new records, and every open record again after the model learnt something."""
+    result = refresh_predictions()
+    return {"checked": result.checked, "changed": result.changed}
+
+
+register_periodic("scoring-decay", timedelta(days=1), rescore_decayed_task)
+register_periodic("scoring-predictions", timedelta(minutes=2), refresh_predictions_task)

@@ -1,0 +1,187 @@
+"""The predictive probability: learnt incrementally exactly as a rebuild would, explained, measured."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone, translation
+
+from pheu.core.models import PheuSettings
+from pheu.leads.choices import WonStatus
+from pheu.leads.models import Lead
+from pheu.leads.services import update_lead
+from pheu.scoring.models import Frequency, ModelSample
+from pheu.scoring.prediction import auc, explain_prediction, predict_leads, rebuild_model
+from pheu.scoring.services import refresh_leads
+from pheu.testing import country, make_lead, make_source, make_stage, make_tag
+
+pytestmark = pytest.mark.django_db
+
+
+def frequencies() -> set[tuple[int, str, str, int, int]]:
+    return {
+        row
+        for row in Frequency.objects.values_list("team_key", "variable", "value", "won", "lost")
+        if row[3] or row[4]
+    }
+
+
+def samples() -> dict[int, tuple[int, bool, dict]]:
+    return {s.lead_id: (s.team_key, s.won, s.features) for s in ModelSample.objects.all()}
+
+
+def lose(lead: Lead) -> None:
+    """A writer other than the lead services (won/lost, merge, import) following the scoring contract."""
+    Lead.objects.filter(pk=lead.pk).update(
+        won_status=WonStatus.LOST, active=False, probability=0, closed_at=timezone.now()
+    )
+    refresh_leads(lead_ids=[lead.pk])
+
+
+@pytest.fixture
+def pipeline(db):
+    return {
+        "new": make_stage("New", sequence=1, probability=10),
+        "qualified": make_stage("Qualified", sequence=2, probability=30),
+        "won": make_stage("Won", sequence=9, probability=100, is_won=True),
+    }
+
+
+def test_incremental_learning_equals_a_full_rebuild(actors, pipeline):
+    rng = random.Random(7)
+    tags = [make_tag(name) for name in ("VIP", "Hội chợ", "Partner")]
+    web, fair = make_source("Website"), make_source("Hội chợ")
+    leads = []
+    for _ in range(30):
+        leads.append(
+            make_lead(
+                country=rng.choice(["VN", "US", "FR"]),
+                state=rng.choice(["Hà Nội", "", "Texas"]),
+                source=rng.choice([web, fair, None]),
+                language=rng.choice(["vi", "en", ""]),
+                email=rng.choice(["a@b.vn", "", "not-an-email"]),
+                phone=rng.choice(["0912345678", "", "12"]),
+                team=rng.choice([actors.north, actors.south, None]),
+                stage=rng.choice([pipeline["new"], pipeline["qualified"]]),
+                tags=rng.sample(tags, rng.randint(0, 2)),
+            )
+        )
+    for lead in leads[:10]:  # won through the services: the stage says so
+        update_lead(actor=actors.admin, lead=lead, values={"stage": pipeline["won"]})
+    for lead in leads[10:20]:
+        lose(lead)
+    # changes to closed records, a restore and a re-win are learnt too
+    leads[0].tags.add(tags[2])
+    refresh_leads(lead_ids=[leads[0].pk])
+    update_lead(actor=actors.admin, lead=leads[1], values={"country": country("DE")})
+    Lead.objects.filter(pk=leads[10].pk).update(won_status=WonStatus.OPEN, active=True)
+    refresh_leads(lead_ids=[leads[10].pk])
+    update_lead(actor=actors.admin, lead=leads[2], values={"stage": pipeline["qualified"]})
+
+    incremental, incremental_samples = frequencies(), samples()
+    assert len(incremental_samples) == 9 + 9  # 10 won − 1 reopened, 10 lost − 1 restored
+    rebuild_model()
+    assert samples() == incremental_samples
+    assert frequencies() == incremental
+
+
+def test_won_records_teach_every_stage_lost_ones_the_stages_they_reached(actors, pipeline):
+    won = make_lead(stage=pipeline["new"], team=actors.north)
+    lost = make_lead(stage=pipeline["new"], team=actors.north)
+    update_lead(actor=actors.admin, lead=won, values={"stage": pipeline["won"]})
+    lose(lost)
+    by_lead = samples()
+    stage_ids = lambda *names: sorted(str(pipeline[n].pk) for n in names)  # noqa: E731
+    assert sorted(by_lead[won.pk][2]["stage"]) == stage_ids("new", "qualified")
+    assert by_lead[lost.pk][2]["stage"] == stage_ids("new")
+
+
+def _history(actors, pipeline, *, won_country: str, lost_country: str, n: int = 6) -> None:
+    for _ in range(n):
+        update_lead(
+            actor=actors.admin,
+            lead=make_lead(country=won_country, team=actors.north, stage=pipeline["new"]),
+            values={"stage": pipeline["won"]},
+        )
+        lose(make_lead(country=lost_country, team=actors.north, stage=pipeline["new"]))
+
+
+def test_open_records_get_a_probability_that_follows_history(actors, pipeline):
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    hanoi = make_lead(country="VN", team=actors.north, stage=pipeline["new"])
+    paris = make_lead(country="FR", team=actors.north, stage=pipeline["new"])
+    result = predict_leads()
+    assert result.changed >= 2
+    hanoi.refresh_from_db()
+    paris.refresh_from_db()
+    assert hanoi.automated_probability > 80 > 20 > paris.automated_probability
+    assert predict_leads().changed == 0  # idempotent: nothing new to write
+
+
+def test_explanation_names_the_factors_that_raised_and_lowered_it(actors, pipeline):
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    paris = make_lead(country="FR", team=actors.north, stage=pipeline["new"])
+    with translation.override("en"):
+        explanation = explain_prediction(paris)
+        france = country("FR").name
+    assert explanation.probability is not None and explanation.probability < 20
+    assert explanation.lowered[0].label == "Country"
+    assert explanation.lowered[0].value == france == "France"
+    assert all(f.weight > 0 for f in explanation.raised)
+    assert explanation.samples == 12
+
+
+def test_without_history_there_is_no_prediction(actors, pipeline):
+    lead = make_lead(country="VN")
+    assert explain_prediction(lead).probability is None
+    predict_leads()
+    lead.refresh_from_db()
+    assert lead.automated_probability is None
+
+
+def test_probability_follows_the_prediction_when_the_setting_says_so(actors, pipeline):
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    auto = make_lead(country="VN", team=actors.north, stage=pipeline["new"], probability=10)
+    manual = make_lead(
+        country="VN", team=actors.north, stage=pipeline["new"], probability=10, auto_probability=False
+    )
+    predict_leads()
+    auto.refresh_from_db()
+    assert auto.probability == Decimal(10)  # off by default: the stage's probability stays
+    settings = PheuSettings.load()
+    settings.probability_follows_prediction = True
+    settings.save()
+    predict_leads()
+    auto.refresh_from_db()
+    manual.refresh_from_db()
+    assert auto.probability == auto.automated_probability > 80
+    assert manual.probability == Decimal(10)
+
+
+def test_the_chosen_variables_are_the_only_ones_used(actors, pipeline):
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    settings = PheuSettings.load()
+    settings.predictive_fields = ["source"]
+    settings.save()
+    paris = make_lead(country="FR", team=actors.north, stage=pipeline["new"])
+    explanation = explain_prediction(paris)
+    assert explanation.probability == Decimal("50.00")
+    assert explanation.raised == explanation.lowered == ()
+
+
+def test_rebuild_measures_how_well_the_model_separates(actors, pipeline):
+    _history(actors, pipeline, won_country="VN", lost_country="FR", n=10)
+    result = rebuild_model()
+    assert (result.samples, result.won, result.lost) == (20, 10, 10)
+    assert result.auc_samples == 4
+    assert result.auc == 1.0
+
+
+def test_auc():
+    assert auc([(0.9, True), (0.1, False)]) == 1.0
+    assert auc([(0.1, True), (0.9, False)]) == 0.0
+    assert auc([(0.5, True), (0.5, False)]) == 0.5
+    assert auc([(0.8, True), (0.4, True), (0.6, False), (0.2, False)]) == 0.75
+    assert auc([(0.3, True)]) is None
