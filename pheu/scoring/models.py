@@ -139,7 +139,12 @@ class ModelSample(models.Model):
     the chosen variables (``{"country": ["VN"], "tags": ["3", "7"], …}``). The frequency tables are the sum
     of the samples, kept equal to it incrementally; a rebuild recomputes both from the records."""
 
-    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # No database constraint: a rebuild writes a sample per closed record, and PostgreSQL would check a
+    # million deferred foreign keys one by one at commit (most of a rebuild's time). Deleting a record
+    # through Django still deletes its sample; the samples are derived data that a rebuild recomputes.
+    lead = models.OneToOneField(
+        Lead, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
     team_key = models.PositiveIntegerField()  # the team's id, 0 for records without a team
     won = models.BooleanField()
     features = models.JSONField(default=dict)
@@ -169,7 +174,8 @@ class Frequency(models.Model):
 
 class ModelState(models.Model):
     """The predictive model's single state row (``pk=1``): when it last changed and how well it separates
-    won from lost records (AUC on the most recently closed 20%, measured at the last rebuild)."""
+    won from lost records (AUC on the most recently closed 20%, at most 50,000, measured at the last
+    rebuild)."""
 
     version = models.PositiveBigIntegerField(default=0)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
