@@ -423,8 +423,8 @@ class _Ids(Aggregate):
 
 
 def _id_list(value: Any) -> tuple[int, ...]:
-    if isinstance(value, list):
-        return tuple(sorted(int(v) for v in value))
+    if isinstance(value, list):  # PostgreSQL: an array of integers already
+        return tuple(sorted(value))
     return tuple(sorted(int(v) for v in str(value).split(",")))
 
 
