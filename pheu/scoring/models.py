@@ -115,6 +115,9 @@ class RescoreRun(models.Model):
     done = models.PositiveIntegerField(_("leads checked"), default=0)
     changed = models.PositiveIntegerField(_("scores changed"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # The conditions of the changed rule, before and after ({"domain": …, "window_days": …}): only the open
+    # leads matching one of them can change score. Empty: every open lead is checked.
+    scope = models.JSONField(_("scope"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -5,8 +5,9 @@ written by one statement per batch, ``UPDATE leads SET score = Σ CASE WHEN rule
 WHERE <batch> AND score <> <that sum>``, so that a rule change writes only the leads whose score changes.
 
 Every write path that changes leads (the lead services, merge, won/lost, imports, assignment) calls
-:func:`refresh_leads` in its transaction with the ids it wrote; rule changes re-score every open lead
-(:func:`rescore_open_leads`), in the background with progress when the base is large.
+:func:`refresh_leads` in its transaction with the ids it wrote; a rule change re-scores the open leads that
+the rule matched before or matches now (:func:`rescore_open_leads` with a scope), in the background with
+progress when the base is large.
 
 The predictive probability lives in ``pheu.scoring.prediction``; :func:`refresh_leads` keeps its samples.
 """
@@ -192,21 +193,56 @@ class RescoreResult:
     changed: int
 
 
+def rule_scope(rule: ScoringRule | None) -> list[dict[str, Any]]:
+    """The part of a rule that decides which leads it can change: its condition while it is active and
+    worth points (nothing otherwise). For :func:`rescore_open_leads`' ``scope``."""
+    if rule is None or not rule.active or not rule.points:
+        return []
+    return [{"domain": rule.domain, "window_days": rule.window_days}]
+
+
+def _scope_q(scope: Sequence[Mapping[str, Any]], now: datetime) -> Q | None:
+    """The leads matching any condition of ``scope``; None when one of them no longer parses (then every
+    open lead is checked)."""
+    condition = Q(pk__in=[])
+    for part in scope:
+        try:
+            domain = clean_domain(part["domain"], "lead").domain
+        except DomainError:
+            return None
+        condition |= CompiledRule(0, "", 1, part.get("window_days"), domain).q(now)
+    return condition
+
+
 def rescore_open_leads(
-    *, progress: Callable[[int, int], None] | None = None, run: RescoreRun | None = None
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    run: RescoreRun | None = None,
+    scope: Sequence[Mapping[str, Any]] | None = None,
 ) -> RescoreResult:
     """Re-score every open, active lead: one UPDATE per id range of ``BATCH_SIZE`` ids, each writing only
     the scores that change, each committed on its own (a crash leaves true scores behind, and running it
     again finishes the work: it is idempotent). ``progress(done, total)`` is told after each batch (in
     leads), and so is ``run`` (its ``total``/``done``/``changed``).
+
+    ``scope`` (else ``run.scope``): after one rule changed, the conditions of that rule before and after
+    (:func:`rule_scope`). Only the leads matching one of them can change score, so only they are
+    evaluated — a rule on 10% of the base costs about 10% of a full re-score. Scores that drifted
+    otherwise (page views aged out of a window) are left to the nightly :func:`rescore_decayed`.
     """
+    now = timezone.now()
+    if scope is None and run is not None and run.scope:
+        scope = run.scope
     open_leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True)
+    if scope is not None:
+        condition = _scope_q(scope, now)
+        if condition is not None:
+            open_leads = open_leads.filter(condition)
     bounds = open_leads.aggregate(low=Min("id"), high=Max("id"))
     total = open_leads.count()
     if run is not None:
         RescoreRun.objects.filter(pk=run.pk).update(status=RescoreRun.Status.RUNNING, total=total)
     rules = active_rules()
-    now = timezone.now()
     expression = score_expression(rules, now)
     done = changed = 0
     if bounds["low"] is not None:
@@ -229,15 +265,21 @@ def rescore_open_leads(
     return RescoreResult(checked=total, changed=changed)
 
 
-def schedule_rescore(*, actor: Any, reason: str) -> RescoreRun | None:
-    """After a rule change: re-score the open leads now when the base is small, otherwise in the
-    background (after the transaction commits) with a ``RescoreRun`` to follow. Returns the run (None when
-    done inline)."""
+def schedule_rescore(
+    *, actor: Any, reason: str, scope: Sequence[Mapping[str, Any]] | None = None
+) -> RescoreRun | None:
+    """After a rule change: re-score the open leads (``scope``: see :func:`rescore_open_leads`) now when
+    the base is small, otherwise in the background (after the transaction commits) with a ``RescoreRun``
+    to follow. Returns the run (None when done inline)."""
+    if scope is not None and not scope:
+        return None  # the rule gave no points before and gives none now
     open_count = Lead.objects.filter(won_status=WonStatus.OPEN, active=True).count()
     if open_count <= BACKGROUND_THRESHOLD:
-        rescore_open_leads()
+        rescore_open_leads(scope=scope)
         return None
-    run = RescoreRun.objects.create(reason=reason[:200], created_by=actor if _is_user(actor) else None)
+    run = RescoreRun.objects.create(
+        reason=reason[:200], created_by=actor if _is_user(actor) else None, scope=list(scope or [])
+    )
 
     def enqueue() -> None:
         from pheu.scoring.tasks import rescore_task
@@ -284,7 +326,8 @@ def create_scoring_rule(*, actor: Any, values: Mapping[str, Any]) -> tuple[Scori
     """Create a rule and re-score the open leads (now, or in the background on a large base)."""
     rule = ScoringRule(**_check_rule(values, creating=True))
     rule.save()
-    return rule, schedule_rescore(actor=actor, reason=_("Rule “%(name)s” created") % {"name": rule.name})
+    reason = _("Rule “%(name)s” created") % {"name": rule.name}
+    return rule, schedule_rescore(actor=actor, reason=reason, scope=rule_scope(rule))
 
 
 @transaction.atomic
@@ -295,20 +338,25 @@ def update_scoring_rule(
     clean = _check_rule(values, creating=False)
     rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
     scoring_before = (rule.domain, rule.points, rule.window_days, rule.active)
+    scope_before = rule_scope(rule)
     for name, value in clean.items():
         setattr(rule, name, value)
     rule.save()
     if (rule.domain, rule.points, rule.window_days, rule.active) == scoring_before:
         return rule, None
-    return rule, schedule_rescore(actor=actor, reason=_("Rule “%(name)s” changed") % {"name": rule.name})
+    reason = _("Rule “%(name)s” changed") % {"name": rule.name}
+    return rule, schedule_rescore(actor=actor, reason=reason, scope=[*scope_before, *rule_scope(rule)])
 
 
 @transaction.atomic
 def delete_scoring_rule(*, actor: Any, rule: ScoringRule) -> RescoreRun | None:
     """Delete a rule; the points it gave are taken back from the open leads."""
-    name = rule.name
+    rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
+    scope = rule_scope(rule)
     ScoringRule.objects.filter(pk=rule.pk).delete()
-    return schedule_rescore(actor=actor, reason=_("Rule “%(name)s” deleted") % {"name": name})
+    return schedule_rescore(
+        actor=actor, reason=_("Rule “%(name)s” deleted") % {"name": rule.name}, scope=scope
+    )
 
 
 # --- what a rule would do -----------------------------------------------------------------------------

@@ -117,14 +117,41 @@ def test_a_large_base_is_rescored_in_the_background_with_a_run(
 ):
     monkeypatch.setattr(services, "BACKGROUND_THRESHOLD", 1)
     leads = [make_lead(country="VN") for _ in range(3)]
+    abroad = make_lead(country="FR")
     with django_capture_on_commit_callbacks(execute=True):  # the tests' task backend runs it at once
         _created, run = create_scoring_rule(
             actor=actors.manager, values={"name": "VN", "domain": VIETNAM, "points": 7}
         )
     assert run is not None
     run.refresh_from_db()
+    # Only the leads the new rule can change are checked.
     assert (run.status, run.total, run.done, run.changed) == (RescoreRun.Status.DONE, 3, 3, 3)
-    assert scores(*leads) == [7, 7, 7]
+    assert len(run.scope) == 1
+    assert scores(*leads, abroad) == [7, 7, 7, 0]
+
+
+def test_a_rule_change_checks_the_leads_it_matched_before_or_matches_now(actors):
+    hanoi, paris, boston = make_lead(country="VN"), make_lead(country="FR"), make_lead(country="US")
+    vn = rule(actors.manager, "Home", VIETNAM, 10)
+    Lead.objects.filter(pk=boston.pk).update(score=99)  # wrong, and outside the rule before and after
+    update_scoring_rule(
+        actor=actors.manager, rule=vn, values={"domain": "[['country_id', 'in', ['France']]]"}
+    )
+    assert scores(hanoi, paris, boston) == [0, 10, 99]
+    delete_scoring_rule(actor=actors.manager, rule=ScoringRule.objects.get(pk=vn.pk))
+    assert scores(hanoi, paris, boston) == [0, 0, 99]
+    assert rescore_open_leads().changed == 1  # `pheu score` checks every open lead
+    assert scores(boston) == [0]
+
+
+def test_a_rule_worth_nothing_before_and_after_rescores_nothing(actors):
+    lead = make_lead(country="VN")
+    zero = rule(actors.manager, "Zero", VIETNAM, 0)
+    Lead.objects.filter(pk=lead.pk).update(score=5)
+    with CaptureQueriesContext(connection) as queries:
+        update_scoring_rule(actor=actors.manager, rule=zero, values={"domain": GMAIL})
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "leads_lead"')]
+    assert scores(lead) == [5]
 
 
 def test_tags_rule_scores_the_to_many_relation(actors):
