@@ -311,12 +311,27 @@ class Lead(models.Model):
         verbose_name_plural = _("leads")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # Matching keys: partial, so the many empty values cost nothing.
+            # Matching keys: partial, so the many empty values cost nothing. On PostgreSQL they also carry
+            # what the duplicate scan of the whole base reads (``include``), so that it reads these narrow
+            # indexes in key order (index-only scans) instead of the whole table.
             models.Index(
-                fields=["email_normalized"], name="lead_email_idx", condition=~Q(email_normalized="")
+                fields=["email_normalized"],
+                include=["active", "id"],
+                name="lead_email_idx",
+                condition=~Q(email_normalized=""),
             ),
-            models.Index(fields=["phone_e164"], name="lead_phone_idx", condition=~Q(phone_e164="")),
-            models.Index(fields=["mobile_e164"], name="lead_mobile_idx", condition=~Q(mobile_e164="")),
+            models.Index(
+                fields=["phone_e164"],
+                include=["active", "id"],
+                name="lead_phone_idx",
+                condition=~Q(phone_e164=""),
+            ),
+            models.Index(
+                fields=["mobile_e164"],
+                include=["active", "id", "phone_e164"],
+                name="lead_mobile_idx",
+                condition=~Q(mobile_e164=""),
+            ),
             models.Index(fields=["name_key"], name="lead_name_key_idx"),
             models.Index(fields=["company_key"], name="lead_company_key_idx", condition=~Q(company_key="")),
             # Duplicate detection (pheu.leads.duplicates reads these expressions back from here, so that the
