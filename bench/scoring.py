@@ -52,6 +52,21 @@ def _vacuum() -> None:
         cursor.execute("VACUUM (ANALYZE) leads_lead" if connection.vendor == "postgresql" else "ANALYZE")
 
 
+def _updates() -> tuple[int, int]:
+    """PostgreSQL: the lead table's row updates so far, and how many of them were HOT (the row stayed on its
+    page and no index was written)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # this session's counts, reported at once
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'leads_lead'"
+        )
+        return cursor.fetchone()
+
+
 def _seconds(fn: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     result = fn()
@@ -106,8 +121,11 @@ def scoring(n: int) -> dict[str, float]:
     north_america.points = 9
     north_america.save()
     scope += rule_scope(north_america)
+    before = _updates()
     figures["rule_change_s"], result = _seconds(lambda: rescore_open_leads(scope=scope))
     figures["rule_change_changed"] = result.changed
+    after = _updates()
+    figures["rule_change_hot_pct"] = 100 * (after[1] - before[1]) / max(1, after[0] - before[0])
     figures["rule_change_changed_pct"] = 100 * result.changed / max(1, figures["open_leads"])
 
     # Nothing changes: the cost of checking every open lead (`pheu score`).

@@ -436,9 +436,13 @@ def _grouped(queryset: QuerySet[Lead], key: str) -> Iterator[tuple[Any, tuple[in
         .order_by()
         .values_list(key, "ids")
     )
-    # Fetched at once, not through a server-side cursor: PostgreSQL plans a cursor for its first rows
-    # (sorted group aggregate) where the whole result wants a hash aggregate.
-    for value, ids in list(rows):
+    # Fetched at once (not in chunks of a hundred rows, nor through a server-side cursor, which PostgreSQL
+    # plans for its first rows): a whole base's groups are wanted.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    for value, ids in fetched:
         yield value, _id_list(ids)
 
 
