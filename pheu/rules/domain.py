@@ -43,11 +43,13 @@ class Domain:
         """Whether the record described by ``facts`` matches (no database access)."""
         return evaluate(self.tree, facts)
 
-    def to_q(self, *, since: datetime | None = None) -> Q:
+    def to_q(self, *, since: datetime | None = None, ids: tuple[int, int] | None = None) -> Q:
         """The ``Q`` selecting exactly the records :meth:`evaluate` accepts (builds no query itself).
 
-        ``since``: to-many records with a creation date (page views) count only from that instant on."""
-        return compiler.to_q(self.tree, self.schema, since=since)
+        ``since``: to-many records with a creation date (page views) count only from that instant on.
+        ``ids``: a half-open id range ``(low, high)`` that the query using the ``Q`` is limited to; its
+        to-many conditions then read only the related rows of that range."""
+        return compiler.to_q(self.tree, self.schema, since=since, ids=ids)
 
     def explain(self) -> str:
         """The domain in words, in the active language."""

@@ -14,6 +14,7 @@ The predictive probability lives in ``pheu.scoring.prediction``; :func:`refresh_
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,12 +58,18 @@ class CompiledRule:
     def since(self, now: datetime) -> datetime | None:
         return now - timedelta(days=self.window_days) if self.window_days else None
 
-    def q(self, now: datetime) -> Q:
+    def q(self, now: datetime, ids: tuple[int, int] | None = None) -> Q:
         """The rule's condition on leads. A condition that needs a join (a field of the partner…) becomes
-        ``id IN (…)``, since an UPDATE takes no join; the others stay plain columns and ``IN`` sets."""
-        q = self.domain.to_q(since=self.since(now))
+        ``id IN (…)``, since an UPDATE takes no join; the others stay plain columns and ``IN`` sets.
+
+        ``ids``: the half-open id range of a batch that the statement is limited to — its sets (tags, page
+        views, joined leads) are then computed for that range only."""
+        q = self.domain.to_q(since=self.since(now), ids=ids)
         if _needs_join(q):
-            q = Q(pk__in=Lead._base_manager.filter(q).values("pk"))
+            joined = Lead._base_manager.filter(q)
+            if ids is not None:
+                joined = joined.filter(pk__gte=ids[0], pk__lt=ids[1])
+            q = Q(pk__in=joined.values("pk"))
         return q
 
 
@@ -106,11 +113,14 @@ def active_rules() -> list[CompiledRule]:
     return compiled
 
 
-def score_expression(rules: Sequence[CompiledRule], now: datetime | None = None) -> Expression:
-    """``Σ CASE WHEN rule THEN points ELSE 0 END`` over ``rules`` (0 when there is none)."""
+def score_expression(
+    rules: Sequence[CompiledRule], now: datetime | None = None, ids: tuple[int, int] | None = None
+) -> Expression:
+    """``Σ CASE WHEN rule THEN points ELSE 0 END`` over ``rules`` (0 when there is none); ``ids``: for a
+    statement limited to that id range (see :meth:`CompiledRule.q`)."""
     now = now or timezone.now()
     terms: list[Any] = [
-        Case(When(rule.q(now), then=Value(rule.points)), default=Value(0), output_field=IntegerField())
+        Case(When(rule.q(now, ids), then=Value(rule.points)), default=Value(0), output_field=IntegerField())
         for rule in rules
         if rule.points
     ]
@@ -220,10 +230,10 @@ def rescore_open_leads(
     run: RescoreRun | None = None,
     scope: Sequence[Mapping[str, Any]] | None = None,
 ) -> RescoreResult:
-    """Re-score every open, active lead: one UPDATE per id range of ``BATCH_SIZE`` ids, each writing only
-    the scores that change, each committed on its own (a crash leaves true scores behind, and running it
-    again finishes the work: it is idempotent). ``progress(done, total)`` is told after each batch (in
-    leads), and so is ``run`` (its ``total``/``done``/``changed``).
+    """Re-score every open, active lead: one UPDATE per id range holding about ``BATCH_SIZE`` of them, each
+    writing only the scores that change, each committed on its own (a crash leaves true scores behind, and
+    running it again finishes the work: it is idempotent). ``progress(done, total)`` is told after each
+    batch (in leads), and so is ``run`` (its ``total``/``done``/``changed``).
 
     ``scope`` (else ``run.scope``): after one rule changed, the conditions of that rule before and after
     (:func:`rule_scope`). Only the leads matching one of them can change score, so only they are
@@ -243,15 +253,19 @@ def rescore_open_leads(
     if run is not None:
         RescoreRun.objects.filter(pk=run.pk).update(status=RescoreRun.Status.RUNNING, total=total)
     rules = active_rules()
-    expression = score_expression(rules, now)
     done = changed = 0
     if bounds["low"] is not None:
+        # Id ranges holding about BATCH_SIZE of the leads to check: where they are few among the ids (a
+        # rule's scope, a base of mostly closed records), the ranges are wider and fewer. Each statement
+        # computes the rules' to-many sets (tags, page views) for its own range only: the batches of a whole
+        # base read those tables once in all.
+        span = max(BATCH_SIZE, math.ceil(BATCH_SIZE * (bounds["high"] - bounds["low"] + 1) / max(total, 1)))
         start = bounds["low"]
         while start <= bounds["high"]:
-            stop = start + BATCH_SIZE
+            stop = start + span
             batch = open_leads.filter(pk__gte=start, pk__lt=stop)
             with transaction.atomic():
-                changed += _write_scores(batch, expression)
+                changed += _write_scores(batch, score_expression(rules, now, ids=(start, stop)))
             done = min(total, done + batch.count()) if progress or run else done
             if run is not None:
                 RescoreRun.objects.filter(pk=run.pk).update(done=done, changed=changed)

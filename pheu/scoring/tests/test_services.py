@@ -27,7 +27,7 @@ from pheu.scoring.services import (
     rule_impact,
     update_scoring_rule,
 )
-from pheu.testing import country, make_lead, make_tag
+from pheu.testing import country, make_lead, make_partner, make_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,29 @@ def test_rescoring_in_batches_gives_the_same_scores(actors, monkeypatch):
     assert result.changed == 3
     assert scores(*leads) == [4 if i % 2 else 0 for i in range(7)]
     assert seen[-1] == (7, 7)
+
+
+def test_batches_compute_to_many_and_joined_conditions_for_their_own_leads_only(actors, monkeypatch):
+    # Each batch reads the tags, page views and partners of its own id range: a lead is scored by its own
+    # rows whichever batch it falls in, and a lead without them by none of another batch's.
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    vip = make_tag("VIP")
+    firm = make_partner("Firm", country=country("VN"))
+    leads = [make_lead(tags=[vip] if i % 3 == 0 else [], partner=firm if i % 2 else None) for i in range(7)]
+    for lead in leads[::2]:
+        record_pageview(view=PageViewInput(url="/pricing", lead_id=lead.pk))
+    ScoringRule.objects.create(name="VIP", domain="[['tags', 'in', ['VIP']]]", points=1)
+    ScoringRule.objects.create(name="Not VIP", domain="[['tags', 'not in', ['VIP']]]", points=10)
+    ScoringRule.objects.create(name="Pricing", domain=PRICING, points=100)
+    ScoringRule.objects.create(name="Partner", domain="[['partner_id.country_id', '=', 'VN']]", points=1000)
+    Lead.objects.update(score=-1)
+    assert rescore_open_leads().changed == 7
+    expected = [
+        (1 if i % 3 == 0 else 10) + (100 if i % 2 == 0 else 0) + (1000 if i % 2 else 0) for i in range(7)
+    ]
+    assert scores(*leads) == expected
+    monkeypatch.setattr(services, "BATCH_SIZE", 100)
+    assert rescore_open_leads().changed == 0  # one statement for all agrees with the batches
 
 
 def test_a_large_base_is_rescored_in_the_background_with_a_run(
