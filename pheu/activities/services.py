@@ -52,6 +52,14 @@ def _check_record(actor: Any, record: Record) -> None:
         raise ActivityError(_("You may not work on this record."), code=ActivityError.Code.FORBIDDEN)
 
 
+def _check_activity(actor: Any, activity: Activity) -> None:
+    """An activity is worked on by whoever may see its record, and by its assignee whatever the record
+    (as ``Activity.objects.visible_to`` lists it: a lead given to someone else keeps its to-dos)."""
+    if activity.assignee_id is not None and activity.assignee_id == getattr(actor, "pk", None):
+        return
+    _check_record(actor, activity.record)
+
+
 def _check_values(values: Mapping[str, Any], record: Record) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if "kind" in values and values["kind"] not in ActivityKind.values:
@@ -112,7 +120,7 @@ def _locked_open(activity: Activity) -> Activity:
 def update_activity(*, actor: Any, activity: Activity, values: Mapping[str, Any]) -> Activity:
     """Change an open activity (reschedule, reassign, reword). A done activity is history: refused."""
     activity = _locked_open(activity)
-    _check_record(actor, activity.record)
+    _check_activity(actor, activity)
     errors = _check_values(values, activity.record)
     if errors:
         raise ActivityError(field_errors=errors)
@@ -137,7 +145,7 @@ def complete_activity(*, actor: Any, activity: Activity, feedback: str = "") -> 
     Refused (nothing changes) when the activity is already done or the actor may not see its record.
     """
     activity = _locked_open(activity)
-    _check_record(actor, activity.record)
+    _check_activity(actor, activity)
     activity.done_at = timezone.now()
     activity.done_by = actor if getattr(actor, "is_authenticated", False) else None
     activity.feedback = (feedback or "").strip()
@@ -158,7 +166,7 @@ def complete_activity(*, actor: Any, activity: Activity, feedback: str = "") -> 
 def cancel_activity(*, actor: Any, activity: Activity) -> None:
     """Remove an open activity that will not be done (a done one is history and stays)."""
     activity = _locked_open(activity)
-    _check_record(actor, activity.record)
+    _check_activity(actor, activity)
     activity.delete()
 
 

@@ -20,7 +20,7 @@ from pheu.core.exceptions import PermissionDeniedError, PheuError
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PheuError):
-        forbidden = isinstance(exc, PermissionDeniedError)
+        forbidden = isinstance(exc, PermissionDeniedError) or exc.code == PheuError.Code.FORBIDDEN
         code = status.HTTP_403_FORBIDDEN if forbidden else status.HTTP_400_BAD_REQUEST
         return Response(exc.as_dict(), status=code)
     if isinstance(exc, DjangoValidationError):

@@ -163,6 +163,13 @@ def test_someone_who_does_not_see_the_lead_cannot_complete_its_activity(actors, 
     assert activity.done_at is None and not history_of(lead).exists()
 
 
+def test_the_assignee_completes_an_activity_given_to_them_on_a_lead_they_do_not_see(actors, lead):
+    activity = make_activity(lead=lead, assignee=actors.sales3)  # listed in sales3's "my activities"
+    complete_activity(actor=actors.sales3, activity=activity, feedback="Đã gọi")
+    activity.refresh_from_db()
+    assert activity.done_at is not None and history_of(lead).count() == 1
+
+
 def test_reschedule_and_cancel_an_open_activity(actors, lead):
     activity = make_activity(lead=lead)
     update_activity(actor=actors.sales1, activity=activity, values={"due_date": days(7), "kind": "meeting"})
