@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -16,15 +15,7 @@ from django.views.i18n import set_language
 from pheu.accounts.exceptions import LoginError
 from pheu.accounts.forms import LoginForm
 from pheu.accounts.services import authenticate_user, set_user_language
-
-
-def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+from pheu.core.views import next_url
 
 
 @sensitive_post_parameters("password")
@@ -32,7 +23,7 @@ def _next_url(request: HttpRequest) -> str:
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_next_url(request))
+        return redirect(next_url(request, settings.LOGIN_REDIRECT_URL))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,7 +36,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             login(request, user)
-            return redirect(_next_url(request))
+            return redirect(next_url(request, settings.LOGIN_REDIRECT_URL))
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,6 +33,7 @@ from pheu.activities.services import (
 from pheu.contacts.models import Partner
 from pheu.core.forms import add_service_errors
 from pheu.core.htmx import is_htmx
+from pheu.core.views import next_url
 from pheu.leads.models import Lead
 
 PAGE_SIZE = 50
@@ -53,13 +53,6 @@ def _record_url(record: Lead | Partner) -> str:
     if isinstance(record, Lead):
         return reverse("leads:detail", args=[record.pk])
     return reverse("contacts:detail", args=[record.pk])
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
-        return url
-    return default
 
 
 def _panel_response(
@@ -212,7 +205,7 @@ def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if completion is not None:
         messages.success(request, _("“%(activity)s” is done.") % {"activity": activity.title})
-    return redirect(_next_url(request, _record_url(record)))
+    return redirect(next_url(request, _record_url(record)))
 
 
 @login_required
@@ -226,7 +219,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message or str(exc))
     if is_htmx(request):
         return _panel_response(request, _panel_record(request, record))
-    return redirect(_next_url(request, _record_url(record)))
+    return redirect(next_url(request, _record_url(record)))
 
 
 @login_required

@@ -23,6 +23,7 @@ from pheu.assignment.services import (
     simulate_rule_change,
 )
 from pheu.core.exceptions import PheuError
+from pheu.core.views import next_url
 from pheu.teams.models import Team, TeamMember
 from pheu.teams.services import update_team, update_team_member
 
@@ -62,7 +63,7 @@ def run(request: HttpRequest) -> HttpResponse:
             )
     except PheuError as exc:
         messages.error(request, str(exc))
-        return redirect(request.POST.get("next") or "assignment:overview")
+        return redirect(next_url(request, "assignment:overview"))
     summary = _("%(considered)s leads considered: %(teamed)s given a team, %(assigned)s a salesperson.") % {
         "considered": result.considered,
         "teamed": result.teamed,
@@ -73,7 +74,7 @@ def run(request: HttpRequest) -> HttpResponse:
             request, "assignment/dry_run.html", {"result": result, "summary": summary, "team": team}
         )
     messages.success(request, summary)
-    return redirect(request.POST.get("next") or "assignment:overview")
+    return redirect(next_url(request, "assignment:overview"))
 
 
 def _simulate(request: HttpRequest, **target: Any) -> HttpResponse:

@@ -1,8 +1,10 @@
-"""Pages of the core app: the health endpoint and the home redirect."""
+"""Pages of the core app (the health endpoint, the home redirect) and what other pages share."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -18,3 +20,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """
     health = check_health()
     return JsonResponse(health.as_dict(), status=200 if health.database_ok else 503)
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where to go after a form: its ``next`` (posted, else in the query) when it stays on this site, else
+    ``default`` (a URL or a URL name). Never another site: a crafted link cannot send users away."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(default)

@@ -517,16 +517,19 @@ def _scene(leads: int) -> None:
 
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_leads(manager, django_assert_num_queries):
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     _scene(10)
+    ContentType.objects.clear_cache()  # both runs start from the same cold caches, whatever ran before
     with CaptureQueriesContext(connection) as small:
         assert assign_leads(actor=manager).assigned == 10
     Lead.objects.all().delete()
     HistoryEntry.objects.all().delete()
     for lead in make_waiting_leads(60, country=country("US")):
         Lead.objects.filter(pk=lead.pk).update(score=lead.pk % 40)
+    ContentType.objects.clear_cache()
     with django_assert_num_queries(len(small.captured_queries)):
         assert assign_leads(actor=manager).assigned == 60
 

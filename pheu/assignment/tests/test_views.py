@@ -36,6 +36,14 @@ def test_the_overview_shows_loads_and_the_run_button_assigns(client, english):
     assert client.get(reverse("assignment:overview")).content.count(b"<tr>") >= 2
 
 
+def test_the_run_button_goes_back_to_a_page_of_this_site_only(client, english):
+    client.force_login(english.manager)
+    back = client.post(reverse("assignment:run"), {"next": "/leads/?mine=1"})
+    assert back["Location"] == "/leads/?mine=1"
+    away = client.post(reverse("assignment:run"), {"next": "https://evil.example/phish"})
+    assert away["Location"] == reverse("assignment:overview")
+
+
 def test_a_dry_run_from_the_page_writes_nothing(client, english):
     _scene(english)
     client.force_login(english.manager)
