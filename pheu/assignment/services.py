@@ -958,21 +958,27 @@ def _merged_into_duplicate(*, lead: Lead, decision: LeadDecision, config: Config
     """When the team the new ``lead`` goes to says so (``merge_duplicates_on_assignment``, SPEC 6), merge it
     with the oldest open record of the same normalised e-mail instead of assigning it separately (the
     merge picks the survivor). Whether it was merged. One query when the team says so and the lead has an
-    e-mail; none otherwise."""
+    e-mail; none otherwise. A merge the merge service refuses (records of different customers need a
+    person's confirmation) is not made: the lead is then assigned as any other."""
     team = config.team(decision.team_id) if decision.team_id is not None else None
     if team is None or not team.merge_duplicates or not lead.email_normalized:
         return False
     existing = (
-        Lead.objects.filter(email_normalized=lead.email_normalized, active=True, won_status=WonStatus.OPEN)
+        Lead.objects.filter(
+            email_normalized=lead.email_normalized, team_id=team.id, active=True, won_status=WonStatus.OPEN
+        )
         .exclude(pk=lead.pk)
         .order_by("created_at", "id")
         .first()
     )
     if existing is None:
         return False
-    from pheu.leads.services.merge import merge_leads
+    from pheu.leads.services.merge import MergeError, merge_leads
 
-    merge_leads(actor=None, leads=[existing, lead])
+    try:
+        merge_leads(actor=None, leads=[existing, lead])
+    except MergeError:
+        return False
     return True
 
 

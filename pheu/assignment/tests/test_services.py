@@ -25,7 +25,7 @@ from pheu.core.models import HistoryEntry, PheuSettings
 from pheu.core.services import add_note
 from pheu.leads.models import Lead
 from pheu.leads.services import create_lead
-from pheu.testing import country, make_lead, make_member, make_stage, make_team, make_user
+from pheu.testing import country, make_lead, make_member, make_partner, make_stage, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -462,6 +462,20 @@ def test_a_team_that_merges_duplicates_merges_a_new_lead_into_the_open_record_wi
     else:
         assert (second.active, second.merged_into, second.user.username) == (True, None, "seller")
         assert AssignmentDecision.objects.filter(lead=second).exists()
+
+
+def test_a_duplicate_of_another_customer_is_assigned_instead_of_merged(manager):
+    team = make_team("Sales", merge_duplicates_on_assignment=True)
+    make_member(team=team, user=make_user("seller"))
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
+    first = make_lead(email="minh@example.vn", team=team, partner=make_partner("Công ty A"))
+    second = create_lead(
+        actor=None, values={"name": "Minh", "email": "minh@example.vn", "partner": make_partner("Công ty B")}
+    )
+    second.refresh_from_db()
+    assert (second.active, second.merged_into, second.user.username) == (True, None, "seller")
+    first.refresh_from_db()
+    assert first.active
 
 
 def test_no_assignment_on_creation_when_the_setting_is_off(manager):
