@@ -36,6 +36,7 @@ class ConvertError(PheuError):
     class Code(StrEnum):
         INVALID = "invalid"
         ALREADY_CONVERTED = "already_converted"
+        MERGED_AWAY = "merged_away"
         FORBIDDEN_ASSIGNMENT = "forbidden_assignment"
 
 
@@ -105,6 +106,9 @@ def convert_lead(
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if actor is not None and not Lead.objects.visible_to(actor).filter(pk=lead.pk).exists():
         raise PermissionDeniedError(_("You may not convert a record you cannot edit."))
+    if lead.merged_into_id is not None:
+        message = _("This record was merged into another one; change that one instead.")
+        raise ConvertError(message, code=ConvertError.Code.MERGED_AWAY, field_errors={"lead": [message]})
     if lead.type == LeadType.OPPORTUNITY:
         message = _("“%(name)s” is already an opportunity.") % {"name": lead.name}
         raise ConvertError(

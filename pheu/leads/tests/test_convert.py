@@ -116,7 +116,7 @@ def test_convert_refusals_change_nothing(actors, kwargs, field):
     assert lead.type == LeadType.LEAD and lead.converted_at is None and not Partner.objects.exists()
 
 
-def test_convert_refuses_an_opportunity_and_a_record_the_user_cannot_edit(actors):
+def test_convert_refuses_an_opportunity_a_merged_away_record_and_one_the_user_cannot_edit(actors):
     opp = make_lead("Opp", type=LeadType.OPPORTUNITY)
     with pytest.raises(ConvertError) as err:
         convert_lead(actor=actors.manager, lead=opp)
@@ -125,3 +125,9 @@ def test_convert_refuses_an_opportunity_and_a_record_the_user_cannot_edit(actors
     with pytest.raises(PermissionDeniedError):
         convert_lead(actor=actors.sales1, lead=theirs)
     assert Lead.objects.get(pk=theirs.pk).type == LeadType.LEAD
+    survivor = make_lead("Survivor")
+    merged_away = make_lead("Merged away", active=False, merged_into=survivor)
+    with pytest.raises(ConvertError) as err:
+        convert_lead(actor=actors.manager, lead=merged_away)
+    assert err.value.code == ConvertError.Code.MERGED_AWAY
+    assert Lead.objects.get(pk=merged_away.pk).type == LeadType.LEAD
