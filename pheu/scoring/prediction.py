@@ -479,6 +479,10 @@ def predict_leads(*, lead_ids: Collection[int] | None = None, only_missing: bool
     batch's features and one UPDATE per changed value group. Records with automatic probability follow the
     prediction when the setting says so."""
     model = load_model()
+    if only_missing and model.counts_for(NaiveBayes.ALL) is None:
+        # No history that separates won from lost: every prediction is "none", as stored already (the
+        # worker would otherwise read every open record's features again at each round).
+        return PredictResult(0, 0)
     variables = chosen_variables()
     follow = PheuSettings.load().probability_follows_prediction
     open_leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True)

@@ -152,7 +152,8 @@ def refresh_leads(*, lead_ids: Collection[int] | QuerySet[Any], outcome_may_chan
     """
     if isinstance(lead_ids, QuerySet):
         if outcome_may_change:
-            return refresh_leads(lead_ids=list(lead_ids.values_list(flat=True)), outcome_may_change=True)
+            ids = Lead.objects.filter(pk__in=lead_ids).values_list("pk", flat=True)
+            return refresh_leads(lead_ids=list(ids), outcome_may_change=True)
         return _write_scores(
             Lead.objects.filter(pk__in=lead_ids, won_status=WonStatus.OPEN, active=True),
             score_expression(active_rules()),

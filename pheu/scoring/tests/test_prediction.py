@@ -185,3 +185,23 @@ def test_auc():
     assert auc([(0.5, True), (0.5, False)]) == 0.5
     assert auc([(0.8, True), (0.4, True), (0.6, False), (0.2, False)]) == 0.75
     assert auc([(0.3, True)]) is None
+
+
+def test_without_a_history_the_periodic_prediction_reads_no_records(django_assert_max_num_queries):
+    make_lead(country="VN")
+    with django_assert_max_num_queries(2):  # the model's tables; not a record's features
+        result = predict_leads(only_missing=True)
+    assert (result.checked, result.changed) == (0, 0)
+
+
+def test_refreshing_the_records_named_by_another_tables_rows_reads_their_lead_ids():
+    from pheu.scoring.models import PageView, ScoringRule
+
+    for _ in range(3):
+        make_lead()  # so that the page view's own id is not its lead's
+    lead = make_lead(country="VN", won_status=WonStatus.WON, closed_at=timezone.now())
+    view = PageView.objects.create(lead=lead, url="/pricing", url_key="/pricing")
+    assert view.pk != lead.pk
+    ScoringRule.objects.create(name="VN", domain="[['country_id', 'in', ['Vietnam']]]", points=5)
+    refresh_leads(lead_ids=PageView.objects.filter(pk=view.pk).values("lead_id"), outcome_may_change=True)
+    assert ModelSample.objects.filter(lead=lead).exists()
