@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -147,9 +148,8 @@ def _announce(request: HttpRequest, outcome: RescoreOutcome) -> None:
     if outcome.run is None:
         messages.success(
             request,
-            _("%(count)s scores changed.") % {"count": outcome.changed}
-            if outcome.changed != 1
-            else _("1 score changed."),
+            ngettext("%(count)s score changed.", "%(count)s scores changed.", outcome.changed)
+            % {"count": outcome.changed},
         )
     else:
         messages.info(request, _("The open leads are being re-scored in the background."))

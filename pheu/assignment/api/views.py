@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -114,6 +115,6 @@ class AssignmentSimulationView(APIView):
         data = dict(params.validated_data)
         team, member = data.pop("team", None), data.pop("member", None)
         if (team is None) == (member is None):
-            return Response({"team": ["Give a team or a member."]}, status=400)
+            return Response({"team": [_("Give a team or a member.")]}, status=400)
         simulation = simulate_rule_change(actor=request.user, team=team, member=member, values=data)
         return Response(SimulationSerializer(simulation).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from pheu.capture.models import Mailbox
@@ -16,7 +17,7 @@ class MailboxSerializer(serializers.ModelSerializer):
         allow_blank=True,
         trim_whitespace=False,
         max_length=500,
-        help_text="Stored encrypted, never returned. Required on create; empty keeps the stored one.",
+        help_text=_("Stored encrypted, never returned. Required on create; empty keeps the stored one."),
     )
     port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
 
@@ -52,21 +53,21 @@ class FetchResultSerializer(serializers.Serializer):
 
 class FormKeySerializer(serializers.Serializer):
     form_key = serializers.CharField(read_only=True)
-    form_url = serializers.CharField(read_only=True, help_text="The address to post the form to.")
+    form_url = serializers.CharField(read_only=True, help_text=_("The address to post the form to."))
 
 
 class EmlUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The message as an .eml file (RFC 5322), at most 25 MB.")
+    file = serializers.FileField(help_text=_("The message as an .eml file (RFC 5322), at most 25 MB."))
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.filter(active=True),
         required=False,
         allow_null=True,
-        help_text="Team of a new lead. Absent: the uploader's, or the team whose alias received it.",
+        help_text=_("Team of a new lead. Absent: the uploader's, or the team whose alias received it."),
     )
 
 
 class EmlResultSerializer(serializers.Serializer):
-    lead = serializers.IntegerField(help_text="The lead created, or the one the reply was added to.")
+    lead = serializers.IntegerField(help_text=_("The lead created, or the one the reply was added to."))
     created = serializers.BooleanField()
     reply = serializers.BooleanField()
-    duplicate = serializers.BooleanField(help_text="The message (its Message-ID) was imported before.")
+    duplicate = serializers.BooleanField(help_text=_("The message (its Message-ID) was imported before."))

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -136,7 +137,7 @@ class LeadExportView(APIView):
     def get(self, request: Request) -> Any:
         kind = request.query_params.get("format", "csv")
         if kind not in ("csv", "xlsx"):
-            raise serializers.ValidationError({"format": ["Expected csv or xlsx."]})
+            raise serializers.ValidationError({"format": [_("Choose csv or xlsx.")]})
         params = request.query_params.copy()
         params.pop("format", None)
         filterset = LeadFilterSet(params, queryset=Lead.objects.visible_to(request.user), request=request)

@@ -137,9 +137,6 @@ class PageViewSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("visitor") and not attrs.get("visitor_id"):
             attrs["visitor_id"] = attrs["visitor"]
-        for name in ("url", "visitor_id", "email"):
-            if "\x00" in (attrs.get(name) or ""):
-                raise serializers.ValidationError({name: ["Null characters are not allowed."]})
         return attrs
 
     def to_representation(self, instance: PageView) -> dict[str, Any]:

@@ -103,6 +103,6 @@ class Command(BaseCommand):
             self.stdout.write(_dumps({"imported": rows}))
         else:
             for row in rows:
-                self.stdout.write(f"{row['file']}: {_('lead')} {row['lead']}")
+                self.stdout.write(_("%(file)s: lead %(lead)s") % {"file": row["file"], "lead": row["lead"]})
         if problems:
             raise CommandError("\n".join(problems))

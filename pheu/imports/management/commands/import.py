@@ -61,7 +61,7 @@ class Command(BaseCommand):
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:,} rows"),
+            TextColumn(_("{task.completed:,} rows")),
             TimeElapsedColumn(),
             disable=not show,
             transient=True,
