@@ -122,6 +122,7 @@ def _rss_mb() -> float:
 def import_csv(n: int) -> dict[str, float]:
     from django.db import connection
 
+    from pheu.core.models import PheuSettings
     from pheu.imports.services import import_file
     from pheu.leads.models import Lead
     from pheu.scoring.models import ScoringRule
@@ -129,6 +130,8 @@ def import_csv(n: int) -> dict[str, float]:
 
     if not Team.objects.filter(name="Bench import").exists():
         Team.objects.create(name="Bench import")
+    # The whole intake path: new leads are assigned as they come in.
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
     ScoringRule.objects.get_or_create(
         name="Bench VN", defaults={"domain": "[['country.code', '=', 'VN']]", "points": 10}
     )

@@ -36,7 +36,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pheu.core.models import HistoryEntry, HistoryKind
+from pheu.core.models import HistoryEntry, HistoryKind, PheuSettings
 from pheu.imports.choices import ImportKind, ImportStatus, LineAction
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.keys import Keys
@@ -402,14 +402,15 @@ def _score(run: Import) -> None:
 
 
 def _assign(run: Import) -> None:
-    """Assign the new records, when the assignment app offers it (it decides whether assignment is on),
-    :data:`CHUNK` records at a time."""
-    try:
-        from pheu.assignment.services import assign_leads  # type: ignore[attr-defined]
-    except ImportError:
+    """Assign the new records as a record created by hand is: when real-time assignment is on (else the
+    teams' scheduled runs take them), :data:`CHUNK` records at a time."""
+    from pheu.assignment.models import AssignmentTrigger
+    from pheu.assignment.services import assign_leads
+
+    if not PheuSettings.load().realtime_assignment:
         return
     for ids in _line_ids(run, action=LineAction.CREATED):
-        assign_leads(actor=None, lead_ids=ids)
+        assign_leads(actor=None, lead_ids=ids, trigger=AssignmentTrigger.IMPORT)
 
 
 def _flag_duplicates(run: Import) -> int:

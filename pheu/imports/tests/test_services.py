@@ -374,3 +374,21 @@ def test_unreadable_file_names_the_problem(tmp_path, actors):
 def test_missing_file(actors):
     with pytest.raises(ImportsError):
         make_import(Path("/nonexistent/leads.csv"), actor=actors.manager)
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_new_records_are_assigned_as_created_ones_are_only_with_real_time_assignment(
+    tmp_path, actors, realtime
+):
+    from pheu.assignment.models import AssignmentRun, AssignmentTrigger
+    from pheu.core.models import PheuSettings
+
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": realtime})
+    path = write_csv(tmp_path / "leads.csv", [["Name", "Email"], ["Hà Nội Steel", "mua@hns.vn"]])
+
+    make_import(path, actor=actors.manager, team=actors.north)
+
+    lead = Lead.objects.get()
+    assert (lead.user is not None) == realtime
+    runs = AssignmentRun.objects.filter(trigger=AssignmentTrigger.IMPORT)
+    assert runs.exists() == realtime
