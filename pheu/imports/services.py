@@ -178,11 +178,11 @@ def start_import(
     atomic: bool = False,
 ) -> Import:
     """Queue the import (a background task runs it): with ``mapping`` (column position → field) when the
-    user changed the guessed one. An import already run may be started again only after a dry run."""
+    user changed the guessed one. An import already run may be started again only after a dry run or a
+    failure (see :func:`runnable`)."""
     _check_actor(actor)
     run = Import.objects.select_for_update().get(pk=import_run.pk)
-    again = run.status == ImportStatus.DONE and run.dry_run
-    if run.status != ImportStatus.UPLOADED and not again:
+    if not runnable(run):
         raise ImportsError(_("This import has already been run."), code=ImportsError.Code.NOT_RUNNABLE)
     run.mapping = _check_mapping(run.headers, mapping if mapping is not None else run.mapping)
     run.dry_run, run.atomic, run.status = dry_run, atomic, ImportStatus.QUEUED
@@ -759,6 +759,16 @@ def touched_records(run: Import, *, limit: int = 10) -> list[Lead]:
         Lead.objects.filter(pk__in=changed.values("pk").union(noted))
         .order_by("pk")
         .only("pk", "name")[:limit]
+    )
+
+
+def runnable(run: Import) -> bool:
+    """Whether the import may be started: uploaded, or run before without writing anything (a dry run, or
+    a failure: "nothing was imported, run it again") — from its stored file (``pheu import`` keeps none)."""
+    if not run.file:
+        return False
+    return run.status in (ImportStatus.UPLOADED, ImportStatus.FAILED) or (
+        run.status == ImportStatus.DONE and run.dry_run
     )
 
 

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from pheu.core.forms import add_service_errors
 from pheu.imports import exports
-from pheu.imports.choices import ImportStatus
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.forms import MappingForm, UploadForm
 from pheu.imports.models import Import
@@ -22,6 +21,7 @@ from pheu.imports.services import (
     progress_of,
     revert_import,
     revertible,
+    runnable,
     start_import,
     upload_import,
 )
@@ -67,7 +67,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     context: dict = {"run": run, "revertible": revertible(run)}
-    if run.status == ImportStatus.UPLOADED or (run.status == ImportStatus.DONE and run.dry_run):
+    if runnable(run):
         context["form"] = MappingForm(headers=run.headers, mapping=run.mapping)
         context["preview"] = preview_import(import_run=run)
     context.update(_result(run))

@@ -326,8 +326,9 @@ def test_opportunities_import_resolves_stage_salesperson_and_team(tmp_path, acto
 
 
 def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_again(
-    tmp_path, actors, monkeypatch
+    tmp_path, actors, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
+    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     path = write_csv(tmp_path / "f.csv", [["Name", "Tags"], *[[f"Lead {i}", "T"] for i in range(7)]])
     original = services._flag_duplicates
@@ -336,15 +337,21 @@ def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_aga
         raise DatabaseError("connection lost")
 
     monkeypatch.setattr(services, "_flag_duplicates", fail)
-    run = make_import(path, actor=actors.manager)
+    with path.open("rb") as upload:  # as the page does: stored, then started
+        run = services.upload_import(actor=actors.manager, upload=upload, file_name="f.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_import(actor=actors.manager, import_run=run)
+    run.refresh_from_db()
 
     assert run.status == ImportStatus.FAILED and "connection lost" in run.message
     assert not Lead.objects.exists() and not ImportLine.objects.exists()
     assert not Lead.tags.through.objects.exists()
 
     monkeypatch.setattr(services, "_flag_duplicates", original)
-    again = make_import(path, actor=actors.manager)
-    assert (again.status, again.created_count, Lead.objects.count()) == (ImportStatus.DONE, 7, 7)
+    with django_capture_on_commit_callbacks(execute=True):  # the same import, run again from its page
+        services.start_import(actor=actors.manager, import_run=run)
+    run.refresh_from_db()
+    assert (run.status, run.created_count, Lead.objects.count()) == (ImportStatus.DONE, 7, 7)
 
 
 def test_imported_records_are_scored_by_the_active_rules(tmp_path, actors):
