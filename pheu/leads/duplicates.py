@@ -25,7 +25,18 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Aggregate, BooleanField, Case, Count, Expression, Q, QuerySet, TextField, When
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Case,
+    Count,
+    Expression,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
@@ -320,9 +331,9 @@ def find_duplicates(lead: Lead, *, queryset: QuerySet[Lead] | None = None) -> li
     """The active records that look like ``lead``, best first, each with every reason.
 
     ``queryset`` narrows the candidates (pass ``Lead.objects.visible_to(user)`` on pages); ``lead`` may be
-    unsaved (its keys are computed here). Two queries, each a combination of index scans: the exact keys, then
-    the blocks of the fuzzy comparison (same name key, company key, postcode or e-mail local part), at most
-    ``CANDIDATE_LIMIT`` records, compared in Python.
+    unsaved (its keys are computed here). Two queries, each a combination of index scans and each of at most
+    ``CANDIDATE_LIMIT`` records: the exact keys (those of the person first), then the blocks of the fuzzy
+    comparison (same name key, company key, postcode or e-mail local part), compared in Python.
     """
     lead.normalize()
     base = (queryset if queryset is not None else Lead.objects.all()).filter(active=True)
@@ -341,6 +352,7 @@ def find_duplicates(lead: Lead, *, queryset: QuerySet[Lead] | None = None) -> li
         exact.append(Q(email_normalized=lead.email_normalized))
     if phones:
         exact += [Q(phone_e164__in=phones), Q(mobile_e164__in=phones)]
+    strong = list(exact)  # the person's own keys, listed before the company's (customer, domain)
     family = _partner_family(lead.partner_id) if lead.partner_id else None
     if family is not None:
         exact.append(Q(partner_id__in=family))
@@ -350,13 +362,17 @@ def find_duplicates(lead: Lead, *, queryset: QuerySet[Lead] | None = None) -> li
         rows = (
             base.alias(email_domain=email_domain_expression())
             .filter(_any(exact))
-            .order_by()
+            # A large customer or company domain has thousands of records: at most CANDIDATE_LIMIT, the
+            # records sharing the person's own e-mail or phone first.
+            .order_by(Case(When(_any(strong), then=0), default=1) if strong else Value(0))
             .annotate(
                 same_partner=Case(When(partner_id__in=family, then=True), default=False)
                 if family is not None
                 else Case(default=False, output_field=BooleanField())
             )
-            .values_list("id", "name", "email_normalized", "phone_e164", "mobile_e164", "same_partner")
+            .values_list("id", "name", "email_normalized", "phone_e164", "mobile_e164", "same_partner")[
+                :CANDIDATE_LIMIT
+            ]
         )
         for pk, name, email, phone, mobile, same_partner in rows:
             names[pk] = name

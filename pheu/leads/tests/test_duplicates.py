@@ -84,6 +84,19 @@ def test_same_company_email_domain():
     assert reasons_by_id(a) == {b.pk: {Reason.EMAIL_DOMAIN}}
 
 
+def test_a_large_company_domain_lists_a_bounded_number_with_the_same_person_first(monkeypatch):
+    from pheu.leads import duplicates
+
+    monkeypatch.setattr(duplicates, "CANDIDATE_LIMIT", 3)
+    colleagues = [make_lead(f"Colleague {i}", email=f"c{i}@thepviet.vn") for i in range(5)]
+    same_person = make_lead("Again", email="an@thepviet.vn")
+    a = make_lead("A", email="an@thepviet.vn")
+    found = reasons_by_id(a)
+    assert len(found) == 3
+    assert Reason.EMAIL in found[same_person.pk]
+    assert set(found) - {same_person.pk} <= {c.pk for c in colleagues}
+
+
 @pytest.mark.parametrize("domain", ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com"])
 def test_public_email_domains_are_not_a_reason(domain):
     a = make_lead("A", email=f"an@{domain}")
