@@ -251,6 +251,11 @@ def _partner_families(leads: Sequence[Lead]) -> set[int]:
     }
 
 
+def of_different_customers(leads: Sequence[Lead]) -> bool:
+    """Whether merging ``leads`` needs the confirmation that they belong to different customers."""
+    return len(_partner_families(leads)) > 1
+
+
 # --- merge ----------------------------------------------------------------------------------------------
 def _check_ids(ids: Sequence[int]) -> None:
     if len(set(ids)) != len(ids):
@@ -304,7 +309,7 @@ def _check_mergeable(leads: list[Lead], confirm_different_customers: bool) -> No
             "into": merged_away[0].merged_into_id,
         }
         raise MergeError(message, code=MergeError.Code.ALREADY_MERGED, field_errors={"ids": [message]})
-    if not confirm_different_customers and len(_partner_families(leads)) > 1:
+    if not confirm_different_customers and of_different_customers(leads):
         message = _("These records belong to different customers; confirm to merge them anyway.")
         raise MergeError(
             message,

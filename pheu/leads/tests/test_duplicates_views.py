@@ -95,6 +95,14 @@ def test_merge_of_different_customers_asks_for_the_confirmation_and_won_is_told(
     assert "is won; it was merged too" in response.content.decode()
 
 
+def test_a_contact_and_its_company_merge_without_the_confirmation(signed_in, actors):
+    company = make_partner("Thép Việt")
+    contact = make_partner("Anh Minh", parent=company)
+    a, b = make_lead("A", partner=company), make_lead("B", partner=contact)
+    preview = signed_in(actors.manager).get(reverse("leads:merge"), {"ids": [a.pk, b.pk]}).content.decode()
+    assert "confirm-different-customers" not in preview
+
+
 def test_lead_page_shows_similar_records_and_the_convert_button(signed_in, actors):
     a = make_lead("Khách A", phone="0912 345 678", user=actors.sales1)
     b = make_lead("Khách B", mobile="+84 912 345 678", user=actors.sales1)

@@ -36,6 +36,7 @@ from pheu.leads.services.merge import (
     check_merge,
     merge_leads,
     merge_warnings,
+    of_different_customers,
     order_for_merge,
     unmerge,
 )
@@ -111,7 +112,6 @@ def merge_records(request: HttpRequest) -> HttpResponse:
         except PheuError as exc:
             error = exc
     ordered = order_for_merge(leads) if leads and len(set(ids)) == len(ids) else leads
-    partners = {lead.partner_id for lead in leads if lead.partner_id}
     return render(
         request,
         "leads/duplicates/merge.html",
@@ -119,7 +119,7 @@ def merge_records(request: HttpRequest) -> HttpResponse:
             "records": ordered,
             "ids": ids,
             "error": error,
-            "different_customers": len(partners) > 1,
+            "different_customers": of_different_customers(leads),
             "confirm": confirm,
             "won": [lead for lead in ordered if lead.won_status == "won"],
         },
