@@ -20,6 +20,7 @@ from pheu.leads.choices import LeadType
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
 from pheu.leads.widgets import DomainWidget
 from pheu.teams.models import Team
+from pheu.teams.services import first_team_of
 
 # The full form, in the order and groups the page shows it.
 FORM_GROUPS = (
@@ -167,16 +168,12 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
     def initial_for(*, actor: User, partner: Partner | None = None, lead_type: str = "") -> dict[str, Any]:
         """The starting values of a new record: the actor and their first team, and, when it is created
         from a customer's page, the customer's contact details."""
-        membership = (
-            actor.team_memberships.filter(active=True, team__active=True)
-            .order_by("team__sequence", "team_id")
-            .first()
-        )
+        team = first_team_of(actor)
         if lead_type not in LeadType.values:
             lead_type = LeadType.LEAD if PheuSettings.load().use_leads else LeadType.OPPORTUNITY
         initial: dict[str, Any] = {
             "user": actor.pk,
-            "team": membership.team_id if membership else None,
+            "team": team.pk if team else None,
             "type": lead_type,
         }
         if partner is not None:

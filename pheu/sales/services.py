@@ -37,6 +37,7 @@ from pheu.lib.money import Amounts, line_amounts, sum_amounts
 from pheu.sales.choices import OPEN_QUOTATION_STATES, OrderState, QuotationState
 from pheu.sales.exceptions import SalesError
 from pheu.sales.models import Order, OrderLine, Product, Quotation, QuotationLine, SalesDocument
+from pheu.teams.services import first_team_of
 
 D = TypeVar("D", bound=SalesDocument)
 
@@ -230,18 +231,6 @@ def _check_salesperson(actor: Any, document: SalesDocument, old_user_id: int | N
         )
 
 
-def _default_team(user: Any) -> Any:
-    if user is None:
-        return None
-    membership = (
-        user.team_memberships.filter(active=True, team__active=True)
-        .select_related("team")
-        .order_by("team__sequence", "team_id")
-        .first()
-    )
-    return membership.team if membership else None
-
-
 def _lock(document: D) -> D:
     return type(document).objects.select_for_update().get(pk=document.pk)
 
@@ -308,7 +297,7 @@ def create_quotation(
     if quotation.user is None and getattr(actor, "is_authenticated", False):
         quotation.user = actor
     if quotation.team is None:
-        quotation.team = _default_team(quotation.user)
+        quotation.team = first_team_of(quotation.user)
     carried_user_id = quotation.user_id
     _apply(quotation, values, QUOTATION_FIELDS)
     _check_salesperson(actor, quotation, carried_user_id)
@@ -529,7 +518,7 @@ def create_order(
     if order.user is None and getattr(actor, "is_authenticated", False):
         order.user = actor
     if order.team is None:
-        order.team = _default_team(order.user)
+        order.team = first_team_of(order.user)
     carried_user_id = order.user_id
     _apply(order, values, ORDER_FIELDS)
     _check_salesperson(actor, order, carried_user_id)

@@ -50,6 +50,20 @@ MEMBER_FIELDS: tuple[str, ...] = (
 ASSIGNMENT_SCHEMA = "lead"
 
 
+def first_team_of(user: Any) -> Team | None:
+    """The team a record made by ``user`` goes to when none is chosen: their first active team by sequence
+    (None for nobody, or someone in no team). One query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    membership = (
+        user.team_memberships.filter(active=True, team__active=True)
+        .select_related("team")
+        .order_by("team__sequence", "team_id")
+        .first()
+    )
+    return membership.team if membership else None
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -28,6 +28,7 @@ from pheu.leads.services.merge import merge_leads
 from pheu.leads.services.records import stages_for
 from pheu.scoring.services import refresh_leads
 from pheu.teams.models import Team
+from pheu.teams.services import first_team_of
 
 
 class ConvertError(PheuError):
@@ -131,13 +132,7 @@ def convert_lead(
     if team is None:
         team = lead.team
         if team is None and user is not None:
-            membership = (
-                user.team_memberships.filter(active=True, team__active=True)
-                .select_related("team")
-                .order_by("team__sequence", "team_id")
-                .first()
-            )
-            team = membership.team if membership else None
+            team = first_team_of(user)
     if (
         actor is not None
         and user is not None

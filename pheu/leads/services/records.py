@@ -27,6 +27,7 @@ from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
 from pheu.scoring.services import link_pageviews_by_email, refresh_leads, score_of, score_unsaved_lead
 from pheu.teams.models import Team
+from pheu.teams.services import first_team_of
 
 # Fields a person may set through the form, the API or an import (relations as instances).
 EDITABLE_FIELDS: tuple[str, ...] = (
@@ -167,13 +168,7 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
     if "user" not in values and actor is not None and getattr(actor, "is_authenticated", False):
         lead.user = actor
     if "team" not in values and lead.user is not None:
-        membership = (
-            lead.user.team_memberships.filter(active=True, team__active=True)
-            .select_related("team")
-            .order_by("team__sequence", "team_id")
-            .first()
-        )
-        lead.team = membership.team if membership else None
+        lead.team = first_team_of(lead.user)
     if "type" not in values:
         use_leads = settings.use_leads
         if lead.team is not None:
