@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +61,8 @@ from pheu.leads.models import Lead
 from pheu.rules import DomainError, clean_domain
 from pheu.scoring.services import refresh_leads, rules_depend_on
 from pheu.teams.models import Team, TeamMember
+
+logger = logging.getLogger(__name__)
 
 
 class Outcome:
@@ -1221,19 +1224,27 @@ def simulate_rule_change(
 def run_scheduled_assignments(*, now: datetime | None = None) -> list[AssignmentResult]:
     """Run the assignment of every team whose period (``assignment_every_hours``) has passed since its
     last scheduled run, by sequence. Each team is claimed with one conditional UPDATE, so that several
-    workers never run a team twice for one period."""
+    workers never run a team twice for one period. The claim and the run commit together: a team whose run
+    fails is logged and tried again at the next round, and the teams after it still run."""
     now = now or timezone.now()
     results = []
     teams = Team.objects.filter(active=True, assignment_optout=False, assignment_every_hours__isnull=False)
     for team in teams.order_by("sequence", "id"):
-        due = now - timedelta(hours=team.assignment_every_hours or 0)
-        claimed = (
-            Team.objects.filter(pk=team.pk)
-            .filter(Q(last_scheduled_assignment_at__isnull=True) | Q(last_scheduled_assignment_at__lte=due))
-            .update(last_scheduled_assignment_at=now)
-        )
-        if claimed:
-            results.append(assign_leads(actor=None, team=team, trigger=AssignmentTrigger.SCHEDULE))
+        due = now - timedelta(hours=team.assignment_every_hours)
+        try:
+            with transaction.atomic():
+                claimed = (
+                    Team.objects.filter(pk=team.pk)
+                    .filter(
+                        Q(last_scheduled_assignment_at__isnull=True)
+                        | Q(last_scheduled_assignment_at__lte=due)
+                    )
+                    .update(last_scheduled_assignment_at=now)
+                )
+                if claimed:
+                    results.append(assign_leads(actor=None, team=team, trigger=AssignmentTrigger.SCHEDULE))
+        except Exception:
+            logger.exception("scheduled assignment of team %s failed", team.pk)
     return results
 
 

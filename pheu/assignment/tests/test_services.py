@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import DatabaseError
 from django.utils import timezone
 
 from pheu.accounts.models import Role
+from pheu.assignment import services
 from pheu.assignment.exceptions import AssignmentError
 from pheu.assignment.models import AssignmentDecision, AssignmentRun
 from pheu.assignment.services import (
@@ -563,6 +565,24 @@ def test_the_worker_runs_each_team_on_its_schedule():
     assert len(run_scheduled_assignments(now=now + dt.timedelta(hours=24))) == 1
     assert _where(second) == [("Daily", "m")]
     assert AssignmentRun.objects.filter(trigger="schedule").count() == 2
+
+
+def test_a_team_whose_scheduled_run_fails_is_tried_again_and_the_next_teams_still_run(monkeypatch):
+    first = make_team("First", sequence=1, assignment_every_hours=24)
+    second = make_team("Second", sequence=2, assignment_every_hours=24)
+    real = services.assign_leads
+
+    def failing_for_first(**kw):  # type: ignore[no-untyped-def]
+        if kw["team"] == first:
+            raise DatabaseError("lock timeout")
+        return real(**kw)
+
+    monkeypatch.setattr(services, "assign_leads", failing_for_first)
+    assert len(run_scheduled_assignments(now=timezone.now())) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.last_scheduled_assignment_at is None  # not claimed: the next round tries it again
+    assert second.last_scheduled_assignment_at is not None
 
 
 def test_statistics_show_each_members_load_against_capacity(manager):
