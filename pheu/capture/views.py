@@ -40,6 +40,7 @@ from pheu.capture.services import (
 from pheu.core.exceptions import PheuError
 from pheu.core.forms import add_service_errors
 from pheu.leads.models import Lead
+from pheu.lib.ratelimit import client_ip
 from pheu.teams.models import Team
 
 JSON_TYPES = ("application/json",)
@@ -60,11 +61,6 @@ def _with_cors(request: HttpRequest, response: HttpResponse, team: Team | None) 
         response["Access-Control-Allow-Headers"] = "Content-Type, Accept"
         response["Access-Control-Max-Age"] = "86400"
     return response
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _form_page(request: HttpRequest, team: Team, form: WebLeadForm, *, status: int = 200) -> HttpResponse:
@@ -120,7 +116,7 @@ def web_form(request: HttpRequest, key: str) -> HttpResponse:
     as_json = _wants_json(request)
     if request.method == "POST":
         try:
-            check_rate_limit(ip=_client_ip(request))
+            check_rate_limit(ip=client_ip(request))
         except CaptureError as exc:
             response = (
                 JsonResponse({"detail": exc.message, "code": exc.code}, status=429)

@@ -9,13 +9,13 @@ cookies. Its abuse is bounded by a fixed-window counter per client IP on the con
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
+
+from pheu.lib.ratelimit import hit
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
@@ -43,24 +43,7 @@ def tracking_rate() -> Rate:
 def over_rate_limit(ip: str) -> int:
     """Count one page view from ``ip``: 0 while within the limit, otherwise the seconds to wait."""
     rate = tracking_rate()
-    if rate.count <= 0:
-        return 0
-    now = time.time()
-    key = f"pheu:tracking:rate:{ip}:{int(now // rate.seconds)}"
-    cache.add(key, 0, timeout=rate.seconds + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=rate.seconds + 1)
-        count = 1
-    if count <= rate.count:
-        return 0
-    return int(rate.seconds - now % rate.seconds) + 1
-
-
-def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return hit("tracking", ip, limit=rate.count, window=rate.seconds)
 
 
 def with_cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -28,6 +28,7 @@ from pheu.core.htmx import is_htmx
 from pheu.core.models import PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
+from pheu.lib.ratelimit import client_ip
 from pheu.rules import DomainError, clean_domain
 from pheu.scoring import services
 from pheu.scoring.exceptions import ScoringError
@@ -50,7 +51,7 @@ from pheu.scoring.services import (
     schedule_rescore,
     update_scoring_rule,
 )
-from pheu.scoring.tracking import client_ip, over_rate_limit, with_cors
+from pheu.scoring.tracking import over_rate_limit, with_cors
 
 logger = logging.getLogger("pheu.scoring")
 

@@ -9,13 +9,11 @@ the honeypot (a filled one is accepted silently and nothing is stored) → one n
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -23,6 +21,7 @@ from pheu.capture.exceptions import CaptureError
 from pheu.capture.models import WebForm
 from pheu.leads.models import Lead, Source
 from pheu.leads.services import create_lead
+from pheu.lib.ratelimit import hit
 from pheu.teams.models import Team
 
 WEBSITE_SOURCE = "Website"
@@ -95,23 +94,15 @@ def check_rate_limit(*, ip: str) -> None:
 
     Fixed windows on the configured cache: shared by every web process when the cache is (a local-memory
     cache counts per process)."""
-    limit, window = settings.PHEU_WEBFORM_RATE_LIMIT, max(1, settings.PHEU_WEBFORM_RATE_WINDOW)
-    if limit <= 0:
-        return
-    now = time.time()
-    key = f"pheu:webform:rate:{ip}:{int(now // window)}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
+    wait = hit(
+        "webform", ip, limit=settings.PHEU_WEBFORM_RATE_LIMIT, window=settings.PHEU_WEBFORM_RATE_WINDOW
+    )
+    if wait:
         error = CaptureError(
             _("Too many forms sent from your address; try again in a minute."),
             code=CaptureError.Code.RATE_LIMITED,
         )
-        error.retry_after = int(window - now % window) + 1  # type: ignore[attr-defined]
+        error.retry_after = wait  # type: ignore[attr-defined]
         raise error
 
 
