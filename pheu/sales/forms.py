@@ -59,14 +59,22 @@ class LineForm(BootstrapFormMixin, forms.Form):
     discount = forms.DecimalField(label=_("Discount (%)"), max_digits=5, decimal_places=2, required=False)
     tax = forms.DecimalField(label=_("Tax (%)"), max_digits=5, decimal_places=2, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, product_choices: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.active()
+        if product_choices is not None:  # read once by the formset for all its rows
+            self.fields["product"].choices = product_choices
         for name in ("quantity", "unit_price", "discount", "tax"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
 
 
 class BaseLineFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The products are read once and listed in every row, not queried again by each row's select.
+        choices = list(forms.ModelChoiceField(queryset=Product.objects.active(), required=False).choices)
+        kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "product_choices": choices}
+        super().__init__(*args, **kwargs)
+
     def lines(self) -> list[dict[str, Any]]:
         """The filled-in lines, in order (rows left blank are skipped)."""
         return [

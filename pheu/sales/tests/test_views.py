@@ -159,3 +159,21 @@ def test_order_for_a_customer_lists_for_its_salesperson_only(client, actors):
     assert order.number not in client.get(reverse("sales:orders")).content.decode()
     client.force_login(actors.sales3)
     assert order.number in client.get(reverse("sales:orders")).content.decode()
+
+
+def test_the_quotation_form_reads_the_products_once_however_many_lines(client, actors, opportunity):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(3):
+        make_product(f"Sản phẩm {index}")
+    short = create_quotation(actor=actors.sales1, lead=opportunity, lines=[LINE])
+    long = create_quotation(actor=actors.sales1, lead=opportunity, lines=[LINE] * 8)
+    client.force_login(actors.sales1)
+    counts = []
+    for quotation in (short, long):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("sales:quotation_edit", args=[quotation.pk]))
+        assert page.status_code == 200 and "Sản phẩm 2" in page.content.decode()
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
