@@ -66,7 +66,7 @@ def test_switching_a_rule_off_by_htmx_and_a_salesperson_reading(open_page, actor
     from pheu.scoring.services import create_scoring_rule
 
     lead = make_lead(country="VN")
-    rule, _run = create_scoring_rule(
+    rule, _outcome = create_scoring_rule(
         actor=None, values={"name": "Viet Nam", "domain": "[['country.code', '=', 'VN']]", "points": 10}
     )
     page = open_page()

@@ -32,9 +32,9 @@ class ScoringRuleAdmin(DomainFieldAdminMixin, ConfigurationAdmin):
     def save_model(self, request: HttpRequest, obj: ScoringRule, form: ModelForm, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in RULE_FIELDS if name in form.cleaned_data}
         if change:
-            saved, _run = update_scoring_rule(actor=request.user, rule=obj, values=values)
+            saved, _outcome = update_scoring_rule(actor=request.user, rule=obj, values=values)
         else:
-            saved, _run = create_scoring_rule(actor=request.user, values=values)
+            saved, _outcome = create_scoring_rule(actor=request.user, values=values)
         obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: ScoringRule) -> None:

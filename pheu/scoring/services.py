@@ -204,6 +204,26 @@ class RescoreResult:
     changed: int
 
 
+@dataclass(frozen=True)
+class RescoreOutcome:
+    """What a rule change (or "re-score all") did to the open leads: re-scored at once (``checked`` and
+    ``changed``), or in the background (``run``, to follow)."""
+
+    changed: int | None = None
+    checked: int | None = None
+    run: RescoreRun | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.run is not None:
+            return {
+                "background": True,
+                "run": self.run.pk,
+                "status": self.run.status,
+                "percent": self.run.percent,
+            }
+        return {"background": False, "changed": self.changed}
+
+
 def rule_scope(rule: ScoringRule | None) -> list[dict[str, Any]]:
     """The part of a rule that decides which leads it can change: its condition while it is active and
     worth points (nothing otherwise). For :func:`rescore_open_leads`' ``scope``."""
@@ -282,16 +302,16 @@ def rescore_open_leads(
 
 def schedule_rescore(
     *, actor: Any, reason: str, scope: Sequence[Mapping[str, Any]] | None = None
-) -> RescoreRun | None:
+) -> RescoreOutcome:
     """After a rule change: re-score the open leads (``scope``: see :func:`rescore_open_leads`) now when
     the base is small, otherwise in the background (after the transaction commits) with a ``RescoreRun``
-    to follow. Returns the run (None when done inline)."""
+    to follow."""
     if scope is not None and not scope:
-        return None  # the rule gave no points before and gives none now
+        return RescoreOutcome(changed=0, checked=0)  # the rule gave no points before and gives none now
     open_count = Lead.objects.filter(won_status=WonStatus.OPEN, active=True).count()
     if open_count <= BACKGROUND_THRESHOLD:
-        rescore_open_leads(scope=scope)
-        return None
+        result = rescore_open_leads(scope=scope)
+        return RescoreOutcome(changed=result.changed, checked=result.checked)
     run = RescoreRun.objects.create(
         reason=reason[:200], created_by=actor if _is_user(actor) else None, scope=list(scope or [])
     )
@@ -302,7 +322,7 @@ def schedule_rescore(
         rescore_task.enqueue(run.pk)
 
     transaction.on_commit(enqueue)
-    return run
+    return RescoreOutcome(run=run)
 
 
 def _is_user(actor: Any) -> bool:
@@ -337,7 +357,7 @@ def _check_rule(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
 
 
 @transaction.atomic
-def create_scoring_rule(*, actor: Any, values: Mapping[str, Any]) -> tuple[ScoringRule, RescoreRun | None]:
+def create_scoring_rule(*, actor: Any, values: Mapping[str, Any]) -> tuple[ScoringRule, RescoreOutcome]:
     """Create a rule and re-score the open leads (now, or in the background on a large base)."""
     rule = ScoringRule(**_check_rule(values, creating=True))
     rule.save()
@@ -348,7 +368,7 @@ def create_scoring_rule(*, actor: Any, values: Mapping[str, Any]) -> tuple[Scori
 @transaction.atomic
 def update_scoring_rule(
     *, actor: Any, rule: ScoringRule, values: Mapping[str, Any]
-) -> tuple[ScoringRule, RescoreRun | None]:
+) -> tuple[ScoringRule, RescoreOutcome]:
     """Change a rule (activate or deactivate it too) and re-score the open leads if scores may change."""
     clean = _check_rule(values, creating=False)
     rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
@@ -358,13 +378,13 @@ def update_scoring_rule(
         setattr(rule, name, value)
     rule.save()
     if (rule.domain, rule.points, rule.window_days, rule.active) == scoring_before:
-        return rule, None
+        return rule, RescoreOutcome(changed=0, checked=0)
     reason = _("Rule “%(name)s” changed") % {"name": rule.name}
     return rule, schedule_rescore(actor=actor, reason=reason, scope=[*scope_before, *rule_scope(rule)])
 
 
 @transaction.atomic
-def delete_scoring_rule(*, actor: Any, rule: ScoringRule) -> RescoreRun | None:
+def delete_scoring_rule(*, actor: Any, rule: ScoringRule) -> RescoreOutcome:
     """Delete a rule; the points it gave are taken back from the open leads."""
     rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
     scope = rule_scope(rule)
@@ -372,6 +392,15 @@ def delete_scoring_rule(*, actor: Any, rule: ScoringRule) -> RescoreRun | None:
     return schedule_rescore(
         actor=actor, reason=_("Rule “%(name)s” deleted") % {"name": rule.name}, scope=scope
     )
+
+
+def save_scoring_rule(
+    *, actor: Any, rule: ScoringRule | None, values: Mapping[str, Any]
+) -> tuple[ScoringRule, RescoreOutcome]:
+    """Create (``rule`` None) or change a rule: what the pages and the API call."""
+    if rule is None:
+        return create_scoring_rule(actor=actor, values=values)
+    return update_scoring_rule(actor=actor, rule=rule, values=values)
 
 
 # --- what a rule would do -----------------------------------------------------------------------------

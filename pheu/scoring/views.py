@@ -26,11 +26,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pheu.core.forms import add_service_errors
 from pheu.core.htmx import is_htmx
 from pheu.core.models import PheuSettings
-from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.lib.ratelimit import client_ip
 from pheu.rules import DomainError, clean_domain
-from pheu.scoring import services
 from pheu.scoring.exceptions import ScoringError
 from pheu.scoring.forms import ImpactForm, PredictionSettingsForm, ScoringRuleForm
 from pheu.scoring.models import ModelState, RescoreRun, ScoringRule
@@ -42,14 +40,12 @@ from pheu.scoring.prediction import (
 )
 from pheu.scoring.services import (
     PageViewInput,
-    RescoreResult,
-    create_scoring_rule,
+    RescoreOutcome,
     delete_scoring_rule,
     record_pageview,
-    rescore_open_leads,
     rule_impact,
+    save_scoring_rule,
     schedule_rescore,
-    update_scoring_rule,
 )
 from pheu.scoring.tracking import over_rate_limit, with_cors
 
@@ -65,84 +61,6 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-# --- what a rule change did ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RescoreOutcome:
-    """What saving a rule did to the scores: ``changed`` when the open leads were re-scored at once (counted
-    just before the save, by the same comparison the re-scoring makes), or the background ``run``."""
-
-    changed: int | None = None
-    run: RescoreRun | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        if self.run is not None:
-            return {
-                "background": True,
-                "run": self.run.pk,
-                "status": self.run.status,
-                "percent": self.run.percent,
-            }
-        return {"background": False, "changed": self.changed}
-
-
-def _open_lead_count() -> int:
-    return Lead.objects.filter(won_status=WonStatus.OPEN, active=True).count()
-
-
-def expected_changes(
-    *, domain: Any, points: int | None, window_days: int | None, active: bool, rule: ScoringRule | None
-) -> int | None:
-    """How many scores saving these values would change, when the base is small enough to be re-scored at
-    once (None otherwise, or for a rule that cannot be read: the service says why)."""
-    if _open_lead_count() > services.BACKGROUND_THRESHOLD:
-        return None
-    try:
-        impact = rule_impact(
-            domain_text=domain,
-            points=(points or 0) if active else 0,
-            window_days=window_days,
-            rule=rule,
-        )
-    except DomainError:
-        return None
-    return impact.changed
-
-
-def save_rule(
-    *, actor: Any, rule: ScoringRule | None, values: dict[str, Any]
-) -> tuple[ScoringRule, RescoreOutcome]:
-    """Create (``rule`` None) or change a rule through the services, and say what it did to the scores."""
-    merged = {
-        "domain": rule.domain if rule else "",
-        "points": rule.points if rule else values.get("points"),
-        "window_days": rule.window_days if rule else None,
-        "active": rule.active if rule else True,
-        **values,
-    }
-    changed = expected_changes(
-        domain=merged["domain"],
-        points=merged["points"],
-        window_days=merged["window_days"],
-        active=bool(merged["active"]),
-        rule=rule,
-    )
-    if rule is None:
-        saved, run = create_scoring_rule(actor=actor, values=values)
-    else:
-        saved, run = update_scoring_rule(actor=actor, rule=rule, values=values)
-    return saved, RescoreOutcome(changed=None if run else (changed or 0), run=run)
-
-
-def remove_rule(*, actor: Any, rule: ScoringRule) -> RescoreOutcome:
-    changed = (
-        expected_changes(domain=rule.domain, points=0, window_days=rule.window_days, active=False, rule=rule)
-        if rule.active
-        else 0
-    )
-    run = delete_scoring_rule(actor=actor, rule=rule)
-    return RescoreOutcome(changed=None if run else (changed or 0), run=run)
 
 
 def _announce(request: HttpRequest, outcome: RescoreOutcome) -> None:
@@ -195,7 +113,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
             "rows": [rule_row(rule) for rule in ScoringRule.objects.order_by("sequence", "id")],
             "can_edit": request.user.manages_configuration,
             "run": run,
-            "open_leads": _open_lead_count(),
+            "open_leads": Lead.objects.open().count(),
             "track_js_url": request.build_absolute_uri(reverse("scoring:track_js")),
             "track_endpoint": request.build_absolute_uri(reverse("scoring:track_pageview")),
         },
@@ -209,7 +127,7 @@ def _rule_form(request: HttpRequest, rule: ScoringRule | None) -> HttpResponse:
             form.values() if rule is None else {name: form.cleaned_data[name] for name in form.changed_data}
         )
         try:
-            _saved, outcome = save_rule(actor=request.user, rule=rule, values=values)
+            _saved, outcome = save_scoring_rule(actor=request.user, rule=rule, values=values)
         except ScoringError as exc:
             add_service_errors(form, exc)
         else:
@@ -235,7 +153,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(ScoringRule, pk=pk)
     if request.method == "POST":
-        outcome = remove_rule(actor=request.user, rule=rule)
+        outcome = delete_scoring_rule(actor=request.user, rule=rule)
         messages.success(request, _("The rule “%(name)s” was deleted.") % {"name": rule.name})
         _announce(request, outcome)
         return redirect(_rules_url(outcome))
@@ -247,7 +165,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Switch a rule on or off (htmx: its row, and the outcome above the table)."""
     rule = get_object_or_404(ScoringRule, pk=pk)
-    rule, outcome = save_rule(actor=request.user, rule=rule, values={"active": not rule.active})
+    rule, outcome = save_scoring_rule(actor=request.user, rule=rule, values={"active": not rule.active})
     if not is_htmx(request):
         _announce(request, outcome)
         return redirect(_rules_url(outcome))
@@ -287,18 +205,16 @@ def rule_impact_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def rescore_all(request: HttpRequest) -> HttpResponse:
     """ "Re-score all now": at once on a small base (with the counts), in the background otherwise."""
-    if _open_lead_count() <= services.BACKGROUND_THRESHOLD:
-        result: RescoreResult = rescore_open_leads()
+    outcome = schedule_rescore(
+        actor=request.user, reason=_("Re-score all, asked by %(name)s") % {"name": request.user}
+    )
+    if outcome.run is None:
         messages.success(
             request,
             _("%(checked)s open leads checked, %(changed)s scores changed.")
-            % {"checked": result.checked, "changed": result.changed},
+            % {"checked": outcome.checked, "changed": outcome.changed},
         )
         return redirect("scoring:rules")
-    run = schedule_rescore(
-        actor=request.user, reason=_("Re-score all, asked by %(name)s") % {"name": request.user}
-    )
-    outcome = RescoreOutcome(changed=0, run=run)
     _announce(request, outcome)
     return redirect(_rules_url(outcome))
 

@@ -27,8 +27,14 @@ from pheu.scoring.api.serializers import (
 )
 from pheu.scoring.models import ModelState, ScoringRule
 from pheu.scoring.prediction import chosen_variables, explain_prediction, predict_leads, rebuild_model
-from pheu.scoring.services import PageViewInput, explain_score, record_pageview
-from pheu.scoring.views import RescoreOutcome, remove_rule, save_rule
+from pheu.scoring.services import (
+    PageViewInput,
+    RescoreOutcome,
+    delete_scoring_rule,
+    explain_score,
+    record_pageview,
+    save_scoring_rule,
+)
 
 
 @extend_schema_view(
@@ -69,7 +75,9 @@ class ScoringRuleViewSet(ConfigViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule, outcome = save_rule(actor=request.user, rule=None, values=dict(serializer.validated_data))
+        rule, outcome = save_scoring_rule(
+            actor=request.user, rule=None, values=dict(serializer.validated_data)
+        )
         return self._saved(rule, outcome, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -77,11 +85,13 @@ class ScoringRuleViewSet(ConfigViewSet):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        rule, outcome = save_rule(actor=request.user, rule=instance, values=dict(serializer.validated_data))
+        rule, outcome = save_scoring_rule(
+            actor=request.user, rule=instance, values=dict(serializer.validated_data)
+        )
         return self._saved(rule, outcome, status.HTTP_200_OK)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        outcome = remove_rule(actor=request.user, rule=self.get_object())
+        outcome = delete_scoring_rule(actor=request.user, rule=self.get_object())
         return Response({"rescore": outcome.as_dict()}, status=status.HTTP_200_OK)
 
 

@@ -20,7 +20,7 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}  # API messages in English (the default lang
 
 
 def make_rule(name: str = "Viet Nam", domain: str = VIETNAM, points: int = 10, **kw) -> ScoringRule:
-    rule, _run = create_scoring_rule(
+    rule, _outcome = create_scoring_rule(
         actor=None, values={"name": name, "domain": domain, "points": points, **kw}
     )
     return rule

@@ -37,7 +37,7 @@ PRICING = "[['pageviews.url', 'ilike', '/pricing']]"
 
 
 def rule(actor, name, domain, points, **kw):
-    created, _run = create_scoring_rule(
+    created, _outcome = create_scoring_rule(
         actor=actor, values={"name": name, "domain": domain, "points": points, **kw}
     )
     return created
@@ -142,9 +142,10 @@ def test_a_large_base_is_rescored_in_the_background_with_a_run(
     leads = [make_lead(country="VN") for _ in range(3)]
     abroad = make_lead(country="FR")
     with django_capture_on_commit_callbacks(execute=True):  # the tests' task backend runs it at once
-        _created, run = create_scoring_rule(
+        _created, outcome = create_scoring_rule(
             actor=actors.manager, values={"name": "VN", "domain": VIETNAM, "points": 7}
         )
+    run = outcome.run
     assert run is not None
     run.refresh_from_db()
     # Only the leads the new rule can change are checked.

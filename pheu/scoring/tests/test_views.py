@@ -21,7 +21,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def make_rule(name: str = "Viet Nam", domain: str = VIETNAM, points: int = 10, **kw) -> ScoringRule:
-    rule, _run = create_scoring_rule(
+    rule, _outcome = create_scoring_rule(
         actor=None, values={"name": name, "domain": domain, "points": points, **kw}
     )
     return rule
@@ -100,6 +100,7 @@ def test_anonymous_users_are_sent_to_log_in(client):
 # --- create, edit, delete -------------------------------------------------------------------------------
 def test_manager_creates_a_rule_and_sees_how_many_scores_changed(client, english):
     vn, vn2, us = make_lead(country="VN"), make_lead(country="VN"), make_lead(country="US")
+    Lead.objects.filter(pk=us.pk).update(score=3)  # stale, but no concern of the new rule: left alone
     client.force_login(english.manager)
     response = client.post(
         reverse("scoring:rule_create"),
@@ -108,7 +109,7 @@ def test_manager_creates_a_rule_and_sees_how_many_scores_changed(client, english
     )
     assert response.redirect_chain[-1][0] == reverse("scoring:rules")
     assert "2 scores changed." in messages_of(response)
-    assert scores(vn, vn2, us) == [10, 10, 0]
+    assert scores(vn, vn2, us) == [10, 10, 3]
     rule = ScoringRule.objects.get()
     assert (rule.name, rule.domain, rule.points, rule.sequence, rule.active) == (
         "Viet Nam",
