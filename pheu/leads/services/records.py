@@ -258,6 +258,12 @@ STAGE_FIELDS: tuple[str, ...] = (
 )
 
 
+# Fields a stage may require: those a salesperson fills on the way (not identity or system ones).
+REQUIRABLE_FIELDS = tuple(
+    name for name in EDITABLE_FIELDS if name not in ("type", "name", "stage", "team", "external_id")
+)
+
+
 def _stage_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     errors = required_text_errors(values, {"name": _("Name")})
     if "required_fields" in values:
@@ -266,6 +272,9 @@ def _stage_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
             errors["required_fields"] = [_('Give a list of field names, e.g. ["expected_revenue"].')]
         elif unknown := [name for name in names if name not in EDITABLE_FIELDS]:
             message = _("Not a field of a lead: %(names)s.") % {"names": ", ".join(unknown)}
+            errors["required_fields"] = [message]
+        elif fixed := [name for name in names if name not in REQUIRABLE_FIELDS]:
+            message = _("A stage cannot require these fields: %(names)s.") % {"names": ", ".join(fixed)}
             errors["required_fields"] = [message]
     probability = values.get("probability")
     if probability is not None and not 0 <= probability <= 100:
@@ -284,7 +293,8 @@ def _apply_stage(stage: Stage, values: Mapping[str, Any]) -> None:
 
 @transaction.atomic
 def create_stage(*, actor: Any, values: Mapping[str, Any]) -> Stage:
-    """Create a pipeline stage; ``required_fields`` must name fields of a lead (``EDITABLE_FIELDS``)."""
+    """Create a pipeline stage; ``required_fields`` must name fields a salesperson fills
+    (``REQUIRABLE_FIELDS``)."""
     errors = _stage_errors({"name": "", **values})
     if errors:
         raise LeadError(code=LeadError.Code.INVALID, field_errors=errors)

@@ -424,6 +424,7 @@ def test_manager_creates_a_stage_with_required_fields(actors, api_client):
     ("payload", "field"),
     [
         ({"name": "S", "required_fields": ["password"]}, "required_fields"),
+        ({"name": "S", "required_fields": ["stage"]}, "required_fields"),  # a field, but set by moving
         ({"name": "S", "required_fields": "expected_revenue"}, "required_fields"),
         ({"name": "S", "required_fields": [1]}, "required_fields"),
         ({"name": "S", "probability": 101}, "probability"),

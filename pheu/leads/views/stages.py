@@ -21,14 +21,10 @@ from django.views.decorators.http import require_POST
 from pheu.core.exceptions import PheuError
 from pheu.core.forms import BootstrapFormMixin, add_service_errors
 from pheu.leads.models import Lead, LostReason, Stage
-from pheu.leads.services import EDITABLE_FIELDS, create_stage, update_stage
+from pheu.leads.services import create_stage, update_stage
 from pheu.leads.services.pipeline import create_lost_reason, reorder_stages, update_lost_reason
+from pheu.leads.services.records import REQUIRABLE_FIELDS
 from pheu.teams.models import Team
-
-# Fields a stage may require: those a salesperson fills on the way (not identity or system ones).
-REQUIRABLE_FIELDS = tuple(
-    name for name in EDITABLE_FIELDS if name not in ("type", "name", "stage", "team", "external_id")
-)
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
