@@ -134,7 +134,6 @@ class LeadRow(NamedTuple):
     stage_id: int | None
     auto_probability: bool
     mask: int
-    email_normalized: str = ""
 
 
 def first_stage(field_name: str) -> Subquery:
@@ -158,9 +157,8 @@ def user_label(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
-def load_config(*, now: datetime, team_ids: Iterable[int] | None = None) -> Config:
-    """The teams taking part in automatic assignment and their members (2 queries). With ``team_ids``,
-    only those teams' members are loaded (every team is still loaded: the team phase needs them all)."""
+def load_config(*, now: datetime) -> Config:
+    """The teams taking part in automatic assignment and their members (2 queries)."""
     installation_use_leads = Subquery(PheuSettings.objects.filter(pk=1).values("use_leads")[:1])
     team_rows = (
         Team.objects.filter(active=True, assignment_optout=False)
@@ -188,7 +186,7 @@ def load_config(*, now: datetime, team_ids: Iterable[int] | None = None) -> Conf
         teams.append(
             TeamFacts(pk, name, seq, min_score, rule.strip(), uses_leads, stage_id, stage_probability, merge)
         )
-    wanted = {t.id for t in teams} if team_ids is None else set(team_ids) & {t.id for t in teams}
+    wanted = {t.id for t in teams}
     member_rows = (
         TeamMember.objects.filter(team_id__in=wanted, active=True, user__is_active=True)
         .annotate(recent=recent_count(now - WINDOW))
@@ -302,14 +300,14 @@ LEAD_COLUMNS = ("id", "team_id", "user_id", "score", "type", "stage_id", "auto_p
 def read_leads(queryset: QuerySet[Lead], config: Config) -> list[LeadRow]:
     """The leads of ``queryset`` with their rule masks (one query)."""
     columns = mask_columns(config)
-    rows = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns, "email_normalized")
+    rows = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns)
     if len(columns) == 1:  # up to 62 rules: the row is a LeadRow as it comes
         return [LeadRow._make(row) for row in rows]
     width = len(LEAD_COLUMNS)
     result = []
     for row in rows:
         mask = 0
-        for position, part in enumerate(row[width:-1]):
+        for position, part in enumerate(row[width:]):
             mask |= int(part or 0) << (position * BITS_PER_COLUMN)
-        result.append(LeadRow(*row[:width], mask, row[-1]))
+        result.append(LeadRow(*row[:width], mask))
     return result

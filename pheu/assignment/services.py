@@ -208,7 +208,6 @@ class _Seats:
 
     def __init__(self, config: Config, members: list[MemberFacts], loads: dict[int, int]) -> None:
         self.config = config
-        self.members = members
         self.loads = loads
         usable = [m for m in members if m.available and loads[m.id] < m.capacity]
         self.with_rule = [(m, _rule_test(config, m.rule)) for m in usable if m.rule]
@@ -424,20 +423,6 @@ def _lead_rows(decisions: list[LeadDecision], rows: dict[int, LeadRow], config: 
     return values
 
 
-_PG_UPDATE = """
-UPDATE {table} AS l SET
-  team_id = v.team_id, user_id = v.user_id, type = v.type, stage_id = v.stage_id,
-  probability = COALESCE(v.probability, l.probability),
-  assigned_at = CASE WHEN v.assigned THEN %s ELSE l.assigned_at END,
-  converted_at = CASE WHEN v.converted THEN %s ELSE l.converted_at END,
-  stage_changed_at = CASE WHEN v.stage_changed THEN %s ELSE l.stage_changed_at END,
-  updated_at = %s
-FROM jsonb_to_recordset(%s::jsonb) AS v(
-  id bigint, team_id bigint, user_id bigint, type text, stage_id bigint, probability numeric,
-  assigned boolean, converted boolean, stage_changed boolean, prev_user_id bigint)
-WHERE l.id = v.id AND l.user_id IS NOT DISTINCT FROM v.prev_user_id
-RETURNING l.id
-"""
 _SQLITE_UPDATE = """
 UPDATE {table} SET
   team_id = v.team_id, user_id = v.user_id, type = v.type, stage_id = v.stage_id,
@@ -459,11 +444,12 @@ RETURNING {table}.id
 
 
 def _update_leads(values: list[dict], now: datetime) -> set[int]:
-    """Write the leads' new team, salesperson, type and stage in one statement; the ids written (a lead
-    whose salesperson changed meanwhile is left alone)."""
+    """Write the leads' new team, salesperson, type and stage in one statement (SQLite; PostgreSQL writes
+    everything in :data:`_PG_WRITE`); the ids written (a lead whose salesperson changed meanwhile is left
+    alone)."""
     if not values:
         return set()
-    sql = _PG_UPDATE if connection.vendor == "postgresql" else _SQLITE_UPDATE
+    sql = _SQLITE_UPDATE
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
