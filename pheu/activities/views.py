@@ -103,7 +103,6 @@ def my_activities(request: HttpRequest) -> HttpResponse:
             "kinds": ActivityKind.choices,
             "counts": counts,
             "today": today,
-            "feedback_form": FeedbackForm(),
         },
     )
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -23,19 +21,13 @@ from pheu.assignment.services import (
     simulate_rule_change,
 )
 from pheu.core.exceptions import PheuError
-from pheu.core.views import next_url
+from pheu.core.views import manager_required, next_url
 from pheu.teams.models import Team, TeamMember
 from pheu.teams.services import update_team, update_team_member
 
 
-def _manager(request: HttpRequest) -> None:
-    if not getattr(request.user, "manages_configuration", False):
-        raise PermissionDenied
-
-
-@login_required
+@manager_required
 def overview(request: HttpRequest) -> HttpResponse:
-    _manager(request)
     return render(
         request,
         "assignment/overview.html",
@@ -47,11 +39,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@manager_required
 @require_POST
 def run(request: HttpRequest) -> HttpResponse:
     """The "Assign" buttons (overview, team page, lead list): run, dry run or redistribute."""
-    _manager(request)
     team = get_object_or_404(Team, pk=request.POST["team"]) if request.POST.get("team") else None
     dry_run = request.POST.get("dry_run") == "1"
     try:
@@ -94,9 +85,8 @@ def _simulate(request: HttpRequest, **target: Any) -> HttpResponse:
     return render(request, "assignment/_simulation.html", {"simulation": simulation})
 
 
-@login_required
+@manager_required
 def team_settings(request: HttpRequest, pk: int) -> HttpResponse:
-    _manager(request)
     team = get_object_or_404(Team, pk=pk)
     if request.method == "POST" and request.POST.get("simulate"):
         return _simulate(request, team=team)
@@ -118,9 +108,8 @@ def team_settings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@manager_required
 def member_settings(request: HttpRequest, pk: int) -> HttpResponse:
-    _manager(request)
     member = get_object_or_404(TeamMember.objects.select_related("team", "user"), pk=pk)
     if request.method == "POST" and request.POST.get("simulate"):
         return _simulate(request, member=member)

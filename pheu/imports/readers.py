@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -152,12 +152,4 @@ def open_rows(path: Path, info: FileInfo) -> Iterator[tuple[list[str], Iterator[
             close()
 
 
-def save_upload(upload: IO[bytes], target: Path) -> None:
-    """Copy an uploaded file to ``target`` in chunks."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "wb") as out:
-        while chunk := upload.read(1024 * 1024):
-            out.write(chunk)
-
-
-__all__ = ["FileInfo", "detect_encoding", "open_rows", "save_upload", "sniff"]
+__all__ = ["FileInfo", "detect_encoding", "open_rows", "sniff"]

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pheu.core.forms import add_service_errors
 from pheu.core.htmx import is_htmx
 from pheu.core.models import PheuSettings
+from pheu.core.views import manager_required
 from pheu.leads.models import Lead
 from pheu.lib.ratelimit import client_ip
 from pheu.rules import DomainError, clean_domain
@@ -50,17 +48,6 @@ from pheu.scoring.services import (
 from pheu.scoring.tracking import over_rate_limit, with_cors
 
 logger = logging.getLogger("pheu.scoring")
-
-
-def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "manages_configuration", False):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _announce(request: HttpRequest, outcome: RescoreOutcome) -> None:

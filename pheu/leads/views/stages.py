@@ -4,14 +4,10 @@ reorder by drag and drop) and lost reasons. Writes go through the services; othe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,22 +16,12 @@ from django.views.decorators.http import require_POST
 
 from pheu.core.exceptions import PheuError
 from pheu.core.forms import BootstrapFormMixin, add_service_errors
+from pheu.core.views import manager_required
 from pheu.leads.models import Lead, LostReason, Stage
 from pheu.leads.services import create_stage, update_stage
 from pheu.leads.services.pipeline import create_lost_reason, reorder_stages, update_lost_reason
 from pheu.leads.services.records import REQUIRABLE_FIELDS
 from pheu.teams.models import Team
-
-
-def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "manages_configuration", False):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class StageForm(BootstrapFormMixin, forms.ModelForm):
