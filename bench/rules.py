@@ -809,6 +809,7 @@ def fill(n: int) -> dict[str, float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from pheu.leads import totals as pipeline_totals
     from pheu.leads.models import Lead
     from pheu.scoring.models import PageView
 
@@ -843,6 +844,10 @@ def fill(n: int) -> dict[str, float]:
         for definition in rebuild:
             cursor.execute(definition)
         timings["fill_indexes_s"] = time.perf_counter() - t1
+    # The triggers keeping the pipeline's running totals did not fire under the replica role: count afresh.
+    t1 = time.perf_counter()
+    pipeline_totals.rebuild()
+    timings["fill_pipeline_totals_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     with connection.cursor() as cursor:
         # PostgreSQL: VACUUM too, so that the visibility map is set as in steady state (index-only scans).

@@ -1,5 +1,18 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_pipeline_totals(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After every ``migrate``: the pipeline totals' triggers (see :mod:`pheu.leads.totals`)."""
+    from pheu.leads import totals
+
+    conn = connections[using]
+    if {"leads_lead", totals.TABLE} <= set(conn.introspection.table_names()):
+        totals.ensure_triggers(conn)
 
 
 class LeadsConfig(AppConfig):
@@ -12,6 +25,7 @@ class LeadsConfig(AppConfig):
         from pheu.rules.registry import register_schema
 
         register_schema("lead", lead_schema)
+        post_migrate.connect(_ensure_pipeline_totals, sender=self)
         self._register_pipeline()
         self._register_duplicates()
 

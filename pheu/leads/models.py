@@ -358,6 +358,13 @@ class Lead(models.Model):
                 condition=Q(active=True, type="opportunity"),
                 name="lead_pipeline_idx",
             ),
+            # "My pipeline" (a salesperson's cards per stage), index-only for its fallback sums.
+            models.Index(
+                fields=["user", "stage", "-created_at", "-id"],
+                include=["expected_revenue", "team"],
+                condition=Q(active=True, type="opportunity"),
+                name="lead_pipeline_user_idx",
+            ),
             models.Index(fields=["user", "-created_at"], name="lead_user_idx"),
             models.Index(fields=["stage", "-created_at"], name="lead_stage_idx"),
             models.Index(fields=["type", "active", "-created_at"], name="lead_type_active_idx"),
@@ -458,6 +465,40 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PipelineTotal(models.Model):
+    """Running totals of the active opportunities by team, stage and salesperson: the kanban's column sums.
+
+    Written by database triggers on the lead table only (:mod:`pheu.leads.totals`): every insert, delete or
+    change of an active opportunity's team, stage, salesperson, expected revenue, type or ``active`` appends a
+    signed row (+1/−1 and the revenue), so writers never wait on one another; the periodic compaction folds
+    them into one row per (team, stage, salesperson). The sum over a filter's rows is the live count. The
+    foreign keys carry no database constraint: a row describes history, and names only ids.
+    """
+
+    team = models.ForeignKey(
+        Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    stage = models.ForeignKey(
+        Stage, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    count = models.IntegerField()
+    expected_revenue = models.DecimalField(max_digits=24, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("pipeline total")
+        verbose_name_plural = _("pipeline totals")
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.stage_id}/{self.user_id}: {self.count}, {self.expected_revenue}"
 
 
 class Merge(models.Model):

@@ -35,11 +35,13 @@ from pheu.leads.services import create_lead
 from pheu.leads.services.outcome import mark_lost, mark_won, move_lead, restore_lead
 from pheu.leads.services.pipeline import (
     CARD_ORDER,
+    TotalsScope,
     board,
     board_stages,
     column_totals,
     decorate,
     has_activities,
+    running_totals,
     with_activity_state,
     with_next_activity,
 )
@@ -48,6 +50,8 @@ from pheu.teams.models import Team
 LIST_PAGE_SIZE = 50
 CALENDAR_LIMIT = 500  # records shown in one month; more is a sign to filter
 FILTERS = ("team", "user", "tags", "rating", "priority", "activity")
+# Filters the pipeline's running totals answer (``ordering`` changes no total).
+TOTALS_FILTERS = {"team", "user", "mine", "ordering"}
 
 
 class PipelineFilterSet(LeadFilterSet):
@@ -93,6 +97,25 @@ def _filtered(request: HttpRequest) -> tuple[PipelineFilterSet, QuerySet[Lead]]:
     return filterset, filterset.qs
 
 
+def _totals_scope(request: HttpRequest, filterset: PipelineFilterSet) -> TotalsScope | None:
+    """The running totals' equivalent of the filter, when it narrows by team and salesperson only."""
+    if not filterset.form.is_valid():
+        return None
+    data = filterset.form.cleaned_data
+    if any(value not in (None, "", []) for key, value in data.items() if key not in TOTALS_FILTERS):
+        return None
+    salesperson = data.get("user")
+    if data.get("mine"):
+        if salesperson is not None and salesperson.pk != request.user.pk:
+            return None  # nobody's records: the filter itself says so
+        salesperson = request.user
+    return TotalsScope(
+        viewer=request.user,
+        team_id=_team_id(filterset),
+        salesperson_id=salesperson.pk if salesperson is not None else None,
+    )
+
+
 def _team_id(filterset: PipelineFilterSet) -> int | None:
     team = filterset.form.cleaned_data.get("team") if filterset.form.is_valid() else None
     return int(team) if team is not None else None
@@ -126,7 +149,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     filterset, rows = _filtered(request)
     stages = list(board_stages(_team_id(filterset)))
     context = {
-        "columns": board(rows, stages),
+        "columns": board(rows, stages, scope=_totals_scope(request, filterset)),
         "team_id": _team_id(filterset),
         "filter_query": _params(request).urlencode(),
     }
@@ -143,7 +166,10 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
         rows = rows.order_by(*CARD_ORDER)
     elif not {"id", "-id"} & set(rows.query.order_by):
         rows = rows.order_by(*rows.query.order_by, "-id")
-    page_obj = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, LIST_PAGE_SIZE)
+    if (scope := _totals_scope(request, filterset)) is not None:
+        paginator.count = sum(count for count, _revenue in running_totals(scope).values())
+    page_obj = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     for lead in page_obj.object_list:
         decorate(lead, now=now, today=timezone.localdate(now))
@@ -196,8 +222,12 @@ def _visible(request: HttpRequest, pk: int) -> Lead:
 
 def _totals_oob(request: HttpRequest, stages: list[Stage | None]) -> str:
     """The headers of the columns ``stages`` with fresh totals, swapped out of band."""
-    _filterset, rows = _filtered_from(request)
-    totals = column_totals(rows.filter(stage__in=[s for s in stages if s is not None]))
+    filterset, rows = _filtered_from(request)
+    shown = [s.pk for s in stages if s is not None]
+    if (scope := _totals_scope(request, filterset)) is not None:
+        totals = running_totals(scope, shown)
+    else:
+        totals = column_totals(rows.filter(stage__in=shown))
     return "".join(
         render_to_string(
             "leads/pipeline/_column_totals.html",

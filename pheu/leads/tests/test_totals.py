@@ -1,0 +1,140 @@
+"""The pipeline's running totals: whatever writes the leads, a board's sums equal the records' own sums."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.urls import reverse
+
+from pheu.leads import totals
+from pheu.leads.choices import LeadType
+from pheu.leads.models import Lead, PipelineTotal
+from pheu.leads.services.outcome import mark_lost, move_lead, restore_lead
+from pheu.leads.services.pipeline import TotalsScope, column_totals, running_totals
+from pheu.testing import make_lead, make_stage, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stages():  # type: ignore[no-untyped-def]
+    return [make_stage("New", sequence=1), make_stage("Qualified", sequence=2), make_stage("Offer", sequence=3)]
+
+
+def _live(viewer, team_id=None, salesperson_id=None):  # type: ignore[no-untyped-def]
+    rows = Lead.objects.visible_to(viewer).filter(active=True, type=LeadType.OPPORTUNITY)
+    if team_id is not None:
+        rows = rows.filter(team_id=team_id)
+    if salesperson_id is not None:
+        rows = rows.filter(user_id=salesperson_id)
+    return {stage: sums for stage, sums in column_totals(rows).items() if sums[0]}
+
+
+def _assert_totals_match(actors) -> None:  # type: ignore[no-untyped-def]
+    for viewer in (actors.manager, actors.leader, actors.sales1, actors.sales3):
+        for team_id in (None, actors.north.pk, actors.south.pk):
+            for salesperson_id in (None, actors.sales1.pk, actors.sales2.pk):
+                scope = TotalsScope(viewer=viewer, team_id=team_id, salesperson_id=salesperson_id)
+                assert running_totals(scope) == _live(viewer, team_id, salesperson_id), scope
+
+
+def _deal(actors, stage, **kw):  # type: ignore[no-untyped-def]
+    values = {"type": LeadType.OPPORTUNITY, "team": actors.north, "user": actors.sales1, "stage": stage}
+    return make_lead(**{**values, **kw})
+
+
+def test_every_kind_of_write_keeps_the_totals(actors, stages):
+    a = _deal(actors, stages[0], expected_revenue=Decimal("100.50"))
+    b = _deal(actors, stages[0], expected_revenue=None, user=None)
+    c = _deal(actors, stages[1], expected_revenue=Decimal(7), team=actors.south, user=actors.sales3)
+    lead = make_lead("Still a lead", team=actors.north, user=actors.sales1, stage=stages[0])
+    _assert_totals_match(actors)
+
+    move_lead(actor=actors.manager, lead=a, stage=stages[2])  # a service save
+    Lead.objects.filter(pk=b.pk).update(user=actors.sales2, expected_revenue=Decimal(30))  # a bulk update
+    Lead.objects.filter(pk=lead.pk).update(type=LeadType.OPPORTUNITY)  # conversion
+    mark_lost(actor=actors.manager, lead=Lead.objects.get(pk=c.pk), lost_reason=None)
+    _assert_totals_match(actors)
+
+    restore_lead(actor=actors.manager, lead=Lead.objects.get(pk=c.pk))
+    Lead.objects.filter(pk=a.pk).delete()
+    actors.sales2.delete()  # SET NULL on the records: they go back to unassigned
+    _assert_totals_match(actors)
+    assert running_totals(TotalsScope(viewer=actors.manager, team_id=actors.north.pk)) == {
+        stages[0].pk: (2, Decimal(30))
+    }
+
+
+def test_random_writes_then_compaction_keep_the_totals(actors, stages):
+    rnd = random.Random(11)
+    teams = [actors.north, actors.south, make_team("Không nhóm"), None]
+    people = [actors.sales1, actors.sales2, actors.sales3, None]
+    deals = [_deal(actors, rnd.choice(stages)) for _ in range(12)]
+    for _ in range(120):
+        target = Lead.objects.filter(pk=rnd.choice(deals).pk)
+        change = rnd.choice(["stage", "team", "user", "revenue", "active", "type"])
+        value = {
+            "stage": lambda: {"stage": rnd.choice([*stages, None])},
+            "team": lambda: {"team": rnd.choice(teams)},
+            "user": lambda: {"user": rnd.choice(people)},
+            "revenue": lambda: {"expected_revenue": rnd.choice([None, Decimal(rnd.randint(0, 10**6)) / 100])},
+            "active": lambda: {"active": rnd.random() < 0.7},
+            "type": lambda: {"type": rnd.choice([LeadType.LEAD, LeadType.OPPORTUNITY])},
+        }[change]()
+        target.update(**value)
+    _assert_totals_match(actors)
+    before = PipelineTotal.objects.count()
+
+    removed = totals.compact()
+
+    assert removed > 0 and PipelineTotal.objects.count() == before - removed
+    keys = list(PipelineTotal.objects.values_list("team_id", "stage_id", "user_id"))
+    assert len(keys) == len(set(keys))  # one row per team, stage and salesperson
+    assert not PipelineTotal.objects.filter(count=0, expected_revenue=0).exists()
+    _assert_totals_match(actors)
+    assert totals.compact() == 0
+
+
+def test_a_rescore_writes_no_total(actors, stages):
+    _deal(actors, stages[0], expected_revenue=Decimal(5))
+    rows = PipelineTotal.objects.count()
+    Lead.objects.update(score=F("score") + 3, probability=50)
+    Lead.objects.filter(active=True).update(active=True)  # set, but unchanged
+    assert PipelineTotal.objects.count() == rows
+
+
+def test_missing_triggers_are_installed_with_fresh_totals(actors, stages):
+    with connection.cursor() as cursor:
+        sql = "DROP TRIGGER leads_pipeline_total_insert"
+        cursor.execute(sql + (" ON leads_lead" if connection.vendor == "postgresql" else ""))
+    _deal(actors, stages[0], expected_revenue=Decimal(9))  # unseen by the totals
+    assert totals.installed_triggers() == set(totals.TRIGGERS) - {"leads_pipeline_total_insert"}
+
+    assert totals.ensure_triggers() is True
+
+    assert totals.installed_triggers() == set(totals.TRIGGERS)
+    _assert_totals_match(actors)
+    assert totals.ensure_triggers() is False
+
+
+def test_a_filter_the_totals_cannot_answer_sums_the_records(client, actors, stages):
+    _deal(actors, stages[0], expected_revenue=Decimal(10), rating="hot")
+    _deal(actors, stages[0], expected_revenue=Decimal(20), rating="cold")
+    client.force_login(actors.manager)
+    page = reverse("leads:pipeline")
+    by_team = client.get(page, {"team": actors.north.pk}).context["columns"]
+    hot = client.get(page, {"team": actors.north.pk, "rating": "hot"}).context["columns"]
+    assert (by_team[0].count, by_team[0].expected_revenue) == (2, Decimal(30))
+    assert (hot[0].count, hot[0].expected_revenue) == (1, Decimal(10))
+    listed = client.get(reverse("leads:pipeline_list"), {"team": actors.north.pk})
+    assert listed.context["page_obj"].paginator.count == 2
+
+
+def test_compaction_runs_as_a_periodic_job():
+    from pheu.core.periodic import discover_periodic_jobs
+
+    assert "pipeline-totals" in {job.name for job in discover_periodic_jobs()}
