@@ -1,0 +1,150 @@
+"""``{% kanban_card lead %}``: one card of the board, built in Python.
+
+A board shows up to 20 cards per column, and the template language spent ≈ 0.4 ms on each (forty variable
+lookups, a dozen ``{% if %}``, four translations): half of a board's server time. The markup is the one the
+board's script and the browser tests read (``#card-<id>``, ``data-stage``, ``data-probability``, the
+``kanban-card-*``, ``rating-*``, ``activity-*`` and ``rotting`` classes); every text is escaped by
+``format_html``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from pheu.core.templatetags.pheu_tags import money
+from pheu.leads.choices import LeadPriority, LeadRating, WonStatus
+from pheu.leads.models import Lead
+
+register = template.Library()
+
+_RATING_CLASS = {LeadRating.HOT: "text-bg-danger", LeadRating.WARM: "text-bg-warning"}
+_STAR_ON = '<i class="bi bi-star-fill" aria-hidden="true"></i>'
+_STAR_OFF = '<i class="bi bi-star" aria-hidden="true"></i>'
+_ACTIVITY_ICON = {
+    "overdue": "bi-clock-fill text-danger",
+    "today": "bi-clock-fill text-warning",
+    "planned": "bi-clock text-success",
+}
+
+
+def _activity_title(state: str) -> str:
+    return {
+        "overdue": _("Activity overdue"),
+        "today": _("Activity due today"),
+    }.get(state) or _("Activity planned")
+
+
+_ANY_ID = 2**62  # stands for the record's id in the detail URL reversed once per render
+
+
+def _shared(context: template.Context) -> dict[str, Any]:
+    """What every card of one render shares (reversing a URL or translating a label costs ≈ 20–40 µs)."""
+    shared = context.render_context.get(_shared)
+    if shared is None:
+        shared = context.render_context[_shared] = {
+            "detail_url": reverse("leads:detail", args=[_ANY_ID]),
+            "rating": {value: str(label) for value, label in LeadRating.choices},
+            "priority": {value: str(label) for value, label in LeadPriority.choices},
+            "won": str(WonStatus.WON.label),
+            "idle": _("Idle in this stage for too long"),
+            "currency": context.get("currency"),
+        }
+    return shared
+
+
+def _stars(priority: int) -> SafeString:
+    return mark_safe(_STAR_ON * priority + _STAR_OFF * (3 - priority))  # constant markup only
+
+
+@register.simple_tag(takes_context=True)
+def kanban_card(context: template.Context, lead: Lead) -> SafeString:
+    shared = _shared(context)
+    rotting = getattr(lead, "rotting", False)
+    probability = floatformat(lead.probability, "0")
+    badges = (
+        format_html(
+            '<span class="badge rating-{} {} align-self-start">{}</span>',
+            lead.rating,
+            _RATING_CLASS.get(lead.rating, "text-bg-info"),
+            shared["rating"].get(lead.rating, lead.rating),
+        )
+        if lead.rating
+        else ""
+    )
+    customer = (
+        lead.partner.name if lead.partner_id and lead.partner else lead.company_name or lead.contact_name
+    )
+    figures: list[Any] = []
+    if lead.expected_revenue is not None:
+        figures.append(
+            format_html(
+                '<span class="kanban-card-revenue">{}</span>',
+                money(lead.expected_revenue, shared["currency"]),
+            )
+        )
+    figures.append(
+        format_html('<span class="text-body-secondary kanban-card-probability">{}%</span>', probability)
+    )
+    if lead.won_status == WonStatus.WON:
+        figures.append(format_html('<span class="badge text-bg-success">{}</span>', shared["won"]))
+    icons: list[Any] = []
+    if state := getattr(lead, "activity_state", ""):
+        icons.append(
+            format_html(
+                '<i class="bi {} activity-{}" title="{} ({})"></i>',
+                _ACTIVITY_ICON[state],
+                state,
+                _activity_title(state),
+                date_filter(getattr(lead, "next_activity_date", None), "SHORT_DATE_FORMAT"),
+            )
+        )
+    if rotting:
+        icons.append(
+            format_html(
+                '<i class="bi bi-hourglass-bottom text-danger" title="{}"></i>',
+                shared["idle"],
+            )
+        )
+    if lead.user_id and lead.user:
+        icons.append(
+            format_html(
+                '<span class="avatar rounded-circle text-bg-secondary d-inline-flex align-items-center '
+                'justify-content-center" title="{}">{}</span>',
+                lead.user.display_name,
+                lead.user.initials,
+            )
+        )
+    return format_html(
+        '<article class="card kanban-card shadow-sm{}" id="card-{}" data-id="{}" data-stage="{}" '
+        'data-probability="{}"><div class="card-body p-2">'
+        '<div class="d-flex justify-content-between gap-1">'
+        '<a href="{}" class="fw-semibold text-break kanban-card-name">{}</a>{}</div>'
+        "{}"
+        '<div class="small d-flex flex-wrap gap-2 align-items-center mt-1">{}</div>'
+        '<div class="d-flex align-items-center justify-content-between mt-1">'
+        '<span class="text-warning small" title="{}">{}</span>'
+        '<span class="d-flex align-items-center gap-1">{}</span></div></div></article>',
+        " border-danger rotting" if rotting else "",
+        lead.pk,
+        lead.pk,
+        lead.stage_id or "",
+        probability,
+        shared["detail_url"].replace(str(_ANY_ID), str(lead.pk)),
+        lead.name,
+        badges,
+        format_html('<div class="small text-body-secondary text-truncate">{}</div>', customer)
+        if customer
+        else "",
+        mark_safe("".join(figures)),  # each part built by format_html above
+        shared["priority"].get(lead.priority, lead.priority),
+        _stars(lead.priority),
+        mark_safe("".join(icons)),  # each part built by format_html above
+    )
