@@ -22,7 +22,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stages():  # type: ignore[no-untyped-def]
-    return [make_stage("New", sequence=1), make_stage("Qualified", sequence=2), make_stage("Offer", sequence=3)]
+    return [
+        make_stage("New", sequence=1),
+        make_stage("Qualified", sequence=2),
+        make_stage("Offer", sequence=3),
+    ]
 
 
 def _live(viewer, team_id=None, salesperson_id=None):  # type: ignore[no-untyped-def]
