@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.urls import reverse
+from django.utils import translation
 
 from pheu.leads import totals
 from pheu.leads.choices import LeadType
@@ -142,3 +143,23 @@ def test_compaction_runs_as_a_periodic_job():
     from pheu.core.periodic import discover_periodic_jobs
 
     assert "pipeline-totals" in {job.name for job in discover_periodic_jobs()}
+
+
+def test_the_command_folds_or_rebuilds(actors, stages):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    deal = _deal(actors, stages[0], expected_revenue=Decimal(4))
+    Lead.objects.filter(pk=deal.pk).update(stage=stages[1])
+    assert PipelineTotal.objects.count() == 3  # +1 on creation, -1 and +1 on the move
+    out = StringIO()
+    with translation.override("en"):
+        call_command("pipeline_totals", stdout=out)
+    assert PipelineTotal.objects.count() == 1
+    assert out.getvalue().splitlines() == ["2 rows folded.", "1 row of totals."]
+    _assert_totals_match(actors)
+    PipelineTotal.objects.all().delete()  # as after a load with the triggers off
+    call_command("pipeline_totals", "--rebuild", stdout=StringIO())
+    _assert_totals_match(actors)
+    assert PipelineTotal.objects.count() == 1
