@@ -52,6 +52,8 @@ CARD_FIELDS = (
     "user__username",
     "partner__name",
 )
+# What a row of the pipeline list shows: the card's fields and a few more.
+ROW_FIELDS = (*CARD_FIELDS, "customer_type", "expected_close_date", "stage__name", "stage__rotting_days")
 
 
 # --- activities (the activities app adds `Lead.activities`; leads never import it) ----------------------

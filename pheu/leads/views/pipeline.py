@@ -35,6 +35,7 @@ from pheu.leads.services import create_lead
 from pheu.leads.services.outcome import mark_lost, mark_won, move_lead, restore_lead
 from pheu.leads.services.pipeline import (
     CARD_ORDER,
+    ROW_FIELDS,
     TotalsScope,
     board,
     board_stages,
@@ -161,7 +162,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
 @login_required
 def pipeline_list(request: HttpRequest) -> HttpResponse:
     filterset, rows = _filtered(request)
-    rows = with_next_activity(rows.select_related("stage", "user", "partner", "team"))
+    rows = with_next_activity(rows.select_related("stage", "user", "partner").only(*ROW_FIELDS))
     if not rows.query.order_by:
         rows = rows.order_by(*CARD_ORDER)
     elif not {"id", "-id"} & set(rows.query.order_by):
