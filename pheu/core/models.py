@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -102,7 +103,9 @@ class HistoryEntry(models.Model):
     field's choices at display time, so they follow the reader's language); ``*_id`` keep relation ids.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # Indexed by history_record_idx (which leads with it); the author only where there is one (automatic
+    # changes — assignment, imports, captures — have none): every entry is an insert into each index.
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     kind = models.CharField(_("kind"), max_length=16, choices=HistoryKind.choices)
@@ -113,6 +116,7 @@ class HistoryEntry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("date"), default=timezone.now)
     body = models.TextField(_("text"), blank=True)
@@ -123,7 +127,8 @@ class HistoryEntry(models.Model):
         verbose_name_plural = _("history")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["content_type", "object_id", "-created_at"], name="history_record_idx")
+            models.Index(fields=["content_type", "object_id", "-created_at"], name="history_record_idx"),
+            models.Index(fields=["author"], name="history_author_idx", condition=Q(author__isnull=False)),
         ]
 
     def __str__(self) -> str:

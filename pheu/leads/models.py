@@ -36,6 +36,10 @@ RULE_KEY_FIELDS: dict[str, str] = {
 }
 
 
+# Foreign keys of a lead that most records leave empty, indexed only where set (see Lead.Meta.indexes).
+SPARSE_FOREIGN_KEYS = ("partner", "campaign", "source", "medium", "lost_reason", "merged_into", "created_by")
+
+
 def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
@@ -137,6 +141,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -231,6 +236,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     source = models.ForeignKey(
         Source,
@@ -239,6 +245,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     medium = models.ForeignKey(
         Medium,
@@ -247,6 +254,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     score = models.IntegerField(_("score"), default=0)
     description = models.TextField(_("description"), blank=True)
@@ -257,6 +265,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
+        db_index=False,
     )
     won_status = models.CharField(
         _("status"), max_length=6, choices=WonStatus.choices, default=WonStatus.OPEN
@@ -269,8 +278,11 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="merged_records",
+        db_index=False,
     )
-    external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True, unique=True)
+    # Unique where set (a partial unique index: no entry for the many records without one); NULL, not "",
+    # is "none", as several records have none.
+    external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True)  # noqa: DJ001
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -278,6 +290,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
@@ -351,6 +364,14 @@ class Lead(models.Model):
             models.Index(fields=["zip"], name="lead_zip_idx", condition=~Q(zip="")),
             # List filters, each leading with the filter and ending with the default ordering.
             models.Index(fields=["team", "-created_at"], name="lead_team_idx"),
+            # Foreign keys most records leave empty: only the records that have one are indexed, so that an
+            # insert, or an update that moves a row (assignment), does not add an entry to each of them.
+            *(
+                models.Index(
+                    fields=[name], name=f"lead_{name}_idx", condition=Q(**{f"{name}__isnull": False})
+                )
+                for name in SPARSE_FOREIGN_KEYS
+            ),
             # The pipeline (kanban columns and their sums by team and stage): index-only on PostgreSQL.
             models.Index(
                 fields=["team", "stage", "-created_at", "-id"],
@@ -366,19 +387,29 @@ class Lead(models.Model):
                 name="lead_pipeline_user_idx",
             ),
             models.Index(fields=["user", "-created_at"], name="lead_user_idx"),
-            models.Index(fields=["stage", "-created_at"], name="lead_stage_idx"),
+            models.Index(
+                fields=["stage", "-created_at"], name="lead_stage_idx", condition=Q(stage__isnull=False)
+            ),
             models.Index(fields=["type", "active", "-created_at"], name="lead_type_active_idx"),
             models.Index(fields=["won_status", "-created_at"], name="lead_won_status_idx"),
             models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
             # Rule terms that select few rows (bench/rules.py, 1M leads: 414 → 12 ms, 253 → 7 ms).
             models.Index(fields=["country", "state"], name="lead_country_state_idx"),
-            models.Index(fields=["company_size"], name="lead_company_size_idx"),
+            models.Index(
+                fields=["company_size"], name="lead_company_size_idx", condition=Q(company_size__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(probability__gte=0, probability__lte=100), name="lead_probability_range"
             ),
             models.CheckConstraint(condition=Q(priority__gte=0, priority__lte=3), name="lead_priority_range"),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="lead_external_id_unique",
+                violation_error_message=_("A record with this external ID exists already."),
+            ),
         ]
 
     def __str__(self) -> str:
