@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency
+from babel import Locale
+from babel.numbers import NumberPattern
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -16,12 +18,20 @@ from django.utils.translation import get_language, to_locale
 register = template.Library()
 
 
+@functools.lru_cache(maxsize=16)
+def _currency_format(locale_name: str) -> tuple[Locale, NumberPattern]:
+    """A language's locale data and currency pattern, parsed once (≈ a third of formatting an amount)."""
+    locale = Locale.parse(locale_name)
+    return locale, locale.currency_formats["standard"]
+
+
 @register.filter
 def money(value: Decimal | int | float | None, currency: str = "VND") -> str:
     """``value`` in ``currency``, written the reader's way ("150.000.000 ₫" in vi), "" for none."""
     if value is None or value == "":
         return ""
-    return format_currency(value, str(currency) or "VND", locale=to_locale(get_language() or "vi"))
+    locale, pattern = _currency_format(to_locale(get_language() or "vi"))
+    return pattern.apply(value, locale, currency=str(currency) or "VND")
 
 
 @register.filter
