@@ -242,3 +242,14 @@ def test_the_menu_has_the_pipeline(client, english):
     client.force_login(english.sales1)
     html = client.get(reverse("leads:list")).content.decode()
     assert f'href="{reverse("leads:pipeline")}">Pipeline</a>' in html
+
+
+def test_cards_and_rows_escape_what_people_typed(client, actors, stages):
+    partner = make_partner('Công ty "A&B" <b>')
+    _deal(actors, stages, "<script>alert(1)</script>", partner=partner, expected_revenue=Decimal(5))
+    client.force_login(actors.manager)
+    for page in ("leads:pipeline", "leads:pipeline_list"):
+        html = client.get(reverse(page), {"team": actors.north.pk}).content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "Công ty &quot;A&amp;B&quot; &lt;b&gt;" in html
