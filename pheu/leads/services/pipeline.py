@@ -12,7 +12,7 @@ record; any other filter sums the records themselves.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -136,7 +136,7 @@ def column_totals(rows: QuerySet[Lead]) -> Totals:
     return {row["stage_id"]: (row["count"], row["revenue"] or Decimal(0)) for row in totals}
 
 
-def running_totals(scope: TotalsScope, stage_ids: Iterable[int | None] | None = None) -> Totals:
+def running_totals(scope: TotalsScope, stage_ids: Collection[int | None] | None = None) -> Totals:
     """Count and expected revenue per stage id of the active opportunities in ``scope`` (optionally of some
     stages only), in one aggregate query over the running totals; the same figures as :func:`column_totals`
     over those records."""

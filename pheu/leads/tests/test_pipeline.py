@@ -253,3 +253,18 @@ def test_cards_and_rows_escape_what_people_typed(client, actors, stages):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "Công ty &quot;A&amp;B&quot; &lt;b&gt;" in html
+
+
+def test_priority_shows_as_filled_stars_everywhere(client, actors, stages):
+    deal = _deal(actors, stages, "Ưu tiên", priority=2)
+    client.force_login(actors.manager)
+    pages = [
+        (reverse("leads:pipeline"), {"team": actors.north.pk}),
+        (reverse("leads:pipeline_list"), {"team": actors.north.pk}),
+        (reverse("leads:list"), {"type": "opportunity"}),
+        (reverse("leads:detail", args=[deal.pk]), {}),
+    ]
+    for url, params in pages:
+        html = client.get(url, params).content.decode()
+        assert html.count('class="bi bi-star-fill"') == 2, url
+        assert html.count('class="bi bi-star"') == 1, url
