@@ -69,10 +69,14 @@ def with_next_activity(rows: QuerySet[Lead]) -> QuerySet[Lead]:
     """Annotate ``next_activity_date``: the earliest due date of the record's open activities (or None)."""
     if not has_activities():
         return rows
+    # Read from the activities' table itself (not through a join back to the lead): a simpler plan.
+    relation = Lead._meta.get_field("activities")
     first_due = (
-        Lead.objects.filter(pk=OuterRef("pk"), activities__done_at__isnull=True)
-        .order_by("activities__due_date")
-        .values("activities__due_date")[:1]
+        relation.related_model._base_manager.filter(
+            **{relation.field.name: OuterRef("pk"), "done_at__isnull": True}
+        )
+        .order_by("due_date")
+        .values("due_date")[:1]
     )
     return rows.annotate(next_activity_date=Subquery(first_due))
 
