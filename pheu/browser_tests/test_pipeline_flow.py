@@ -115,3 +115,36 @@ def test_drag_refused_until_required_fields_then_won_lost_restore(open_page, scr
     page.goto("/leads/pipeline/")
     expect(page.locator(f"#cards-{won.pk} {card}")).to_be_attached()
     screenshot(page, "pipeline-04-won")
+
+
+def test_quick_create_in_a_column(open_page, actors):
+    from playwright.sync_api import expect
+
+    new = make_stage("New", sequence=1, probability=10)
+    make_stage("Qualified", sequence=2, probability=30)
+    page = open_page()
+    log_in(page, "sales1")
+    page.goto("/leads/pipeline/")
+    form = page.locator(f"#quick-form-{new.pk}")
+    expect(form).to_be_hidden()
+    page.click(f'#column-{new.pk} button[data-pipeline-add="{new.pk}"]')
+    expect(form).to_be_visible()
+
+    # Without a name: refused, the form says why and stays open.
+    form.locator("button[type=submit]").click()
+    expect(page.locator(f"#quick-form-{new.pk} .invalid-feedback")).to_be_visible()
+    assert not Lead.objects.exists()
+
+    page.fill(f"#id_quick-{new.pk}-name", "Lắp đặt điều hoà văn phòng")
+    page.fill(f"#id_quick-{new.pk}-expected_revenue", "120000000")
+    page.locator(f"#quick-form-{new.pk} button[type=submit]").click()
+    expect(page.locator(f"#cards-{new.pk} .kanban-card-name")).to_have_text("Lắp đặt điều hoà văn phòng")
+    expect(page.locator(f"#totals-{new.pk} .kanban-count")).to_have_text("1")
+    expect(page.locator(f"#totals-{new.pk} .kanban-revenue")).to_have_text("120.000.000\xa0₫")
+    lead = Lead.objects.get()
+    assert (lead.type, lead.stage, lead.user, lead.expected_revenue) == (
+        LeadType.OPPORTUNITY,
+        new,
+        actors.sales1,
+        Decimal(120000000),
+    )

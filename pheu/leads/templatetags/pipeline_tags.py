@@ -1,10 +1,14 @@
-"""``{% kanban_card lead %}`` and ``{% pipeline_row lead %}``: a card of the board and a row of the
-pipeline list, built in Python; ``{% priority_stars n %}``, the stars they and the lead pages show.
+"""``{% kanban_column column %}``, ``{% kanban_card lead %}`` and ``{% pipeline_row lead %}``: a column of the
+board (its header, totals, quick-create form and cards), a card, and a row of the pipeline list, built in
+Python; ``{% priority_stars n %}``, the stars they and the lead pages show.
 
 A board shows up to 20 cards per column and a list 50 rows; the template language spent ≈ 0.4 ms on each
 (forty variable lookups, a dozen ``{% if %}``, a reversed URL, translated labels): half of the page's server
-time. The markup is the one the board's script and the browser tests read (``#card-<id>``, ``data-stage``,
-``data-probability``, the ``kanban-card-*``, ``rating-*``, ``activity-*`` and ``rotting`` classes).
+time, and a column's header and hidden quick-create form another ≈ 1.5 ms (two included templates, a dozen
+translated labels, three reversed URLs). The markup is the one the board's script and the browser tests read
+(``#column-<stage>``, ``#totals-<stage>``, ``#quick-form-<stage>``, ``#card-<id>``, ``data-stage``,
+``data-probability``, ``data-pipeline-*``, the ``kanban-*``, ``rating-*``, ``activity-*`` and ``rotting``
+classes).
 
 Every value written into the markup goes through :func:`_e` (the standard library's ``html.escape``, which
 is what Django's ``escape`` calls, without its lazy-string wrapper that cost most of a card's time); the
@@ -22,10 +26,12 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from pheu.core.templatetags.pheu_tags import money
+from pheu.core.templatetags.pheu_tags import money, query
 from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, WonStatus
-from pheu.leads.models import Lead
+from pheu.leads.models import Lead, Stage
+from pheu.leads.services.pipeline import Column
 
 register = template.Library()
 
@@ -38,7 +44,7 @@ _ACTIVITY_ICON = {
     "planned": "bi-clock text-success",
 }
 _DUE_CLASS = {"overdue": " text-danger", "today": " text-warning"}
-_ANY_ID = 2**62  # stands for the record's id in the detail URL reversed once per render
+_ANY_ID = 2**62  # stands for a record's or stage's id in a URL reversed once per render
 
 
 def _e(value: Any) -> str:
@@ -66,6 +72,130 @@ def _shared(context: template.Context) -> dict[str, Any]:
             "currency": context.get("currency"),
         }
     return shared
+
+
+def _column_labels(context: template.Context) -> dict[str, Any]:
+    """What every column of one render shares."""
+    labels = context.render_context.get(_column_labels)
+    if labels is None:
+        labels = context.render_context[_column_labels] = {
+            "fold": _e(_("Fold or unfold")),
+            "no_stage": _e(_("No stage")),
+            "won_stage": _e(_("Won stage")),
+            "quick": _e(_("Quick create")),
+            "name": _e(_("Name")),
+            "company": _e(_("Company")),
+            "revenue": _e(_("Expected revenue")),
+            "add": _e(_("Add")),
+            "cancel": _e(_("Cancel")),
+            "quick_url": reverse("leads:pipeline_quick_create", args=[_ANY_ID]),
+            "list_url": reverse("leads:pipeline_list"),
+        }
+    return labels
+
+
+def column_totals_html(stage_pk: int, count: int, revenue: Any, currency: Any, *, oob: bool = False) -> str:
+    """A column's count and expected revenue (``#totals-<stage>``; ``oob``: to swap out of band)."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (
+        f'<div class="small text-body-secondary kanban-totals" id="totals-{stage_pk}"{swap}>'
+        f'<span class="kanban-count" title="{_e(_("Records"))}">{count}</span> · '
+        f'<span class="kanban-revenue" title="{_e(_("Expected revenue"))}">'
+        f"{_e(money(revenue, currency))}</span>"
+        "</div>"
+    )
+
+
+def _quick_form(context: template.Context, labels: dict[str, Any], stage: Stage) -> str:
+    """The hidden quick-create form of a column (``leads/pipeline/_quick_form.html`` writes it again with a
+    bound form, to show errors)."""
+    action = _e(labels["quick_url"].replace(str(_ANY_ID), str(stage.pk)))
+    token = context.get("csrf_token")
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(token)}">' if token else ""
+    prefix = f"quick-{stage.pk}"
+
+    def field(name: str, label: str, attrs: str, margin: str) -> str:
+        return (
+            f'<div class="{margin}"><label class="form-label small" for="id_{prefix}-{name}">{label}</label>'
+            f'<input name="{prefix}-{name}" id="id_{prefix}-{name}" class="form-control form-control-sm" '
+            f"{attrs}></div>"
+        )
+
+    return (
+        '<form class="kanban-quick card card-body p-2 mb-2 bg-body-tertiary d-none" '
+        f'id="quick-form-{stage.pk}" '
+        f'method="post" action="{action}" novalidate hx-post="{action}" hx-target="#cards-{stage.pk}" '
+        f'hx-swap="afterbegin" hx-include="#pipeline-board .board-state">{csrf}'
+        + field("name", labels["name"], 'type="text" maxlength="200" required', "mb-1")
+        + field("company_name", labels["company"], 'type="text" maxlength="200"', "mb-1")
+        + field("expected_revenue", labels["revenue"], 'type="number" min="0" step="any"', "mb-2")
+        + '<div class="d-flex gap-1">'
+        f'<button type="submit" class="btn btn-primary btn-sm">{labels["add"]}</button>'
+        f'<button type="button" class="btn btn-outline-secondary btn-sm" data-pipeline-add="{stage.pk}">'
+        f"{labels['cancel']}</button></div></form>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def kanban_column(context: template.Context, column: Column, team_id: int | None) -> SafeString:
+    """A column of the board: header with its totals, the quick-create form, the first cards and a link to
+    the rest in the list."""
+    labels = _column_labels(context)
+    currency = _shared(context)["currency"]
+    stage = column.stage
+    key = column.key
+    stage_pk = stage.pk if stage else ""
+    folded = bool(stage and stage.folded)
+    head = (
+        '<div class="d-flex align-items-center gap-1">'
+        '<button type="button" class="btn btn-sm btn-link p-0 text-body-secondary kanban-fold" '
+        f'data-pipeline-fold aria-expanded="{"false" if folded else "true"}" aria-controls="cards-{key}" '
+        f'title="{labels["fold"]}">'
+        '<i class="bi bi-chevron-bar-contract" aria-hidden="true"></i>'
+        f'<span class="visually-hidden">{labels["fold"]}</span></button>'
+        f'<h2 class="h6 mb-0 text-truncate kanban-column-title" id="column-title-{key}">'
+        f"{_e(stage.name) if stage else labels['no_stage']}</h2>"
+    )
+    if stage is not None:
+        if stage.is_won:
+            head += (
+                f'<i class="bi bi-trophy text-success" title="{labels["won_stage"]}" aria-hidden="true"></i>'
+            )
+        if stage.team_id and not team_id:
+            head += f'<span class="badge text-bg-light border small">{_e(stage.team.name)}</span>'
+        head += (
+            '<button type="button" class="btn btn-sm btn-link ms-auto p-0 kanban-add" '
+            f'data-pipeline-add="{stage.pk}" title="{labels["quick"]}">'
+            '<i class="bi bi-plus-lg" aria-hidden="true"></i>'
+            f'<span class="visually-hidden">{labels["quick"]}</span></button>'
+        )
+        totals = column_totals_html(stage.pk, column.count, column.expected_revenue, currency)
+    else:
+        totals = (
+            f'<div class="small text-body-secondary">{column.count} · '
+            f"{_e(money(column.expected_revenue, currency))}</div>"
+        )
+    head += "</div>" + totals
+    if stage is not None and stage.requirements:
+        head += (
+            '<div class="small text-body-secondary fst-italic kanban-requirements">'
+            f"{_e(stage.requirements)}</div>"
+        )
+    cards = "".join(kanban_card(context, lead) for lead in column.cards)
+    more = ""
+    if column.more:
+        text = ngettext("%(counter)s more…", "%(counter)s more…", column.more) % {"counter": column.more}
+        href = _e(labels["list_url"] + query(context, stage=stage_pk))
+        more = f'<a class="small d-block mt-2" href="{href}">{_e(text)}</a>'
+    return mark_safe(  # every value above is escaped by _e
+        f'<section class="kanban-column flex-shrink-0{" folded" if folded else ""}" id="column-{key}" '
+        f'aria-labelledby="column-title-{key}" data-stage="{stage_pk}">'
+        f'<header class="kanban-column-header border-bottom pb-2 mb-2">{head}</header>'
+        + (_quick_form(context, labels, stage) if stage is not None else "")
+        + f'<div class="kanban-cards d-flex flex-column gap-2" id="cards-{key}" data-stage="{stage_pk}">'
+        f"{cards}</div>"
+        f"{more}</section>"
+    )
 
 
 def _url(shared: dict[str, Any], lead: Lead) -> str:

@@ -102,6 +102,31 @@ def test_cards_beyond_the_first_ones_link_to_the_list(client, actors, stages):
     column = client.get(reverse("leads:pipeline")).context["columns"][0]
     assert (column.count, len(column.cards), column.more) == (23, 20, 3)
     assert [c.name for c in column.cards][:2] == ["D22", "D21"]
+    html = client.get(reverse("leads:pipeline"), {"rating": "hot"}).content.decode()
+    assert "more…" not in html  # nothing hot: no link
+    html = client.get(reverse("leads:pipeline"), {"rating": ""}).content.decode()
+    assert f'href="{reverse("leads:pipeline_list")}?rating=&amp;stage={stages["new"].pk}">Thêm 3…</a>' in html
+
+
+def test_column_headers_show_the_stage_and_a_quick_create_form(client, english, stages):
+    actors = english
+    stages["qualified"].requirements = "Budget <confirmed> & date"
+    stages["qualified"].save()
+    _deal(actors, stages, "Deal", expected_revenue=Decimal(1500))
+    client.force_login(actors.manager)
+    html = client.get(reverse("leads:pipeline")).content.decode()  # every team: stages say whose they are
+    new, qualified, won, south = (stages[k].pk for k in ("new", "qualified", "won", "south"))
+    assert '<span class="kanban-count" title="Records">1</span> · ' in html
+    assert f'id="totals-{new}"' in html and f'id="totals-{qualified}"' in html
+    assert "Budget &lt;confirmed&gt; &amp; date</div>" in html
+    assert html.count('class="bi bi-trophy text-success" title="Won stage"') == 1
+    assert f'id="column-title-{south}">Khảo sát</h2><span class="badge text-bg-light border small">' in html
+    for pk in (new, qualified, won, south):
+        form = html[html.index(f'id="quick-form-{pk}"') :].split("</form>")[0]
+        assert f'action="{reverse("leads:pipeline_quick_create", args=[pk])}"' in form
+        assert 'name="csrfmiddlewaretoken"' in form and f'name="quick-{pk}-name"' in form
+    html = client.get(reverse("leads:pipeline"), {"team": actors.north.pk}).content.decode()
+    assert "badge text-bg-light border small" not in html  # one team's board: no team badges
 
 
 def test_rotting_cards_are_marked(client, actors, stages):

@@ -26,6 +26,7 @@ from pheu.accounts.models import Role
 from pheu.core.exceptions import PheuError
 from pheu.core.forms import BootstrapFormMixin, add_service_errors
 from pheu.core.htmx import is_htmx, wants_partial
+from pheu.core.models import PheuSettings
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.exceptions import LeadError
 from pheu.leads.filters import LeadFilterSet
@@ -46,6 +47,7 @@ from pheu.leads.services.pipeline import (
     with_activity_state,
     with_next_activity,
 )
+from pheu.leads.templatetags.pipeline_tags import column_totals_html
 from pheu.teams.models import Team
 
 LIST_PAGE_SIZE = 50
@@ -229,17 +231,9 @@ def _totals_oob(request: HttpRequest, stages: list[Stage | None]) -> str:
         totals = running_totals(scope, shown)
     else:
         totals = column_totals(rows.filter(stage__in=shown))
+    currency = PheuSettings.load().currency
     return "".join(
-        render_to_string(
-            "leads/pipeline/_column_totals.html",
-            {
-                "stage": stage,
-                "count": totals.get(stage.pk, (0, 0))[0],
-                "revenue": totals.get(stage.pk, (0, 0))[1],
-                "oob": True,
-            },
-            request,
-        )
+        column_totals_html(stage.pk, *totals.get(stage.pk, (0, 0)), currency, oob=True)
         for stage in stages
         if stage is not None
     )
