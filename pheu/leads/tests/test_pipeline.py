@@ -129,6 +129,27 @@ def test_column_headers_show_the_stage_and_a_quick_create_form(client, english, 
     assert "badge text-bg-light border small" not in html  # one team's board: no team badges
 
 
+def test_each_column_shows_its_newest_cards_of_the_filter(actors, stages):
+    from pheu.leads.services.pipeline import board, board_stages
+
+    for i in range(14):  # interleaved over two stages and none, with records outside the filter
+        stage = [stages["new"], stages["qualified"], None][i % 3]
+        _deal(actors, stages, f"D{i}", stage=stage)
+        _deal(actors, stages, f"South {i}", team=actors.south, stage=stage)
+        _deal(actors, stages, f"Lead {i}", type=LeadType.LEAD, stage=stage)
+    Lead.objects.filter(name__in=["D3", "D4", "D5"]).update(created_at=timezone.now())  # newest, same time
+    rows = Lead.objects.opportunities().filter(team=actors.north)
+    columns = board(rows, board_stages(actors.north.pk), per_column=3)
+    shown = {column.key: [card.name for card in column.cards] for column in columns}
+    assert shown == {
+        "none": ["D5", "D11", "D8"],  # newest first, then the latest id among equals
+        str(stages["new"].pk): ["D3", "D12", "D9"],
+        str(stages["qualified"].pk): ["D4", "D13", "D10"],
+        str(stages["won"].pk): [],
+    }
+    assert [(column.count, column.more) for column in columns] == [(4, 1), (5, 2), (5, 2), (0, 0)]
+
+
 def test_rotting_cards_are_marked(client, actors, stages):
     stages["new"].rotting_days = 5
     stages["new"].save()
