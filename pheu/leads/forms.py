@@ -14,7 +14,7 @@ from django_filters.fields import ChoiceIterator
 from pheu.accounts.models import User
 from pheu.accounts.permissions import assignable_users
 from pheu.contacts.models import Country, Partner, Tag
-from pheu.core.forms import BootstrapFormMixin, style_fields
+from pheu.core.forms import BootstrapFormMixin, plain_selects, style_fields
 from pheu.core.models import PheuSettings
 from pheu.leads.choices import LeadType
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
@@ -222,6 +222,7 @@ def prepare_filter_form(form: forms.Form, names: tuple[str, ...]) -> list[forms.
     """The list page's filters from the shared FilterSet's form: Bootstrap classes, and "All" as the
     empty choice (the API's form says "---------")."""
     style_fields(form.fields[name] for name in names)
+    plain_selects(form.fields[name] for name in names)
     for name in names:
         field = form.fields[name]
         if isinstance(field, forms.ModelChoiceField):
