@@ -25,10 +25,10 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from pheu.core.templatetags.pheu_tags import money, query
+from pheu.core.templatetags.pheu_tags import money, money_format, query
 from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, WonStatus
 from pheu.leads.models import Lead, Stage
 from pheu.leads.services.pipeline import Column
@@ -71,7 +71,14 @@ def _shared(context: template.Context) -> dict[str, Any]:
             "unassigned": _e(_("Unassigned")),
             "currency": context.get("currency"),
         }
+        shared["money"] = _amounts(shared["currency"])
     return shared
+
+
+def _amounts(currency: Any) -> Any:
+    """``money`` for one render: the reader's way of writing ``currency``, looked up once."""
+    write = money_format(to_locale(get_language() or "vi"), str(currency or "") or "VND")
+    return lambda value: "" if value is None else _e(write(value))
 
 
 def _column_labels(context: template.Context) -> dict[str, Any]:
@@ -173,7 +180,7 @@ def kanban_column(context: template.Context, column: Column, team_id: int | None
     else:
         totals = (
             f'<div class="small text-body-secondary">{column.count} · '
-            f"{_e(money(column.expected_revenue, currency))}</div>"
+            f"{_shared(context)['money'](column.expected_revenue)}</div>"
         )
     head += "</div>" + totals
     if stage is not None and stage.requirements:
@@ -240,7 +247,7 @@ def kanban_card(context: template.Context, lead: Lead) -> SafeString:
     customer = _customer(lead)
     figures = ""
     if lead.expected_revenue is not None:
-        revenue = _e(money(lead.expected_revenue, shared["currency"]))
+        revenue = shared["money"](lead.expected_revenue)
         figures += f'<span class="kanban-card-revenue">{revenue}</span>'
     figures += f'<span class="text-body-secondary kanban-card-probability">{probability}%</span>'
     if lead.won_status == WonStatus.WON:
@@ -283,10 +290,9 @@ def pipeline_row(context: template.Context, lead: Lead) -> SafeString:
     else:
         salesperson = f'<span class="text-body-secondary">{shared["unassigned"]}</span>'
     next_due = getattr(lead, "next_activity_date", None)
-    currency = shared["currency"]
     row_class = ' class="table-danger rotting"' if getattr(lead, "rotting", False) else ""
-    revenue = _e(money(lead.expected_revenue, currency))
-    weighted = _e(money(lead.weighted_revenue, currency))
+    revenue = shared["money"](lead.expected_revenue)
+    weighted = shared["money"](lead.weighted_revenue)
     closing = _e(date_filter(lead.expected_close_date, "SHORT_DATE_FORMAT"))
     due_class = _DUE_CLASS.get(getattr(lead, "activity_state", ""), "")
     due = _e(date_filter(next_due, "SHORT_DATE_FORMAT")) if next_due else ""

@@ -65,6 +65,8 @@ def test_kanban_shows_columns_with_counts_sums_and_cards(client, english, stages
     assert "Sortable.min.js" in html
     assert f'folded" id="column-{stages["won"].pk}"' in html
     assert f'folded" id="column-{stages["new"].pk}"' not in html
+    assert '<span class="kanban-revenue" title="Expected revenue">₫350</span>' in html  # the reader's way
+    assert '<span class="kanban-card-revenue">₫250</span>' in html
 
 
 def test_salespeople_start_on_their_own_pipeline(client, actors, stages):
