@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -70,12 +71,17 @@ def money_format(locale_name: str, currency: str) -> _MoneyFormat:
     return _MoneyFormat(locale_name, currency)
 
 
+def money_writer(currency: Any = "VND") -> Callable[[Decimal | int | float | None], str]:
+    """Amounts in ``currency`` (VND when none is set) written the reader's way, "" for none: for a page
+    writing many amounts, the language is looked up once."""
+    write = money_format(to_locale(get_language() or "vi"), str(currency or "") or "VND")
+    return lambda value: "" if value is None or value == "" else write(value)
+
+
 @register.filter
 def money(value: Decimal | int | float | None, currency: str = "VND") -> str:
     """``value`` in ``currency``, written the reader's way ("150.000.000 ₫" in vi), "" for none."""
-    if value is None or value == "":
-        return ""
-    return money_format(to_locale(get_language() or "vi"), str(currency) or "VND")(value)
+    return money_writer(currency)(value)
 
 
 @register.filter

@@ -56,3 +56,8 @@ def test_money_in_the_readers_language(language, currency, expected):
 def test_no_amount_is_written_as_nothing():
     assert money(None) == ""
     assert money("") == ""
+
+
+def test_without_a_currency_amounts_are_in_dong():
+    with translation.override("vi"):
+        assert money(Decimal(5), None) == money(Decimal(5), "") == "5\xa0₫"

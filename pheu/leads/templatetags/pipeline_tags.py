@@ -25,10 +25,10 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from pheu.core.templatetags.pheu_tags import money, money_format, query
+from pheu.core.templatetags.pheu_tags import money, money_writer, query
 from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, WonStatus
 from pheu.leads.models import Lead, Stage
 from pheu.leads.services.pipeline import Column
@@ -71,14 +71,9 @@ def _shared(context: template.Context) -> dict[str, Any]:
             "unassigned": _e(_("Unassigned")),
             "currency": context.get("currency"),
         }
-        shared["money"] = _amounts(shared["currency"])
+        write = money_writer(shared["currency"])
+        shared["money"] = lambda value: _e(write(value))
     return shared
-
-
-def _amounts(currency: Any) -> Any:
-    """``money`` for one render: the reader's way of writing ``currency``, looked up once."""
-    write = money_format(to_locale(get_language() or "vi"), str(currency or "") or "VND")
-    return lambda value: "" if value is None else _e(write(value))
 
 
 def _column_labels(context: template.Context) -> dict[str, Any]:
