@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Q
 from django.utils.html import linebreaks
 from django.utils.translation import gettext_lazy as _
 
 from pheu.capture.models import Mailbox
 from pheu.capture.services import HONEYPOT_FIELD, VISITOR_FIELD
 from pheu.capture.services.mail import MAX_MESSAGE_BYTES
+from pheu.contacts.countries import find_country
 from pheu.contacts.models import Country
 from pheu.core.forms import BootstrapFormMixin
-from pheu.lib.text import text_key
 from pheu.teams.models import Team
 
 
@@ -52,19 +51,7 @@ class WebLeadForm(BootstrapFormMixin, forms.Form):
         text = self.cleaned_data["country"].strip()
         if not text:
             return None
-        key = text_key(text)
-        candidates = Country.objects.filter(
-            Q(code__iexact=text) | Q(code3__iexact=text) | Q(name_keys__icontains=key)
-        )
-        found = next(
-            (
-                country
-                for country in candidates
-                if text.upper() in (country.code, country.code3)
-                or key in {part.strip() for part in country.name_keys.split("|")}
-            ),
-            None,
-        )
+        found = find_country(text)
         if found is None:
             raise forms.ValidationError(_("Unknown country: write its name or its code, e.g. VN."))
         return found

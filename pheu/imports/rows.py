@@ -22,7 +22,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pheu.accounts.models import User
-from pheu.contacts.models import Country, Tag
+from pheu.contacts.countries import country_codes
+from pheu.contacts.models import Tag
 from pheu.core.models import PheuSettings
 from pheu.imports.choices import ImportKind
 from pheu.imports.keys import Keys
@@ -167,13 +168,7 @@ class RowReader:
             f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)
         }
         self.choices = {name: _choice_index(choices) for name, choices in CHOICE_FIELDS.items()}
-        self.countries: dict[str, str] = {}
-        for code, code3, name_en, name_vi, name_keys in Country.objects.values_list(
-            "code", "code3", "name_en", "name_vi", "name_keys"
-        ):
-            for key in (code, code3, name_en, name_vi, *name_keys.split(" | ")):
-                if key:
-                    self.countries.setdefault(text_key(key), code)
+        self.countries = country_codes()
         self.teams = {text_key(name): pk for pk, name in Team.objects.values_list("pk", "name")}
         self.users: dict[str, int] = {}
         for pk, username, first, last in User.objects.filter(is_active=True).values_list(

@@ -564,14 +564,19 @@ def link_visitor(*, visitor_id: str, lead: Lead) -> int:
     return linked
 
 
-def link_pageviews_by_email(*, lead: Lead) -> int:
-    """Give a new ``lead`` the anonymous page views recorded under its e-mail, and re-score it when there
-    were some. One query when there are none. Call inside the creating transaction."""
-    if not lead.email_normalized:
+def link_pageviews(*, lead: Lead, visitor_id: str = "") -> int:
+    """Give a new ``lead`` the anonymous page views recorded under its e-mail and, when a visitor sent it
+    through a web form, under the visitor's id (the tracking snippet's cookie); re-score it when there were
+    some. One query when there are none. Call inside the creating transaction."""
+    visitor = (visitor_id or "").strip()[:MAX_VISITOR_ID]
+    keys = Q()
+    if lead.email_normalized:
+        keys |= Q(email_normalized=lead.email_normalized)
+    if visitor:
+        keys |= Q(visitor_id=visitor)
+    if not keys:
         return 0
-    linked = PageView.objects.filter(email_normalized=lead.email_normalized, lead__isnull=True).update(
-        lead=lead, email_normalized=""
-    )
+    linked = PageView.objects.filter(keys, lead__isnull=True).update(lead=lead, email_normalized="")
     if linked:
         refresh_leads(lead_ids=[lead.pk], outcome_may_change=False)
         lead.score = score_of(lead.pk)

@@ -3,7 +3,8 @@
 A post goes: rate limit by IP (on the cache, before anything touches the database) → the team of the key →
 the honeypot (a filled one is accepted silently and nothing is stored) → one new lead through
 ``pheu.leads.services.create_lead`` (normalised, scored and, when the setting is on, assigned), with source
-"Website" and the team of the key, and the visitor's page views linked to it — all in one transaction.
+"Website" and the team of the key, and the visitor's page views linked to it — all in create_lead's
+transaction.
 """
 
 from __future__ import annotations
@@ -115,16 +116,6 @@ def _contact_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _link_visitor(visitor_id: str, lead: Lead) -> None:
-    # Contract with the scoring app: page views of the anonymous visitor become the lead's.
-    from pheu.scoring import services as scoring
-
-    link = getattr(scoring, "link_visitor", None)
-    if link is not None:
-        link(visitor_id=visitor_id, lead=lead)
-
-
-@transaction.atomic
 def submit_web_form(
     *, team: Team, values: Mapping[str, Any], visitor_id: str = "", honeypot: str = ""
 ) -> WebLeadResult:
@@ -146,9 +137,9 @@ def submit_web_form(
         "name", fields.get("contact_name") or fields.get("company_name") or fields.get("email") or ""
     )
     source, _created = Source.objects.get_or_create(name=WEBSITE_SOURCE)
-    lead = create_lead(actor=None, values={**fields, "team": team, "source": source})
-    if visitor_id.strip():
-        _link_visitor(visitor_id.strip()[:100], lead)
+    # One transaction (create_lead's): the lead, its history, its score, its assignment and the visitor's
+    # page views.
+    lead = create_lead(actor=None, values={**fields, "team": team, "source": source}, visitor_id=visitor_id)
     return WebLeadResult(lead=lead)
 
 

@@ -25,7 +25,7 @@ from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, Stage
 from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
-from pheu.scoring.services import link_pageviews_by_email, refresh_leads, score_of, score_unsaved_lead
+from pheu.scoring.services import link_pageviews, refresh_leads, score_of, score_unsaved_lead
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
 
@@ -154,12 +154,17 @@ def _apply(lead: Lead, values: Mapping[str, Any]) -> None:
 
 
 @transaction.atomic
-def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = ()) -> Lead:
+def create_lead(
+    *, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = (), visitor_id: str = ""
+) -> Lead:
     """Create a lead or opportunity.
 
     Defaults: salesperson = the acting user (when there is one and none is given); team = the acting
     user's first team; type = lead, or opportunity when the team (or installation) works without leads;
     opportunities start in their team's first stage with its probability.
+
+    The anonymous page views recorded under its e-mail, or under ``visitor_id`` (the tracking cookie of the
+    visitor who sent a web form), become its own and count for its score.
     """
     _check({"name": "", **values})
     settings = PheuSettings.load()
@@ -196,7 +201,7 @@ def create_lead(*, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = 
     if tags:
         lead.tags.set(tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
-    link_pageviews_by_email(lead=lead)
+    link_pageviews(lead=lead, visitor_id=visitor_id)
     if lead.won_status != WonStatus.OPEN:  # created won: it teaches the predictive model at once
         refresh_leads(lead_ids=[lead.pk])
     if settings.realtime_assignment:
