@@ -62,14 +62,13 @@ def _check_manager(actor: Any) -> None:
 
 def team_for_form_key(form_key: str) -> Team:
     """The active team whose form has this key (its web form settings loaded), or NOT_FOUND."""
-    team = (
-        Team.objects.select_related("web_form").filter(form_key=form_key, active=True).first()
-        if form_key
-        else None
-    )
-    if team is None:
-        raise CaptureError(_("This form does not exist (any more)."), code=CaptureError.Code.NOT_FOUND)
-    return team
+    missing = CaptureError(_("This form does not exist (any more)."), code=CaptureError.Code.NOT_FOUND)
+    if not form_key:
+        raise missing
+    try:  # the key is unique: get() compiles no ordering, as first() would
+        return Team.objects.select_related("web_form").get(form_key=form_key, active=True)
+    except Team.DoesNotExist:
+        raise missing from None
 
 
 def web_form_of(team: Team) -> WebForm:

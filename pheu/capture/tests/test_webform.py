@@ -295,3 +295,13 @@ def test_post_queries_are_bounded(client, form, django_assert_max_num_queries):
     # views of its e-mail and visitor (one statement), and create_lead's savepoint and its release.
     with django_assert_max_num_queries(9):
         assert client.post(url(), values).status_code == 303
+
+
+def test_no_key_names_no_form_even_when_a_team_has_none(actors, form):
+    from pheu.capture.services import team_for_form_key
+
+    assert Team.objects.filter(form_key__isnull=True, active=True).exists()
+    for key in ("", None):
+        with pytest.raises(CaptureError) as caught:
+            team_for_form_key(key)
+        assert caught.value.code == "not_found"
