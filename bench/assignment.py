@@ -1,8 +1,9 @@
 """Batch assignment (SPEC 13): 100,000 waiting leads, 50 teams and 500 members with rules and capacities.
 
 Reports the time of a full run and of a dry run, and the number of SQL queries of each (which must not grow
-with the number of leads). The scene is committed first (waiting leads were created earlier, in use) and deleted at the end; the
-run is timed with and without its commit, where PostgreSQL checks the deferred foreign keys.
+with the number of leads). The scene is committed first (waiting leads arrived earlier, as in use) and is
+deleted at the end; the run is timed without and with its commit, where PostgreSQL checks the deferred
+foreign keys.
 """
 
 from __future__ import annotations

@@ -175,6 +175,13 @@ class Frequency(models.Model):
         return f"team {self.team_key} {self.variable}={self.value}: {self.won}/{self.lost}"
 
 
+class RebuildStatus(models.TextChoices):
+    IDLE = "idle", _("Done")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    FAILED = "failed", _("Failed")
+
+
 class ModelState(models.Model):
     """The predictive model's single state row (``pk=1``): when it last changed and how well it separates
     won from lost records (AUC on the most recently closed 20%, at most 50,000, measured at the last
@@ -187,9 +194,19 @@ class ModelState(models.Model):
     auc_samples = models.PositiveIntegerField(default=0)
     predicted_version = models.PositiveBigIntegerField(default=0)
     predicted_at = models.DateTimeField(null=True, blank=True)
+    # A rebuild asked for on a large history runs in the background: its state, for the model page.
+    rebuild_status = models.CharField(
+        _("rebuild"), max_length=10, choices=RebuildStatus.choices, default=RebuildStatus.IDLE
+    )
+    rebuild_asked_at = models.DateTimeField(null=True, blank=True)
+    rebuild_error = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"model v{self.version}"
+
+    @property
+    def rebuilding(self) -> bool:
+        return self.rebuild_status in (RebuildStatus.QUEUED, RebuildStatus.RUNNING)
 
     @classmethod
     def load(cls) -> ModelState:

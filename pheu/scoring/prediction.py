@@ -22,6 +22,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from pheu.core.models import PREDICTIVE_FIELDS, PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead, Stage
-from pheu.scoring.models import Frequency, ModelSample, ModelState
+from pheu.scoring.models import Frequency, ModelSample, ModelState, RebuildStatus
 
 VARIABLE_LABELS: dict[str, Any] = {
     "stage": gettext_lazy("Stage"),
@@ -53,6 +54,11 @@ QUALITY_LABELS: dict[str, Any] = {
 }
 PREDICT_BATCH = 5_000
 REBUILD_WORK_MEM = "64MB"  # PostgreSQL work_mem of a model rebuild's transaction
+# Closed records above which a rebuild asked from a page or the API runs in the background (a rebuild of
+# 1,000,000 takes about half a minute, longer than a web request may last); a queued rebuild that has not
+# finished after REBUILD_STALE (no worker running) may be asked for again.
+REBUILD_BACKGROUND_THRESHOLD = 20_000
+REBUILD_STALE = timedelta(hours=1)
 TOTAL = ("", "")  # the (variable, value) of a team's total counts
 
 
@@ -533,6 +539,63 @@ def refresh_predictions() -> PredictResult:
     if state.version != state.predicted_version:
         return predict_leads()
     return predict_leads(only_missing=True)
+
+
+# --- asking for a rebuild ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RebuildOutcome:
+    """What asking for a rebuild did: rebuilt and predicted at once (``rebuilt``, ``predicted``), or left to
+    the background (``queued``; ``closed``: the closed records it will learn from)."""
+
+    rebuilt: RebuildResult | None = None
+    predicted: PredictResult | None = None
+    queued: bool = False
+    closed: int = 0
+
+
+def request_rebuild() -> RebuildOutcome:
+    """Rebuild the model and predict every open record: at once on a small history, otherwise in the
+    background (``rebuild_model_task``, after the transaction commits), its state on ``ModelState`` for the
+    model page. A rebuild already queued or running is not queued twice."""
+    closed = Lead.objects.filter(
+        won_status__in=[WonStatus.WON, WonStatus.LOST], merged_into__isnull=True
+    ).count()
+    if closed <= REBUILD_BACKGROUND_THRESHOLD:
+        return RebuildOutcome(rebuilt=rebuild_model(), predicted=predict_leads(), closed=closed)
+    with transaction.atomic():
+        ModelState.load()
+        state = ModelState.objects.select_for_update().get(pk=1)
+        now = timezone.now()
+        if state.rebuilding and state.rebuild_asked_at and now - state.rebuild_asked_at < REBUILD_STALE:
+            return RebuildOutcome(queued=True, closed=closed)
+        ModelState.objects.filter(pk=1).update(
+            rebuild_status=RebuildStatus.QUEUED, rebuild_asked_at=now, rebuild_error=""
+        )
+
+        def enqueue() -> None:
+            from pheu.scoring.tasks import rebuild_model_task
+
+            rebuild_model_task.enqueue()
+
+        transaction.on_commit(enqueue)
+    return RebuildOutcome(queued=True, closed=closed)
+
+
+def run_queued_rebuild() -> RebuildOutcome:
+    """The background rebuild: learn, measure and predict, keeping ``ModelState``'s rebuild state (a failure
+    is recorded with its message, and raised)."""
+    ModelState.load()
+    ModelState.objects.filter(pk=1).update(rebuild_status=RebuildStatus.RUNNING)
+    try:
+        rebuilt = rebuild_model()
+        predicted = predict_leads()
+    except Exception as exc:
+        ModelState.objects.filter(pk=1).update(
+            rebuild_status=RebuildStatus.FAILED, rebuild_error=str(exc)[:2000]
+        )
+        raise
+    ModelState.objects.filter(pk=1).update(rebuild_status=RebuildStatus.IDLE)
+    return RebuildOutcome(rebuilt=rebuilt, predicted=predicted, closed=rebuilt.samples)
 
 
 # --- explaining ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django_tasks import task
 
 from pheu.core.periodic import register_periodic
 from pheu.scoring.models import RescoreRun
-from pheu.scoring.prediction import refresh_predictions
+from pheu.scoring.prediction import refresh_predictions, run_queued_rebuild
 from pheu.scoring.services import rescore_decayed, rescore_open_leads
 
 
@@ -28,6 +28,14 @@ def rescore_task(run_id: int) -> dict[str, int]:
         )
         raise
     return {"checked": result.checked, "changed": result.changed}
+
+
+@task()
+def rebuild_model_task() -> dict[str, int]:
+    """Rebuild the predictive model and predict every open record (asked for on a large history)."""
+    outcome = run_queued_rebuild()
+    rebuilt, predicted = outcome.rebuilt, outcome.predicted
+    return {"samples": rebuilt.samples if rebuilt else 0, "predicted": predicted.checked if predicted else 0}
 
 
 @task()

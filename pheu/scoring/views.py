@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,8 +33,7 @@ from pheu.scoring.forms import ImpactForm, PredictionSettingsForm, ScoringRuleFo
 from pheu.scoring.models import ModelState, RescoreRun, ScoringRule
 from pheu.scoring.prediction import (
     chosen_variables,
-    predict_leads,
-    rebuild_model,
+    request_rebuild,
     update_prediction_settings,
 )
 from pheu.scoring.services import (
@@ -247,9 +247,20 @@ def model_settings(request: HttpRequest) -> HttpResponse:
 @manager_required
 @require_POST
 def model_rebuild(request: HttpRequest) -> HttpResponse:
-    """Learn again from every won and lost record, measure, and predict every open record."""
-    result = rebuild_model()
-    predicted = predict_leads()
+    """Learn again from every won and lost record, measure, and predict every open record (in the
+    background on a large history)."""
+    outcome = request_rebuild()
+    if outcome.queued:
+        messages.info(
+            request,
+            _(
+                "The model is learning from %(closed)s closed records in the background; "
+                "this page shows when it is done."
+            )
+            % {"closed": intcomma(outcome.closed)},
+        )
+        return redirect("scoring:model")
+    result, predicted = outcome.rebuilt, outcome.predicted
     messages.success(
         request,
         _(

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from pheu.core.api.serializers import COUNT, INT_MAX, DomainInputField
 from pheu.leads.models import Lead
 from pheu.rules import DomainError, clean_domain, stored_domain_json
-from pheu.scoring.models import PageView, ScoringRule
+from pheu.scoring.models import PageView, RebuildStatus, ScoringRule
 from pheu.scoring.services import MAX_EMAIL, MAX_POINTS, MAX_URL, MAX_VISITOR_ID
 
 
@@ -186,7 +186,16 @@ class LeadExplanationSerializer(serializers.Serializer):
     prediction = PredictionSerializer()
 
 
-class ModelStateSerializer(serializers.Serializer):
+class RebuildStateSerializer(serializers.Serializer):
+    rebuild_status = serializers.ChoiceField(
+        choices=RebuildStatus.choices,
+        help_text="The last rebuild asked for in the background: queued, running, failed, or idle (done).",
+    )
+    rebuild_asked_at = serializers.DateTimeField(allow_null=True)
+    rebuild_error = serializers.CharField(allow_blank=True, help_text="Why the last rebuild failed.")
+
+
+class ModelStateSerializer(RebuildStateSerializer):
     samples = serializers.IntegerField(help_text="Closed records the model learnt from at its last rebuild.")
     rebuilt_at = serializers.DateTimeField(allow_null=True)
     auc = serializers.FloatField(
@@ -202,6 +211,11 @@ class ModelStateSerializer(serializers.Serializer):
 class PredictedSerializer(serializers.Serializer):
     checked = serializers.IntegerField()
     changed = serializers.IntegerField()
+
+
+class RebuildQueuedSerializer(RebuildStateSerializer):
+    background = serializers.BooleanField()
+    closed = serializers.IntegerField(help_text="Closed records the model will learn from.")
 
 
 class RebuildSerializer(serializers.Serializer):

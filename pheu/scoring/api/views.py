@@ -20,13 +20,14 @@ from pheu.scoring.api.serializers import (
     LeadExplanationSerializer,
     ModelStateSerializer,
     PageViewSerializer,
+    RebuildQueuedSerializer,
     RebuildSerializer,
     RuleDeletedSerializer,
     ScoringRuleSavedSerializer,
     ScoringRuleSerializer,
 )
 from pheu.scoring.models import ModelState, ScoringRule
-from pheu.scoring.prediction import chosen_variables, explain_prediction, predict_leads, rebuild_model
+from pheu.scoring.prediction import chosen_variables, explain_prediction, request_rebuild
 from pheu.scoring.services import (
     PageViewInput,
     RescoreOutcome,
@@ -144,9 +145,18 @@ class ManagesConfiguration(permissions.BasePermission):
         return bool(request.user and getattr(request.user, "manages_configuration", False))
 
 
+def _rebuild_state(state: ModelState) -> dict[str, Any]:
+    return {
+        "rebuild_status": state.rebuild_status,
+        "rebuild_asked_at": state.rebuild_asked_at,
+        "rebuild_error": state.rebuild_error,
+    }
+
+
 def _state() -> dict[str, Any]:
     state = ModelState.load()
     return {
+        **_rebuild_state(state),
         "samples": state.samples,
         "rebuilt_at": state.rebuilt_at,
         "auc": state.auc,
@@ -176,13 +186,19 @@ class ModelRebuildView(APIView):
         tags=["scoring-model"],
         summary="Rebuild the predictive model and predict every open record",
         description="Learns again from every won and lost record, measures the AUC on the most recently "
-        "closed 20%, then writes every open record's predicted probability. Managers and administrators.",
+        "closed 20%, then writes every open record's predicted probability. Managers and administrators. "
+        "On a history of more than 20,000 closed records the rebuild runs in the background: the answer "
+        "is 202, and `GET scoring/model/` shows `rebuild_status` until it is `idle` again (a rebuild already "
+        "queued or running is not queued twice).",
         request=None,
-        responses={200: RebuildSerializer},
+        responses={200: RebuildSerializer, 202: RebuildQueuedSerializer},
     )
     def post(self, request: Request) -> Response:
-        result = rebuild_model()
-        predicted = predict_leads()
+        outcome = request_rebuild()
+        if outcome.queued or outcome.rebuilt is None or outcome.predicted is None:
+            body = {"background": True, "closed": outcome.closed, **_rebuild_state(ModelState.load())}
+            return Response(RebuildQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        result, predicted = outcome.rebuilt, outcome.predicted
         body = {
             "samples": result.samples,
             "won": result.won,

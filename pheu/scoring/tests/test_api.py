@@ -255,3 +255,22 @@ def test_model_state_and_rebuild(api_client, actors):
     state = api_client(actors.sales1).get("/api/v1/scoring-model/").json()
     assert state["samples"] == 8 and state["rebuilt_at"] is not None
     assert "country" in state["predictive_fields"]
+
+
+def test_rebuild_on_a_large_history_answers_202_and_the_state_follows_it(
+    api_client, actors, monkeypatch, django_capture_on_commit_callbacks
+):
+    from pheu.scoring import prediction
+
+    monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 3)
+    for _ in range(2):
+        make_lead(country="VN", won_status=WonStatus.WON)
+        make_lead(country="US", won_status=WonStatus.LOST, active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(actors.manager).post("/api/v1/scoring-model/rebuild/")
+        body = response.json()
+        assert response.status_code == 202
+        assert (body["background"], body["closed"], body["rebuild_status"]) == (True, 4, "queued")
+        assert body["rebuild_asked_at"] is not None
+    state = api_client(actors.sales1).get("/api/v1/scoring-model/").json()
+    assert (state["rebuild_status"], state["samples"], state["rebuild_error"]) == ("idle", 4, "")

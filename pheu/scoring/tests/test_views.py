@@ -311,6 +311,77 @@ def test_rebuild_learns_and_predicts_open_records(client, english):
     assert 'id="model-samples">13<' in response.content.decode()
 
 
+def test_rebuild_on_a_large_history_runs_in_the_background(
+    client, english, monkeypatch, django_capture_on_commit_callbacks
+):
+    from pheu.scoring import prediction
+
+    monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 5)
+    closed_history()
+    open_vn = make_lead(country="VN")
+    client.force_login(english.manager)
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("scoring:model_rebuild"), follow=True)
+    assert any("learning from 13 closed records in the background" in m for m in messages_of(response))
+    html = response.content.decode()
+    assert 'id="model-rebuilding"' in html and 'id="rebuild-model" disabled' in html
+    assert ModelState.load().rebuild_status == "queued" and ModelState.load().samples == 0
+    with django_capture_on_commit_callbacks() as again:  # asked twice: queued once
+        client.post(reverse("scoring:model_rebuild"))
+    assert len(queued) == 1 and again == []
+    queued[0]()  # the worker runs the task
+    state = ModelState.load()
+    assert (state.rebuild_status, state.samples) == ("idle", 13)
+    assert Lead.objects.get(pk=open_vn.pk).automated_probability is not None
+    html = client.get(reverse("scoring:model")).content.decode()
+    assert 'id="model-rebuilding"' not in html and 'id="rebuild-model">' in html
+
+
+def test_a_failed_background_rebuild_is_shown_and_may_be_asked_again(
+    client, english, monkeypatch, django_capture_on_commit_callbacks
+):
+    from pheu.scoring import prediction
+
+    monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 5)
+    closed_history()
+    client.force_login(english.manager)
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(reverse("scoring:model_rebuild"))
+
+    def broken(**kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(prediction, "rebuild_model", broken)
+    queued[0]()  # the worker records the task as failed
+    html = client.get(reverse("scoring:model")).content.decode()
+    assert 'id="model-rebuild-failed"' in html and "the disk is full" in html
+    with django_capture_on_commit_callbacks() as again:
+        client.post(reverse("scoring:model_rebuild"))
+    assert len(again) == 1 and ModelState.load().rebuild_status == "queued"
+
+
+def test_a_rebuild_queued_long_ago_without_a_worker_may_be_asked_again(
+    client, english, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pheu.scoring import prediction
+
+    monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 5)
+    closed_history()
+    ModelState.load()
+    ModelState.objects.filter(pk=1).update(
+        rebuild_status="queued", rebuild_asked_at=timezone.now() - timedelta(hours=2)
+    )
+    client.force_login(english.manager)
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(reverse("scoring:model_rebuild"))
+    assert len(queued) == 1
+    assert timezone.now() - ModelState.load().rebuild_asked_at < timedelta(minutes=1)
+
+
 def test_saving_the_model_settings(client, english):
     client.force_login(english.manager)
     before = ModelState.load().version
