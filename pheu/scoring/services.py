@@ -499,7 +499,7 @@ def record_pageview(*, view: PageViewInput) -> PageView:
 
     The lead is the given one, else the visitor's (a visitor id already linked to a lead), else the most
     recent active record with that e-mail; otherwise the view waits, anonymous, to be linked
-    (:func:`link_visitor`, or a lead created with that e-mail).
+    (a lead created with that e-mail, or from a web form sent by that visitor: :func:`link_pageviews`).
     """
     errors: dict[str, list[str]] = {}
     url = (view.url or "").strip()
@@ -547,21 +547,6 @@ def record_pageview(*, view: PageViewInput) -> PageView:
     if lead_id is not None:
         refresh_leads(lead_ids=[lead_id], outcome_may_change=False)
     return pageview
-
-
-@transaction.atomic
-def link_visitor(*, visitor_id: str, lead: Lead) -> int:
-    """Give ``lead`` the anonymous page views of ``visitor_id`` (the visitor submitted a form) and re-score
-    it. Returns how many views were linked."""
-    visitor = (visitor_id or "").strip()[:MAX_VISITOR_ID]
-    if not visitor:
-        return 0
-    linked = PageView.objects.filter(visitor_id=visitor, lead__isnull=True).update(
-        lead=lead, email_normalized=""
-    )
-    if linked:
-        refresh_leads(lead_ids=[lead.pk], outcome_may_change=False)
-    return linked
 
 
 def link_pageviews(*, lead: Lead, visitor_id: str = "") -> int:

@@ -20,7 +20,6 @@ from pheu.scoring.services import (
     create_scoring_rule,
     delete_scoring_rule,
     explain_score,
-    link_visitor,
     record_pageview,
     rescore_decayed,
     rescore_open_leads,
@@ -201,9 +200,9 @@ def test_page_view_rules_score_on_arrival(actors):
 def test_anonymous_visitor_views_are_linked_when_the_visitor_becomes_a_lead(actors):
     rule(actors.manager, "Pricing", PRICING, 15)
     record_pageview(view=PageViewInput(url="/pricing", visitor_id="v-123"))
-    lead = make_lead()
-    assert link_visitor(visitor_id="v-123", lead=lead) == 1
-    assert scores(lead) == [15]
+    lead = create_lead(actor=None, values={"name": "Khách web"}, visitor_id="v-123")
+    assert lead.score == 15 and scores(lead) == [15]
+    assert PageView.objects.get(visitor_id="v-123").lead == lead
     # the visitor's next views go to the lead directly
     record_pageview(view=PageViewInput(url="/blog", visitor_id="v-123"))
     assert PageView.objects.filter(lead=lead).count() == 2
