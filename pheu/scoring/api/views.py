@@ -188,8 +188,8 @@ class ModelRebuildView(APIView):
         description="Learns again from every won and lost record, measures the AUC on the most recently "
         "closed 20%, then writes every open record's predicted probability. Managers and administrators. "
         "On a history of more than 20,000 closed records the rebuild runs in the background: the answer "
-        "is 202, and `GET scoring/model/` shows `rebuild_status` until it is `idle` again (a rebuild already "
-        "queued or running is not queued twice).",
+        "is 202, and `GET /api/v1/scoring-model/` shows `rebuild_status` until it is `idle` again (a "
+        "rebuild already queued or running is not queued twice).",
         request=None,
         responses={200: RebuildSerializer, 202: RebuildQueuedSerializer},
     )
