@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -129,6 +129,11 @@ def _from_sql() -> str:
 
 
 CLOSED = "l.won_status IN ('won', 'lost') AND l.merged_into_id IS NULL"
+
+
+def closed_records() -> QuerySet[Lead]:
+    """The records the model learns from: won or lost, not merged into another (``CLOSED`` in SQL)."""
+    return Lead.objects.filter(won_status__in=[WonStatus.WON, WonStatus.LOST], merged_into__isnull=True)
 
 
 def _joined_sql(vendor: str) -> tuple[str, str]:
@@ -557,9 +562,7 @@ def request_rebuild() -> RebuildOutcome:
     """Rebuild the model and predict every open record: at once on a small history, otherwise in the
     background (``rebuild_model_task``, after the transaction commits), its state on ``ModelState`` for the
     model page. A rebuild already queued or running is not queued twice."""
-    closed = Lead.objects.filter(
-        won_status__in=[WonStatus.WON, WonStatus.LOST], merged_into__isnull=True
-    ).count()
+    closed = closed_records().count()
     if closed <= REBUILD_BACKGROUND_THRESHOLD:
         return RebuildOutcome(rebuilt=rebuild_model(), predicted=predict_leads(), closed=closed)
     with transaction.atomic():
@@ -581,7 +584,7 @@ def request_rebuild() -> RebuildOutcome:
     return RebuildOutcome(queued=True, closed=closed)
 
 
-def run_queued_rebuild() -> RebuildOutcome:
+def run_queued_rebuild() -> tuple[RebuildResult, PredictResult]:
     """The background rebuild: learn, measure and predict, keeping ``ModelState``'s rebuild state (a failure
     is recorded with its message, and raised)."""
     ModelState.load()
@@ -595,7 +598,7 @@ def run_queued_rebuild() -> RebuildOutcome:
         )
         raise
     ModelState.objects.filter(pk=1).update(rebuild_status=RebuildStatus.IDLE)
-    return RebuildOutcome(rebuilt=rebuilt, predicted=predicted, closed=rebuilt.samples)
+    return rebuilt, predicted
 
 
 # --- explaining ---------------------------------------------------------------------------------------
@@ -671,11 +674,7 @@ def measure_model() -> tuple[float | None, int]:
         return None, 0
     # One query: the samples of the latest closed records (the records that have a sample), picked from
     # the records alone and then fetched by key (rows, not model instances: a fifth of a large history).
-    latest = (
-        Lead.objects.filter(won_status__in=[WonStatus.WON, WonStatus.LOST], merged_into__isnull=True)
-        .order_by(F("closed_at").desc(nulls_last=True), "-id")
-        .values("id")[:size]
-    )
+    latest = closed_records().order_by(F("closed_at").desc(nulls_last=True), "-id").values("id")[:size]
     test = [
         Sample(lead_id, team_key, won, _decode(features))
         for lead_id, team_key, won, features in ModelSample.objects.filter(lead_id__in=latest)

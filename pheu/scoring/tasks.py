@@ -33,9 +33,8 @@ def rescore_task(run_id: int) -> dict[str, int]:
 @task()
 def rebuild_model_task() -> dict[str, int]:
     """Rebuild the predictive model and predict every open record (asked for on a large history)."""
-    outcome = run_queued_rebuild()
-    rebuilt, predicted = outcome.rebuilt, outcome.predicted
-    return {"samples": rebuilt.samples if rebuilt else 0, "predicted": predicted.checked if predicted else 0}
+    rebuilt, predicted = run_queued_rebuild()
+    return {"samples": rebuilt.samples, "predicted": predicted.checked}
 
 
 @task()

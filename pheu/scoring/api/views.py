@@ -195,7 +195,7 @@ class ModelRebuildView(APIView):
     )
     def post(self, request: Request) -> Response:
         outcome = request_rebuild()
-        if outcome.queued or outcome.rebuilt is None or outcome.predicted is None:
+        if outcome.queued:
             body = {"background": True, "closed": outcome.closed, **_rebuild_state(ModelState.load())}
             return Response(RebuildQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         result, predicted = outcome.rebuilt, outcome.predicted
