@@ -28,6 +28,7 @@ def _ensure(n: int) -> dict[str, float]:
     from django.utils import timezone
 
     from bench import rules
+    from pheu.leads import scores
     from pheu.leads.models import Lead
 
     if Lead.objects.exists():
@@ -45,6 +46,7 @@ def _ensure(n: int) -> dict[str, float]:
         sql, params = rules._lead_sql(d, n, refs, timezone.now().replace(microsecond=0))
         d.prepare(cursor)
         cursor.execute(sql, params)
+        scores.add_missing_rows(cursor)  # the score rows the insert trigger would have made
         for definition in rebuild:
             cursor.execute(definition)
     with connection.cursor() as cursor:

@@ -565,7 +565,6 @@ def _lead_sql(d: _Dialect, n: int, refs: _Refs, now: dt.datetime) -> tuple[str, 
         "ph": _r(20, 100),
         "pp": _r(21, len(VN_MOBILE)),
         "pd": _r(22, 100_000_000),
-        "sc": _r(23, 101),
         "sz": _r(24, 100),
         "szv": _r(25, 10_000),
         "age": _r(26, 730 * 86_400),
@@ -636,7 +635,6 @@ def _lead_sql(d: _Dialect, n: int, refs: _Refs, now: dt.datetime) -> tuple[str, 
         f"{d.pad('(r.pd %% 10)', 1)} || {d.pad('(r.pd / 10) %% 1000', 3)} || "
         f"{d.pad('(r.pd / 10000) %% 1000', 3)} ELSE CASE {p(countries, 'r.pl')} {country_e164} END END",
         "title_from_company": "r.tt = 0",
-        "score": "r.sc",
         "company_size": "CASE WHEN r.sz < 30 THEN NULL WHEN r.sz < 58 THEN 1 + r.szv %% 9 "
         "WHEN r.sz < 79 THEN 10 + r.szv %% 40 WHEN r.sz < 93 THEN 50 + r.szv %% 200 "
         "ELSE 250 + r.szv %% 4750 END",
@@ -699,7 +697,6 @@ def _lead_sql(d: _Dialect, n: int, refs: _Refs, now: dt.datetime) -> tuple[str, 
         "rating": "b.rating",
         "priority": "b.priority",
         "source_id": "b.source_id",
-        "score": "b.score",
         "won_status": f"CASE WHEN {won} THEN 'won' WHEN b.lost THEN 'lost' ELSE 'open' END",
         "active": f"CASE WHEN b.lost AND NOT ({won}) THEN FALSE ELSE TRUE END",
         "created_at": "b.created_at",
@@ -810,7 +807,7 @@ def fill(n: int) -> dict[str, float]:
     from django.utils import timezone
 
     from pheu.leads import totals as pipeline_totals
-    from pheu.leads.models import Lead
+    from pheu.leads.models import Lead, LeadScore
     from pheu.scoring.models import PageView
 
     d: _Dialect = _Postgres() if connection.vendor == "postgresql" else _Sqlite()
@@ -835,6 +832,14 @@ def fill(n: int) -> dict[str, float]:
         views_sql = _pageviews_sql(d)
         d.prepare(cursor)
         cursor.execute(sql, params)
+        # Scores uniform in 0–100, in their own table (the insert trigger did not fire under the replica
+        # role; where it did, its rows of 0 are replaced).
+        cursor.execute(f"DELETE FROM {LeadScore._meta.db_table}")
+        cursor.execute(
+            f"INSERT INTO {LeadScore._meta.db_table} (lead_id, score) "
+            f"SELECT id, {_r(23, 101, 'id')} FROM {Lead._meta.db_table}",
+            [],
+        )
         timings["fill_leads_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         cursor.execute(*tags_sql)

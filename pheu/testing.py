@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from pheu.accounts.models import Role, User
 from pheu.contacts.models import Country, Partner, Tag
-from pheu.leads.models import Lead, LostReason, Source, Stage
+from pheu.leads.models import Lead, LeadScore, LostReason, Source, Stage
 from pheu.teams.models import Team, TeamMember
 
 PASSWORD = "pheu-test-pass"
@@ -65,7 +66,21 @@ def make_lead(name: str | None = None, *, tags: list[Tag] = (), **kw: Any) -> Le
     """A lead saved directly (no service, no history): for setting up a scene quickly."""
     if isinstance(kw.get("country"), str):
         kw["country"] = country(kw["country"])
+    score = kw.pop("score", None)
     lead = Lead.objects.create(name=name or f"Lead {next(_seq)}", **kw)
     if tags:
         lead.tags.set(tags)
+    if score is not None:
+        set_scores([lead], score)
     return lead
+
+
+def set_scores(leads: Iterable[Lead | int], score: int) -> None:
+    """Write ``score`` as the stored score of ``leads`` (records or ids) directly, as if the rules had
+    given it: for scenes that need a score without rules. Records given get it too."""
+    leads = list(leads)
+    ids = [lead if isinstance(lead, int) else lead.pk for lead in leads]
+    LeadScore.objects.filter(lead_id__in=ids).update(score=score)
+    for lead in leads:
+        if isinstance(lead, Lead):
+            lead.score = score

@@ -294,7 +294,7 @@ def mask_columns(config: Config) -> dict[str, Any]:
     return columns
 
 
-LEAD_COLUMNS = ("id", "team_id", "user_id", "score", "type", "stage_id", "auto_probability")
+LEAD_COLUMNS = ("id", "team_id", "user_id", "score_row__score", "type", "stage_id", "auto_probability")
 
 
 def read_leads(queryset: QuerySet[Lead], config: Config) -> list[LeadRow]:

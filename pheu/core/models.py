@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -71,6 +72,11 @@ class PheuSettings(models.Model):
         _("confirming a quotation marks the opportunity won"),
         default=True,
     )
+    # Drawn anew in the transaction of every change of a scoring rule: a process keeps the active rules it
+    # read while this stays the same (pheu.scoring.services.active_rules), so creating a lead, which reads
+    # these settings anyway, reads no rule. Random, not a counter: a rolled-back change leaves a value that
+    # no later change can take again.
+    scoring_rules_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

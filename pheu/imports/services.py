@@ -734,7 +734,6 @@ _DEFAULTS: dict[str, Any] = {
     "expected_revenue": None,
     "expected_close_date": None,
     "company_size": None,
-    "score": 0,
     "lost_reason_id": None,
     "active": True,
     "merged_into_id": None,

@@ -6,13 +6,17 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _ensure_pipeline_totals(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
-    """After every ``migrate``: the pipeline totals' triggers (see :mod:`pheu.leads.totals`)."""
-    from pheu.leads import totals
+def _ensure_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After every ``migrate``: the triggers of the lead table (see :mod:`pheu.leads.totals` and
+    :mod:`pheu.leads.scores`)."""
+    from pheu.leads import scores, totals
 
     conn = connections[using]
-    if {"leads_lead", totals.TABLE} <= set(conn.introspection.table_names()):
+    tables = set(conn.introspection.table_names())
+    if {"leads_lead", totals.TABLE} <= tables:
         totals.ensure_triggers(conn)
+    if {"leads_lead", scores.TABLE} <= tables:
+        scores.ensure_triggers(conn)
 
 
 class LeadsConfig(AppConfig):
@@ -25,7 +29,7 @@ class LeadsConfig(AppConfig):
         from pheu.rules.registry import register_schema
 
         register_schema("lead", lead_schema)
-        post_migrate.connect(_ensure_pipeline_totals, sender=self)
+        post_migrate.connect(_ensure_triggers, sender=self)
         self._register_pipeline()
         self._register_duplicates()
 

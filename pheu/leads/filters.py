@@ -36,7 +36,7 @@ ORDERING_FIELDS = (
     "company_name",
     "expected_revenue",
     "probability",
-    "score",
+    ("score_row__score", "score"),  # the score lives in its own table (LeadScore)
     "priority",
     "expected_close_date",
     "stage_changed_at",
@@ -96,7 +96,9 @@ class LeadFilterSet(filters.FilterSet):
     created_before = filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before")
     )
-    score_min = filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Score at least"))
+    score_min = filters.NumberFilter(
+        field_name="score_row__score", lookup_expr="gte", label=_("Score at least")
+    )
     mine = filters.BooleanFilter(method="filter_mine", label=_("My records"))
     domain = DomainFilter(
         label=_("Rule"),

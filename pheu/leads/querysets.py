@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from pheu.accounts.permissions import scope_queryset
 from pheu.lib.text import text_key
@@ -55,6 +55,10 @@ class LeadQuerySet(models.QuerySet):
         It only narrows, so call it after ``visible_to``. To-many conditions are ``EXISTS``: no row repeats.
         """
         return self if domain.is_everything else self.filter(domain.to_q())
+
+    def with_score(self) -> LeadQuerySet:
+        """Each lead's ``score`` read in the same query (from :class:`~pheu.leads.models.LeadScore`)."""
+        return self.annotate(score=F("score_row__score"))
 
     def for_list(self) -> LeadQuerySet:
         """Load what a list row shows in the same query."""

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from pheu.accounts.models import User
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.leads.choices import CompanySizeBand, CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
-from pheu.leads.models import RULE_KEY_FIELDS, Campaign, Lead, LostReason, Medium, Source, Stage
+from pheu.leads.models import RULE_KEY_FIELDS, Campaign, Lead, LeadScore, LostReason, Medium, Source, Stage
 from pheu.lib.emails import email_key
 from pheu.lib.text import text_key
 from pheu.rules import Candidate, FieldSpec, FieldType, NameLookup, Schema
@@ -47,6 +47,7 @@ FACTS_SELECT_RELATED = (
     "source",
     "medium",
     "lost_reason",
+    "score_row",
 )
 FACTS_PREFETCH = ("tags", "pageviews") if apps.is_installed("pheu.scoring") else ("tags",)
 
@@ -260,7 +261,7 @@ def _lead_fields() -> tuple[FieldSpec, ...]:
         rel("source", NAMED_SCHEMA, SOURCE_LOOKUP, "source_id"),
         rel("medium", NAMED_SCHEMA, MEDIUM_LOOKUP, "medium_id"),
         rel("lost_reason", NAMED_SCHEMA, LOST_REASON_LOOKUP, "lost_reason_id"),
-        FieldSpec("score", T.INT, _label(Lead, "score")),
+        FieldSpec("score", T.INT, _label(LeadScore, "score"), orm="score_row__score"),
         choice("won_status", WonStatus.choices),
         FieldSpec("active", T.BOOL, _label(Lead, "active")),
         FieldSpec("created_at", T.DATETIME, _label(Lead, "created_at"), aliases=("create_date",)),
@@ -309,7 +310,6 @@ _SCALARS = (
     "rating",
     "priority",
     "customer_type",
-    "score",
     "won_status",
     "active",
     "created_at",
@@ -354,6 +354,7 @@ def lead_facts(
     per lead).
     """
     facts: dict[str, Any] = {name: _typed(Lead, name, getattr(lead, name)) for name in _SCALARS}
+    facts["score"] = lead.score
     facts["company_size_band"] = lead.company_size_band
     partner = lead.partner if lead.partner_id else None
     facts["partner"] = (

@@ -7,10 +7,18 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Lead scoring")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from pheu.core.navigation import register_nav
         from pheu.core.panels import register_panel
         from pheu.scoring import panels
+        from pheu.scoring.models import ScoringRule
+        from pheu.scoring.services import rules_changed
         from pheu.scoring.tracking import tracking_rate
+
+        # Whatever writes a rule (services, admin, scripts), processes read the active rules again.
+        post_save.connect(rules_changed, sender=ScoringRule, dispatch_uid="scoring_rules_changed_save")
+        post_delete.connect(rules_changed, sender=ScoringRule, dispatch_uid="scoring_rules_changed_delete")
 
         tracking_rate()  # a bad PHEU_TRACKING_RATE stops the program here, naming the variable
         register_nav(

@@ -1,8 +1,10 @@
 """Scoring: rule points and page views, kept true by set-based SQL.
 
 A lead's ``score`` is the sum of the points of the active scoring rules it matches (SPEC section 4). It is
-written by one statement per batch, ``UPDATE leads SET score = Σ CASE WHEN rule THEN points ELSE 0 END
-WHERE <batch> AND score <> <that sum>``, so that a rule change writes only the leads whose score changes.
+kept in a narrow table of its own (:class:`~pheu.leads.models.LeadScore`) and written by one statement per
+batch, ``UPDATE scores SET score = new FROM (SELECT id, Σ CASE WHEN rule THEN points ELSE 0 END AS new
+FROM leads WHERE <batch>) WHERE score <> new``, so that a rule change writes only the scores that change, and
+each of them rewrites a few bytes rather than the lead's whole row.
 
 Every write path that changes leads (the lead services, merge, won/lost, imports, assignment) calls
 :func:`refresh_leads` in its transaction with the ids it wrote; a rule change re-scores the open leads that
@@ -16,20 +18,22 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Value, When
 from django.db.models.expressions import Expression
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pheu.core.models import PheuSettings
 from pheu.core.validation import required_text_errors
 from pheu.leads.choices import WonStatus
-from pheu.leads.models import Lead
+from pheu.leads.models import Lead, LeadScore
 from pheu.leads.rules_schema import lead_facts
 from pheu.lib.emails import email_key
 from pheu.rules import Domain, DomainError, clean_domain
@@ -88,9 +92,26 @@ _PARSED: dict[tuple[int, Any, str], Domain] = {}
 _PARSED_LOCK = threading.Lock()
 
 
-def active_rules() -> list[CompiledRule]:
+# The active rules as last read by this process, with the settings' ``scoring_rules_stamp`` of that time.
+_ACTIVE: tuple[uuid.UUID, tuple[CompiledRule, ...]] | None = None
+
+
+def rules_changed(**_kwargs: Any) -> None:
+    """Every change of a scoring rule (``post_save``/``post_delete``, in the writer's transaction): the
+    processes' copies of the active rules are out of date."""
+    PheuSettings.objects.filter(pk=1).update(scoring_rules_stamp=uuid.uuid4())
+
+
+def active_rules(stamp: uuid.UUID | None = None) -> list[CompiledRule]:
     """The active rules, compiled (one query). A stored rule that no longer parses counts for nothing and
-    is reported on the rules page."""
+    is reported on the rules page.
+
+    ``stamp``: the ``scoring_rules_stamp`` of settings just read; while it is the one of this process's
+    last read, the rules are not read again (no query)."""
+    global _ACTIVE
+    cached = _ACTIVE
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return list(cached[1])
     rows = list(
         ScoringRule.objects.filter(active=True)
         .order_by("sequence", "id")
@@ -110,6 +131,8 @@ def active_rules() -> list[CompiledRule]:
                     continue
                 _PARSED[(pk, updated, text)] = domain
             compiled.append(CompiledRule(pk, name, points, window_days, domain))
+    if stamp is not None:
+        _ACTIVE = (stamp, tuple(compiled))
     return compiled
 
 
@@ -132,10 +155,32 @@ def score_expression(
     return total
 
 
-def _write_scores(leads: Any, expression: Expression) -> int:
-    """Set ``score`` of the leads of the queryset ``leads`` to ``expression`` where it differs: one UPDATE.
-    Returns how many changed."""
-    return leads.alias(new_score=expression).exclude(score=F("new_score")).update(score=F("new_score"))
+def _write_scores(leads: Any, expression: Expression, ids: tuple[int, int] | None = None) -> int:
+    """Set the score of the leads of the queryset ``leads`` to ``expression`` where it differs: one UPDATE
+    of the narrow score table (:class:`~pheu.leads.models.LeadScore`) from the leads' new scores, which
+    writes only the rows that change. ``ids``: the id range ``leads`` lies in, so that only that range of
+    the score table is read. Returns how many changed."""
+    select, params = (
+        leads.order_by().annotate(new_score=expression).values_list("id", "new_score").query.sql_with_params()
+    )
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    within = ""
+    if ids is not None:
+        within = " AND s.lead_id >= %s AND s.lead_id < %s"
+        params = (*params, *ids)
+    update = (
+        f"UPDATE {table} AS s SET score = c.new_score FROM c "
+        "WHERE s.lead_id = c.id AND s.score <> c.new_score"
+    )
+    if connection.vendor == "postgresql":
+        # MATERIALIZED: each new score computed once. Inlined, the planner computes the rules' sum twice
+        # per lead (for SET and for the comparison).
+        sql = f"WITH c AS MATERIALIZED ({select}) {update}{within}"
+    else:  # SQLite reports no row count for a statement that starts with WITH
+        sql = update.replace("FROM c", f"FROM ({select}) AS c", 1) + within
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # --- keeping scores true ------------------------------------------------------------------------------
@@ -186,16 +231,23 @@ def rules_depend_on(fields: Collection[str]) -> bool:
     )
 
 
-def score_unsaved_lead(lead: Lead, *, tags: Iterable[Any] = ()) -> int:
+def score_unsaved_lead(lead: Lead, *, tags: Iterable[Any] = (), rules_stamp: uuid.UUID | None = None) -> int:
     """The score of a lead about to be created, from its field values and ``tags`` (it has no page views
-    yet): Python evaluation of the active rules, so that creating a lead costs one query for scoring. The
-    rule language's tests hold evaluation and SQL equal."""
+    yet): Python evaluation of the active rules (read again only when ``rules_stamp``, the settings'
+    ``scoring_rules_stamp``, changed). The rule language's tests hold evaluation and SQL equal."""
     facts = lead_facts(lead, tags=list(tags), pageviews=())
-    return sum(rule.points for rule in active_rules() if rule.domain.evaluate(facts))
+    return sum(rule.points for rule in active_rules(rules_stamp) if rule.domain.evaluate(facts))
+
+
+def store_new_score(lead: Lead) -> None:
+    """Write the score given to ``lead`` (:func:`score_unsaved_lead`) once it is inserted; the insert's
+    trigger made its row with 0, so a score of 0 costs no query."""
+    if lead.score:
+        LeadScore.objects.filter(pk=lead.pk).update(score=lead.score)
 
 
 def score_of(lead_id: int) -> int:
-    return Lead.objects.values_list("score", flat=True).get(pk=lead_id)
+    return LeadScore.objects.values_list("score", flat=True).get(pk=lead_id)
 
 
 @dataclass(frozen=True)
@@ -286,7 +338,8 @@ def rescore_open_leads(
             stop = start + span
             batch = open_leads.filter(pk__gte=start, pk__lt=stop)
             with transaction.atomic():
-                changed += _write_scores(batch, score_expression(rules, now, ids=(start, stop)))
+                span_ids = (start, stop)
+                changed += _write_scores(batch, score_expression(rules, now, ids=span_ids), span_ids)
             done = min(total, done + batch.count()) if progress or run else done
             if run is not None:
                 RescoreRun.objects.filter(pk=run.pk).update(done=done, changed=changed)
@@ -429,7 +482,8 @@ def rule_impact(
         return RuleImpact(matching, 0, 0, 0)
     after = score_expression([*others, new], now)
     counted = open_leads.alias(new_score=after).aggregate(
-        raised=_count_if(Q(new_score__gt=F("score"))), lowered=_count_if(Q(new_score__lt=F("score")))
+        raised=_count_if(Q(new_score__gt=F("score_row__score"))),
+        lowered=_count_if(Q(new_score__lt=F("score_row__score"))),
     )
     return RuleImpact(matching, counted["raised"] + counted["lowered"], counted["raised"], counted["lowered"])
 

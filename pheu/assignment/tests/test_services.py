@@ -27,7 +27,16 @@ from pheu.core.models import HistoryEntry, PheuSettings
 from pheu.core.services import add_note
 from pheu.leads.models import Lead
 from pheu.leads.services import create_lead
-from pheu.testing import country, make_lead, make_member, make_partner, make_stage, make_team, make_user
+from pheu.testing import (
+    country,
+    make_lead,
+    make_member,
+    make_partner,
+    make_stage,
+    make_team,
+    make_user,
+    set_scores,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,8 +138,8 @@ def test_a_team_with_minimum_score_50_receives_only_leads_scored_50_or_more(mana
     hot = make_team("Hot", sequence=1, min_score=50)
     make_member(team=hot, user=make_user("closer"))
     good, low = make_lead(), make_lead()
-    Lead.objects.filter(pk=good.pk).update(score=50)
-    Lead.objects.filter(pk=low.pk).update(score=49)
+    set_scores([good], 50)
+    set_scores([low], 49)
 
     assign_leads(actor=manager)
     assert _where(good, low) == [("Hot", "closer"), (None, None)]
@@ -179,7 +188,7 @@ def test_best_scored_leads_are_assigned_first(manager):
     make_member(team=team, user=make_user("only"), capacity=2)
     leads = make_waiting_leads(4)
     for points, lead in zip((10, 90, 50, 70), leads, strict=True):
-        Lead.objects.filter(pk=lead.pk).update(score=points)
+        set_scores([lead], points)
 
     assign_leads(actor=manager)
 
@@ -241,7 +250,7 @@ def test_each_assignment_is_explained_and_recorded_with_its_run(manager):
         team=team, user=make_user("usa"), capacity=4, assignment_domain="[['score', '>', 5]]"
     )
     lead = make_lead(country="US")
-    Lead.objects.filter(pk=lead.pk).update(score=20)
+    set_scores([lead], 20)
 
     result = assign_leads(actor=manager)
 
@@ -273,7 +282,7 @@ def test_a_dry_run_writes_nothing_and_matches_the_real_run(manager):
     make_member(team=world, user=make_user("w1"), capacity=2)
     for index in range(12):
         lead = make_lead(country="VN" if index % 2 else "US", company_size=index * 20)
-        Lead.objects.filter(pk=lead.pk).update(score=index * 5)
+        set_scores([lead], index * 5)
 
     dry = assign_leads(actor=manager, dry_run=True)
     assert dry.run_id is None
@@ -529,7 +538,7 @@ def _scene(leads: int) -> None:
                 assignment_domain="[['country_id', '=', 'US']]" if seat == 0 else "",
             )
     for lead in make_waiting_leads(leads, country=country("US")):
-        Lead.objects.filter(pk=lead.pk).update(score=lead.pk % 40)
+        set_scores([lead], lead.pk % 40)
 
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_leads(manager, django_assert_num_queries):
@@ -544,7 +553,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_leads(manager, d
     Lead.objects.all().delete()
     HistoryEntry.objects.all().delete()
     for lead in make_waiting_leads(60, country=country("US")):
-        Lead.objects.filter(pk=lead.pk).update(score=lead.pk % 40)
+        set_scores([lead], lead.pk % 40)
     ContentType.objects.clear_cache()
     with django_assert_num_queries(len(small.captured_queries)):
         assert assign_leads(actor=manager).assigned == 60

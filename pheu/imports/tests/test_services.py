@@ -362,12 +362,12 @@ def test_imported_records_are_scored_by_the_active_rules(tmp_path, actors):
         tmp_path / "s.csv", [["Name", "Country", "External id"], ["One", "VN", "e1"], ["Two", "", ""]]
     )
     make_import(path, actor=actors.manager)
-    assert dict(Lead.objects.values_list("name", "score")) == {"One": 10, "Two": 0}
+    assert dict(Lead.objects.values_list("name", "score_row__score")) == {"One": 10, "Two": 0}
 
     path = write_csv(tmp_path / "t.csv", [["Name", "Country", "External id"], ["One", "SG", "e1"]])
     run = make_import(path, actor=actors.manager)
     assert run.updated_count == 1
-    assert dict(Lead.objects.values_list("name", "score")) == {"One": 0, "Two": 0}
+    assert dict(Lead.objects.values_list("name", "score_row__score")) == {"One": 0, "Two": 0}
 
 
 def test_unreadable_file_names_the_problem(tmp_path, actors):

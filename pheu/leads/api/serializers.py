@@ -67,6 +67,9 @@ class LeadSerializer(serializers.ModelSerializer):
     priority = serializers.ChoiceField(
         choices=LeadPriority.choices, required=False, help_text=_("0–3 stars.")
     )
+    score = serializers.IntegerField(
+        read_only=True, help_text=_("The points of the active scoring rules the record matches.")
+    )
     weighted_revenue = serializers.DecimalField(
         max_digits=20,
         decimal_places=2,

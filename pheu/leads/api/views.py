@@ -82,7 +82,7 @@ class LeadViewSet(
         visible = Lead.objects.visible_to(self.request.user)
         if self.action == "list":
             visible = visible.for_list()
-        return visible.prefetch_related("tags")
+        return visible.with_score().prefetch_related("tags")
 
     def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
         # Filters narrow the list only: one record is found by its id whatever the query string says.

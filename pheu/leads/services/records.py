@@ -25,7 +25,13 @@ from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, Stage
 from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
-from pheu.scoring.services import link_pageviews, refresh_leads, score_of, score_unsaved_lead
+from pheu.scoring.services import (
+    link_pageviews,
+    refresh_leads,
+    score_of,
+    score_unsaved_lead,
+    store_new_score,
+)
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
 
@@ -196,8 +202,9 @@ def create_lead(
     lead.normalize()
     tags = list(tags)
     if lead.won_status == WonStatus.OPEN:
-        lead.score = score_unsaved_lead(lead, tags=tags)  # before the INSERT: no UPDATE for it
+        lead.score = score_unsaved_lead(lead, tags=tags, rules_stamp=settings.scoring_rules_stamp)
     lead.save()
+    store_new_score(lead)
     if tags:
         lead.tags.set(tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)

@@ -117,7 +117,9 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(
         Lead.objects.visible_to(request.user)
         .for_list()
-        .select_related("campaign", "source", "medium", "lost_reason", "merged_into", "created_by")
+        .select_related(
+            "campaign", "source", "medium", "lost_reason", "merged_into", "created_by", "score_row"
+        )
         .prefetch_related("tags"),
         pk=pk,
     )

@@ -16,7 +16,7 @@ from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.scoring.models import ModelState, ScoringRule
 from pheu.scoring.services import create_scoring_rule
-from pheu.testing import make_lead
+from pheu.testing import make_lead, set_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def run(*args: str, language: str = "en") -> tuple[str, str]:
 def stale_scores() -> list[Lead]:
     leads = [make_lead(country="VN"), make_lead(country="VN"), make_lead(country="US")]
     create_scoring_rule(actor=None, values={"name": "VN", "domain": VIETNAM, "points": 10})
-    Lead.objects.filter(pk=leads[0].pk).update(score=0)  # written by a path that skipped scoring
-    Lead.objects.filter(pk=leads[2].pk).update(score=4)
+    set_scores([leads[0]], 0)  # written by a path that skipped scoring
+    set_scores([leads[2]], 4)
     return leads
 
 

@@ -12,7 +12,7 @@ from pheu.leads.models import Lead
 from pheu.scoring import services
 from pheu.scoring.models import ModelState, PageView, RescoreRun, ScoringRule
 from pheu.scoring.services import create_scoring_rule
-from pheu.testing import make_lead
+from pheu.testing import make_lead, set_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_anonymous_users_are_sent_to_log_in(client):
 # --- create, edit, delete -------------------------------------------------------------------------------
 def test_manager_creates_a_rule_and_sees_how_many_scores_changed(client, english):
     vn, vn2, us = make_lead(country="VN"), make_lead(country="VN"), make_lead(country="US")
-    Lead.objects.filter(pk=us.pk).update(score=3)  # stale, but no concern of the new rule: left alone
+    set_scores([us], 3)  # stale, but no concern of the new rule: left alone
     client.force_login(english.manager)
     response = client.post(
         reverse("scoring:rule_create"),
@@ -277,7 +277,7 @@ def test_progress_polls_while_running_and_stops_when_done(client, english):
 def test_rescore_all_now(client, english):
     lead = make_lead(country="VN")
     make_rule(points=10)
-    Lead.objects.filter(pk=lead.pk).update(score=3)  # stale
+    set_scores([lead], 3)  # stale
     client.force_login(english.manager)
     response = client.post(reverse("scoring:rescore"), follow=True)
     assert "1 open leads checked, 1 scores changed." in messages_of(response)

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         if count:
             self.stdout.write(_dumps({"count": total}) if as_json else str(total))
             return
-        rows = [_row(lead) for lead in matching.for_list().order_by("-id")[:limit]]
+        rows = [_row(lead) for lead in matching.for_list().with_score().order_by("-id")[:limit]]
         if as_json:
             self.stdout.write(_dumps({"count": total, "domain": clean.canonical_list(), "leads": rows}))
         else:

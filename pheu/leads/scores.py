@@ -1,0 +1,98 @@
+"""The row of :class:`~pheu.leads.models.LeadScore` that every lead has, made by a database trigger.
+
+Leads are inserted by many paths: ORM saves, ``bulk_create``, ``COPY`` (imports), restores. A trigger on the
+lead table gives each new lead its score row (score 0) in the same statement, so that reads can join the
+score table without an outer join and without ``COALESCE``; the scoring service then writes the score. The
+row goes with its lead: the foreign key cascades (Django deletes it first), and on PostgreSQL a raw ``DELETE``
+of leads is covered by the same kind of trigger.
+
+As for :mod:`pheu.leads.totals`, the triggers are installed after every ``migrate``: SQLite drops a
+table's triggers when a migration rebuilds it. Leads found without a row then (a load that bypassed the
+trigger) get one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+
+TABLE = "leads_leadscore"
+TRIGGERS = ("leads_score_row_insert", "leads_score_row_delete")
+
+
+def _postgresql_sql() -> list[str]:
+    return [
+        # One statement per inserting statement, over its transition table: a COPY of a million leads
+        # inserts their rows in one go, and a single lead pays one short statement.
+        f"""
+        CREATE OR REPLACE FUNCTION leads_score_row_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO {TABLE} (lead_id, score) SELECT id, 0 FROM new_leads;
+            RETURN NULL;
+        END $$
+        """,
+        f"""
+        CREATE OR REPLACE FUNCTION leads_score_row_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM {TABLE} WHERE lead_id IN (SELECT id FROM old_leads);
+            RETURN NULL;
+        END $$
+        """,
+        *(f"DROP TRIGGER IF EXISTS {name} ON leads_lead" for name in TRIGGERS),
+        "CREATE TRIGGER leads_score_row_insert AFTER INSERT ON leads_lead REFERENCING NEW TABLE AS new_leads "
+        "FOR EACH STATEMENT EXECUTE FUNCTION leads_score_row_insert()",
+        "CREATE TRIGGER leads_score_row_delete AFTER DELETE ON leads_lead REFERENCING OLD TABLE AS old_leads "
+        "FOR EACH STATEMENT EXECUTE FUNCTION leads_score_row_delete()",
+    ]
+
+
+def _sqlite_sql() -> list[str]:
+    return [
+        *(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS),
+        "CREATE TRIGGER leads_score_row_insert AFTER INSERT ON leads_lead "
+        f"BEGIN INSERT INTO {TABLE} (lead_id, score) VALUES (NEW.id, 0); END",
+        "CREATE TRIGGER leads_score_row_delete AFTER DELETE ON leads_lead "
+        f"BEGIN DELETE FROM {TABLE} WHERE lead_id = OLD.id; END",
+    ]
+
+
+def installed_triggers(conn: Any = connection) -> set[str]:
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'leads_lead'::regclass AND NOT tgisinternal"
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'leads_lead'"
+            )
+        return {row[0] for row in cursor.fetchall()} & set(TRIGGERS)
+
+
+def ensure_triggers(conn: Any = connection) -> bool:
+    """Install the triggers where any is missing, and give a row to every lead without one; True when it
+    had to."""
+    if conn.vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"lead scores need triggers written for {conn.vendor}")
+    if installed_triggers(conn) == set(TRIGGERS):
+        return False
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        for statement in _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql():
+            cursor.execute(statement)
+        add_missing_rows(cursor)
+    logger.info("lead scores: triggers installed")
+    return True
+
+
+def add_missing_rows(cursor: Any) -> int:
+    """A score row (0) for every lead without one, after a load that bypassed the trigger (a restore with
+    ``session_replication_role = replica``); how many were added. Re-score them afterwards."""
+    cursor.execute(
+        f"INSERT INTO {TABLE} (lead_id, score) SELECT l.id, 0 FROM leads_lead l "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} s WHERE s.lead_id = l.id)"
+    )
+    return cursor.rowcount
