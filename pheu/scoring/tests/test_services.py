@@ -332,3 +332,39 @@ def test_rules_on_the_lead_itself_stay_plain_conditions_and_related_fields_becom
     lead = make_lead(partner=make_partner(country=country("VN")))
     rule(actors.manager, "Customer in Viet Nam", "[['partner.country.code', '=', 'VN']]", 3)
     assert scores(lead) == [3]
+
+
+def test_a_rule_change_writes_the_score_table_only(actors):
+    lead = make_lead(country="VN")
+    updated = Lead.objects.values_list("updated_at", flat=True).get(pk=lead.pk)
+    with CaptureQueriesContext(connection) as queries:
+        rule(actors.manager, "VN", VIETNAM, 10)
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith(("UPDATE", "WITH"))]
+    assert not [sql for sql in writes if sql.lstrip().startswith('UPDATE "leads_lead"')]
+    assert scores(lead) == [10]
+    assert Lead.objects.values_list("updated_at", flat=True).get(pk=lead.pk) == updated
+
+
+def test_a_new_lead_is_scored_by_the_rules_as_they_are_now_whoever_changed_them(actors):
+    rule(actors.manager, "VN", VIETNAM, 10)
+    values = {"name": "Khách", "country": country("VN")}
+    assert create_lead(actor=actors.sales1, values=dict(values)).score == 10  # this process keeps the rules
+    ScoringRule.objects.filter(name="VN").get().delete()  # not through the services: the admin, a script
+    ScoringRule.objects.create(name="VN more", domain=VIETNAM, points=25)
+    assert create_lead(actor=actors.sales1, values=dict(values)).score == 25
+
+
+def test_rules_kept_from_a_rolled_back_change_are_not_used_afterwards(actors):
+    from django.db import transaction
+
+    values = {"name": "Khách", "country": country("VN")}
+    create_lead(actor=actors.sales1, values=dict(values))  # the process keeps "no rule"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        rule(actors.manager, "VN", VIETNAM, 10)
+        assert create_lead(actor=actors.sales1, values=dict(values)).score == 10
+        raise RuntimeError("rolled back")
+    lead = create_lead(actor=actors.sales1, values=dict(values))
+    assert (lead.score, scores(lead)) == (0, [0])
+    rule(actors.manager, "VN again", VIETNAM, 3)  # a later change: never taken for the rolled-back one
+    lead = create_lead(actor=actors.sales1, values=dict(values))
+    assert (lead.score, scores(lead)) == (3, [3])
