@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
+
+from pheu.leads.triggers import install, lead_table_triggers
 
 logger = logging.getLogger(__name__)
 
@@ -61,29 +63,15 @@ def _sqlite_sql() -> list[str]:
 
 
 def installed_triggers(conn: Any = connection) -> set[str]:
-    with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'leads_lead'::regclass AND NOT tgisinternal"
-            )
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'leads_lead'"
-            )
-        return {row[0] for row in cursor.fetchall()} & set(TRIGGERS)
+    return lead_table_triggers(conn) & set(TRIGGERS)
 
 
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, and give a row to every lead without one; True when it
     had to."""
-    if conn.vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"lead scores need triggers written for {conn.vendor}")
-    if installed_triggers(conn) == set(TRIGGERS):
+    statements = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
+    if not install(conn, names=TRIGGERS, statements=statements, then=add_missing_rows):
         return False
-    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        for statement in _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql():
-            cursor.execute(statement)
-        add_missing_rows(cursor)
     logger.info("lead scores: triggers installed")
     return True
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from pheu.leads.triggers import install, lead_table_triggers
+
 logger = logging.getLogger(__name__)
 
 TABLE = "leads_pipelinetotal"
@@ -86,28 +88,14 @@ def _sqlite_sql() -> list[str]:
 
 
 def installed_triggers(conn: Any = connection) -> set[str]:
-    with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'leads_lead'::regclass AND NOT tgisinternal"
-            )
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'leads_lead'"
-            )
-        return {row[0] for row in cursor.fetchall()} & set(TRIGGERS)
+    return lead_table_triggers(conn) & set(TRIGGERS)
 
 
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, then rebuild the totals; True when it had to."""
-    if conn.vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"pipeline totals need triggers written for {conn.vendor}")
-    if installed_triggers(conn) == set(TRIGGERS):
+    statements = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
+    if not install(conn, names=TRIGGERS, statements=statements, then=lambda c: _rebuild(c, conn.vendor)):
         return False
-    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        for statement in _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql():
-            cursor.execute(statement)
-        _rebuild(cursor, conn.vendor)
     logger.info("pipeline totals: triggers installed and totals rebuilt")
     return True
 
