@@ -168,16 +168,16 @@ def _write_scores(leads: Any, expression: Expression, ids: tuple[int, int] | Non
     if ids is not None:
         within = " AND s.lead_id >= %s AND s.lead_id < %s"
         params = (*params, *ids)
-    update = (
-        f"UPDATE {table} AS s SET score = c.new_score FROM c "
-        "WHERE s.lead_id = c.id AND s.score <> c.new_score"
-    )
     if connection.vendor == "postgresql":
         # MATERIALIZED: each new score computed once. Inlined, the planner computes the rules' sum twice
         # per lead (for SET and for the comparison).
-        sql = f"WITH c AS MATERIALIZED ({select}) {update}{within}"
+        prefix, source = f"WITH c AS MATERIALIZED ({select}) ", "c"
     else:  # SQLite reports no row count for a statement that starts with WITH
-        sql = update.replace("FROM c", f"FROM ({select}) AS c", 1) + within
+        prefix, source = "", f"({select}) AS c"
+    sql = (
+        f"{prefix}UPDATE {table} AS s SET score = c.new_score FROM {source} "
+        f"WHERE s.lead_id = c.id AND s.score <> c.new_score{within}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -201,8 +201,12 @@ def create_lead(
     lead.created_by = actor if getattr(actor, "is_authenticated", False) else None
     lead.normalize()
     tags = list(tags)
-    if lead.won_status == WonStatus.OPEN:
-        lead.score = score_unsaved_lead(lead, tags=tags, rules_stamp=settings.scoring_rules_stamp)
+    # Closed records keep the score they were created with: the 0 of the row the INSERT makes.
+    lead.score = (
+        score_unsaved_lead(lead, tags=tags, rules_stamp=settings.scoring_rules_stamp)
+        if lead.won_status == WonStatus.OPEN
+        else 0
+    )
     lead.save()
     store_new_score(lead)
     if tags:
