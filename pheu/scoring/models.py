@@ -139,8 +139,9 @@ class RescoreRun(models.Model):
 
 class ModelSample(models.Model):
     """What one closed record currently teaches the predictive model: its team, outcome and the values of
-    the chosen variables (``{"country": ["VN"], "tags": ["3", "7"], …}``). The frequency tables are the sum
-    of the samples, kept equal to it incrementally; a rebuild recomputes both from the records."""
+    its variables, as a list of "variable:value" tokens (``["stage:1", "country:VN", "tags:3", "tags:7"]``;
+    ``prediction.decode_features`` reads them by variable). The frequency tables are the sum of the samples,
+    kept equal to it incrementally; a rebuild recomputes both from the records."""
 
     # No database constraint: a rebuild writes a sample per closed record, and PostgreSQL would check a
     # million deferred foreign keys one by one at commit (most of a rebuild's time). Deleting a record
@@ -150,7 +151,7 @@ class ModelSample(models.Model):
     )
     team_key = models.PositiveIntegerField()  # the team's id, 0 for records without a team
     won = models.BooleanField()
-    features = models.JSONField(default=dict)
+    features = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"lead {self.lead_id}: {'won' if self.won else 'lost'}"

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import Counter, defaultdict
@@ -55,7 +56,7 @@ QUALITY_LABELS: dict[str, Any] = {
 PREDICT_BATCH = 5_000
 REBUILD_WORK_MEM = "64MB"  # PostgreSQL work_mem of a model rebuild's transaction
 # Closed records above which a rebuild asked from a page or the API runs in the background (a rebuild of
-# 1,000,000 takes about half a minute, longer than a web request may last); a queued rebuild that has not
+# 1,000,000 takes about twenty seconds, longer than a web request may last); a queued rebuild that has not
 # finished after REBUILD_STALE (no worker running) may be asked for again.
 REBUILD_BACKGROUND_THRESHOLD = 20_000
 REBUILD_STALE = timedelta(hours=1)
@@ -63,65 +64,105 @@ TOTAL = ("", "")  # the (variable, value) of a team's total counts
 
 
 # --- features: one SQL definition ---------------------------------------------------------------------
+# A sample's features are stored as a flat JSON list of "variable:value" tokens, in the order of
+# PREDICTIVE_FIELDS with tags last (``["stage:1", "stage:2", "country:VN", "source:3", …, "tags:7"]``): on
+# PostgreSQL one array turned into JSON costs half as much per record as an object of arrays, and the
+# frequencies count the tokens as they are. :func:`decode_features` reads them back by variable.
+_QUALITY = {
+    "email_quality": (
+        "CASE WHEN l.email_normalized = '' THEN 'none' "
+        "WHEN l.email_normalized LIKE '%%_@_%%._%%' THEN 'valid' ELSE 'invalid' END"
+    ),
+    "phone_quality": (
+        "CASE WHEN l.phone = '' AND l.mobile = '' THEN 'none' "
+        "WHEN l.phone_e164 <> '' OR l.mobile_e164 <> '' THEN 'valid' ELSE 'invalid' END"
+    ),
+}
+
+
+def _token(variable: str, value: str) -> str:
+    """SQL of the token of ``value`` (NULL when the value is NULL: the record has none)."""
+    return f"'{variable}:' || {value}"
+
+
+def _passed_where(team: str, won: str, sequence: str) -> str:
+    """The stages a closed record went through: for a won one every non-won stage of its pipeline, for a
+    lost one those up to the stage it was lost in."""
+    return (
+        f"(s.team_id = {team} OR s.team_id IS NULL) AND NOT s.is_won "
+        f"AND ({won} OR ({sequence} IS NOT NULL AND s.sequence <= {sequence}))"
+    )
+
+
+def _token_list_sql(vendor: str, variable: str, column: str, source: str) -> str:
+    """SQL of the tokens of ``column`` over the rows of ``source`` (``table alias WHERE …``), ordered by it,
+    as an array (PostgreSQL) or a JSON list (SQLite)."""
+    if vendor == "postgresql":
+        return f"(SELECT array_agg({_token(variable, column)} ORDER BY {column}) FROM {source})"
+    return (
+        f"(SELECT json_group_array(v) FROM "
+        f"(SELECT {_token(variable, column)} AS v FROM {source} ORDER BY {column}))"
+    )
+
+
 def _features_sql(vendor: str, *, joined: bool = False) -> str:
-    """The SQL expression of the features of lead ``l`` (joined to its stage as ``ls``), as JSON.
+    """The SQL expression of the features of lead ``l`` (joined to its stage as ``ls``): a JSON list of
+    tokens.
 
     ``joined``: the tags and the passed stages come from the relations ``lt`` and ``sp`` of
     :func:`_joined_sql` (hash joins for a whole base) instead of a subquery per record."""
-    stage, tags = "leads_stage", Lead.tags.through._meta.db_table
-    if vendor == "postgresql":
-        arr, empty, text = "jsonb_build_array({})", "'[]'::jsonb", "CAST({} AS TEXT)"
-        agg = "COALESCE((SELECT jsonb_agg({value} ORDER BY {order}) FROM {source}), '[]'::jsonb)"
-        wrap, obj = "{}", "jsonb_build_object({})"
-    else:
-        arr, empty, text = "json_array({})", "json_array()", "CAST({} AS TEXT)"
-        agg = "(SELECT json_group_array(v) FROM (SELECT {value} AS v FROM {source} ORDER BY {order}))"
-        wrap, obj = "json({})", "json_object({})"
-
-    def one(column: str, missing: str) -> str:
-        return wrap.format(f"CASE WHEN {missing} THEN {empty} ELSE {arr.format(column)} END")
-
-    passed = agg.format(
-        value=text.format("s.id"),
-        order="s.id",
-        source=(
-            f"{stage} s WHERE (s.team_id = l.team_id OR s.team_id IS NULL) AND NOT s.is_won "
-            f"AND (l.won_status = 'won' OR (ls.id IS NOT NULL AND s.sequence <= ls.sequence))"
-        ),
-    )
+    stage, tags = Stage._meta.db_table, Lead.tags.through._meta.db_table
     if joined:
-        passed = f"COALESCE(sp.passed, {empty})"
-    stage_expr = wrap.format(
-        f"CASE WHEN l.won_status = 'open' THEN "
-        f"(CASE WHEN l.stage_id IS NULL THEN {empty} ELSE {arr.format(text.format('l.stage_id'))} END) "
-        f"ELSE {passed} END"
+        passed, tag_list = "sp.passed", "lt.tags"
+    else:
+        where = _passed_where("l.team_id", "l.won_status = 'won'", "ls.sequence")
+        passed = _token_list_sql(vendor, "stage", "s.id", f"{stage} s WHERE {where}")
+        tag_list = _token_list_sql(vendor, "tags", "t.tag_id", f"{tags} t WHERE t.lead_id = l.id")
+    # One value each, NULL when the record has none.
+    single = [
+        _token("country", "l.country_id"),
+        f"CASE WHEN l.state_key <> '' THEN {_token('state', 'l.state_key')} END",
+        _token("source", "l.source_id"),
+        f"CASE WHEN l.language <> '' THEN {_token('language', 'LOWER(l.language)')} END",
+        *(_token(name, expr) for name, expr in _QUALITY.items()),
+    ]
+    if vendor == "postgresql":
+        stages = (
+            f"CASE WHEN l.won_status <> 'open' THEN COALESCE({passed}, '{{}}') "
+            f"WHEN l.stage_id IS NOT NULL THEN ARRAY[{_token('stage', 'l.stage_id')}] "
+            f"ELSE '{{}}' END"
+        )
+        return (
+            f"to_jsonb(array_remove(CAST({stages} AS TEXT[]) || ARRAY[{', '.join(single)}] "
+            f"|| CAST(COALESCE({tag_list}, '{{}}') AS TEXT[]), NULL))"
+        )
+    stages = (
+        f"CASE WHEN l.won_status <> 'open' THEN COALESCE({passed}, json_array()) "
+        f"WHEN l.stage_id IS NOT NULL THEN json_array({_token('stage', 'l.stage_id')}) "
+        f"ELSE json_array() END"
     )
-    tag_expr = wrap.format(
-        f"COALESCE(lt.tags, {empty})"
-        if joined
-        else agg.format(
-            value=text.format("t.tag_id"), order="t.tag_id", source=f"{tags} t WHERE t.lead_id = l.id"
+    parts = " UNION ALL ".join(
+        f"SELECT {i} AS part, CAST(key AS INTEGER) AS k, value FROM json_each({json}) WHERE value IS NOT NULL"
+        for i, json in enumerate(
+            [stages, f"json_array({', '.join(single)})", f"COALESCE({tag_list}, json_array())"]
         )
     )
-    email = (
-        "CASE WHEN l.email_normalized = '' THEN 'none' "
-        "WHEN l.email_normalized LIKE '%%_@_%%._%%' THEN 'valid' ELSE 'invalid' END"
-    )
-    phone = (
-        "CASE WHEN l.phone = '' AND l.mobile = '' THEN 'none' "
-        "WHEN l.phone_e164 <> '' OR l.mobile_e164 <> '' THEN 'valid' ELSE 'invalid' END"
-    )
-    parts = {
-        "stage": stage_expr,
-        "country": one("l.country_id", "l.country_id IS NULL"),
-        "state": one("l.state_key", "l.state_key = ''"),
-        "source": one(text.format("l.source_id"), "l.source_id IS NULL"),
-        "language": one("LOWER(l.language)", "l.language = ''"),
-        "tags": tag_expr,
-        "email_quality": wrap.format(arr.format(email)),
-        "phone_quality": wrap.format(arr.format(phone)),
-    }
-    return obj.format(", ".join(f"'{name}', {expr}" for name, expr in parts.items()))
+    return f"(SELECT json_group_array(value) FROM ({parts} ORDER BY part, k))"
+
+
+def decode_features(value: Any) -> dict[str, list[str]]:
+    """A sample's stored features (JSON list of tokens) by variable: ``{"stage": ["1", "2"], …}``."""
+    tokens = json.loads(value) if isinstance(value, str) else value
+    features: dict[str, list[str]] = {}
+    for token in tokens:
+        variable, _sep, item = token.partition(":")
+        features.setdefault(variable, []).append(item)
+    return features
+
+
+def encode_features(features: Mapping[str, Sequence[str]]) -> list[str]:
+    """The stored form of ``features``, the inverse of :func:`decode_features`."""
+    return [f"{variable}:{value}" for variable, values in features.items() for value in values]
 
 
 def _from_sql() -> str:
@@ -142,25 +183,19 @@ def _joined_sql(vendor: str) -> tuple[str, str]:
     closed record of each (team, stage, won) — a few hundred rows, whatever the number of records."""
     stage, tags = Stage._meta.db_table, Lead.tags.through._meta.db_table
     team = Lead._meta.get_field("team").related_model._meta.db_table
-    passed_where = (
-        "(s.team_id = NULLIF(k.team_key, 0) OR s.team_id IS NULL) AND NOT s.is_won "
-        "AND (k.won OR (k.seq IS NOT NULL AND s.sequence <= k.seq))"
-    )
+    where = _passed_where("NULLIF(k.team_key, 0)", "k.won", "k.seq")
+    passed = _token_list_sql(vendor, "stage", "s.id", f"{stage} s WHERE {where}")
     if vendor == "postgresql":
         lt = (
-            f"SELECT t.lead_id, jsonb_agg(CAST(t.tag_id AS TEXT) ORDER BY t.tag_id) AS tags "
+            f"SELECT t.lead_id, array_agg({_token('tags', 't.tag_id')} ORDER BY t.tag_id) AS tags "
             f"FROM {tags} t GROUP BY t.lead_id"
         )
-        passed = f"(SELECT jsonb_agg(CAST(s.id AS TEXT) ORDER BY s.id) FROM {stage} s WHERE {passed_where})"
     else:
         lt = (
             f"SELECT lead_id, json_group_array(v) AS tags FROM "
-            f"(SELECT t.lead_id, CAST(t.tag_id AS TEXT) AS v FROM {tags} t ORDER BY t.lead_id, t.tag_id) "
+            f"(SELECT t.lead_id, {_token('tags', 't.tag_id')} AS v FROM {tags} t "
+            f"ORDER BY t.lead_id, t.tag_id) "
             f"GROUP BY lead_id"
-        )
-        passed = (
-            f"(SELECT json_group_array(v) FROM (SELECT CAST(s.id AS TEXT) AS v FROM {stage} s "
-            f"WHERE {passed_where} ORDER BY s.id))"
         )
     keys = (
         f"SELECT t.team_key, st.stage_key, st.seq, w.won "
@@ -175,12 +210,6 @@ def _joined_sql(vendor: str) -> tuple[str, str]:
         "AND sp.stage_key = COALESCE(l.stage_id, 0) AND sp.won = (l.won_status = 'won')"
     )
     return with_clause, joins
-
-
-def _decode(value: Any) -> dict[str, list[str]]:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -208,7 +237,7 @@ def features_of(lead_ids: Collection[int], *, closed_only: bool) -> dict[int, Sa
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
     return {
-        pk: Sample(pk, team, status == WonStatus.WON, _decode(features))
+        pk: Sample(pk, team, status == WonStatus.WON, decode_features(features))
         for pk, team, status, features in rows
     }
 
@@ -237,7 +266,7 @@ def refresh_samples(*, lead_ids: Collection[int]) -> int:
 
 def _refresh_chunk(ids: list[int]) -> int:
     old = {
-        row.lead_id: Sample(row.lead_id, row.team_key, row.won, row.features)
+        row.lead_id: Sample(row.lead_id, row.team_key, row.won, decode_features(row.features))
         for row in ModelSample.objects.filter(lead_id__in=ids)
     }
     new = features_of(ids, closed_only=True)
@@ -250,7 +279,7 @@ def _refresh_chunk(ids: list[int]) -> int:
     _counts(came, +1, deltas)
     ModelSample.objects.filter(lead_id__in=[s.lead_id for s in gone]).delete()
     ModelSample.objects.bulk_create(
-        ModelSample(lead_id=s.lead_id, team_key=s.team_key, won=s.won, features=dict(s.features))
+        ModelSample(lead_id=s.lead_id, team_key=s.team_key, won=s.won, features=encode_features(s.features))
         for s in came
     )
     _add_frequencies(deltas)
@@ -287,51 +316,48 @@ class RebuildResult:
 
 
 def _frequencies_sql(vendor: str) -> str:
-    """The ``INSERT`` of the frequency tables (without the teams' totals) from the samples.
+    """The ``INSERT`` of the frequency tables, the teams' totals included, from the samples.
 
-    PostgreSQL: one scan groups the samples by (team, each variable's array of values) in grouping sets —
-    a few thousand groups, however many samples — and only those groups are expanded into single values
-    and summed again (expanding every sample's JSON row by row costs several times more). SQLite expands
-    row by row."""
+    PostgreSQL: the samples are first grouped by (team, features) — records alike share their features, so
+    that far fewer rows than samples are expanded into tokens (on 1,000,000 samples the grouped SELECT takes
+    1.1 s, against 2.7 s expanding each sample). SQLite expands each sample."""
     samples, frequencies = ModelSample._meta.db_table, Frequency._meta.db_table
     won = "SUM(CASE WHEN s.won THEN 1 ELSE 0 END)"
     lost = "SUM(CASE WHEN s.won THEN 0 ELSE 1 END)"
     insert = f"INSERT INTO {frequencies} (team_key, variable, value, won, lost) "
     if vendor != "postgresql":
+        variable = "substr(e.value, 1, instr(e.value, ':') - 1)"
+        value = "substr(e.value, instr(e.value, ':') + 1)"
         return (
-            f"{insert}SELECT s.team_key, v.key, e.value, {won}, {lost} "
-            f"FROM {samples} s, json_each(s.features) v, json_each(v.value) e "
-            f"GROUP BY s.team_key, v.key, e.value"
+            f"{insert}SELECT s.team_key, {variable}, {value}, {won}, {lost} "
+            f"FROM {samples} s, json_each(s.features) e GROUP BY s.team_key, {variable}, {value} "
+            f"UNION ALL SELECT s.team_key, '', '', {won}, {lost} FROM {samples} s GROUP BY s.team_key"
         )
-    arrays = ", ".join(f"s.features -> '{name}' AS {name}" for name in PREDICTIVE_FIELDS)
-    sets = ", ".join(f"(s.team_key, {name})" for name in PREDICTIVE_FIELDS)
-    unpivot = ", ".join(f"('{name}', g.{name})" for name in PREDICTIVE_FIELDS)
-    # A grouping set leaves the other variables' columns NULL: the one left is the group's variable.
+    variable = "split_part(e.token, ':', 1)"
+    value = "substr(e.token, strpos(e.token, ':') + 1)"
     return (
-        f"{insert}SELECT g.team_key, u.variable, e.value, SUM(g.won), SUM(g.lost) FROM ("
-        f"SELECT s.team_key, {arrays}, {won} AS won, {lost} AS lost FROM {samples} s "
-        f"GROUP BY GROUPING SETS ({sets})) g "
-        f"CROSS JOIN LATERAL (VALUES {unpivot}) u(variable, vals) "
-        f"CROSS JOIN LATERAL jsonb_array_elements_text(u.vals) e "
-        f"WHERE u.vals IS NOT NULL GROUP BY g.team_key, u.variable, e.value"
+        f"WITH g AS (SELECT s.team_key, s.features, {won} AS won, {lost} AS lost FROM {samples} s "
+        f"GROUP BY s.team_key, s.features) "
+        f"{insert}SELECT g.team_key, {variable}, {value}, SUM(g.won), SUM(g.lost) "
+        f"FROM g CROSS JOIN LATERAL jsonb_array_elements_text(g.features) e(token) "
+        f"GROUP BY g.team_key, {variable}, {value} "
+        f"UNION ALL SELECT g.team_key, '', '', SUM(g.won), SUM(g.lost) FROM g GROUP BY g.team_key"
     )
 
 
 def rebuild_model(*, progress: Callable[[str], None] | None = None) -> RebuildResult:
     """Recompute the samples and frequency tables from every closed record in set-based SQL (one INSERT …
-    SELECT for the samples, one grouped INSERT for the frequencies), then measure the model on history
-    (AUC on the most recently closed 20%, at most 50,000) and mark every open record's prediction for
-    refresh. All or nothing."""
+    SELECT for the samples, one grouped INSERT for the frequencies and the totals), then measure the model
+    on history (AUC on the most recently closed 20%, at most 50,000) and mark every open record's
+    prediction for refresh. All or nothing."""
     samples, frequencies = ModelSample._meta.db_table, Frequency._meta.db_table
     vendor = connection.vendor
-    won = "SUM(CASE WHEN s.won THEN 1 ELSE 0 END)"
-    lost = "SUM(CASE WHEN s.won THEN 0 ELSE 1 END)"
     with transaction.atomic(), connection.cursor() as cursor:
         if progress:
             progress(_("Reading the won and lost records"))
         if vendor == "postgresql":
-            # The tags of every record and the frequencies' grouping sets are hashed in memory: with the
-            # default 4 MB PostgreSQL sorts or spills instead, several times slower on a large history.
+            # The tags of every record and the frequencies' groups are hashed in memory: with the default
+            # 4 MB PostgreSQL sorts or spills instead, several times slower on a large history.
             cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'", [])
         # Parameters are always given (empty), so that "%%" in the SQL reads as "%" on every backend.
         if vendor == "postgresql":
@@ -354,11 +380,6 @@ def rebuild_model(*, progress: Callable[[str], None] | None = None) -> RebuildRe
         if progress:
             progress(_("Counting the values"))
         cursor.execute(_frequencies_sql(vendor), [])
-        cursor.execute(
-            f"INSERT INTO {frequencies} (team_key, variable, value, won, lost) "
-            f"SELECT s.team_key, '', '', {won}, {lost} FROM {samples} s GROUP BY s.team_key",
-            [],
-        )
         cursor.execute(f"SELECT SUM(won), SUM(lost) FROM {frequencies} WHERE variable = ''", [])
         won_count, lost_count = (int(x or 0) for x in cursor.fetchone())
         state = ModelState.load()
@@ -424,24 +445,63 @@ class NaiveBayes:
         counts = self.counts_for(team_key)
         if counts is None:
             return None
-        log_odds = math.log((counts.won + 1) / (counts.lost + 1))
+        log_odds = _prior(counts)
         contributions: list[tuple[str, str, float]] = []
         for variable in variables:
-            k = max(1, counts.distinct[variable])
             for value in features.get(variable, ()):
                 won, lost = counts.values.get((variable, value), (0, 0))
                 if won == 0 and lost == 0:
                     continue  # never seen in this team's history: no information
-                ratio = math.log((won + 1) / (counts.won + k)) - math.log((lost + 1) / (counts.lost + k))
+                ratio = _ratio(counts, variable, won, lost)
                 log_odds += ratio
                 contributions.append((variable, value, ratio))
         return log_odds, contributions
 
-    def probability(
-        self, team_key: int, features: Mapping[str, Sequence[str]], variables: Sequence[str]
-    ) -> Decimal | None:
-        result = self.factors(team_key, features, variables)
-        return None if result is None else to_percent(result[0])
+    def scorer(self, variables: Sequence[str]) -> Callable[[int, Mapping[str, Sequence[str]]], float | None]:
+        """``factors(…)[0]`` for many records (predicting, measuring): each team's ratios are computed once
+        (measuring the model on 50,000 records: 2.3 → 0.5 s)."""
+        tables: dict[int, tuple[float, dict[tuple[str, str], float]] | None] = {}
+
+        def table(team_key: int) -> tuple[float, dict[tuple[str, str], float]] | None:
+            if team_key not in tables:
+                counts = self.counts_for(team_key)
+                tables[team_key] = (
+                    None
+                    if counts is None
+                    else (
+                        _prior(counts),
+                        {
+                            key: _ratio(counts, key[0], won, lost)
+                            for key, (won, lost) in counts.values.items()
+                            if won or lost
+                        },
+                    )
+                )
+            return tables[team_key]
+
+        def log_odds(team_key: int, features: Mapping[str, Sequence[str]]) -> float | None:
+            found = table(team_key)
+            if found is None:
+                return None
+            total, ratios = found
+            for variable in variables:  # in the order factors() adds them: the same float
+                for value in features.get(variable, ()):
+                    ratio = ratios.get((variable, value))
+                    if ratio is not None:
+                        total += ratio
+            return total
+
+        return log_odds
+
+
+def _prior(counts: TeamCounts) -> float:
+    return math.log((counts.won + 1) / (counts.lost + 1))
+
+
+def _ratio(counts: TeamCounts, variable: str, won: int, lost: int) -> float:
+    """A value's log-likelihood ratio: ``log P(value | won) − log P(value | lost)``, Laplace-smoothed."""
+    k = max(1, counts.distinct[variable])
+    return math.log((won + 1) / (counts.won + k)) - math.log((lost + 1) / (counts.lost + k))
 
 
 def to_percent(log_odds: float) -> Decimal:
@@ -496,7 +556,7 @@ def predict_leads(*, lead_ids: Collection[int] | None = None, only_missing: bool
         # No history that separates won from lost: every prediction is "none", as stored already (the
         # worker would otherwise read every open record's features again at each round).
         return PredictResult(0, 0)
-    variables = chosen_variables()
+    score = model.scorer(chosen_variables())
     follow = PheuSettings.load().probability_follows_prediction
     open_leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True)
     if lead_ids is not None:
@@ -520,7 +580,8 @@ def predict_leads(*, lead_ids: Collection[int] | None = None, only_missing: bool
             sample = features.get(pk)
             if sample is None:
                 continue
-            predicted = model.probability(sample.team_key, sample.features, variables)
+            log_odds = score(sample.team_key, sample.features)
+            predicted = None if log_odds is None else to_percent(log_odds)
             follows = follow and auto and predicted is not None and probability != predicted
             if predicted != stored or follows:
                 updates[(predicted, bool(follows))].append(pk)
@@ -676,7 +737,7 @@ def measure_model() -> tuple[float | None, int]:
     # the records alone and then fetched by key (rows, not model instances: a fifth of a large history).
     latest = closed_records().order_by(F("closed_at").desc(nulls_last=True), "-id").values("id")[:size]
     test = [
-        Sample(lead_id, team_key, won, _decode(features))
+        Sample(lead_id, team_key, won, decode_features(features))
         for lead_id, team_key, won, features in ModelSample.objects.filter(lead_id__in=latest)
         .values_list("lead_id", "team_key", "won", "features")
         .iterator(chunk_size=10_000)
@@ -696,11 +757,11 @@ def measure_model() -> tuple[float | None, int]:
         for (team, variable, value) in {(t, v, x) for (t, v, x, _w) in deltas}
     ]
     model = NaiveBayes.from_rows(rows)
-    variables = chosen_variables()
+    log_odds = model.scorer(chosen_variables())
     scored = []
     for sample in test:
-        result = model.factors(sample.team_key, sample.features, variables)
-        scored.append((0.0 if result is None else result[0], sample.won))
+        result = log_odds(sample.team_key, sample.features)
+        scored.append((0.0 if result is None else result, sample.won))
     return auc(scored), len(test)
 
 

@@ -13,7 +13,14 @@ from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services import update_lead
 from pheu.scoring.models import Frequency, ModelSample
-from pheu.scoring.prediction import auc, explain_prediction, predict_leads, rebuild_model
+from pheu.scoring.prediction import (
+    auc,
+    decode_features,
+    explain_prediction,
+    load_model,
+    predict_leads,
+    rebuild_model,
+)
 from pheu.scoring.services import refresh_leads
 from pheu.testing import country, make_lead, make_source, make_stage, make_tag
 
@@ -29,7 +36,7 @@ def frequencies() -> set[tuple[int, str, str, int, int]]:
 
 
 def samples() -> dict[int, tuple[int, bool, dict]]:
-    return {s.lead_id: (s.team_key, s.won, s.features) for s in ModelSample.objects.all()}
+    return {s.lead_id: (s.team_key, s.won, decode_features(s.features)) for s in ModelSample.objects.all()}
 
 
 def lose(lead: Lead) -> None:
@@ -81,10 +88,41 @@ def test_incremental_learning_equals_a_full_rebuild(actors, pipeline):
     update_lead(actor=actors.admin, lead=leads[2], values={"stage": pipeline["qualified"]})
 
     incremental, incremental_samples = frequencies(), samples()
+    stored = dict(ModelSample.objects.values_list("lead_id", "features"))
     assert len(incremental_samples) == 9 + 9  # 10 won − 1 reopened, 10 lost − 1 restored
     rebuild_model()
     assert samples() == incremental_samples
+    assert dict(ModelSample.objects.values_list("lead_id", "features")) == stored  # tokens in one order
     assert frequencies() == incremental
+
+
+def test_a_value_with_a_colon_is_counted_whole(actors, pipeline):
+    lead = make_lead(country="VN", state="Khu: A", team=actors.north, stage=pipeline["new"])
+    lose(lead)
+    state = dict(samples())[lead.pk][2]["state"]
+    assert len(state) == 1 and ":" in state[0]
+    incremental = frequencies()
+    assert (actors.north.pk, "state", state[0], 0, 1) in incremental
+    rebuild_model()
+    assert frequencies() == incremental
+
+
+def test_the_models_bulk_scorer_adds_what_the_explanation_adds(actors, pipeline):
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    lose(make_lead(country="US", team=actors.south, stage=pipeline["qualified"]))
+    model = load_model()
+    variables = ["stage", "country", "tags"]
+    log_odds = model.scorer(variables)
+    cases = [
+        (actors.north.pk, {"country": ["VN"], "stage": [str(pipeline["new"].pk)]}),
+        (actors.north.pk, {"country": ["FR"], "tags": ["999"], "language": ["vi"]}),
+        (actors.south.pk, {"country": ["US"]}),  # a history of losses only: no prediction
+        (0, {"country": ["VN"]}),  # no team: every team's history
+    ]
+    results = [model.factors(team_key, features, variables) for team_key, features in cases]
+    assert [result is None for result in results] == [False, False, True, False]
+    for (team_key, features), result in zip(cases, results, strict=True):
+        assert log_odds(team_key, features) == (None if result is None else result[0])
 
 
 def test_won_records_teach_every_stage_lost_ones_the_stages_they_reached(actors, pipeline):
