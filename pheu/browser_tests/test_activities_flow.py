@@ -3,6 +3,8 @@ done with feedback and find the feedback in the lead's history."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pheu.activities.models import Activity
@@ -10,6 +12,15 @@ from pheu.browser_tests.test_leads_flow import log_in
 from pheu.testing import make_lead
 
 pytestmark = pytest.mark.browser
+
+
+def expand(page, button, section) -> None:  # type: ignore[no-untyped-def]
+    """Click a Bootstrap collapse toggle and wait until its section has finished opening: while it grows,
+    the section clips its content, and a click there lands on the form instead of its button."""
+    from playwright.sync_api import expect
+
+    button.click()
+    expect(section).to_have_class(re.compile(r"\bcollapse\b.*\bshow\b"))
 
 
 def test_schedule_and_complete_an_activity(open_page, screenshot, actors):
@@ -22,9 +33,8 @@ def test_schedule_and_complete_an_activity(open_page, screenshot, actors):
 
     panel = page.locator("#activities-panel")
     expect(panel.locator("#no-activities")).to_be_visible()
-    page.click("#schedule-activity-button")
+    expand(page, page.locator("#schedule-activity-button"), page.locator("#schedule-activity"))
     form = page.locator("#schedule-activity-form")
-    expect(form).to_be_visible()
     form.locator("#id_kind").select_option("meeting")
     form.locator("#id_summary").fill("Gặp anh An tại văn phòng")
     form.locator("button[type=submit]").click()
@@ -47,7 +57,7 @@ def test_schedule_and_complete_an_activity(open_page, screenshot, actors):
 
     # Back on the lead: mark it done with feedback; the history shows it at once.
     page.goto(f"/leads/{lead.pk}/")
-    page.locator("#activity-list .activity-done-button").click()
+    expand(page, page.locator("#activity-list .activity-done-button"), page.locator(f"#done-{activity.pk}"))
     done_form = page.locator("#activity-list .activity-done-form")
     done_form.locator("textarea").fill("Khách đồng ý đặt 50 máy, chờ báo giá")
     done_form.locator("button[type=submit]").click()
