@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -300,9 +301,16 @@ LEAD_COLUMNS = ("id", "team_id", "user_id", "score_row__score", "type", "stage_i
 def read_leads(queryset: QuerySet[Lead], config: Config) -> list[LeadRow]:
     """The leads of ``queryset`` with their rule masks (one query)."""
     columns = mask_columns(config)
-    rows = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns)
+    query = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns).query
+    # The rows as the driver gives them: none of these columns needs a conversion that matters here (a
+    # SQLite boolean stays 0/1, read only as true or false), and Django's per-row conversion of 100,000
+    # rows costs a third of a run's reading.
+    sql, params = query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if len(columns) == 1:  # up to 62 rules: the row is a LeadRow as it comes
-        return [LeadRow._make(row) for row in rows]
+        return list(map(LeadRow._make, rows))
     width = len(LEAD_COLUMNS)
     result = []
     for row in rows:

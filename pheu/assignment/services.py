@@ -210,6 +210,7 @@ class _Seats:
         self.config = config
         self.loads = loads
         usable = [m for m in members if m.available and loads[m.id] < m.capacity]
+        self.free = {m.id for m in usable}  # the members who may still receive a lead
         self.with_rule = [(m, _rule_test(config, m.rule)) for m in usable if m.rule]
         self.fallback = self._heap([m for m in usable if not m.rule])
         # The bits of the members' rules: leads that agree on them share a heap.
@@ -241,7 +242,14 @@ class _Seats:
                 heapq.heapreplace(heap, entry(member))
         return None
 
+    def took(self, member: MemberFacts) -> None:
+        """``member`` received a lead (its load is counted already)."""
+        if self.loads[member.id] >= member.capacity:
+            self.free.discard(member.id)
+
     def choose(self, mask: int) -> MemberFacts | None:
+        if not self.free:  # the team is full: most leads of a large run end here
+            return None
         mask &= self.relevant
         heap = self.groups.get(mask)
         if heap is None:
@@ -328,6 +336,8 @@ def plan_assignment(
                 )
             else:
                 loads[member.id] += 1
+                if seats is not None:
+                    seats.took(member)
                 decision = LeadDecision(
                     lead.id,
                     Outcome.ASSIGNED,
@@ -617,11 +627,11 @@ _CONVERTED_CHANGE = [
 
 def _joined(values: Any) -> str:
     """``values`` as one comma-separated text for ``string_to_array(…, ',', '')`` ('' is NULL)."""
-    return ",".join("" if v is None else str(v) for v in values)
+    return ",".join(["" if v is None else str(v) for v in values])
 
 
 def _flags(values: Any) -> str:
-    return ",".join("t" if v else "f" for v in values)
+    return ",".join(["t" if v else "f" for v in values])
 
 
 def _marker(*texts: str) -> str:
