@@ -8,6 +8,7 @@ foreign keys.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -123,10 +124,14 @@ def assignment_batch(n: int) -> dict[str, float]:
                 with profile("run"):
                     result = assign_leads(actor=None)
                 figures["run_s"] = time.perf_counter() - start
+                run_query_count = len(run_queries.captured_queries)
+                if connection.vendor == "postgresql":
+                    # The deferred foreign-key checks, which the commit would run: timed on their own.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    figures["deferred_checks_s"] = time.perf_counter() - start - figures["run_s"]
             figures["run_with_commit_s"] = time.perf_counter() - start
-        figures["run_queries"] = len(run_queries.captured_queries)
-        import os
-
+        figures["run_queries"] = run_query_count
         if os.environ.get("BENCH_ASSIGN_DEBUG"):
             for q in sorted(run_queries.captured_queries, key=lambda q: -float(q["time"]))[:4]:
                 print(q["time"], q["sql"][:300])
