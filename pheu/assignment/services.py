@@ -17,8 +17,10 @@ is the only move of an assigned lead, and only of a lead the service itself assi
 
 Eligibility is decided by the compiled SQL of each rule (:mod:`pheu.assignment.facts`), the allocation in
 memory, the writes in bulk: a run costs a constant number of queries whatever the number of leads.
-Concurrency: a run locks the members of the teams it fills (so two runs count capacities one after the
-other) and the candidate leads with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL).
+Concurrency: a run locks the members of the teams it fills, so two runs count capacities one after the
+other, and writes a lead only if its team and salesperson are still those it read: a lead that another run
+or a person changed meanwhile is left alone (PostgreSQL re-checks the condition on the latest version of the
+row, after waiting for the other writer), so no lead is assigned twice.
 """
 
 from __future__ import annotations
@@ -427,6 +429,7 @@ def _lead_rows(decisions: list[LeadDecision], rows: dict[int, LeadRow], config: 
                 "assigned": d.user_id is not None,
                 "converted": d.converted,
                 "stage_changed": stage_changed,
+                "prev_team_id": lead.team_id,
                 "prev_user_id": lead.user_id,
             }
         )
@@ -446,9 +449,10 @@ FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.team_id')
         json_extract(value, '$.stage_id') AS stage_id, json_extract(value, '$.probability') AS probability,
         json_extract(value, '$.assigned') AS assigned, json_extract(value, '$.converted') AS converted,
         json_extract(value, '$.stage_changed') AS stage_changed,
+        json_extract(value, '$.prev_team_id') AS prev_team_id,
         json_extract(value, '$.prev_user_id') AS prev_user_id
       FROM json_each(%s)) AS v
-WHERE {table}.id = v.id AND {table}.user_id IS v.prev_user_id
+WHERE {table}.id = v.id AND {table}.team_id IS v.prev_team_id AND {table}.user_id IS v.prev_user_id
 RETURNING {table}.id
 """
 
@@ -494,29 +498,25 @@ def _history_body(d: LeadDecision, run_id: int | None) -> str:
     return " ".join([prefix, *parts])
 
 
+def _change(field_name: str, old: Any, new: Any, old_id: Any, new_id: Any) -> dict[str, Any]:
+    """One entry of a history entry's change list, as the lead's history shows it."""
+    return {"field": field_name, "old": old, "new": new, "old_id": old_id, "new_id": new_id}
+
+
+_CONVERTED_CHANGE = _change("type", "lead", "opportunity", "lead", "opportunity")
+
+
 def _history(
     d: LeadDecision, run_id: int | None, labels: Mapping[int, str], now: datetime, actor: Any
 ) -> HistoryEntry:
     changes: list[dict[str, Any]] = []
     if d.team_chosen:
-        changes.append(
-            {"field": "team", "old": None, "new": d.team_name, "old_id": None, "new_id": d.team_id}
-        )
+        changes.append(_change("team", None, d.team_name, None, d.team_id))
     if d.user_id is not None:
         old = labels.get(d.previous_user_id, None) if d.previous_user_id else None
-        changes.append(
-            {
-                "field": "user",
-                "old": old,
-                "new": d.user_label,
-                "old_id": d.previous_user_id,
-                "new_id": d.user_id,
-            }
-        )
+        changes.append(_change("user", old, d.user_label, d.previous_user_id, d.user_id))
     if d.converted:
-        changes.append(
-            {"field": "type", "old": "lead", "new": "opportunity", "old_id": "lead", "new_id": "opportunity"}
-        )
+        changes.append(_CONVERTED_CHANGE)
     return HistoryEntry(
         content_type=ContentType.objects.get_for_model(Lead),
         object_id=d.lead_id,
@@ -553,8 +553,9 @@ def _decision_row(d: LeadDecision, run: AssignmentRun | None, now: datetime) -> 
 # arrays and knows their length); the leads are updated from them, and the decisions and history entries of
 # the leads written are inserted from them too. The small per-team and per-member values (rules, labels, the
 # explanation texts, formatted in Python with a marker where the lead's own number goes) are joined in from
-# short arrays. A lead whose salesperson changed since it was read is left alone (manual assignment wins):
-# the statement returns those.
+# short arrays, and so are their entries of the history's change list (built once per team and member, not
+# per lead). A lead whose team or salesperson changed since it was read is left alone (manual assignment
+# wins; another run took it): the statement returns those.
 _PG_WRITE = """
 WITH v AS MATERIALIZED (
   SELECT * FROM unnest(
@@ -567,12 +568,13 @@ WITH v AS MATERIALIZED (
 ), t AS MATERIALIZED (
   SELECT * FROM unnest(
     %(t_id)s::bigint[], %(t_rule)s::text[], %(t_min)s::integer[], %(t_stage)s::bigint[],
-    %(t_probability)s::numeric[], %(t_name)s::text[], %(t_text)s::text[]
-  ) AS t(id, rule, min_score, stage_id, probability, name, text)
+    %(t_probability)s::numeric[], %(t_text)s::text[], %(t_change)s::jsonb[]
+  ) AS t(id, rule, min_score, stage_id, probability, text, change)
 ), m AS MATERIALIZED (
   SELECT * FROM unnest(
-    %(m_id)s::bigint[], %(m_rule)s::text[], %(m_capacity)s::integer[], %(m_label)s::text[], %(m_text)s::text[]
-  ) AS m(id, rule, capacity, label, text)
+    %(m_id)s::bigint[], %(m_rule)s::text[], %(m_capacity)s::integer[], %(m_label)s::text[],
+    %(m_text)s::text[], %(m_change)s::jsonb[]
+  ) AS m(id, rule, capacity, label, text, change)
 ), p AS MATERIALIZED (
   SELECT * FROM unnest(%(p_id)s::bigint[], %(p_label)s::text[]) AS p(id, label)
 ), written AS (
@@ -592,6 +594,7 @@ WITH v AS MATERIALIZED (
     updated_at = %(now)s
   FROM v JOIN t ON t.id = v.team_id
   WHERE l.id = v.lead_id AND l.user_id IS NOT DISTINCT FROM v.previous_user_id
+    AND l.team_id IS NOT DISTINCT FROM (CASE WHEN v.team_chosen THEN NULL ELSE v.team_id END)
   RETURNING l.id
 ), decisions AS (
   INSERT INTO {decision} (
@@ -608,21 +611,17 @@ WITH v AS MATERIALIZED (
       CASE WHEN v.previous_user_id IS NOT NULL THEN %(redistributed)s::text END,
       CASE WHEN v.team_chosen THEN replace(t.text, %(mark)s, v.score::text) END,
       CASE WHEN v.user_id IS NOT NULL THEN replace(m.text, %(mark)s, v.capacity_left::text) END),
-    (CASE WHEN v.team_chosen THEN jsonb_build_array(jsonb_build_object(
-        'field', 'team', 'old', NULL, 'new', t.name, 'old_id', NULL, 'new_id', v.team_id))
-      ELSE '[]'::jsonb END)
-    || (CASE WHEN v.user_id IS NOT NULL THEN jsonb_build_array(jsonb_build_object(
+    (CASE WHEN v.team_chosen THEN t.change ELSE '[]'::jsonb END)
+    || (CASE WHEN v.user_id IS NULL THEN '[]'::jsonb WHEN v.previous_user_id IS NULL THEN m.change
+      ELSE jsonb_build_array(jsonb_build_object(
         'field', 'user', 'old', p.label, 'new', m.label, 'old_id', v.previous_user_id, 'new_id', v.user_id))
-      ELSE '[]'::jsonb END)
+      END)
     || (CASE WHEN v.converted THEN %(converted_change)s::jsonb ELSE '[]'::jsonb END)
   FROM v JOIN written w ON w.id = v.lead_id JOIN t ON t.id = v.team_id LEFT JOIN m ON m.id = v.member_id
     LEFT JOIN p ON p.id = v.previous_user_id
 )
 SELECT v.lead_id FROM v WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = v.lead_id)
 """
-_CONVERTED_CHANGE = [
-    {"field": "type", "old": "lead", "new": "opportunity", "old_id": "lead", "new_id": "opportunity"}
-]
 
 
 def _joined(values: Any) -> str:
@@ -694,13 +693,17 @@ def _write_postgresql(
         "t_min": [teams[pk].min_score for pk in team_ids],
         "t_stage": [teams[pk].first_stage_id for pk in team_ids],
         "t_probability": [teams[pk].first_stage_probability for pk in team_ids],
-        "t_name": names,
+        "t_change": [json.dumps([_change("team", None, teams[pk].name, None, pk)]) for pk in team_ids],
         "t_text": team_texts,
         "m_id": member_ids,
         "m_rule": [members[pk].rule for pk in member_ids],
         "m_capacity": [members[pk].capacity for pk in member_ids],
         "m_label": labels,
         "m_text": member_texts,
+        "m_change": [
+            json.dumps([_change("user", None, members[pk].label, None, members[pk].user_id)])
+            for pk in member_ids
+        ],
         "p_id": previous_ids,
         "p_label": [config.user_labels.get(pk) for pk in previous_ids],
         "opportunity": LeadType.OPPORTUNITY.value,
@@ -710,7 +713,7 @@ def _write_postgresql(
         "prefix": _("Automatic assignment (run #%(run)s).") % {"run": run.pk},
         "redistributed": _("Redistributed: the salesperson is away."),
         "mark": mark,
-        "converted_change": json.dumps(_CONVERTED_CHANGE),
+        "converted_change": json.dumps([_CONVERTED_CHANGE]),
     }
     with connection.cursor() as cursor:
         cursor.execute(_PG_WRITE.format(**tables), params)
@@ -822,7 +825,7 @@ def assign_leads(
     config = load_config(now=now)
     parse_rules(config)
     leads = candidate_leads(lead_ids=lead_ids, team_id=scope)
-    rows = read_leads(leads if dry_run else _locked(leads), config)
+    rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see _PG_WRITE)
     decisions = plan_assignment(config, rows, scope_team_id=scope)
     if dry_run:
         return _result(config, decisions, dry_run=True)

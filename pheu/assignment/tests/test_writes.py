@@ -98,6 +98,38 @@ def test_a_redistribution_writes_the_previous_salesperson():
     assert set(Lead.objects.values_list("user__username", flat=True)) == {"mate"}
 
 
+def test_a_lead_changed_between_the_read_and_the_write_is_left_alone(monkeypatch):
+    """The candidates are read without locks: a lead given a salesperson by hand, or a team by another run,
+    after the run read it keeps what it was given, and the run counts and explains only what it wrote."""
+    from pheu.assignment import services
+
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    first, second = make_team("First", sequence=1), make_team("Second", sequence=2)
+    make_member(team=first, user=make_user("seller"), capacity=10)
+    by_hand, by_other_run, untouched = make_lead(), make_lead(), make_lead()
+    colleague = make_user("colleague")
+    read = services.read_leads
+
+    def read_then_others_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rows = read(*args, **kwargs)
+        Lead.objects.filter(pk=by_hand.pk).update(user=colleague)
+        Lead.objects.filter(pk=by_other_run.pk).update(team=second)
+        return rows
+
+    monkeypatch.setattr(services, "read_leads", read_then_others_write)
+    result = assign_leads(actor=manager)
+
+    assert result.assigned == 1 and result.teamed == 1
+    assert [d.lead_id for d in result.decisions if d.writes] == [untouched.pk]
+    assert set(AssignmentDecision.objects.values_list("lead_id", flat=True)) == {untouched.pk}
+    leads = {lead.pk: (lead.team_id, lead.user_id) for lead in Lead.objects.all()}
+    assert leads[by_hand.pk] == (None, colleague.pk)
+    assert leads[by_other_run.pk] == (second.pk, None)
+    assert leads[untouched.pk][0] == first.pk
+    run = AssignmentRun.objects.get()
+    assert (run.teamed, run.assigned) == (1, 1)
+
+
 def _score_updates(queries) -> list[str]:  # type: ignore[no-untyped-def]
     return [q["sql"] for q in queries if 'UPDATE "leads_leadscore"' in q["sql"]]
 
