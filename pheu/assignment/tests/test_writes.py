@@ -81,6 +81,30 @@ def test_a_run_writes_decisions_and_history_as_the_python_builders_do():
     assert Lead.objects.get(pk=by_hand.pk).team is None  # manual assignment wins
 
 
+def test_a_large_run_writes_in_parts_exactly_what_one_statement_writes(monkeypatch):
+    """On PostgreSQL a large run sends its writes in WRITE_PARTS statements while it decides the next part
+    (here a "large" run is made of 7 leads): the rows are those of one statement."""
+    from pheu.assignment import services
+
+    monkeypatch.setattr(services, "WRITE_PART_MIN", 1)
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    first, second = make_team("First", sequence=1, min_score=10), make_team("Second", sequence=2)
+    make_member(team=first, user=make_user("ann", first_name="Ann"), capacity=2)
+    make_member(team=second, user=make_user("bob"), capacity=3)
+    for index, lead in enumerate(make_waiting_leads(7)):
+        set_scores([lead], index * 4)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = assign_leads(actor=manager)
+
+    assert (result.teamed, result.assigned) == (7, 5)
+    _check_rows(result, result.run_id, {}, manager)
+    assert Lead.objects.filter(team=first).count() == 4 and Lead.objects.filter(team=second).count() == 3
+    if connection.vendor == "postgresql":
+        writes = [q for q in queries.captured_queries if "WITH v AS MATERIALIZED" in q["sql"]]
+        assert len(writes) == services.WRITE_PARTS == 4
+
+
 def test_a_redistribution_writes_the_previous_salesperson():
     manager = make_user("boss", role=Role.SALES_MANAGER)
     team = make_team("T")
