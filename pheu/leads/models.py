@@ -152,8 +152,9 @@ class Lead(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     state = models.CharField(_("state / province"), max_length=100, blank=True)
     zip = models.CharField(_("postal code"), max_length=20, blank=True)
-    # db_index=False on country, team, user and stage: composite indexes below lead with each of them, and
-    # every index more is a write more on each update of a lead (scoring, assignment, imports).
+    # db_index=False on country, team, user and stage: composite indexes below lead with team, user and stage,
+    # none with country (see Meta.indexes), and every index more is a write more on each update of a lead
+    # (scoring, assignment, imports). A country is never deleted while leads use it (PROTECT).
     country = models.ForeignKey(
         Country,
         verbose_name=_("country"),
@@ -400,11 +401,11 @@ class Lead(models.Model):
             # update that moves a lead's row (assignment: team, salesperson) adds an entry to each index of
             # the table: ≈ 0.35 s per 100,000 assigned leads and index.
             models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
-            # Rule terms that select few rows (bench/rules.py, 1M leads: 414 → 12 ms, 253 → 7 ms).
-            models.Index(fields=["country", "state"], name="lead_country_state_idx"),
-            models.Index(
-                fields=["company_size"], name="lead_company_size_idx", condition=Q(company_size__isnull=False)
-            ),
+            # No index on (country, state) nor on company_size. Each would serve a rule term that selects few
+            # leads — a rule's live preview counts them in ≈ 10 ms instead of 250–400 ms at 1,000,000 leads
+            # (bench/rules.py tries both) — but each costs an assignment run ≈ 0.26 s per 100,000 leads it
+            # moves, the run the issue 5 target is about. A term that selects many leads (most countries of
+            # a Vietnamese base, size bands) reads the table either way.
         ]
         constraints = [
             models.CheckConstraint(
