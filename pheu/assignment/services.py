@@ -353,47 +353,18 @@ class _Plan:
             else:
                 member = seats.choose(lead.mask)
             team_rule, min_score = (team.rule, team.min_score) if chosen else ("", None)
+            why = (lead.score, team.id, team.name, chosen, team_rule, min_score)  # after the id and outcome
             if member is None:
                 outcome = Outcome.TEAM_ONLY if chosen else Outcome.NO_MEMBER
-                yield (
-                    position,
-                    LeadDecision(
-                        lead.id,
-                        outcome,
-                        lead.score,
-                        team.id,
-                        team.name,
-                        chosen,
-                        team_rule,
-                        min_score,
-                        previous_user_id=previous,
-                    ),
-                )
+                yield position, LeadDecision(lead.id, outcome, *why, previous_user_id=previous)
                 continue
             loads[member.id] += 1
             if seats is not None:
                 seats.took(member)
-            yield (
-                position,
-                LeadDecision(
-                    lead.id,
-                    Outcome.ASSIGNED,
-                    lead.score,
-                    team.id,
-                    team.name,
-                    chosen,
-                    team_rule,
-                    min_score,
-                    member.id,
-                    member.user_id,
-                    member.label,
-                    member.rule,
-                    member.capacity,
-                    member.capacity - loads[member.id],
-                    convert_leads and lead.type == LeadType.LEAD,
-                    previous,
-                ),
-            )
+            converted = convert_leads and lead.type == LeadType.LEAD
+            left = member.capacity - loads[member.id]
+            member_part = (member.id, member.user_id, member.label, member.rule, member.capacity, left)
+            yield position, LeadDecision(lead.id, Outcome.ASSIGNED, *why, *member_part, converted, previous)
 
 
 def plan_assignment(
