@@ -334,11 +334,18 @@ class _Plan:
         if part:
             yield part
 
+    def decide_all(self) -> list[LeadDecision]:
+        """Every decision, in the order of the leads (the member phase at once)."""
+        for _part in self.parts(1):
+            pass
+        return self.decisions  # type: ignore[return-value]  # every position is decided
+
     def _member_phase(
         self, team_id: int, items: list[tuple[int, int, int, LeadRow, bool]]
     ) -> Iterator[tuple[int, LeadDecision]]:
         config = self.config
-        team = next(t for t in config.teams if t.id == team_id)
+        team = config.team(team_id)
+        assert team is not None  # the team phase grouped the leads by the config's teams
         members = config.members.get(team_id, [])
         loads = {m.id: m.recent for m in members}
         seats = _Seats(config, members, loads) if members else None
@@ -375,10 +382,7 @@ def plan_assignment(
     previous_users: Mapping[int, int] | None = None,
 ) -> list[LeadDecision]:
     """Decide every lead of ``leads`` (deterministic; reads and writes nothing): see :class:`_Plan`."""
-    plan = _Plan(config, leads, scope_team_id=scope_team_id, previous_users=previous_users)
-    for _part in plan.parts(1):
-        pass
-    return plan.decisions  # type: ignore[return-value]  # every position is decided
+    return _Plan(config, leads, scope_team_id=scope_team_id, previous_users=previous_users).decide_all()
 
 
 def _result(config: Config, decisions: list[LeadDecision], *, dry_run: bool) -> AssignmentResult:
@@ -831,10 +835,8 @@ def _write(
         parts = (writing(part) for part in plan.parts(WRITE_PARTS, smallest=WRITE_PART_MIN))
         written = _write_postgresql(config=config, parts=parts, run=run, actor=actor, now=now)
     else:
-        for _part in plan.parts(1):
-            pass
         written = _write_portable(
-            config=config, rows=rows, decisions=writing(plan.decisions), run=run, actor=actor, now=now
+            config=config, rows=rows, decisions=writing(plan.decide_all()), run=run, actor=actor, now=now
         )
     decisions = [d for d in plan.decisions if d is not None and keep(d)]
     # A lead changed between the read and the write is left out (manual assignment wins).
