@@ -9,9 +9,12 @@ class AssignmentConfig(AppConfig):
     verbose_name = _("Assignment")
 
     def ready(self) -> None:
+        from pheu.assignment.history import decision_entries
         from pheu.assignment.views import lead_panel
+        from pheu.core.history import register_history_source
         from pheu.core.navigation import register_nav
         from pheu.core.panels import register_panel
+        from pheu.leads.models import Lead
 
         register_nav(
             name="assignment",
@@ -29,3 +32,4 @@ class AssignmentConfig(AppConfig):
             context=lead_panel,
             order=40,
         )
+        register_history_source(Lead, decision_entries)

@@ -80,7 +80,6 @@ class Config:
 
     teams: list[TeamFacts]
     members: dict[int, list[MemberFacts]]
-    user_labels: dict[int, str] = field(default_factory=dict)
     rules: dict[str, Domain | None] = field(default_factory=dict)  # None: the stored text no longer parses
     bits: dict[str, int] = field(default_factory=dict)
 
@@ -112,7 +111,7 @@ class Config:
 
     def with_team(self, team_id: int, **changes: Any) -> Config:
         teams = [replace(t, **changes) if t.id == team_id else t for t in self.teams]
-        copy = Config(teams, dict(self.members), self.user_labels, dict(self.rules), dict(self.bits))
+        copy = Config(teams, dict(self.members), dict(self.rules), dict(self.bits))
         copy.order_teams()
         return copy
 
@@ -121,7 +120,7 @@ class Config:
             team_id: [replace(m, **changes) if m.id == member_id else m for m in ms]
             for team_id, ms in self.members.items()
         }
-        copy = Config(list(self.teams), members, self.user_labels, dict(self.rules), dict(self.bits))
+        copy = Config(list(self.teams), members, dict(self.rules), dict(self.bits))
         copy.order_teams()
         return copy
 
@@ -209,7 +208,6 @@ def load_config(*, now: datetime) -> Config:
         )
     )
     members: dict[int, list[MemberFacts]] = {}
-    labels: dict[int, str] = {}
     today = timezone.localdate(now)
     for (
         pk,
@@ -226,13 +224,21 @@ def load_config(*, now: datetime) -> Config:
         a_from,
         a_until,
     ) in member_rows:
-        labels[user_id] = user_label(first, last, username)
         away = a_from is not None and a_from <= today and (a_until is None or today <= a_until)
         member = MemberFacts(
-            pk, team_id, user_id, labels[user_id], rule.strip(), cap, weight, recent, optout, away
+            pk,
+            team_id,
+            user_id,
+            user_label(first, last, username),
+            rule.strip(),
+            cap,
+            weight,
+            recent,
+            optout,
+            away,
         )
         members.setdefault(team_id, []).append(member)
-    config = Config(teams, members, labels)
+    config = Config(teams, members)
     config.order_teams()
     return config
 

@@ -58,7 +58,7 @@ from pheu.assignment.facts import (
     user_label,
 )
 from pheu.assignment.models import AssignmentDecision, AssignmentRun, AssignmentTrigger
-from pheu.core.models import HistoryEntry, HistoryKind, PheuSettings
+from pheu.core.models import HistoryEntry, PheuSettings
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead
 from pheu.rules import DomainError, clean_domain
@@ -496,61 +496,6 @@ def _update_leads(values: list[dict], now: datetime) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _history_body(d: LeadDecision, run_id: int | None) -> str:
-    parts = []
-    if d.previous_user_id is not None:
-        parts.append(_("Redistributed: the salesperson is away."))
-    if d.team_chosen:
-        parts.append(
-            _("Team %(team)s: its rule matches and the score %(score)s reaches its minimum %(min)s.")
-            % {"team": d.team_name, "score": d.score, "min": d.min_score}
-        )
-    if d.user_id is not None:
-        parts.append(
-            _("Salesperson %(user)s: %(rule)s, %(left)s of %(capacity)s leads left this month.")
-            % {
-                "user": d.user_label,
-                "rule": _("their rule matches") if d.member_rule else _("no rule of their own"),
-                "left": d.capacity_left,
-                "capacity": d.capacity,
-            }
-        )
-    prefix = (
-        _("Automatic assignment (run #%(run)s).") % {"run": run_id} if run_id else _("Automatic assignment.")
-    )
-    return " ".join([prefix, *parts])
-
-
-def _change(field_name: str, old: Any, new: Any, old_id: Any, new_id: Any) -> dict[str, Any]:
-    """One entry of a history entry's change list, as the lead's history shows it."""
-    return {"field": field_name, "old": old, "new": new, "old_id": old_id, "new_id": new_id}
-
-
-_CONVERTED_CHANGE = _change("type", "lead", "opportunity", "lead", "opportunity")
-
-
-def _history(
-    d: LeadDecision, run_id: int | None, labels: Mapping[int, str], now: datetime, actor: Any
-) -> HistoryEntry:
-    changes: list[dict[str, Any]] = []
-    if d.team_chosen:
-        changes.append(_change("team", None, d.team_name, None, d.team_id))
-    if d.user_id is not None:
-        old = labels.get(d.previous_user_id, None) if d.previous_user_id else None
-        changes.append(_change("user", old, d.user_label, d.previous_user_id, d.user_id))
-    if d.converted:
-        changes.append(_CONVERTED_CHANGE)
-    return HistoryEntry(
-        content_type=ContentType.objects.get_for_model(Lead),
-        object_id=d.lead_id,
-        kind=HistoryKind.CHANGE,
-        author=actor if getattr(actor, "is_authenticated", False) else None,
-        body=_history_body(d, run_id),
-        changes=changes,
-        created_at=now,
-    )
-
-
 def _decision_row(d: LeadDecision, run: AssignmentRun | None, now: datetime) -> AssignmentDecision:
     return AssignmentDecision(
         run=run,
@@ -574,11 +519,10 @@ def _decision_row(d: LeadDecision, run: AssignmentRun | None, now: datetime) -> 
 # PostgreSQL: one statement writes a run, or each part of a large run (WRITE_PARTS). The decisions come as
 # arrays (each as one comma-separated text: quoting a 100,000-element list parameter costs more than the
 # statement; the planner folds the constant arrays and knows their length); the leads are updated from them,
-# and the decisions and history entries of the leads written are inserted from them too. The small per-team
-# and per-member values (rules, labels, the explanation texts, formatted in Python with a marker where the
-# lead's own number goes) are joined in from short arrays, and so are their entries of the history's change
-# list (built once per team and member, not per lead). A lead whose team or salesperson changed since it was
-# read is left alone (manual assignment wins; another run took it): the statement returns those.
+# and the decisions of the leads written are inserted from them too (they are also the leads' history: see
+# pheu.assignment.history). The small per-team and per-member values (rules, capacities) are joined in from
+# short arrays. A lead whose team or salesperson changed since it was read is left alone (manual assignment
+# wins; another run took it): the statement returns those.
 _PG_WRITE = """
 WITH v AS MATERIALIZED (
   SELECT * FROM unnest(
@@ -591,15 +535,11 @@ WITH v AS MATERIALIZED (
 ), t AS MATERIALIZED (
   SELECT * FROM unnest(
     %(t_id)s::bigint[], %(t_rule)s::text[], %(t_min)s::integer[], %(t_stage)s::bigint[],
-    %(t_probability)s::numeric[], %(t_text)s::text[], %(t_change)s::jsonb[]
-  ) AS t(id, rule, min_score, stage_id, probability, text, change)
+    %(t_probability)s::numeric[]
+  ) AS t(id, rule, min_score, stage_id, probability)
 ), m AS MATERIALIZED (
-  SELECT * FROM unnest(
-    %(m_id)s::bigint[], %(m_rule)s::text[], %(m_capacity)s::integer[], %(m_label)s::text[],
-    %(m_text)s::text[], %(m_change)s::jsonb[]
-  ) AS m(id, rule, capacity, label, text, change)
-), p AS MATERIALIZED (
-  SELECT * FROM unnest(%(p_id)s::bigint[], %(p_label)s::text[]) AS p(id, label)
+  SELECT * FROM unnest(%(m_id)s::bigint[], %(m_rule)s::text[], %(m_capacity)s::integer[])
+    AS m(id, rule, capacity)
 ), written AS (
   UPDATE {lead} AS l SET
     team_id = v.team_id,
@@ -627,21 +567,6 @@ WITH v AS MATERIALIZED (
     CASE WHEN v.team_chosen THEN t.rule ELSE '' END, CASE WHEN v.team_chosen THEN t.min_score END,
     COALESCE(m.rule, ''), v.score, m.capacity, v.capacity_left, v.converted
   FROM v JOIN written w ON w.id = v.lead_id JOIN t ON t.id = v.team_id LEFT JOIN m ON m.id = v.member_id
-), history AS (
-  INSERT INTO {history} (content_type_id, object_id, kind, author_id, created_at, body, changes)
-  SELECT %(content_type)s, v.lead_id, %(kind)s, %(author)s, %(now)s,
-    concat_ws(' ', %(prefix)s::text,
-      CASE WHEN v.previous_user_id IS NOT NULL THEN %(redistributed)s::text END,
-      CASE WHEN v.team_chosen THEN replace(t.text, %(mark)s, v.score::text) END,
-      CASE WHEN v.user_id IS NOT NULL THEN replace(m.text, %(mark)s, v.capacity_left::text) END),
-    (CASE WHEN v.team_chosen THEN t.change ELSE '[]'::jsonb END)
-    || (CASE WHEN v.user_id IS NULL THEN '[]'::jsonb WHEN v.previous_user_id IS NULL THEN m.change
-      ELSE jsonb_build_array(jsonb_build_object(
-        'field', 'user', 'old', p.label, 'new', m.label, 'old_id', v.previous_user_id, 'new_id', v.user_id))
-      END)
-    || (CASE WHEN v.converted THEN %(converted_change)s::jsonb ELSE '[]'::jsonb END)
-  FROM v JOIN written w ON w.id = v.lead_id JOIN t ON t.id = v.team_id LEFT JOIN m ON m.id = v.member_id
-    LEFT JOIN p ON p.id = v.previous_user_id
 )
 SELECT v.lead_id FROM v WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = v.lead_id)
 """
@@ -656,42 +581,15 @@ def _flags(values: Any) -> str:
     return ",".join(["t" if v else "f" for v in values])
 
 
-def _marker(*texts: str) -> str:
-    """A marker that none of ``texts`` contains."""
-    n = 0
-    while any(f"\x01{n}\x01" in text for text in texts):
-        n += 1
-    return f"\x01{n}\x01"
-
-
 def _write_params(
-    *, config: Config, decisions: list[LeadDecision], run: AssignmentRun, actor: Any, now: datetime
+    *, config: Config, decisions: list[LeadDecision], run: AssignmentRun, now: datetime
 ) -> dict[str, Any]:
     """The parameters of :data:`_PG_WRITE` for ``decisions`` (all of which write)."""
     teams = {t.id: t for t in config.teams}
+    members = {m.id: m for ms in config.members.values() for m in ms}
     team_ids = sorted({d.team_id for d in decisions if d.team_id is not None})
     member_ids = sorted({d.member_id for d in decisions if d.member_id is not None})
-    members = {m.id: m for ms in config.members.values() for m in ms}
-    previous_ids = sorted({d.previous_user_id for d in decisions if d.previous_user_id is not None})
-    names = [teams[pk].name for pk in team_ids]
-    labels = [members[pk].label for pk in member_ids]
-    mark = _marker(*names, *labels)
-    team_texts = [
-        _("Team %(team)s: its rule matches and the score %(score)s reaches its minimum %(min)s.")
-        % {"team": teams[pk].name, "score": mark, "min": teams[pk].min_score}
-        for pk in team_ids
-    ]
-    member_texts = [
-        _("Salesperson %(user)s: %(rule)s, %(left)s of %(capacity)s leads left this month.")
-        % {
-            "user": members[pk].label,
-            "rule": _("their rule matches") if members[pk].rule else _("no rule of their own"),
-            "left": mark,
-            "capacity": members[pk].capacity,
-        }
-        for pk in member_ids
-    ]
-    params: dict[str, Any] = {
+    return {
         "run": run.pk,
         "now": now,
         "lead": _joined(d.lead_id for d in decisions),
@@ -708,29 +606,11 @@ def _write_params(
         "t_min": [teams[pk].min_score for pk in team_ids],
         "t_stage": [teams[pk].first_stage_id for pk in team_ids],
         "t_probability": [teams[pk].first_stage_probability for pk in team_ids],
-        "t_change": [json.dumps([_change("team", None, teams[pk].name, None, pk)]) for pk in team_ids],
-        "t_text": team_texts,
         "m_id": member_ids,
         "m_rule": [members[pk].rule for pk in member_ids],
         "m_capacity": [members[pk].capacity for pk in member_ids],
-        "m_label": labels,
-        "m_text": member_texts,
-        "m_change": [
-            json.dumps([_change("user", None, members[pk].label, None, members[pk].user_id)])
-            for pk in member_ids
-        ],
-        "p_id": previous_ids,
-        "p_label": [config.user_labels.get(pk) for pk in previous_ids],
         "opportunity": LeadType.OPPORTUNITY.value,
-        "content_type": ContentType.objects.get_for_model(Lead).pk,
-        "kind": HistoryKind.CHANGE.value,
-        "author": actor.pk if getattr(actor, "is_authenticated", False) else None,
-        "prefix": _("Automatic assignment (run #%(run)s).") % {"run": run.pk},
-        "redistributed": _("Redistributed: the salesperson is away."),
-        "mark": mark,
-        "converted_change": json.dumps([_CONVERTED_CHANGE]),
     }
-    return params
 
 
 # A large run's writes go in at most this many statements, each sent as soon as its part of the plan is
@@ -751,16 +631,11 @@ def _pipeline() -> contextlib.AbstractContextManager[Any]:
 
 
 def _write_postgresql(
-    *, config: Config, parts: Iterable[list[LeadDecision]], run: AssignmentRun, actor: Any, now: datetime
+    *, config: Config, parts: Iterable[list[LeadDecision]], run: AssignmentRun, now: datetime
 ) -> set[int]:
     """Write each part (decisions that all write) in one statement; the ids of the leads written."""
     quote = connection.ops.quote_name
-    sql = _PG_WRITE.format(
-        decision=quote(AssignmentDecision._meta.db_table),
-        lead=quote(Lead._meta.db_table),
-        history=quote(HistoryEntry._meta.db_table),
-    )
-    ContentType.objects.get_for_model(Lead)  # cached before the pipeline, which a read would interrupt
+    sql = _PG_WRITE.format(decision=quote(AssignmentDecision._meta.db_table), lead=quote(Lead._meta.db_table))
     sent: list[tuple[Any, list[LeadDecision]]] = []
     with contextlib.ExitStack() as cursors:
         with _pipeline():
@@ -771,9 +646,7 @@ def _write_postgresql(
                 # lie on disk (a run of 100,000 leads in the teams' order took 2 s longer).
                 part.sort(key=lambda d: d.lead_id)
                 cursor = cursors.enter_context(connection.cursor())
-                cursor.execute(
-                    sql, _write_params(config=config, decisions=part, run=run, actor=actor, now=now)
-                )
+                cursor.execute(sql, _write_params(config=config, decisions=part, run=run, now=now))
                 sent.append((cursor, part))
         written: set[int] = set()
         for cursor, part in sent:
@@ -788,15 +661,13 @@ def _write_portable(
     rows: list[LeadRow],
     decisions: list[LeadDecision],
     run: AssignmentRun,
-    actor: Any,
     now: datetime,
 ) -> set[int]:
-    """The same writes on other databases: one UPDATE from JSON, then the decisions and history in bulk."""
+    """The same writes on other databases: one UPDATE from JSON, then the decisions in bulk."""
     by_id = {row.id: row for row in rows}
     written = _update_leads(_lead_rows(decisions, by_id, config), now)
     writing = [d for d in decisions if d.lead_id in written]
     AssignmentDecision.objects.bulk_create([_decision_row(d, run, now) for d in writing])
-    HistoryEntry.objects.bulk_create([_history(d, run.pk, config.user_labels, now, actor) for d in writing])
     return written
 
 
@@ -833,10 +704,10 @@ def _write(
 
     if connection.vendor == "postgresql":
         parts = (writing(part) for part in plan.parts(WRITE_PARTS, smallest=WRITE_PART_MIN))
-        written = _write_postgresql(config=config, parts=parts, run=run, actor=actor, now=now)
+        written = _write_postgresql(config=config, parts=parts, run=run, now=now)
     else:
         written = _write_portable(
-            config=config, rows=rows, decisions=writing(plan.decide_all()), run=run, actor=actor, now=now
+            config=config, rows=rows, decisions=writing(plan.decide_all()), run=run, now=now
         )
     decisions = [d for d in plan.decisions if d is not None and keep(d)]
     # A lead changed between the read and the write is left out (manual assignment wins).
@@ -952,7 +823,6 @@ def _realtime_config(now: datetime) -> Config:
     )
     teams: dict[int, TeamFacts] = {}
     members: dict[int, list[MemberFacts]] = {}
-    labels: dict[int, str] = {}
     today = timezone.localdate(now)
     for row in rows:
         pk, name, seq, min_score, rule, use_leads, default, stage_id, probability, merge = row[:10]
@@ -976,14 +846,12 @@ def _realtime_config(now: datetime) -> Config:
         ) = row[10:]
         if member_id is None or not user_active:
             continue
-        labels[user_id] = user_label(first, last, username)
         away = a_from is not None and a_from <= today and (a_until is None or today <= a_until)
+        label = user_label(first, last, username)
         members.setdefault(pk, []).append(
-            MemberFacts(
-                member_id, pk, user_id, labels[user_id], m_rule.strip(), cap, weight, count, optout, away
-            )
+            MemberFacts(member_id, pk, user_id, label, m_rule.strip(), cap, weight, count, optout, away)
         )
-    config = Config(list(teams.values()), members, labels)
+    config = Config(list(teams.values()), members)
     config.order_teams()
     return config
 

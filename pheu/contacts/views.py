@@ -17,7 +17,7 @@ from pheu.contacts.forms import PartnerForm
 from pheu.contacts.models import Partner
 from pheu.contacts.services import create_partner, update_partner
 from pheu.core.forms import NoteForm, add_service_errors
-from pheu.core.history import history_of
+from pheu.core.history import timeline_of
 from pheu.core.htmx import note_response, wants_partial
 from pheu.core.panels import panels_for
 
@@ -65,7 +65,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "partner": partner,
             "leads": leads[:PAGE_SIZE],
             "people": partner.contacts.filter(active=True).order_by("name") if partner.is_company else None,
-            "history": history_of(partner),
+            "history": timeline_of(partner),
             "note_form": NoteForm(),
             "note_url": reverse("contacts:note", args=[partner.pk]),
             "panels": panels_for("partner", request, partner),

@@ -12,7 +12,7 @@ related record is renamed or removed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -85,7 +85,31 @@ def log_entry(
 
 
 def history_of(record: models.Model) -> models.QuerySet[HistoryEntry]:
-    """The record's history, newest first, with authors loaded."""
+    """The entries stored for the record, newest first, with authors loaded."""
     return HistoryEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     ).select_related("author", "content_type")
+
+
+# Changes that an app records in a table of its own, and that the record's history shows among its entries
+# (a lead's assignment decisions): by model, functions that return them as unsaved entries (no ``pk``).
+HistorySource = Callable[[models.Model], Iterable[HistoryEntry]]
+_SOURCES: dict[type[models.Model], list[HistorySource]] = {}
+
+
+def register_history_source(model: type[models.Model], source: HistorySource) -> None:
+    """Show what ``source(record)`` returns in the history of each ``model`` record (from ready())."""
+    if source not in _SOURCES.setdefault(model, []):
+        _SOURCES[model].append(source)
+
+
+def timeline_of(record: models.Model) -> list[HistoryEntry]:
+    """The record's whole history, newest first: its stored entries and those its apps' sources derive.
+
+    At the same moment, a derived entry comes after (above) the stored ones: it records what was done to
+    the record once it existed, such as the assignment of a lead on its creation."""
+    entries = list(history_of(record))
+    derived = [e for source in _SOURCES.get(record._meta.concrete_model, []) for e in source(record)]
+    if not derived:
+        return entries
+    return sorted(entries + derived, key=lambda e: (e.created_at, e.pk is None, e.pk or 0), reverse=True)

@@ -19,7 +19,7 @@ from pheu.activities.exceptions import ActivityError
 from pheu.activities.services import default_recipient
 from pheu.contacts.models import Partner
 from pheu.core.forms import add_service_errors
-from pheu.core.history import history_of
+from pheu.core.history import timeline_of
 from pheu.leads.models import Lead
 from pheu.sales.choices import OrderState, QuotationState
 from pheu.sales.exceptions import SalesError
@@ -162,7 +162,7 @@ def quotation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "sales/quotation_detail.html",
-        {**print_context(quotation), "order": order, "history": history_of(quotation)},
+        {**print_context(quotation), "order": order, "history": timeline_of(quotation)},
     )
 
 
@@ -245,7 +245,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _visible_order(request, pk)
-    return render(request, "sales/order_detail.html", {**print_context(order), "history": history_of(order)})
+    return render(request, "sales/order_detail.html", {**print_context(order), "history": timeline_of(order)})
 
 
 @login_required

@@ -23,6 +23,7 @@ from pheu.assignment.services import (
     simulate_rule_change,
 )
 from pheu.assignment.testing import make_waiting_leads
+from pheu.core.history import timeline_of
 from pheu.core.models import HistoryEntry, PheuSettings
 from pheu.core.services import add_note
 from pheu.leads.models import Lead
@@ -267,9 +268,10 @@ def test_each_assignment_is_explained_and_recorded_with_its_run(manager):
         20,
     )
     assert (decision.min_score, decision.capacity, decision.capacity_left) == (10, 4, 3)
-    entry = HistoryEntry.objects.get(object_id=lead.pk, kind="change")
+    [entry] = timeline_of(Lead.objects.get(pk=lead.pk))
+    assert entry.kind == "change"
     assert [change["field"] for change in entry.changes] == ["team", "user"]
-    assert f"#{run.pk}" in entry.body
+    assert f"#{run.pk}" in entry.body and entry.author == manager
 
 
 def test_a_dry_run_writes_nothing_and_matches_the_real_run(manager):

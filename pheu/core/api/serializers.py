@@ -32,13 +32,21 @@ class ChangeSerializer(serializers.Serializer):
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):
+    """An entry of a record's history. Entries shown from another record (a lead's assignment decisions)
+    have no ``id`` of their own: ``assignment_decision`` names the decision instead."""
+
+    id = serializers.IntegerField(read_only=True, allow_null=True)
     author = AuthorSerializer(read_only=True, allow_null=True)
     changes = ChangeSerializer(many=True, read_only=True)
+    assignment_decision = serializers.SerializerMethodField()
 
     class Meta:
         model = HistoryEntry
-        fields = ["id", "kind", "author", "created_at", "body", "changes"]
+        fields = ["id", "kind", "author", "created_at", "body", "changes", "assignment_decision"]
         read_only_fields = fields
+
+    def get_assignment_decision(self, entry: HistoryEntry) -> int | None:
+        return getattr(entry, "decision_id", None)
 
 
 class NoteSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from pheu.core.api.serializers import HistoryEntrySerializer, NoteSerializer
-from pheu.core.history import history_of
+from pheu.core.history import timeline_of
 from pheu.core.services import add_note
 
 
@@ -52,7 +52,7 @@ class RecordHistoryMixin:
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request: Request, pk: str | None = None) -> Response:
         record: Model = self.get_object()
-        return Response(HistoryEntrySerializer(history_of(record), many=True).data)
+        return Response(HistoryEntrySerializer(timeline_of(record), many=True).data)
 
     @extend_schema(
         request=NoteSerializer,

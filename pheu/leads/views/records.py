@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from pheu.contacts.models import Partner
 from pheu.core.forms import NoteForm, add_service_errors
-from pheu.core.history import history_of
+from pheu.core.history import timeline_of
 from pheu.core.htmx import is_htmx, note_response, wants_partial
 from pheu.core.panels import panels_for
 from pheu.leads.exceptions import LeadError, SavedFilterError
@@ -128,7 +128,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "leads/detail.html",
         {
             "lead": lead,
-            "history": history_of(lead),
+            "history": timeline_of(lead),
             "note_form": NoteForm(),
             "note_url": reverse("leads:note", args=[lead.pk]),
             "panels": panels_for("lead", request, lead),
