@@ -319,10 +319,13 @@ class _Plan:
             self.by_team.setdefault(team.id, []).append((-lead.score, lead.id, position, lead, chosen))
 
     def parts(self, count: int, *, smallest: int = 1) -> Iterator[list[LeadDecision]]:
-        """The member phase's decisions in at most ``count`` parts of about the same size (but at least
-        ``smallest``), each yielded as soon as it is decided. Once they are all yielded, every position of
+        """The member phase's decisions in at most ``count`` parts, each yielded as soon as it is decided:
+        the first of ``smallest`` decisions (so that the database starts writing early), the others of about
+        the same size (at least ``smallest``). Once they are all yielded, every position of
         :attr:`decisions` is decided."""
-        size = max(smallest, -(-sum(len(items) for items in self.by_team.values()) // count))
+        total = sum(len(items) for items in self.by_team.values())
+        size = smallest if count > 1 else total
+        rest = max(smallest, -(-(total - smallest) // max(count - 1, 1)))
         part: list[LeadDecision] = []
         for team_id, items in self.by_team.items():
             for position, decision in self._member_phase(team_id, items):
@@ -330,7 +333,7 @@ class _Plan:
                 part.append(decision)
                 if len(part) == size:
                     yield part
-                    part = []
+                    part, size = [], rest
         if part:
             yield part
 
@@ -615,7 +618,8 @@ def _write_params(
 
 # A large run's writes go in at most this many statements, each sent as soon as its part of the plan is
 # decided, in psycopg's pipeline mode: PostgreSQL writes a part while Python decides the next one, on the
-# other core. A part holds at least WRITE_PART_MIN leads, so a small run is one statement.
+# other core. The first part holds WRITE_PART_MIN leads, so that the database starts early; the others share
+# the rest (at least WRITE_PART_MIN each), and a small run is one statement.
 WRITE_PARTS = 4
 WRITE_PART_MIN = 5_000
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from pheu.assignment.facts import Config, LeadRow, MemberFacts, TeamFacts
-from pheu.assignment.services import LeadDecision, Outcome, _choose_member, plan_assignment
+from pheu.assignment.services import LeadDecision, Outcome, _choose_member, _Plan, plan_assignment
 
 
 def _reference(config: Config, leads: list[LeadRow]) -> list[LeadDecision]:
@@ -94,3 +94,22 @@ def test_the_heaps_choose_as_trying_every_member_would(seed):
         for index, mask in enumerate(rnd.getrandbits(len(rules)) for _lead in range(rnd.randint(0, 150)))
     ]
     assert plan_assignment(config, leads) == _reference(config, leads)
+
+
+@pytest.mark.parametrize(
+    ("leads", "sizes"), [(0, []), (3, [3]), (5, [5]), (6, [5, 1]), (20, [5, 5, 5, 5]), (26, [5, 7, 7, 7])]
+)
+def test_a_large_plan_is_written_in_parts_the_first_small_and_the_others_even(leads, sizes):
+    """Parts of a run (each one statement on PostgreSQL): the first of ``smallest`` decisions, so that the
+    database starts writing early; the others share the rest. Together they are the whole plan."""
+    team = TeamFacts(1, "Team", 1, 0, "", True, None, None, False)
+    member = MemberFacts(1, 1, 101, "Seller", "", 1000, Decimal("1"), 0, False, False)
+    config = Config([team], {1: [member]})
+    rows = [LeadRow(index, None, None, index % 7, "lead", None, True, 0) for index in range(leads)]
+
+    plan = _Plan(config, rows)
+    parts = list(plan.parts(4, smallest=5))
+
+    assert [len(part) for part in parts] == sizes
+    assert sorted(d.lead_id for part in parts for d in part) == list(range(leads))
+    assert plan.decisions == plan_assignment(config, rows)
