@@ -523,42 +523,42 @@ def _decision_row(d: LeadDecision, run: AssignmentRun | None, now: datetime) -> 
 # arrays (each as one comma-separated text: quoting a 100,000-element list parameter costs more than the
 # statement; the planner folds the constant arrays and knows their length); the leads are updated from them,
 # and the decisions of the leads written are inserted from them too (they are also the leads' history: see
-# pheu.assignment.history). The small per-team and per-member values (rules, capacities) are joined in from
-# short arrays. A lead whose team or salesperson changed since it was read is left alone (manual assignment
-# wins; another run took it): the statement returns those.
+# pheu.assignment.history). The small per-team and per-member values (rules, capacities, first stage) come
+# in short arrays, read by each decision's position in them (``t``, ``m``): no join per lead. A lead whose
+# team or salesperson changed since it was read is left alone (manual assignment wins; another run took it):
+# the statement returns those.
 _PG_WRITE = """
 WITH v AS MATERIALIZED (
-  SELECT * FROM unnest(
+  SELECT d.*,
+    (%(t_stage)s::bigint[])[d.t] AS first_stage_id, (%(t_probability)s::numeric[])[d.t] AS first_probability,
+    CASE WHEN d.team_chosen THEN (%(t_rule)s::text[])[d.t] ELSE '' END AS team_rule,
+    CASE WHEN d.team_chosen THEN (%(t_min)s::integer[])[d.t] END AS min_score,
+    COALESCE((%(m_rule)s::text[])[d.m], '') AS member_rule, (%(m_capacity)s::integer[])[d.m] AS capacity
+  FROM unnest(
     string_to_array(%(lead)s, ',')::bigint[], string_to_array(%(team)s, ',', '')::bigint[],
     string_to_array(%(user)s, ',', '')::bigint[], string_to_array(%(member)s, ',', '')::bigint[],
     string_to_array(%(previous)s, ',', '')::bigint[], string_to_array(%(chosen)s, ',')::boolean[],
     string_to_array(%(score)s, ',')::integer[], string_to_array(%(left)s, ',', '')::integer[],
-    string_to_array(%(converted)s, ',')::boolean[]
-  ) AS d(lead_id, team_id, user_id, member_id, previous_user_id, team_chosen, score, capacity_left, converted)
-), t AS MATERIALIZED (
-  SELECT * FROM unnest(
-    %(t_id)s::bigint[], %(t_rule)s::text[], %(t_min)s::integer[], %(t_stage)s::bigint[],
-    %(t_probability)s::numeric[]
-  ) AS t(id, rule, min_score, stage_id, probability)
-), m AS MATERIALIZED (
-  SELECT * FROM unnest(%(m_id)s::bigint[], %(m_rule)s::text[], %(m_capacity)s::integer[])
-    AS m(id, rule, capacity)
+    string_to_array(%(converted)s, ',')::boolean[], string_to_array(%(t)s, ',')::integer[],
+    string_to_array(%(m)s, ',', '')::integer[]
+  ) AS d(lead_id, team_id, user_id, member_id, previous_user_id, team_chosen, score, capacity_left, converted,
+    t, m)
 ), written AS (
   UPDATE {lead} AS l SET
     team_id = v.team_id,
     user_id = COALESCE(v.user_id, l.user_id),
     type = CASE WHEN v.converted THEN %(opportunity)s ELSE l.type END,
-    stage_id = CASE WHEN v.converted AND l.stage_id IS NULL AND t.stage_id IS NOT NULL
-      THEN t.stage_id ELSE l.stage_id END,
+    stage_id = CASE WHEN v.converted AND l.stage_id IS NULL AND v.first_stage_id IS NOT NULL
+      THEN v.first_stage_id ELSE l.stage_id END,
     probability = CASE
-      WHEN v.converted AND l.stage_id IS NULL AND t.stage_id IS NOT NULL AND l.auto_probability
-      THEN COALESCE(t.probability, 0) ELSE l.probability END,
+      WHEN v.converted AND l.stage_id IS NULL AND v.first_stage_id IS NOT NULL AND l.auto_probability
+      THEN COALESCE(v.first_probability, 0) ELSE l.probability END,
     assigned_at = CASE WHEN v.user_id IS NOT NULL THEN %(now)s ELSE l.assigned_at END,
     converted_at = CASE WHEN v.converted THEN %(now)s ELSE l.converted_at END,
-    stage_changed_at = CASE WHEN v.converted AND l.stage_id IS NULL AND t.stage_id IS NOT NULL
+    stage_changed_at = CASE WHEN v.converted AND l.stage_id IS NULL AND v.first_stage_id IS NOT NULL
       THEN %(now)s ELSE l.stage_changed_at END,
     updated_at = %(now)s
-  FROM v JOIN t ON t.id = v.team_id
+  FROM v
   WHERE l.id = v.lead_id AND l.user_id IS NOT DISTINCT FROM v.previous_user_id
     AND l.team_id IS NOT DISTINCT FROM (CASE WHEN v.team_chosen THEN NULL ELSE v.team_id END)
   RETURNING l.id
@@ -567,9 +567,8 @@ WITH v AS MATERIALIZED (
     run_id, lead_id, created_at, team_id, user_id, member_id, previous_user_id, team_chosen, team_rule,
     min_score, member_rule, score, capacity, capacity_left, converted)
   SELECT %(run)s, v.lead_id, %(now)s, v.team_id, v.user_id, v.member_id, v.previous_user_id, v.team_chosen,
-    CASE WHEN v.team_chosen THEN t.rule ELSE '' END, CASE WHEN v.team_chosen THEN t.min_score END,
-    COALESCE(m.rule, ''), v.score, m.capacity, v.capacity_left, v.converted
-  FROM v JOIN written w ON w.id = v.lead_id JOIN t ON t.id = v.team_id LEFT JOIN m ON m.id = v.member_id
+    v.team_rule, v.min_score, v.member_rule, v.score, v.capacity, v.capacity_left, v.converted
+  FROM v JOIN written w ON w.id = v.lead_id
 )
 SELECT v.lead_id FROM v WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = v.lead_id)
 """
@@ -592,6 +591,8 @@ def _write_params(
     members = {m.id: m for ms in config.members.values() for m in ms}
     team_ids = sorted({d.team_id for d in decisions if d.team_id is not None})
     member_ids = sorted({d.member_id for d in decisions if d.member_id is not None})
+    team_at = {pk: position for position, pk in enumerate(team_ids, 1)}  # SQL arrays count from 1
+    member_at = {pk: position for position, pk in enumerate(member_ids, 1)}
     return {
         "run": run.pk,
         "now": now,
@@ -604,12 +605,12 @@ def _write_params(
         "score": _joined(d.score for d in decisions),
         "left": _joined(d.capacity_left for d in decisions),
         "converted": _flags(d.converted for d in decisions),
-        "t_id": team_ids,
+        "t": _joined(team_at[d.team_id] for d in decisions),  # every written decision has a team
+        "m": _joined(member_at.get(d.member_id) for d in decisions),
         "t_rule": [teams[pk].rule for pk in team_ids],
         "t_min": [teams[pk].min_score for pk in team_ids],
         "t_stage": [teams[pk].first_stage_id for pk in team_ids],
         "t_probability": [teams[pk].first_stage_probability for pk in team_ids],
-        "m_id": member_ids,
         "m_rule": [members[pk].rule for pk in member_ids],
         "m_capacity": [members[pk].capacity for pk in member_ids],
         "opportunity": LeadType.OPPORTUNITY.value,
