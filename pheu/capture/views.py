@@ -24,10 +24,12 @@ from pheu.capture.models import Attachment, Mailbox
 from pheu.capture.services import (
     HONEYPOT_FIELD,
     VISITOR_FIELD,
+    FormTarget,
     check_rate_limit,
     create_mailbox,
     delete_mailbox,
     fetch_mailbox,
+    form_target,
     import_message,
     origin_allowed,
     regenerate_form_key,
@@ -81,7 +83,8 @@ def _success(request: HttpRequest, team: Team, as_json: bool) -> HttpResponse:
     return HttpResponse(status=303, headers={"Location": thanks})  # 303: the browser GETs the page
 
 
-def _post(request: HttpRequest, team: Team, as_json: bool) -> HttpResponse:
+def _post(request: HttpRequest, target: FormTarget, as_json: bool) -> HttpResponse:
+    team = target.team
     if as_json and request.content_type in JSON_TYPES:
         origin = request.headers.get("Origin", "")
         if origin and not origin_allowed(team=team, origin=origin):
@@ -98,7 +101,7 @@ def _post(request: HttpRequest, team: Team, as_json: bool) -> HttpResponse:
     form = WebLeadForm(values)
     if form.is_valid():
         try:
-            submit_web_form(team=team, values=form.cleaned_data, visitor_id=visitor_id, honeypot=honeypot)
+            submit_web_form(target=target, values=form.cleaned_data, visitor_id=visitor_id, honeypot=honeypot)
         except PheuError as exc:
             add_service_errors(form, exc)
         else:
@@ -126,15 +129,16 @@ def web_form(request: HttpRequest, key: str) -> HttpResponse:
             response["Retry-After"] = str(getattr(exc, "retry_after", 60))
             return response
     try:
-        team = team_for_form_key(key)
+        target = form_target(key)
     except CaptureError as exc:
         if as_json or request.method == "OPTIONS":
             return JsonResponse({"detail": exc.message, "code": exc.code}, status=404)
         raise Http404(exc.message) from exc
+    team = target.team
     if request.method == "OPTIONS":
         response = HttpResponse(status=204)
     elif request.method == "POST":
-        response = _post(request, team, as_json)
+        response = _post(request, target, as_json)
     elif request.method in ("GET", "HEAD"):
         response = _form_page(request, team, WebLeadForm())
     else:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from pheu.capture.exceptions import CaptureError
 from pheu.capture.models import WebForm
+from pheu.core.models import PheuSettings
+from pheu.core.rows import ModelColumns
 from pheu.leads.models import Lead, Source
 from pheu.leads.services import create_lead
 from pheu.lib.ratelimit import hit
@@ -60,15 +62,67 @@ def _check_manager(actor: Any) -> None:
         raise CaptureError(_("Only managers change web forms."), code=CaptureError.Code.FORBIDDEN)
 
 
-def team_for_form_key(form_key: str) -> Team:
-    """The active team whose form has this key (its web form settings loaded), or NOT_FOUND."""
+@dataclass(frozen=True)
+class FormTarget:
+    """What a post to a form key needs, read in one statement: the team (its web form settings loaded), the
+    "Website" source (None until a first post creates it) and the installation's settings (None until
+    first saved)."""
+
+    team: Team
+    source: Source | None
+    settings: PheuSettings | None
+
+
+_TEAM = ModelColumns(Team, "t")
+_WEB_FORM = ModelColumns(WebForm, "w")
+_SOURCE = ModelColumns(Source, "s")
+_SETTINGS = ModelColumns(PheuSettings, "p")
+
+# The ORM would make this four queries (≈ 1.3 ms of the 5.5 ms a post costs): the team and its form, the
+# source, the settings. The key is unique, so is the source's name, and the settings are the row 1.
+_FORM_TARGET_SQL = """
+SELECT {columns}
+FROM {team} t
+LEFT JOIN {web_form} w ON w.team_id = t.id
+LEFT JOIN {source} s ON s.name = %s
+LEFT JOIN {settings} p ON p.id = 1
+WHERE t.form_key = %s AND t.active
+"""
+
+
+def form_target(form_key: str) -> FormTarget:
+    """The active team whose form has this key, with the source and settings of its posts; or NOT_FOUND."""
     missing = CaptureError(_("This form does not exist (any more)."), code=CaptureError.Code.NOT_FOUND)
     if not form_key:
         raise missing
-    try:  # the key is unique: get() compiles no ordering, as first() would
-        return Team.objects.select_related("web_form").get(form_key=form_key, active=True)
-    except Team.DoesNotExist:
-        raise missing from None
+    parts = (_TEAM, _WEB_FORM, _SOURCE, _SETTINGS)
+    sql = _FORM_TARGET_SQL.format(
+        columns=", ".join(part.select() for part in parts),
+        team=_TEAM.table(),
+        web_form=_WEB_FORM.table(),
+        source=_SOURCE.table(),
+        settings=_SETTINGS.table(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [WEBSITE_SOURCE, form_key])
+        row = cursor.fetchone()
+    if row is None:
+        raise missing
+    instances = []
+    start = 0
+    for part in parts:
+        instances.append(part.instance(row[start : start + len(part)]))
+        start += len(part)
+    team, web_form, source, installation = instances
+    Team.web_form.related.set_cached_value(team, web_form)  # team.web_form: no query (DoesNotExist if None)
+    if web_form is not None:
+        WebForm.team.field.set_cached_value(web_form, team)
+    return FormTarget(team=team, source=source, settings=installation)  # type: ignore[arg-type]
+
+
+def team_for_form_key(form_key: str) -> Team:
+    """The active team whose form has this key (its web form settings loaded), or NOT_FOUND."""
+    return form_target(form_key).team
 
 
 def web_form_of(team: Team) -> WebForm:
@@ -116,9 +170,9 @@ def _contact_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def submit_web_form(
-    *, team: Team, values: Mapping[str, Any], visitor_id: str = "", honeypot: str = ""
+    *, target: FormTarget, values: Mapping[str, Any], visitor_id: str = "", honeypot: str = ""
 ) -> WebLeadResult:
-    """Create the lead a visitor sent through ``team``'s form.
+    """Create the lead a visitor sent through the form of ``target`` (see :func:`form_target`).
 
     ``values`` are parsed form fields (``FORM_FIELDS``; ``country`` a Country, ``description`` HTML made
     from the visitor's text). The lead's name defaults to the contact's name, the company or the e-mail.
@@ -135,10 +189,15 @@ def submit_web_form(
     fields.setdefault(
         "name", fields.get("contact_name") or fields.get("company_name") or fields.get("email") or ""
     )
-    source, _created = Source.objects.get_or_create(name=WEBSITE_SOURCE)
+    source = target.source or Source.objects.get_or_create(name=WEBSITE_SOURCE)[0]
     # One transaction (create_lead's): the lead, its history, its score, its assignment and the visitor's
     # page views.
-    lead = create_lead(actor=None, values={**fields, "team": team, "source": source}, visitor_id=visitor_id)
+    lead = create_lead(
+        actor=None,
+        values={**fields, "team": target.team, "source": source},
+        visitor_id=visitor_id,
+        settings=target.settings,
+    )
     return WebLeadResult(lead=lead)
 
 

@@ -291,9 +291,10 @@ def test_salespeople_may_not_manage_web_forms(client, actors, form):
 def test_post_queries_are_bounded(client, form, django_assert_max_num_queries):
     values = {**VISITOR, "country": "Việt Nam", "visitor_id": "vid-1"}
     client.post(url(), values)  # the source exists from now on; the countries are read once per process
-    # The team of the key, the source, the settings, the scoring rules, the lead, its history, the page
-    # views of its e-mail and visitor (one statement), and create_lead's savepoint and its release.
-    with django_assert_max_num_queries(9):
+    # The team of the key with its form, the source and the settings (one statement), the lead, its
+    # history, the page views of its e-mail and visitor (one statement), and create_lead's savepoint and
+    # its release. The scoring rules are read again only when they change.
+    with django_assert_max_num_queries(6):
         assert client.post(url(), values).status_code == 303
 
 
@@ -305,3 +306,23 @@ def test_no_key_names_no_form_even_when_a_team_has_none(actors, form):
         with pytest.raises(CaptureError) as caught:
             team_for_form_key(key)
         assert caught.value.code == "not_found"
+
+
+def test_a_post_follows_the_installation_settings_read_with_the_team(client, form):
+    from pheu.core.models import PheuSettings
+    from pheu.leads.choices import LeadType
+
+    settings = PheuSettings.load()
+    settings.use_leads = False  # the installation works with opportunities only
+    settings.save()
+    client.post(url(), VISITOR)
+    assert Lead.objects.get().type == LeadType.OPPORTUNITY
+
+
+def test_a_team_whose_form_was_never_configured_takes_posts_with_one_website_source(client, actors):
+    Team.objects.filter(pk=actors.south.pk).update(form_key="south-key")  # a key, no form settings yet
+    for email in ("a@example.vn", "b@example.vn"):
+        assert client.post(url("south-key"), {**VISITOR, "email": email}).status_code == 303
+    assert list(Lead.objects.values_list("team", flat=True)) == [actors.south.pk] * 2
+    assert Source.objects.filter(name="Website").count() == 1
+    assert set(Lead.objects.values_list("source__name", flat=True)) == {"Website"}

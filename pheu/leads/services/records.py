@@ -161,7 +161,12 @@ def _apply(lead: Lead, values: Mapping[str, Any]) -> None:
 
 @transaction.atomic
 def create_lead(
-    *, actor: Any, values: Mapping[str, Any], tags: Iterable[Any] = (), visitor_id: str = ""
+    *,
+    actor: Any,
+    values: Mapping[str, Any],
+    tags: Iterable[Any] = (),
+    visitor_id: str = "",
+    settings: PheuSettings | None = None,
 ) -> Lead:
     """Create a lead or opportunity.
 
@@ -171,9 +176,12 @@ def create_lead(
 
     The anonymous page views recorded under its e-mail, or under ``visitor_id`` (the tracking cookie of the
     visitor who sent a web form), become its own and count for its score.
+
+    ``settings``: the installation's settings when the caller has just read them (the web form reads them
+    with its team, in one statement); read here otherwise.
     """
     _check({"name": "", **values})
-    settings = PheuSettings.load()
+    settings = settings or PheuSettings.load()
     lead = Lead()
     _apply(lead, values)
     if "user" not in values and actor is not None and getattr(actor, "is_authenticated", False):

@@ -1,0 +1,55 @@
+"""``ModelColumns`` gives, from a hand-written SELECT, the instance a queryset gives (on both databases)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from pheu.core.models import PheuSettings
+from pheu.core.rows import ModelColumns
+from pheu.leads.models import Lead
+from pheu.testing import make_lead
+
+pytestmark = pytest.mark.django_db
+
+
+def _read(columns: ModelColumns, sql: str, params: list) -> list:
+    query = sql.format(columns=columns.select(), table=columns.table())
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return [columns.instance(row) for row in cursor.fetchall()]
+
+
+def test_the_instance_is_the_querysets_with_each_type_converted():
+    stored = PheuSettings.load()
+    stored.use_leads = False
+    stored.predictive_fields = ["country", "source"]
+    stored.save()
+    columns = ModelColumns(PheuSettings, "p")
+    [read] = _read(columns, "SELECT {columns} FROM {table} p WHERE p.id = %s", [stored.pk])
+    expected = PheuSettings.objects.get(pk=stored.pk)
+    for field in PheuSettings._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.use_leads is False  # a boolean, not SQLite's 0
+    assert read.scoring_rules_stamp == stored.scoring_rules_stamp  # a UUID, not its text
+    assert read.predictive_fields == ["country", "source"]  # JSON, decoded
+    assert not read._state.adding  # saved: save() updates it
+    read.currency = "USD"
+    read.save()
+    assert PheuSettings.objects.get(pk=stored.pk).currency == "USD"
+
+
+def test_decimals_and_dates_come_as_python_values():
+    lead = make_lead(expected_revenue=Decimal("15000000.50"))
+    columns = ModelColumns(Lead, "l")
+    [read] = _read(columns, "SELECT {columns} FROM {table} l WHERE l.id = %s", [lead.pk])
+    assert read.expected_revenue == Decimal("15000000.50")
+    assert read.created_at == Lead.objects.get(pk=lead.pk).created_at
+
+
+def test_the_row_of_an_outer_join_that_found_nothing_is_none():
+    columns = ModelColumns(PheuSettings, "p")
+    sql = "SELECT {columns} FROM (SELECT 1 AS one) x LEFT JOIN {table} p ON p.id = %s"
+    assert _read(columns, sql, [-1]) == [None]
