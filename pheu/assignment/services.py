@@ -1202,20 +1202,30 @@ class LeadAssignment:
     manual: bool
 
 
+def _holds(decision: AssignmentDecision, lead: Lead) -> bool:
+    """Whether ``decision`` explains ``lead``'s salesperson (or, giving none, its team) as it is now. A
+    salesperson's decision is the one stamped with the lead's ``assigned_at``: a run writes both with one
+    time, and a change by hand, or a later run, stamps the lead anew."""
+    if decision.user_id is not None:
+        return lead.user_id == decision.user_id and lead.assigned_at == decision.created_at
+    return lead.user_id is None and lead.team_id == decision.team_id
+
+
 def lead_assignment(*, lead: Lead) -> LeadAssignment:
-    """The newest decision of the service about ``lead`` (one query)."""
-    decision = (
+    """The decision of the service that explains ``lead`` as it is now; else its newest decision, which
+    no longer holds (one query). A lead merged into this one brings its decisions along: the newest of
+    them may be of that lead's salesperson, not of this one's."""
+    decisions = list(
         AssignmentDecision.objects.filter(lead=lead)
         .select_related("team", "user", "run", "previous_user")
         .order_by("-id")
-        .first()
     )
-    if decision is None:
+    if not decisions:
         return LeadAssignment(None, False, lead.user_id is not None)
-    current = lead.user_id == decision.user_id and (
-        decision.user_id is not None or lead.team_id == decision.team_id
-    )
-    return LeadAssignment(decision, current, not current)
+    holding = next((d for d in decisions if _holds(d, lead)), None)
+    if holding is not None:
+        return LeadAssignment(holding, True, False)
+    return LeadAssignment(decisions[0], False, True)
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,28 @@ def test_merged_leads_keep_their_assignments_in_the_survivors_history(actors):
 
     shown = {getattr(e, "decision_id", None) for e in timeline_of(merge.survivor)}
     assert decisions <= shown
+
+
+def test_after_a_merge_the_survivors_own_decision_still_explains_its_salesperson():
+    from pheu.accounts.models import Role
+    from pheu.assignment.services import lead_assignment
+    from pheu.leads.models import Lead
+    from pheu.testing import make_member, make_team, make_user
+
+    manager = make_user("boss", role=Role.SALES_MANAGER)
+    team = make_team("Sales")
+    make_member(team=team, user=make_user("lan"))
+    make_member(team=team, user=make_user("minh"))
+    older = make_lead(name="Sao Mai", email="mua@saomai.vn")
+    first = assign_leads(actor=manager, lead_ids=[older.pk])
+    newer = make_lead(name="Sao Mai", email="mua@saomai.vn")
+    assign_leads(actor=manager, lead_ids=[newer.pk])  # the other member: the first has a lead already
+    users = dict(Lead.objects.values_list("pk", "user__username"))
+    assert users[older.pk] != users[newer.pk]
+
+    survivor = merge_leads(actor=manager, leads=[older, newer]).survivor
+
+    assert survivor.pk == older.pk and survivor.user.username == users[older.pk]
+    explained = lead_assignment(lead=Lead.objects.get(pk=survivor.pk))
+    assert (explained.current, explained.manual) == (True, False)  # not "assigned by hand"
+    assert explained.decision.run_id == first.run_id and explained.decision.user.username == users[older.pk]
