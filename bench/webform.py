@@ -5,6 +5,10 @@ connections) on a free port against the bench database, and posts ``n`` JSON lea
 threads. Every post does all its inline work: rate limit (on the cache), key look-up, form validation, source,
 ``create_lead`` (normalise, score, assign when on, history) and the answer. Latency is measured by the client
 (request written → answer read); the rate limit is off so that one client IP may post them all.
+
+Two phases of ``n`` posts each: the clients post back to back (``leads_per_s`` is the most the server takes;
+``p*_ms`` the latencies at that saturation), then paced, together offering ``PACED_RATE`` posts a second
+(``paced_p*_ms``: the latencies a site sees at that load, counted from when each post was due).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bench._registry import benchmark
 
 CLIENTS = 8
 WARMUP = 80
+PACED_RATE = 300.0  # leads/s offered by the 8 clients together in the paced phase (issue 8's throughput)
 
 
 def _free_port() -> int:
@@ -106,33 +111,47 @@ def webform(n: int) -> dict[str, float]:
                 raise RuntimeError(f"HTTP {response.status}")
             return elapsed
 
-        def client(count: int, record: bool) -> None:
+        def client(count: int, sink: list[float] | None, interval: float) -> None:
+            """``count`` posts, back to back (``interval`` 0) or one every ``interval`` seconds; a paced
+            post's latency counts from the time it was due, so a late answer counts in the next posts too."""
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             mine = []
+            due = time.perf_counter()
             for _ in range(count):
                 with lock:
                     i = next(counter)
-                mine.append(post(conn, i))
+                if interval:
+                    due += interval
+                    time.sleep(max(0.0, due - time.perf_counter()))
+                    late = (time.perf_counter() - due) * 1000
+                    mine.append(post(conn, i) + max(0.0, late))
+                else:
+                    mine.append(post(conn, i))
             conn.close()
-            if record:
+            if sink is not None:
                 with lock:
-                    latencies.extend(mine)
+                    sink.extend(mine)
 
-        def run(total: int, record: bool) -> float:
+        def run(total: int, sink: list[float] | None, rate: float = 0.0) -> float:
             share = [total // CLIENTS + (1 if k < total % CLIENTS else 0) for k in range(CLIENTS)]
-            threads = [threading.Thread(target=client, args=(count, record)) for count in share]
+            interval = CLIENTS / rate if rate else 0.0
+            threads = [threading.Thread(target=client, args=(count, sink, interval)) for count in share]
             start = time.perf_counter()
             for thread in threads:
                 thread.start()
+                if interval:
+                    time.sleep(interval / CLIENTS)  # the clients' posts spread evenly in time
             for thread in threads:
                 thread.join()
             return time.perf_counter() - start
 
-        run(WARMUP, record=False)
-        elapsed = run(n, record=True)
+        run(WARMUP, None)
+        elapsed = run(n, latencies)
+        paced: list[float] = []
+        paced_elapsed = run(n, paced, rate=PACED_RATE)
         stored = Lead.objects.filter(team=team).count()
-        if stored != n + WARMUP or len(latencies) != n:
-            raise RuntimeError(f"{stored} leads stored for {n + WARMUP} posts")
+        if stored != 2 * n + WARMUP or len(latencies) != n or len(paced) != n:
+            raise RuntimeError(f"{stored} leads stored for {2 * n + WARMUP} posts")
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -144,4 +163,9 @@ def webform(n: int) -> dict[str, float]:
         "p50_ms": statistics.median(latencies),
         "p95_ms": _percentile(latencies, 95),
         "p99_ms": _percentile(latencies, 99),
+        "paced_rate": PACED_RATE,
+        "paced_leads_per_s": n / paced_elapsed,
+        "paced_p50_ms": statistics.median(paced),
+        "paced_p95_ms": _percentile(paced, 95),
+        "paced_p99_ms": _percentile(paced, 99),
     }
