@@ -68,7 +68,7 @@ OPERATORS: dict[str, Operator] = {
             False,
             "like",
             False,
-            _TEXT,
+            _TEXT_OR_RELATION,
             _("%(field)s contains %(value)s (matching case)"),
         ),
         Operator(
@@ -77,7 +77,7 @@ OPERATORS: dict[str, Operator] = {
             True,
             "like",
             False,
-            _TEXT,
+            _TEXT_OR_RELATION,
             _("%(field)s does not contain %(value)s (matching case)"),
         ),
         Operator(

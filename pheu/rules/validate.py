@@ -67,8 +67,12 @@ def allowed_operators(spec: FieldSpec) -> list[str]:
             continue
         if op.ignore_case and spec.type is FieldType.TEXT and spec.key is None:
             continue
-        if op.ignore_case and spec.is_relation and not (spec.lookup and spec.lookup.supports_contains):
-            continue
+        if (
+            op.kind is OpKind.CONTAINS
+            and spec.is_relation
+            and not (spec.lookup and spec.lookup.supports_contains)
+        ):
+            continue  # contains on a relation searches the names of its records: small tables only
         allowed.append(symbol)
     return allowed
 
@@ -369,8 +373,8 @@ class _Binder:
         except _Bad as exc:
             self.bad_value(cond, target, value, exc.expected)
             return None
-        if spec.is_relation:  # ilike on a relation: the related names that contain the text
-            ids, _labels = self.references(cond, target, [], contains=text)
+        if spec.is_relation:  # (i)like on a relation: the related names that contain the text
+            ids, _labels = self.references(cond, target, [], contains=text, ignore_case=op.ignore_case)
             return Operand(Mode.MEMBER, op.negated, tuple(ids), labels=(Quoted(text),), canonical=text)
         if op.kind is OpKind.CONTAINS:
             pattern = LikePattern.containing(text_key(text) if op.ignore_case else text)
@@ -446,9 +450,16 @@ class _Binder:
         return list(lookup.find(ids, keys))
 
     def references(
-        self, cond: Condition, target: ResolvedPath, refs: list[Hashable], *, contains: str | None = None
+        self,
+        cond: Condition,
+        target: ResolvedPath,
+        refs: list[Hashable],
+        *,
+        contains: str | None = None,
+        ignore_case: bool = True,
     ) -> tuple[list[Hashable] | None, list[Any]]:
-        """The ids and labels of the records ``refs`` name (or whose names contain ``contains``).
+        """The ids and labels of the records ``refs`` name (or whose names contain ``contains``: folded
+        keys with ``ignore_case``, as ``ilike``; else the label as written, matching case, as ``like``).
 
         A reference that matches nothing is a problem (returns ``None`` ids); ``contains`` may match nothing.
         """
@@ -459,9 +470,9 @@ class _Binder:
         candidates = self.candidates(lookup, refs)
         matched: dict[Hashable, Any] = {}
         if contains is not None:
-            needle = lookup.key_fold(contains)
+            needle = lookup.key_fold(contains) if ignore_case else contains
             for cand in candidates:
-                if any(needle in key for key in cand.keys):
+                if any(needle in key for key in cand.keys) if ignore_case else needle in str(cand.label):
                     matched.setdefault(cand.id, cand.label)
             return list(matched), list(matched.values())
         missing = False

@@ -122,6 +122,11 @@ def holds(domain, facts=RECORD) -> bool:  # type: ignore[no-untyped-def]
         ([["tags.name", "!=", "VIP"]], False),  # no tag is VIP
         ([["tags", "not in", ["Khách sỉ"]]], True),
         ([["tags", "ilike", "hot"]], True),
+        ([["tags", "like", "VIP"]], True),
+        ([["tags.name", "like", "vip"]], False),  # like matches case
+        ([["tags.name", "like", "hot"]], True),
+        ([["tags.name", "not like", "hot"]], False),
+        ([["tag_ids", "not like", "Khách"]], True),
         ([["pageviews.url", "ilike", "bang-gia"]], True),
         ([["score_pageview_ids.url", "like", "Bảng"]], True),
         ([["pageviews.url", "not ilike", "/pricing"]], True),
