@@ -169,6 +169,7 @@ STATICFILES_DIRS: list = [
         for prefix, path in [
             ("vendor/bootstrap", "bootstrap/dist"),
             ("vendor/bootstrap-icons", "bootstrap-icons/font"),
+            ("vendor/chartjs", "chart.js/dist"),
             ("vendor/htmx", "htmx.org/dist"),
             ("vendor/sortablejs", "sortablejs"),
         ]
