@@ -131,3 +131,54 @@ def test_convert_refuses_an_opportunity_a_merged_away_record_and_one_the_user_ca
         convert_lead(actor=actors.manager, lead=merged_away)
     assert err.value.code == ConvertError.Code.MERGED_AWAY
     assert Lead.objects.get(pk=merged_away.pk).type == LeadType.LEAD
+
+
+@pytest.mark.parametrize("status", ["lost", "won"])
+def test_convert_refuses_a_lost_or_won_lead_and_changes_nothing(actors, status):
+    lead = make_lead(
+        "Closed", user=actors.sales1, team=actors.north, won_status=status, active=status != "lost"
+    )
+    with pytest.raises(ConvertError) as err:
+        convert_lead(actor=actors.sales1, lead=lead)
+    assert err.value.code == ConvertError.Code.CLOSED and "lead" in err.value.field_errors
+    lead.refresh_from_db()
+    assert (lead.type, lead.converted_at, lead.won_status) == (LeadType.LEAD, None, status)
+
+
+def test_convert_with_merge_keeps_the_record_created_first_and_converts_it(actors):
+    first = make_stage("Mới", sequence=1, team=actors.north)
+    older = make_lead("Older", email="an@thepviet.vn", user=actors.sales1, team=actors.north)
+    newer = make_lead("Newer", email="an@thepviet.vn", phone="0912 345 678", user=actors.sales1)
+    result = convert_lead(actor=actors.sales1, lead=newer, merge=[older])
+    assert result.pk == older.pk
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.type, older.active, older.stage, older.phone) == (
+        LeadType.OPPORTUNITY,
+        True,
+        first,
+        "0912 345 678",
+    )
+    assert older.converted_at is not None
+    assert (newer.active, newer.merged_into_id, newer.type) == (False, older.pk, LeadType.LEAD)
+
+
+def test_convert_with_merge_into_an_existing_opportunity_keeps_its_stage(actors):
+    won_later = make_stage("Proposal", sequence=5, team=actors.north, probability=60)
+    opp = make_lead(
+        "Opp", type=LeadType.OPPORTUNITY, email="an@thepviet.vn", stage=won_later, probability=60,
+        user=actors.sales1, team=actors.north,
+    )  # fmt: skip
+    lead = make_lead("Lead", email="an@thepviet.vn", user=actors.sales1, team=actors.north)
+    partner = make_partner("Thép Việt")
+    result = convert_lead(actor=actors.sales1, lead=lead, merge=[opp], customer="link", partner=partner)
+    assert result.pk == opp.pk
+    opp.refresh_from_db()
+    assert (opp.type, opp.stage, opp.probability, opp.partner) == (
+        LeadType.OPPORTUNITY,
+        won_later,
+        60,
+        partner,
+    )
+    assert Lead.objects.get(pk=lead.pk).merged_into_id == opp.pk
+    assert "converted into this opportunity" in history_of(opp).first().body
