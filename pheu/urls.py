@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pheu.imports import views as imports_views
+from pheu.reports import views as reports_views
 
 urlpatterns = [
+    path("", reports_views.home, name="home"),  # the dashboard after login (before core's redirect)
     path("", include("pheu.core.urls")),
     path("accounts/", include("pheu.accounts.urls")),
     path("leads/export.csv", imports_views.export_csv, name="lead_export_csv"),  # also /imports/leads/…
@@ -16,6 +18,7 @@ urlpatterns = [
     path("activities/", include("pheu.activities.urls")),
     path("sales/", include("pheu.sales.urls")),
     path("imports/", include("pheu.imports.urls")),
+    path("reports/", include("pheu.reports.urls")),
     path("", include("pheu.capture.urls")),  # public: /forms/lead/<key>/, the tracking snippet…
     path("api/v1/", include("pheu.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

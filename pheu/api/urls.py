@@ -48,6 +48,7 @@ ROUTE_MODULES = (
     "pheu.sales.api.routes",
     "pheu.capture.api.routes",
     "pheu.imports.api.routes",
+    "pheu.reports.api.routes",
 )
 extra_urlpatterns = []
 for module_name in ROUTE_MODULES:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/accounts/login/")
+    page.goto("/accounts/login/?next=/leads/")  # the list, not the dashboard that follows a log-in
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")

@@ -1,0 +1,599 @@
+"""The report queries: each reads the records the reader may see (``visible_to`` first, then the filters,
+which only narrow) with one set-based ``GROUP BY`` and returns typed rows (:mod:`pheu.reports.facts`).
+
+Pages, the API and the exports all call these functions, so what each shows is the same figures. No loop
+over records: Python only walks the groups (stages × teams × salespeople, months, sources…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQuarter, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pheu.activities.choices import ActivityKind
+from pheu.activities.models import Activity
+from pheu.assignment.facts import load_config, parse_rules, read_leads
+from pheu.assignment.services import Outcome, assignment_statistics, candidate_leads, plan_assignment
+from pheu.leads.choices import LeadType, WonStatus
+from pheu.leads.models import Lead
+from pheu.reports.facts import (
+    ActivityRow,
+    ForecastRow,
+    FunnelRow,
+    LostReasonRow,
+    MemberRow,
+    PipelineRow,
+    ReportFilters,
+    SourceRow,
+    WaitingRow,
+)
+from pheu.reports.models import SalesTarget
+from pheu.teams.models import Team, TeamMember
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+MONEY = DecimalField(max_digits=24, decimal_places=2)
+FORECAST_MONTHS = 12
+
+
+# --- shared pieces ---------------------------------------------------------------------------------------
+class DaysBetween(Func):
+    """Days (with fractions) from ``start`` to ``end``, both datetimes; NULL when either is."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def __init__(self, start: Any, end: Any) -> None:
+        # (end - start): the expressions are given in that order to the templates above.
+        super().__init__(end, start)
+
+
+def _money(value: Any) -> Decimal:
+    return (Decimal(str(value)) if value is not None else ZERO).quantize(CENT)
+
+
+def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else None
+
+
+def _days(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
+
+
+def person_label(first: str | None, last: str | None, username: str | None) -> str:
+    return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """The first instant of local ``day`` (aware)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def month_start(day: dt.date, shift: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 + shift
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def scoped_leads(user: Any, filters: ReportFilters) -> QuerySet[Lead]:
+    """The records a report reads: what ``user`` may see (the one visibility rule), then the report's
+    domain, team and salesperson — each of which only narrows."""
+    leads = Lead.objects.visible_to(user)
+    if filters.domain is not None:
+        leads = leads.matching(filters.domain)
+    if filters.team_id:
+        leads = leads.filter(team_id=filters.team_id)
+    if filters.user_id:
+        leads = leads.filter(user_id=filters.user_id)
+    return leads.order_by()
+
+
+def _created_in(filters: ReportFilters) -> Q:
+    return Q(
+        created_at__gte=start_of(filters.date_from),
+        created_at__lt=start_of(filters.date_to + dt.timedelta(1)),
+    )
+
+
+def medians(queryset: QuerySet[Any], *, group: str, value: str) -> dict[Any, float]:
+    """The median of the annotation ``value`` per value of ``group``, over the rows of ``queryset`` where it
+    is set — in the database (window functions, both databases): the one or two middle rows of each group
+    come back, never the group's rows."""
+    ranked = (
+        queryset.filter(**{f"{value}__isnull": False})
+        .annotate(
+            _rank=Window(RowNumber(), partition_by=[F(group)], order_by=[F(value).asc(), F("pk").asc()]),
+            _size=Window(Count("pk"), partition_by=[F(group)]),
+        )
+        .annotate(_twice=ExpressionWrapper(F("_rank") * 2, output_field=IntegerField()))
+        .filter(_twice__gte=F("_size"), _twice__lte=F("_size") + 2)
+        .values_list(group, value)
+    )
+    middles: dict[Any, list[float]] = {}
+    for key, number in ranked:
+        middles.setdefault(key, []).append(float(number))
+    return {key: sum(numbers) / len(numbers) for key, numbers in middles.items()}
+
+
+# --- pipeline --------------------------------------------------------------------------------------------
+def pipeline_rows(*, user: Any, filters: ReportFilters) -> list[PipelineRow]:
+    """Opportunities by stage × team × salesperson: count, expected and weighted revenue (1 query).
+
+    Open records now (active, status open); with ``filters.as_of``, the records open at the end of that day
+    — created and converted by then, closed (won or lost) after it, never merged away — in their current
+    stage (the stage a record had on that day is in its history, not replayed here).
+    """
+    leads = scoped_leads(user, filters).filter(type=LeadType.OPPORTUNITY)
+    if filters.as_of is None:
+        leads = leads.filter(active=True, won_status=WonStatus.OPEN)
+    else:
+        end = start_of(filters.as_of + dt.timedelta(1))
+        leads = leads.filter(created_at__lt=end, merged_into__isnull=True).filter(
+            Q(converted_at__isnull=True) | Q(converted_at__lt=end),
+            Q(closed_at__isnull=True, active=True) | Q(closed_at__gte=end),
+        )
+    weighted = ExpressionWrapper(F("expected_revenue") * F("probability") / Value(100), output_field=MONEY)
+    groups = (
+        leads.values(
+            "stage_id",
+            "stage__name",
+            "stage__sequence",
+            "team_id",
+            "team__name",
+            "user_id",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
+        .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum(weighted))
+        .order_by("stage__sequence", "stage_id", "team__name", "team_id", "user__username")
+    )
+    return [
+        PipelineRow(
+            g["stage_id"],
+            g["stage__name"] or _("No stage"),
+            g["team_id"],
+            g["team__name"] or _("No team"),
+            g["user_id"],
+            person_label(g["user__first_name"], g["user__last_name"], g["user__username"]) or _("Unassigned"),
+            g["n"],
+            _money(g["expected"]),
+            _money(g["weighted"]),
+        )
+        for g in groups
+    ]
+
+
+# --- forecast --------------------------------------------------------------------------------------------
+def _target_teams(user: Any, filters: ReportFilters) -> QuerySet[Team] | None:
+    """The teams whose targets stand against what ``user`` sees: every team for a manager, the teams a
+    leader leads; none for a salesperson or a report narrowed to one salesperson (a team's target says
+    nothing of one person's share)."""
+    if filters.user_id or not user.is_authenticated:
+        return None
+    if user.sees_all_records:
+        teams = Team.objects.all()
+    elif user.role == "team_leader":
+        teams = user.led_teams.all()
+    else:
+        return None
+    return teams.filter(pk=filters.team_id) if filters.team_id else teams
+
+
+def forecast_rows(*, user: Any, filters: ReportFilters, months: int = FORECAST_MONTHS) -> list[ForecastRow]:
+    """Open opportunities by expected closing month — the overdue ones (expected before today) first, then
+    this month and the next ones — with what was won in each month so far and the teams' targets (3
+    queries)."""
+    today = timezone.localdate()
+    first = month_start(today)
+    end = month_start(today, months)
+    weighted = ExpressionWrapper(F("expected_revenue") * F("probability") / Value(100), output_field=MONEY)
+    base = scoped_leads(user, filters)
+    open_groups = (
+        base.filter(
+            type=LeadType.OPPORTUNITY, active=True, won_status=WonStatus.OPEN, expected_close_date__lt=end
+        )
+        .values(overdue=Q(expected_close_date__lt=today), month=TruncMonth("expected_close_date"))
+        .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum(weighted))
+        .order_by()
+    )
+    won_groups = (
+        base.filter(won_status=WonStatus.WON, closed_at__gte=start_of(first), closed_at__lt=start_of(end))
+        .values(month=TruncMonth("closed_at"))
+        .annotate(won=Sum("expected_revenue"))
+        .order_by()
+    )
+    buckets: dict[dt.date | None, list[Any]] = {None: [0, ZERO, ZERO]}
+    for index in range(months):
+        buckets[month_start(today, index)] = [0, ZERO, ZERO]
+    for g in open_groups:
+        bucket = buckets[None if g["overdue"] else g["month"]]
+        bucket[0] += g["n"]
+        bucket[1] += _money(g["expected"])
+        bucket[2] += _money(g["weighted"])
+    won: dict[dt.date, Decimal] = {}
+    for g in won_groups:
+        month = g["month"].date() if isinstance(g["month"], dt.datetime) else g["month"]
+        won[month] = won.get(month, ZERO) + _money(g["won"])
+    teams = _target_teams(user, filters)
+    targets: dict[dt.date, Decimal] = {}
+    if teams is not None:
+        rows = (
+            SalesTarget.objects.filter(team__in=teams.values("pk"), month__gte=first, month__lt=end)
+            .values("month")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+        targets = {row["month"]: _money(row["total"]) for row in rows}
+    result = []
+    for month, (n, expected, weighted_sum) in buckets.items():
+        won_sum = won.get(month, ZERO) if month else ZERO
+        target = targets.get(month) if month and teams is not None else None
+        label = _("Overdue") if month is None else f"{month:%m/%Y}"
+        attainment = percent(won_sum, target) if target else None
+        result.append(ForecastRow(month, label, n, expected, weighted_sum, won_sum, target, attainment))
+    return result
+
+
+# --- funnel and win rate ---------------------------------------------------------------------------------
+_TRUNC = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+
+
+def _bucket_label(value: Any, period: str) -> tuple[str, str]:
+    day = timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
+    if period == "week":
+        year, week, _weekday = day.isocalendar()
+        return day.isoformat(), _("Week %(week)s/%(year)s") % {"week": week, "year": year}
+    if period == "quarter":
+        return day.isoformat(), f"Q{(day.month - 1) // 3 + 1}/{day.year}"
+    return day.isoformat(), f"{day:%m/%Y}"
+
+
+def _funnel_group(filters: ReportFilters) -> tuple[dict[str, Any], list[str]]:
+    """The grouping annotation (``g``) of the funnel and the names read with it."""
+    if filters.group == "team":
+        return {"g": F("team_id")}, ["team__name"]
+    if filters.group == "user":
+        return {"g": F("user_id")}, ["user__first_name", "user__last_name", "user__username"]
+    if filters.group == "source":
+        return {"g": F("source_id")}, ["source__name"]
+    return {"g": _TRUNC[filters.period]("created_at")}, []
+
+
+def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
+    """The records created in the period (merged-away ones excepted) by period, team, salesperson or source:
+    how many became opportunities, were won or lost, the rates, and the median days between the steps
+    (3 queries: counts, and each median)."""
+    group, names = _funnel_group(filters)
+    cohort = (
+        scoped_leads(user, filters).filter(_created_in(filters), merged_into__isnull=True).annotate(**group)
+    )
+    opportunity = Q(type=LeadType.OPPORTUNITY) | Q(converted_at__isnull=False)
+    counts = (
+        cohort.values("g", *names)
+        .annotate(
+            created=Count("id"),
+            converted=Count("id", filter=opportunity),
+            won=Count("id", filter=Q(won_status=WonStatus.WON)),
+            lost=Count("id", filter=Q(won_status=WonStatus.LOST)),
+            won_revenue=Sum("expected_revenue", filter=Q(won_status=WonStatus.WON)),
+        )
+        .order_by("g")
+    )
+    to_convert = medians(cohort.annotate(d=DaysBetween("created_at", "converted_at")), group="g", value="d")
+    to_win = medians(
+        cohort.filter(won_status=WonStatus.WON).annotate(
+            d=DaysBetween(Coalesce("converted_at", "created_at"), "closed_at")
+        ),
+        group="g",
+        value="d",
+    )
+    rows = []
+    for c in counts:
+        key, label = _funnel_label(filters, c)
+        rows.append(
+            FunnelRow(
+                key,
+                label,
+                c["created"],
+                c["converted"],
+                c["won"],
+                c["lost"],
+                _money(c["won_revenue"]),
+                percent(c["converted"], c["created"]),
+                percent(c["won"], c["converted"]),
+                percent(c["won"], c["won"] + c["lost"]),
+                _days(to_convert.get(c["g"])),
+                _days(to_win.get(c["g"])),
+            )
+        )
+    if filters.group != "period":
+        rows.sort(key=lambda row: (-row.created, row.label))
+    return rows
+
+
+def _funnel_label(filters: ReportFilters, c: dict[str, Any]) -> tuple[str, str]:
+    if filters.group == "period":
+        return _bucket_label(c["g"], filters.period)
+    key = str(c["g"] or "")
+    if filters.group == "team":
+        return key, c["team__name"] or _("No team")
+    if filters.group == "user":
+        label = person_label(c["user__first_name"], c["user__last_name"], c["user__username"])
+        return key, label or _("Unassigned")
+    return key, c["source__name"] or _("No source")
+
+
+def lost_reason_rows(*, user: Any, filters: ReportFilters) -> list[LostReasonRow]:
+    """The records created in the period and lost since, by lost reason (1 query)."""
+    groups = (
+        scoped_leads(user, filters)
+        .filter(_created_in(filters), won_status=WonStatus.LOST, merged_into__isnull=True)
+        .values("lost_reason_id", "lost_reason__name")
+        .annotate(n=Count("id"), expected=Sum("expected_revenue"))
+        .order_by("-n", "lost_reason__name")
+    )
+    return [
+        LostReasonRow(
+            g["lost_reason_id"], g["lost_reason__name"] or _("No reason"), g["n"], _money(g["expected"])
+        )
+        for g in groups
+    ]
+
+
+# --- sources and campaigns -------------------------------------------------------------------------------
+def source_rows(*, user: Any, filters: ReportFilters) -> list[SourceRow]:
+    """The records created in the period by source × medium × campaign: how many, how many became
+    opportunities, won and lost, the won revenue and the win rate (1 query)."""
+    opportunity = Q(type=LeadType.OPPORTUNITY) | Q(converted_at__isnull=False)
+    groups = (
+        scoped_leads(user, filters)
+        .filter(_created_in(filters), merged_into__isnull=True)
+        .values("source__name", "medium__name", "campaign__name")
+        .annotate(
+            n=Count("id"),
+            opportunities=Count("id", filter=opportunity),
+            won=Count("id", filter=Q(won_status=WonStatus.WON)),
+            lost=Count("id", filter=Q(won_status=WonStatus.LOST)),
+            won_revenue=Sum("expected_revenue", filter=Q(won_status=WonStatus.WON)),
+        )
+        .order_by("-n", "source__name", "medium__name", "campaign__name")
+    )
+    return [
+        SourceRow(
+            g["source__name"] or _("No source"),
+            g["medium__name"] or "",
+            g["campaign__name"] or "",
+            g["n"],
+            g["opportunities"],
+            g["won"],
+            g["lost"],
+            _money(g["won_revenue"]),
+            percent(g["won"], g["won"] + g["lost"]),
+        )
+        for g in groups
+    ]
+
+
+# --- assignment ------------------------------------------------------------------------------------------
+class WaitingReason:
+    BELOW_MIN_SCORE = "below_min_score"  # under every team's minimum score
+    NO_TEAM_RULE = "no_team_rule"  # reaches a minimum, but no such team's rule matches
+    NO_TEAM = "no_team"  # no team takes part in automatic assignment
+    MEMBERS_FULL = "members_full"  # its team's members are all full, away, opted out or not matching
+    TEAM_OFF = "team_off"  # its team is inactive or skips automatic assignment
+    NEXT_RUN = "next_run"  # the next run would assign it
+
+    @staticmethod
+    def labels() -> dict[str, str]:
+        return {
+            WaitingReason.BELOW_MIN_SCORE: _("Below every team's minimum score"),
+            WaitingReason.NO_TEAM_RULE: _("No team's rule matches"),
+            WaitingReason.NO_TEAM: _("No team takes automatic assignment"),
+            WaitingReason.MEMBERS_FULL: _("Every member full, away or not matching"),
+            WaitingReason.TEAM_OFF: _("Its team skips automatic assignment"),
+            WaitingReason.NEXT_RUN: _("The next assignment run would assign it"),
+        }
+
+
+def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
+    """The open leads without a salesperson that the reader may see, counted by why they wait: the
+    assignment service's own plan over them (read-only: nothing is written), so the reason is the one the
+    next run would meet."""
+    now = timezone.now()
+    leads = candidate_leads()
+    scoped = scoped_leads(user, filters).filter(active=True, won_status=WonStatus.OPEN, user__isnull=True)
+    config = load_config(now=now)
+    parse_rules(config)
+    decisions = plan_assignment(config, read_leads(leads.filter(pk__in=scoped.values("pk")), config))
+    lowest = min((t.min_score for t in config.teams), default=None)
+    counts: dict[str, int] = {}
+    for decision in decisions:
+        if decision.outcome == Outcome.NO_TEAM:
+            if lowest is None:
+                reason = WaitingReason.NO_TEAM
+            elif decision.score < lowest:
+                reason = WaitingReason.BELOW_MIN_SCORE
+            else:
+                reason = WaitingReason.NO_TEAM_RULE
+        elif decision.outcome in (Outcome.TEAM_ONLY, Outcome.NO_MEMBER):
+            reason = WaitingReason.MEMBERS_FULL
+        elif decision.outcome == Outcome.OTHER_TEAM:
+            reason = WaitingReason.TEAM_OFF
+        else:
+            reason = WaitingReason.NEXT_RUN
+        counts[reason] = counts.get(reason, 0) + 1
+    labels = WaitingReason.labels()
+    return [WaitingRow(reason, labels[reason], counts[reason]) for reason in labels if counts.get(reason)]
+
+
+def _visible_members(user: Any, filters: ReportFilters) -> QuerySet[TeamMember]:
+    members = TeamMember.objects.all()
+    if not user.sees_all_records:
+        scope = Q(user_id=user.pk)
+        if user.role == "team_leader":
+            scope |= Q(team__in=user.led_teams.values("pk"))
+        members = members.filter(scope)
+    if filters.team_id:
+        members = members.filter(team_id=filters.team_id)
+    if filters.user_id:
+        members = members.filter(user_id=filters.user_id)
+    return members
+
+
+def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
+    """Per team member the reader may see: leads received in the last 30 days against capacity (the
+    assignment app's own count), away periods, and for the records assigned to them in the period the median
+    days from assignment to the first activity (3 queries)."""
+    loads = {load.member_id: load for load in assignment_statistics()}
+    members = _visible_members(user, filters).values_list("id", "user_id", "away_from", "away_until")
+    first_activity = Subquery(
+        Activity.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("assigned_at"))
+        .order_by()
+        .values("lead_id")
+        .annotate(first=Min("created_at"))
+        .values("first")
+    )
+    assigned = (
+        scoped_leads(user, filters)
+        .filter(
+            user__isnull=False,
+            assigned_at__gte=start_of(filters.date_from),
+            assigned_at__lt=start_of(filters.date_to + dt.timedelta(1)),
+        )
+        .annotate(d=DaysBetween("assigned_at", first_activity))
+    )
+    counts = {
+        row["user_id"]: (row["n"], row["untouched"])
+        for row in assigned.values("user_id").annotate(
+            n=Count("id"), untouched=Count("id", filter=Q(d__isnull=True))
+        )
+    }
+    median = medians(assigned, group="user_id", value="d")
+    today = timezone.localdate()
+    rows = []
+    for member_id, user_id, away_from, away_until in members:
+        load = loads.get(member_id)
+        if load is None:
+            continue
+        away = ""
+        if away_from is not None and (away_until is None or away_until >= today):
+            away = (
+                f"{away_from:%d/%m/%Y} – {away_until:%d/%m/%Y}" if away_until else f"{away_from:%d/%m/%Y} –"
+            )
+        n, untouched = counts.get(user_id, (0, 0))
+        available = load.active and not load.optout and not load.away and load.free > 0
+        rows.append(
+            MemberRow(
+                member_id,
+                load.team_id,
+                load.team_name,
+                user_id,
+                load.user_label,
+                load.recent,
+                load.capacity,
+                percent(load.recent, load.capacity),
+                away,
+                available,
+                n,
+                untouched,
+                _days(median.get(user_id)),
+            )
+        )
+    rows.sort(key=lambda row: (row.team, row.salesperson))
+    return rows
+
+
+# --- activities ------------------------------------------------------------------------------------------
+def activity_rows(*, user: Any, filters: ReportFilters) -> list[ActivityRow]:
+    """Activities the reader may see, per assignee and type: done in the period, and the open ones overdue,
+    due today and planned (1 query)."""
+    today = timezone.localdate()
+    activities = Activity.objects.visible_to(user)
+    if filters.domain is not None:
+        activities = activities.filter(
+            lead__in=Lead.objects.visible_to(user).matching(filters.domain).values("pk")
+        )
+    if filters.team_id:
+        activities = activities.filter(
+            Q(lead__team_id=filters.team_id)
+            | Q(
+                lead__isnull=True,
+                assignee__in=TeamMember.objects.filter(team_id=filters.team_id).values("user_id"),
+            )
+        )
+    if filters.user_id:
+        activities = activities.filter(assignee_id=filters.user_id)
+    open_ = Q(done_at__isnull=True)
+    groups = (
+        activities.values(
+            "assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "kind"
+        )
+        .annotate(
+            done=Count(
+                "id",
+                filter=Q(
+                    done_at__gte=start_of(filters.date_from),
+                    done_at__lt=start_of(filters.date_to + dt.timedelta(1)),
+                ),
+            ),
+            overdue=Count("id", filter=open_ & Q(due_date__lt=today)),
+            today=Count("id", filter=open_ & Q(due_date=today)),
+            planned=Count("id", filter=open_ & Q(due_date__gt=today)),
+        )
+        .order_by("assignee__username", "kind")
+    )
+    kinds = dict(ActivityKind.choices)
+    return [
+        ActivityRow(
+            g["assignee_id"],
+            person_label(g["assignee__first_name"], g["assignee__last_name"], g["assignee__username"]),
+            g["kind"],
+            str(kinds.get(g["kind"], g["kind"])),
+            g["done"],
+            g["overdue"],
+            g["today"],
+            g["planned"],
+        )
+        for g in groups
+        if g["done"] or g["overdue"] or g["today"] or g["planned"]
+    ]
