@@ -56,8 +56,8 @@ class ReportFilterForm(forms.Form):
     )
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
     user = forms.ModelChoiceField(label=_("Salesperson"), queryset=User.objects.none(), required=False)
-    period = forms.ChoiceField(label=_("By"), choices=PERIOD_CHOICES, required=False)
-    group = forms.ChoiceField(label=_("Rows"), choices=GROUP_CHOICES, required=False)
+    period = forms.ChoiceField(label=_("Per"), choices=PERIOD_CHOICES, required=False)
+    group = forms.ChoiceField(label=_("Rows by"), choices=GROUP_CHOICES, required=False)
     domain = DomainFormField(
         label=_("Rule"),
         required=False,
