@@ -502,7 +502,9 @@ def _keyed(values: Sequence[str]) -> tuple[list[str], list[str]]:
     return list(values), keys
 
 
-def _lead_sql(d: _Dialect, n: int, refs: _Refs, now: dt.datetime) -> tuple[str, list[Any]]:
+def _lead_sql(
+    d: _Dialect, n: int, refs: _Refs, now: dt.datetime, age_days: int = 730
+) -> tuple[str, list[Any]]:
     from django.db import connection
 
     from pheu.leads.models import Lead
@@ -567,7 +569,7 @@ def _lead_sql(d: _Dialect, n: int, refs: _Refs, now: dt.datetime) -> tuple[str, 
         "pd": _r(22, 100_000_000),
         "sz": _r(24, 100),
         "szv": _r(25, 10_000),
-        "age": _r(26, 730 * 86_400),
+        "age": _r(26, age_days * 86_400),
         "st": _r(27, len(stage_slots)),
         "lo": _r(28, 100),
         "so": _r(29, len(source_slots)),
@@ -801,11 +803,14 @@ def _pg_drop_indexes(cursor: Any, tables: list[str]) -> list[str]:
     return [definition for _name, definition in rows]
 
 
-def fill(n: int) -> dict[str, float]:
-    """Fill the (empty, migrated) database with ``n`` leads, their tags and page views; seconds per step."""
+def fill(n: int, *, age_days: int = 730) -> dict[str, float]:
+    """Fill the (empty, migrated) database with ``n`` leads, their tags and page views; seconds per step.
+
+    The leads are created (and the assigned ones assigned) over the last ``age_days`` days."""
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from pheu.assignment import loads as member_loads
     from pheu.leads import totals as pipeline_totals
     from pheu.leads.models import Lead, LeadScore
     from pheu.scoring.models import PageView
@@ -827,7 +832,7 @@ def fill(n: int) -> dict[str, float]:
             rebuild = _pg_drop_indexes(
                 cursor, [Lead._meta.db_table, Lead.tags.through._meta.db_table, PageView._meta.db_table]
             )
-        sql, params = _lead_sql(d, n, refs, now)
+        sql, params = _lead_sql(d, n, refs, now, age_days)
         tags_sql = _tags_sql(d, refs)
         views_sql = _pageviews_sql(d)
         d.prepare(cursor)
@@ -852,6 +857,7 @@ def fill(n: int) -> dict[str, float]:
     # The triggers keeping the pipeline's running totals did not fire under the replica role: count afresh.
     t1 = time.perf_counter()
     pipeline_totals.rebuild()
+    member_loads.rebuild()  # the members' day counts, likewise
     timings["fill_pipeline_totals_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     with connection.cursor() as cursor:

@@ -1,7 +1,20 @@
 """Automatic assignment of leads to teams and salespeople: runs, decisions and their explanations."""
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After every ``migrate``: the triggers keeping the members' loads (:mod:`pheu.assignment.loads`)."""
+    from pheu.assignment import loads
+
+    conn = connections[using]
+    if {"leads_lead", loads.TABLE} <= set(conn.introspection.table_names()):
+        loads.ensure_triggers(conn)
 
 
 class AssignmentConfig(AppConfig):
@@ -33,3 +46,4 @@ class AssignmentConfig(AppConfig):
             order=40,
         )
         register_history_source(Lead, decision_entries)
+        post_migrate.connect(_ensure_triggers, sender=self)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -22,24 +22,25 @@ from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Case,
-    Count,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from pheu.assignment.loads import window_start
+from pheu.assignment.models import MemberLoadDay
 from pheu.core.models import PheuSettings
 from pheu.leads.models import Lead, Stage
 from pheu.rules import Domain, DomainError, clean_domain, shared_lookups
 from pheu.teams.models import Team, TeamMember
 
-WINDOW = timedelta(days=30)  # capacity is "leads per 30 days"
 BITS_PER_COLUMN = 62  # stays a positive 64-bit integer on every database
 
 
@@ -141,16 +142,23 @@ def first_stage(field_name: str) -> Subquery:
     return Subquery(stages.values(field_name)[:1])
 
 
-def recent_count(since: datetime) -> Subquery:
-    """Per member row: the leads given to the member in their team since ``since``."""
-    leads = (
-        Lead.objects.filter(team_id=OuterRef("team_id"), user_id=OuterRef("user_id"), assigned_at__gte=since)
+def recent_count(now: datetime, *, team: Any = None, user: Any = None) -> Coalesce:
+    """The leads given to a member in their team in the 30 days before ``now`` (the capacity window), from
+    the trigger-kept loads (:mod:`pheu.assignment.loads`): a sum of at most 31 rows, whatever the number of
+    leads. ``team`` and ``user``: the outer query's references (default: a member row's ``team_id`` and
+    ``user_id``), or ids."""
+    loads = (
+        MemberLoadDay.objects.filter(
+            team_id=OuterRef("team_id") if team is None else team,
+            user_id=OuterRef("user_id") if user is None else user,
+            day__gte=window_start(now),
+        )
         .order_by()
         .values("team_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
         .values("n")
     )
-    return Coalesce(Subquery(leads, output_field=IntegerField()), 0)
+    return Coalesce(Subquery(loads, output_field=IntegerField()), 0)
 
 
 def user_label(first: str, last: str, username: str) -> str:
@@ -189,7 +197,7 @@ def load_config(*, now: datetime) -> Config:
     wanted = {t.id for t in teams}
     member_rows = (
         TeamMember.objects.filter(team_id__in=wanted, active=True, user__is_active=True)
-        .annotate(recent=recent_count(now - WINDOW))
+        .annotate(recent=recent_count(now))
         .order_by("id")
         .values_list(
             "id",

@@ -148,3 +148,30 @@ class AssignmentDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} → {self.team_id}/{self.user_id}"
+
+
+class MemberLoadDay(models.Model):
+    """How many leads a salesperson holds in a team that were assigned on one day (UTC): the capacity counts.
+
+    Kept by database triggers on ``leads_lead`` (:mod:`pheu.assignment.loads`) in the writer's transaction,
+    whatever wrote the lead (assignment runs, a person, a merge, an import's ``COPY``, a delete): one row per
+    (team, salesperson, day), so that a member's leads of the last 30 days are a sum of at most 31 rows
+    instead of a count over every lead they hold (SPEC 13: a creation costs the same at 1,000,000 leads).
+    ``count`` may be 0 (a lead moved away). Not a Django relation on purpose: no constraint to check on
+    each change, and nothing to delete with a team or a user (their leads' rows go with the leads).
+    """
+
+    team_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+    day = models.DateField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("member load per day")
+        verbose_name_plural = _("member loads per day")
+        constraints = [
+            models.UniqueConstraint(fields=["team_id", "user_id", "day"], name="assignment_memberloadday_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"team {self.team_id}, user {self.user_id}, {self.day}: {self.count}"

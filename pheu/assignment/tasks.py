@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import timezone
 from django_tasks import task
 
+from pheu.assignment import loads
 from pheu.assignment.services import run_scheduled_assignments
 from pheu.core.periodic import register_periodic
 
@@ -20,3 +22,12 @@ def run_scheduled_assignments_task() -> dict[str, int]:
 
 # Checked every 15 minutes; each team runs on its own period (hours).
 register_periodic("assignment", timedelta(minutes=15), run_scheduled_assignments_task)
+
+
+@task()
+def prune_member_loads_task() -> dict[str, int]:
+    """Drop the members' day counts that no capacity window reads any more."""
+    return {"removed": loads.prune(now=timezone.now())}
+
+
+register_periodic("member-loads", timedelta(days=1), prune_member_loads_task)

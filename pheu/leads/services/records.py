@@ -220,13 +220,14 @@ def create_lead(
     if tags:
         lead.tags.set(tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
-    link_pageviews(lead=lead, visitor_id=visitor_id)
+    linked = link_pageviews(lead=lead, visitor_id=visitor_id)
     if lead.won_status != WonStatus.OPEN:  # created won: it teaches the predictive model at once
         refresh_leads(lead_ids=[lead.pk])
     if settings.realtime_assignment:
         from pheu.assignment.services import assign_new_lead  # assignment depends on leads, not back
 
-        assign_new_lead(lead=lead)
+        # Without page views, its rules are evaluated on the instance (no query); with some, in the database.
+        assign_new_lead(lead=lead, tags=None if linked else tags)
     return lead
 
 
