@@ -26,6 +26,9 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+# Measured on 2 cores (bench ``intake_http``): see README, "Serving in production".
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,13 @@ def _gunicorn_has(setting: str) -> bool:
     return any(known.name == setting for known in KNOWN_SETTINGS)
 
 
-def gunicorn_argv(*, host: str, port: int, workers: int) -> tuple[str, ...]:
-    """The gunicorn command line serving ``pheu.wsgi`` (static files come through WhiteNoise)."""
+def gunicorn_argv(*, host: str, port: int, workers: int, threads: int = 1) -> tuple[str, ...]:
+    """The gunicorn command line serving ``pheu.wsgi`` (static files come through WhiteNoise). With more
+    than one thread a worker is gunicorn's threaded worker, which also keeps client connections alive."""
     options = {
         "--bind": _bind(host, port),
         "--workers": str(workers),
+        "--threads": str(threads),
         "--access-logfile": "-",  # requests logged on the console, with the worker's lines
         "--graceful-timeout": "15",
         "--timeout": "120",
@@ -86,11 +91,11 @@ def worker_argv() -> tuple[str, ...]:
     return (sys.executable, "-m", "pheu.cli", "worker")
 
 
-def plan_serve(*, host: str, port: int, workers: int, worker: bool) -> ServePlan:
+def plan_serve(*, host: str, port: int, workers: int, worker: bool, threads: int = 1) -> ServePlan:
     """What ``pheu serve`` starts: gunicorn, and ``pheu worker`` when ``worker`` is true."""
     shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
     url = f"http://{_bind(shown, port)}/"
-    children = [ChildSpec("web", gunicorn_argv(host=host, port=port, workers=workers))]
+    children = [ChildSpec("web", gunicorn_argv(host=host, port=port, workers=workers, threads=threads))]
     if worker:
         children.append(ChildSpec("worker", worker_argv(), restart=True))
     return ServePlan(url=url, children=tuple(children))

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from pheu.contacts.countries import find_country
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.contacts.services import EDITABLE_FIELDS
 
@@ -26,7 +27,12 @@ class CountryField(serializers.SlugRelatedField):
     def to_internal_value(self, data: Any) -> Country:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data.strip().upper())
+        code = data.strip().upper()
+        # Found in the process's copy of the countries (no query: this field is on every lead write).
+        country = find_country(code) if len(code) == 2 else None
+        if country is None or country.code != code:
+            self.fail("does_not_exist", slug_name="code", value=code)
+        return country
 
 
 class CountrySerializer(serializers.ModelSerializer):

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from pheu.accounts.models import User
 from pheu.contacts.api.serializers import CountryField
 from pheu.contacts.models import Partner, Tag
-from pheu.core.api.serializers import COUNT, DomainInputField
+from pheu.core.api.serializers import COUNT, DomainInputField, PreparedFieldsMixin
 from pheu.leads.choices import LeadPriority
 from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
 from pheu.leads.services import EDITABLE_FIELDS
@@ -47,7 +47,7 @@ LEAD_READ_ONLY = [
 ]
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(PreparedFieldsMixin, serializers.ModelSerializer):
     """A lead or opportunity. Read-only fields are computed by Pheu (scores, status, dates, keys)."""
 
     partner = _optional_id(Partner.objects.all())

@@ -11,7 +11,13 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pheu.core.serving import Supervisor, embedded_worker_wanted, plan_serve
+from pheu.core.serving import (
+    DEFAULT_THREADS,
+    DEFAULT_WORKERS,
+    Supervisor,
+    embedded_worker_wanted,
+    plan_serve,
+)
 
 # Set by `pheu demo` (pheu.demo.services.DEMO_PASSWORD); core does not import the demo app.
 DEMO_PASSWORD = "pheu-demo"
@@ -38,7 +44,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=8000, help=gettext_lazy("Port (default: 8000)."))
         parser.add_argument(
-            "--workers", type=int, default=2, help=gettext_lazy("Web worker processes (default: 2).")
+            "--workers",
+            type=int,
+            default=DEFAULT_WORKERS,
+            help=gettext_lazy("Web worker processes (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help=gettext_lazy("Threads per web worker process (default: %(default)s)."),
         )
         parser.add_argument(
             "--no-worker",
@@ -46,13 +61,17 @@ class Command(BaseCommand):
             help=gettext_lazy("Do not run the background worker in this process."),
         )
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, no_worker: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, workers: int, threads: int, no_worker: bool, **options: Any
+    ) -> None:
         if not 0 < port < 65536:
             raise CommandError(_("--port must be between 1 and 65535, not %(port)s.") % {"port": port})
         if workers < 1:
             raise CommandError(_("--workers must be at least 1, not %(n)s.") % {"n": workers})
+        if threads < 1:
+            raise CommandError(_("--threads must be at least 1, not %(n)s.") % {"n": threads})
         with_worker = embedded_worker_wanted() and not no_worker
-        plan = plan_serve(host=host, port=port, workers=workers, worker=with_worker)
+        plan = plan_serve(host=host, port=port, workers=workers, threads=threads, worker=with_worker)
         self.stdout.write(self.style.SUCCESS(_("Pheu is running at %(url)s") % {"url": plan.url}))
         if demo_logins_available():
             hint = _("Demo logins: admin, manager, leader, sales1 … sales6; password: %(password)s")
