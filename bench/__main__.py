@@ -19,6 +19,7 @@ import bench.duplicates  # duplicates_exact, _fuzzy, _lookup
 import bench.imports  # import_csv
 import bench.intake  # intake_http, lead_create_api, webform
 import bench.pipeline  # pipeline_pages
+import bench.reports  # reports
 import bench.rules  # rules_count
 import bench.scoring  # noqa: F401  (scoring)
 from bench._db import prepare_database

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,17 @@ class ReportFilterForm(forms.Form):
     )
 
     def __init__(self, data: Any = None, *, user: Any, **kwargs: Any) -> None:
+        # The defaults written into the form, so that it shows the period and buckets the report uses.
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        start, end = default_period()
+        for name, value in (
+            ("date_from", start.isoformat()),
+            ("date_to", end.isoformat()),
+            ("period", "month"),
+            ("group", "period"),
+        ):
+            if not data.get(name):
+                data[name] = value
         super().__init__(data, **kwargs)
         self.fields["team"].queryset = report_teams(user)  # type: ignore[attr-defined]
         self.fields["user"].queryset = assignable_users(user).order_by("username")  # type: ignore[attr-defined]

@@ -129,7 +129,7 @@ def _funnel(user: Any, filters: ReportFilters) -> tuple[tuple[Table, ...], Chart
         _("Funnel: created → opportunity → won"),
         (
             Column("label", group_label.get(filters.group, _("Period"))),
-            Column("created", _("Created"), "count"),
+            Column("created", _("New records"), "count"),
             Column("converted", _("Opportunities"), "count"),
             Column("won", _("Won"), "count"),
             Column("lost", _("Lost"), "count"),
@@ -158,7 +158,7 @@ def _funnel(user: Any, filters: ReportFilters) -> tuple[tuple[Table, ...], Chart
         "bar",
         tuple(row.label for row in rows),
         (
-            Series(_("Created"), tuple(row.created for row in rows)),
+            Series(_("New records"), tuple(row.created for row in rows)),
             Series(_("Opportunities"), tuple(row.converted for row in rows)),
             Series(_("Won"), tuple(row.won for row in rows)),
             Series(_("Win rate"), tuple(row.win_rate for row in rows), "line", "y1"),
