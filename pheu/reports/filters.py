@@ -26,9 +26,12 @@ GROUP_CHOICES = [
 ]
 
 
-def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """This month and the 11 before it: from the first day of the month 11 months ago to today."""
+def default_period(today: dt.date | None = None, *, days: int | None = None) -> tuple[dt.date, dt.date]:
+    """This month and the 11 before it (from the first day of the month 11 months ago to today), or with
+    ``days`` the last that many days, today included."""
     today = today or timezone.localdate()
+    if days is not None:
+        return today - dt.timedelta(days=days - 1), today
     index = today.year * 12 + today.month - 1 - 11
     return dt.date(index // 12, index % 12 + 1, 1), today
 
@@ -65,10 +68,12 @@ class ReportFilterForm(forms.Form):
         help_text=_("A rule-language domain on the records, e.g. [['country_id', '=', 'VN']]."),
     )
 
-    def __init__(self, data: Any = None, *, user: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, *, user: Any, default_days: int | None = None, **kwargs: Any
+    ) -> None:
         # The defaults written into the form, so that it shows the period and buckets the report uses.
         data = data.copy() if data is not None else QueryDict(mutable=True)
-        start, end = default_period()
+        start, end = self.default_period = default_period(days=default_days)
         for name, value in (
             ("date_from", start.isoformat()),
             ("date_to", end.isoformat()),
@@ -96,7 +101,7 @@ class ReportFilterForm(forms.Form):
     def report_filters(self) -> ReportFilters:
         """The filters of a valid form (the defaults for what was left empty)."""
         data = self.cleaned_data
-        default_from, default_to = default_period()
+        default_from, default_to = self.default_period
         domain = data.get("domain")
         return ReportFilters(
             date_from=data.get("date_from") or default_from,

@@ -34,8 +34,15 @@ from django.utils.translation import gettext as _
 
 from pheu.activities.choices import ActivityKind
 from pheu.activities.models import Activity
-from pheu.assignment.facts import load_config, parse_rules, read_leads
-from pheu.assignment.services import Outcome, assignment_statistics, candidate_leads, plan_assignment
+from pheu.assignment.facts import (
+    BITS_PER_COLUMN,
+    LEAD_COLUMNS,
+    LeadRow,
+    load_config,
+    mask_columns,
+    parse_rules,
+)
+from pheu.assignment.services import Outcome, assignment_statistics, plan_assignment
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead
 from pheu.reports.facts import (
@@ -435,33 +442,93 @@ class WaitingReason:
         }
 
 
+def _mask(parts: Any) -> int:
+    mask = 0
+    for position, part in enumerate(parts):
+        mask |= int(part or 0) << (position * BITS_PER_COLUMN)
+    return mask
+
+
+def _reason(decision: Any, lowest: int | None) -> str:
+    if decision.outcome == Outcome.NO_TEAM:
+        if lowest is None:
+            return WaitingReason.NO_TEAM
+        return WaitingReason.BELOW_MIN_SCORE if decision.score < lowest else WaitingReason.NO_TEAM_RULE
+    if decision.outcome in (Outcome.TEAM_ONLY, Outcome.NO_MEMBER):
+        return WaitingReason.MEMBERS_FULL
+    if decision.outcome == Outcome.OTHER_TEAM:
+        return WaitingReason.TEAM_OFF
+    return WaitingReason.NEXT_RUN
+
+
 def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
-    """The open leads without a salesperson that the reader may see, counted by why they wait: the
-    assignment service's own plan over them (read-only: nothing is written), so the reason is the one the
-    next run would meet."""
+    """The open leads without a salesperson that the reader may see, counted by why they wait: the reason
+    the assignment service's own plan gives (read-only: nothing is written), so it is the one the next run
+    would meet.
+
+    The plan is not run over every waiting lead. Leads alike — same team, score and rule matches — share a
+    team-phase outcome, so the plan first decides one lead per such group (counted in SQL). Only the groups
+    that reach a team's members are planned lead by lead, and of each group only its first *free seats + 1*
+    leads (by id, as the run orders them): of any group more numerous than the seats, one lead at least finds
+    no member, and from then on none of its later leads can (seats only fill), so they take its last lead's
+    reason. The counts are those of a plan over every lead (tested against it). Queries: the configuration
+    (2, and the rules' look-ups), the groups, and the leads planned one by one.
+    """
     now = timezone.now()
-    leads = candidate_leads()
-    scoped = scoped_leads(user, filters).filter(active=True, won_status=WonStatus.OPEN, user__isnull=True)
     config = load_config(now=now)
     parse_rules(config)
-    decisions = plan_assignment(config, read_leads(leads.filter(pk__in=scoped.values("pk")), config))
+    columns = mask_columns(config)
+    waiting = scoped_leads(user, filters).filter(active=True, won_status=WonStatus.OPEN, user__isnull=True)
+    key_columns = ["team_id", "score_row__score", *columns]
+    groups = {
+        (row[0], row[1] or 0, _mask(row[2:-1])): row[-1]
+        for row in waiting.annotate(**columns).values_list(*key_columns).annotate(n=Count("id")).order_by()
+    }
     lowest = min((t.min_score for t in config.teams), default=None)
+    keys = list(groups)
+    samples = [
+        LeadRow(-(i + 1), team, None, score, "lead", None, True, mask)
+        for i, (team, score, mask) in enumerate(keys)
+    ]
     counts: dict[str, int] = {}
-    for decision in decisions:
-        if decision.outcome == Outcome.NO_TEAM:
-            if lowest is None:
-                reason = WaitingReason.NO_TEAM
-            elif decision.score < lowest:
-                reason = WaitingReason.BELOW_MIN_SCORE
-            else:
-                reason = WaitingReason.NO_TEAM_RULE
-        elif decision.outcome in (Outcome.TEAM_ONLY, Outcome.NO_MEMBER):
-            reason = WaitingReason.MEMBERS_FULL
-        elif decision.outcome == Outcome.OTHER_TEAM:
-            reason = WaitingReason.TEAM_OFF
+    seated: list[tuple[int | None, int, int]] = []  # the groups that reach a team's members
+    for key, decision in zip(keys, plan_assignment(config, samples), strict=True):
+        if decision.outcome in (Outcome.NO_TEAM, Outcome.OTHER_TEAM):
+            reason = _reason(decision, lowest)
+            counts[reason] = counts.get(reason, 0) + groups[key]
         else:
-            reason = WaitingReason.NEXT_RUN
-        counts[reason] = counts.get(reason, 0) + 1
+            seated.append(key)
+    if seated:
+        cap = sum(config.free_capacity(team.id) for team in config.teams) + 1
+        ranked = (
+            waiting.filter(
+                Q(team_id__in={key[0] for key in seated if key[0] is not None})
+                | Q(team__isnull=True, score_row__score__gte=lowest or 0)
+            )
+            .annotate(**columns)
+            .annotate(
+                _rank=Window(RowNumber(), partition_by=[F(c) for c in key_columns], order_by=F("id").asc())
+            )
+            .filter(_rank__lte=cap)
+            .values_list(*LEAD_COLUMNS, *columns)
+            .order_by("id")
+        )
+        width = len(LEAD_COLUMNS)
+        rows = [LeadRow(*row[:3], row[3] or 0, *row[4:width], _mask(row[width:])) for row in ranked]
+        wanted = set(seated)
+        rows = [row for row in rows if (row.team_id, row.score, row.mask) in wanted]
+        planned: dict[tuple[int | None, int, int], int] = {}
+        last: dict[tuple[int | None, int, int], str] = {}
+        for row, decision in zip(rows, plan_assignment(config, rows), strict=True):
+            key = (row.team_id, row.score, row.mask)
+            reason = _reason(decision, lowest)
+            counts[reason] = counts.get(reason, 0) + 1
+            planned[key] = planned.get(key, 0) + 1
+            last[key] = reason
+        for key in seated:
+            rest = groups[key] - planned.get(key, 0)
+            if rest:
+                counts[last[key]] = counts.get(last[key], 0) + rest
     labels = WaitingReason.labels()
     return [WaitingRow(reason, labels[reason], counts[reason]) for reason in labels if counts.get(reason)]
 

@@ -45,6 +45,7 @@ class ReportKind:
     description: Any
     build: Callable[[Any, ReportFilters], tuple[tuple[Table, ...], Chart]]
     filters: tuple[str, ...] = ("dates",)  # which filter fields the page offers beyond team/user/domain
+    default_days: int | None = None  # the default period: the last that many days (None: 12 months)
 
 
 TOTAL = _("Total")
@@ -308,6 +309,7 @@ REPORTS: dict[str, ReportKind] = {
             _("Assignment"),
             _("Leads received against capacity, away periods, time to first activity, leads waiting."),
             _assignment,
+            default_days=30,  # as the capacity's window
         ),
         ReportKind(
             "activities",

@@ -21,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _parse(request: HttpRequest, name: str) -> ReportFilterForm:
     if name not in REPORTS:
         raise Http404
-    form = ReportFilterForm(request.GET, user=request.user)
+    form = ReportFilterForm(request.GET, user=request.user, default_days=REPORTS[name].default_days)
     form.is_valid()
     return form
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import format_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -38,7 +39,9 @@ class ReportView(APIView):
     name = ""
 
     def get(self, request: Request) -> Response:
-        form = ReportFilterForm(request.query_params, user=request.user)
+        form = ReportFilterForm(
+            request.query_params, user=request.user, default_days=REPORTS[self.name].default_days
+        )
         if not form.is_valid():
             return Response(
                 {field: [str(m) for m in messages] for field, messages in form.errors.items()}, status=400
@@ -48,17 +51,33 @@ class ReportView(APIView):
 
 
 def report_view(name: str) -> type[ReportView]:
+    """The view of report ``name``, with its own entry in the OpenAPI schema."""
     kind = REPORTS[name]
-    parameters = FILTER_PARAMETERS + [EXTRA_PARAMETERS[f] for f in kind.filters if f in EXTRA_PARAMETERS]
+    dated = FILTER_PARAMETERS if "dates" in kind.filters else FILTER_PARAMETERS[2:]  # not as of now
+    parameters = dated + [EXTRA_PARAMETERS[f] for f in kind.filters if f in EXTRA_PARAMETERS]
+    if kind.default_days:
+        parameters = [
+            OpenApiParameter(
+                p.name, p.type, description=f"{p.description} Default: the last {kind.default_days} days."
+            )
+            if p.name == "date_from"
+            else p
+            for p in parameters
+        ]
     schema: Any = extend_schema(
         summary=f"Report: {name}",
-        description=f"{kind.description} Scoped like every read: a salesperson's own records, "
-        "a leader's teams',"
-        " a manager's all. Bad filters are a 400 naming the field.",
+        description=format_lazy(
+            "{} Scoped like every read: a salesperson's own records, a team leader's teams', a manager's "
+            "all. The filters are the page's; a bad one is a 400 naming the field.",
+            kind.description,
+        ),
         parameters=parameters,
         responses={200: ReportSerializer},
         operation_id=f"reports_{name}",
         tags=["reports"],
     )
-    view = type(f"{name.title()}ReportView", (ReportView,), {"name": name, "__doc__": str(kind.description)})
-    return schema(view)
+
+    def get(self: ReportView, request: Request) -> Response:
+        return ReportView.get(self, request)
+
+    return type(f"{name.title()}ReportView", (ReportView,), {"name": name, "get": schema(get)})

@@ -197,3 +197,49 @@ def test_waiting_leads_are_counted_by_the_reason_the_next_run_would_meet(actors,
     assert {r.reason: r.count for r in waiting_rows(user=actors.sales1, filters=filters())} == {
         WaitingReason.MEMBERS_FULL: 1
     }
+
+
+def _full_plan_counts(user) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The reference: the assignment's plan over every waiting lead the reader may see, one by one."""
+    from pheu.assignment.facts import load_config, parse_rules, read_leads
+    from pheu.assignment.services import plan_assignment
+    from pheu.leads.models import Lead
+    from pheu.reports.services import _reason
+
+    config = load_config(now=timezone.now())
+    parse_rules(config)
+    leads = (
+        Lead.objects.visible_to(user).filter(active=True, won_status="open", user__isnull=True).order_by("id")
+    )
+    lowest = min((t.min_score for t in config.teams), default=None)
+    counts: dict[str, int] = {}
+    for decision in plan_assignment(config, read_leads(leads, config)):
+        reason = _reason(decision, lowest)
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("capacity", [0, 1, 3, 30])
+def test_waiting_reasons_equal_a_plan_over_every_lead(actors, capacity):
+    """Grouping alike leads and planning only the first seats + 1 of each group counts what a plan over every
+    lead counts — with members full, nearly full or free, rules on members and leads with a team already."""
+    from pheu.testing import make_member, make_team, make_user
+
+    actors.north.min_score, actors.south.min_score = 20, 40
+    actors.north.assignment_domain = "[['country_id', '=', 'VN']]"
+    actors.north.save()
+    actors.south.save()
+    TeamMember.objects.update(capacity=capacity)
+    TeamMember.objects.filter(user=actors.sales2).update(assignment_domain="[['score', '>=', 70]]")
+    third = make_team("International", sequence=3, min_score=10)
+    make_member(team=third, user=make_user("intl"), capacity=max(capacity - 1, 0))
+    for i in range(90):
+        code = ("VN", "US", "SG")[i % 3]
+        team = (None, None, actors.north, actors.south, third)[i % 5]
+        make_lead(f"W{i}", country=country(code), team=team, score=(10, 35, 60, 85)[i % 4])
+    got = {r.reason: r.count for r in waiting_rows(user=actors.manager, filters=filters())}
+    assert got == _full_plan_counts(actors.manager)
+    assert sum(got.values()) == 90
+    assert {
+        r.reason: r.count for r in waiting_rows(user=actors.sales1, filters=filters())
+    } == _full_plan_counts(actors.sales1)
