@@ -51,6 +51,8 @@ POSTS = int(os.environ.get("BENCH_INTAKE_POSTS", "3000"))  # per 8-client phase
 SINGLE_POSTS = int(os.environ.get("BENCH_INTAKE_SINGLE_POSTS", "600"))  # per 1-client phase
 WARMUP = 100
 FORM_KEY = "bench-intake-form"
+# Options added to `pheu serve` (e.g. "--workers 3 --threads 2"), to compare with its defaults.
+SERVE_ARGS = tuple(os.environ.get("BENCH_SERVE_ARGS", "").split())
 # Where the posted leads come from: each row picks a team by its rule (north, south, elsewhere in Vietnam
 # with a minimum score, abroad).
 PLACES = [
@@ -194,7 +196,7 @@ def scene_check(scene: Scene, posted: int) -> dict[str, float]:
 class Server:
     """``pheu serve`` on a free port, as a user starts it; its console (access log) goes to a file."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = SERVE_ARGS) -> None:
         self.port = _free_port()
         self.log = Path("var") / "bench-serve.log"
         self.log.parent.mkdir(exist_ok=True)
@@ -243,6 +245,7 @@ def serve_settings() -> str:
         f"pheu serve defaults: workers={DEFAULT_WORKERS} threads={DEFAULT_THREADS}, "
         f"CONN_MAX_AGE={db['CONN_MAX_AGE']} CONN_HEALTH_CHECKS={db['CONN_HEALTH_CHECKS']}, "
         "tasks backend=database (embedded worker on), access log on; bench change: PHEU_WEBFORM_RATE_LIMIT=0"
+        + (f"; serve options: {' '.join(SERVE_ARGS)}" if SERVE_ARGS else "")
     )
 
 

@@ -61,3 +61,59 @@ def test_two_runs_at_once_never_assign_a_lead_twice_nor_exceed_a_capacity():
     assert per_user == {"m0": 10, "m1": 10, "m2": 10}
     assert not AssignmentDecision.objects.values("lead").annotate(n=Count("id")).filter(n__gt=1).exists()
     assert sorted(run.assigned for run in runs) == [0, 30]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creations_into_one_team_store_every_lead_and_never_exceed_a_capacity():
+    """8 clients create leads at once through the API, each left to real-time assignment, all into one
+    team whose members fill up meanwhile: every lead is stored, no answer is an error (a deadlock between
+    the members' locks and the foreign-key checks once lost a lead with a 500), no member goes over."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the creations cannot interleave there")
+    import threading
+
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from pheu.accounts.models import Role
+    from pheu.core.models import PheuSettings
+
+    settings = PheuSettings.load()
+    settings.realtime_assignment = True
+    settings.save()
+    team = make_team("T", sequence=1, assignment_domain="[['country_id', '=', 'VN']]")
+    make_team("Other", sequence=5, assignment_domain="[['country_id', '=', 'US']]")
+    for index in range(3):
+        make_member(team=team, user=make_user(f"m{index}"), capacity=7)
+    token = Token.objects.create(user=make_user("integration", role=Role.SALES_MANAGER)).key
+    clients, each = 8, 6
+    barrier = threading.Barrier(clients)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        barrier.wait()
+        try:
+            for n in range(each):
+                body = {"name": f"Lead {index}-{n}", "country": "VN", "user": None}
+                status = api.post("/api/v1/leads/", body, format="json").status_code
+                with lock:
+                    statuses.append(status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [201] * (clients * each)
+    assert Lead.objects.filter(team=team).count() == clients * each
+    per_user = dict(
+        Lead.objects.filter(user__isnull=False).values_list("user__username").annotate(n=Count("id"))
+    )
+    assert per_user == {"m0": 7, "m1": 7, "m2": 7}
+    assert AssignmentDecision.objects.filter(user__isnull=False).count() == 21  # one per lead given

@@ -32,6 +32,13 @@ def test_plan_runs_gunicorn_on_the_address_and_the_worker_beside_it():
     assert worker.argv == (PY, "-m", "pheu.cli", "worker") and worker.restart
 
 
+def test_plan_runs_threads_in_each_web_process_when_asked():
+    web = plan_serve(host="127.0.0.1", port=8123, workers=2, threads=4, worker=False).children[0]
+    assert web.argv[web.argv.index("--threads") + 1] == "4"
+    default = plan_serve(host="127.0.0.1", port=8123, workers=2, worker=False).children[0]
+    assert default.argv[default.argv.index("--threads") + 1] == "1"
+
+
 def test_plan_brackets_ipv6_and_shows_a_reachable_url_for_wildcards():
     assert "[::1]:8000" in plan_serve(host="::1", port=8000, workers=1, worker=False).children[0].argv
     wildcard = plan_serve(host="0.0.0.0", port=8000, workers=1, worker=False)

@@ -483,3 +483,39 @@ def test_deleting_a_lost_reason_in_use_is_refused(actors, api_client):
     response = api_client(actors.admin).delete(reverse("api:lost-reason-detail", args=[reason.pk]))
     assert response.status_code == 409
     assert LostReason.objects.filter(pk=reason.pk).exists()
+
+
+def test_a_create_left_to_assignment_costs_at_most_12_queries_whatever_the_base(
+    actors, api_client, django_assert_max_num_queries
+):
+    """SPEC 13: the API's create — normalise, score, history, page views, real-time assignment to a team
+    and a member below capacity — in a constant number of queries, none of which reads the member's leads."""
+    from django.utils import timezone
+
+    from pheu.core.models import PheuSettings
+    from pheu.scoring.services import create_scoring_rule
+    from pheu.testing import make_member, make_team, make_user
+
+    settings = PheuSettings.load()
+    settings.realtime_assignment = True
+    settings.save()
+    rule = {"name": "VN", "domain": "[['country_id', '=', 'VN']]", "points": 5}
+    create_scoring_rule(actor=None, values=rule)
+    team = make_team("Intake", sequence=0, assignment_domain="[['country_id', '=', 'VN']]", min_score=5)
+    seller = make_user("seller")
+    make_member(team=team, user=seller, capacity=100, assignment_domain="[['state', '=', 'Hà Nội']]")
+    for _ in range(20):  # leads the member holds already
+        make_lead(team=team, user=seller, assigned_at=timezone.now())
+    client = api_client(actors.manager)
+    body = {"name": "Báo giá", "email": "khach@congty.vn", "country": "VN", "state": "Hà Nội", "user": None}
+    assert client.post(LIST, {**body, "email": "first@congty.vn"}, format="json").status_code == 201
+
+    # The token, the settings, the teams with their members and loads (one statement), the lead, its score,
+    # its history, the page views of its e-mail, the lock of the team's members, the lead given to the
+    # member if below capacity, the decision, and the savepoint pair of the transaction.
+    with django_assert_max_num_queries(12) as captured:
+        response = client.post(LIST, body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["user"] == seller.pk and response.json()["team"] == team.pk
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "leads_lead" in q["sql"]]
