@@ -132,7 +132,7 @@ def month_figures(*, user: Any, today: dt.date | None = None) -> tuple[Figure, .
     )
     days = {
         (key.date() if isinstance(key, dt.datetime) else key): value
-        for key, value in medians(assigned, group="month", value="d").items()
+        for key, value in medians(assigned, group="month", values=("d",)).median["d"].items()
     }
 
     def rate(won_n: int, lost_n: int) -> Decimal | None:

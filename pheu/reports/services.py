@@ -8,11 +8,15 @@ over records: Python only walks the groups (stages × teams × salespeople, mont
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
+    DateField,
     DecimalField,
     ExpressionWrapper,
     F,
@@ -26,6 +30,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQuarter, TruncWeek
@@ -141,24 +146,58 @@ def _created_in(filters: ReportFilters) -> Q:
     )
 
 
-def medians(queryset: QuerySet[Any], *, group: str, value: str) -> dict[Any, float]:
-    """The median of the annotation ``value`` per value of ``group``, over the rows of ``queryset`` where it
-    is set — in the database (window functions, both databases): the one or two middle rows of each group
-    come back, never the group's rows."""
-    ranked = (
-        queryset.filter(**{f"{value}__isnull": False})
-        .annotate(
-            _rank=Window(RowNumber(), partition_by=[F(group)], order_by=[F(value).asc(), F("pk").asc()]),
-            _size=Window(Count("pk"), partition_by=[F(group)]),
+@dataclass(frozen=True)
+class GroupMedians:
+    """Per group: its rows, and for each value its median and how many rows have it (not null)."""
+
+    rows: dict[Any, int]
+    median: dict[str, dict[Any, float]]
+    counted: dict[str, dict[Any, int]]
+
+
+def medians(queryset: QuerySet[Any], *, group: str, values: Sequence[str]) -> GroupMedians:
+    """The median of each annotation of ``values`` per value of ``group`` over the rows where it is set, and
+    the groups' sizes — in one query, in the database (window functions, both databases): each group's first
+    row and the one or two middle rows of each value come back, never the group's rows."""
+    annotations: dict[str, Any] = {"_rows": Window(Count("pk"), partition_by=[F(group)])}
+    keep = Q(_rank0=1)  # every group once, even without any value set
+    for i, value in enumerate(values):
+        order = [F(value).asc(nulls_last=True), F("pk").asc()]
+        annotations[f"_rank{i}"] = Window(RowNumber(), partition_by=[F(group)], order_by=order)
+        annotations[f"_size{i}"] = Window(Count(value), partition_by=[F(group)])  # the rows where it is set
+    twice = {
+        f"_twice{i}": ExpressionWrapper(F(f"_rank{i}") * 2, output_field=IntegerField())
+        for i in range(len(values))
+    }
+    for i in range(len(values)):
+        keep |= Q(
+            **{
+                f"_twice{i}__gte": F(f"_size{i}"),
+                f"_twice{i}__lte": F(f"_size{i}") + 2,
+                f"_rank{i}__lte": F(f"_size{i}"),
+            }
         )
-        .annotate(_twice=ExpressionWrapper(F("_rank") * 2, output_field=IntegerField()))
-        .filter(_twice__gte=F("_size"), _twice__lte=F("_size") + 2)
-        .values_list(group, value)
+    names = [name for i in range(len(values)) for name in (f"_rank{i}", f"_size{i}")]
+    ranked = (
+        queryset.annotate(**annotations)
+        .annotate(**twice)
+        .filter(keep)
+        .values_list(group, "_rows", *values, *names)
     )
-    middles: dict[Any, list[float]] = {}
-    for key, number in ranked:
-        middles.setdefault(key, []).append(float(number))
-    return {key: sum(numbers) / len(numbers) for key, numbers in middles.items()}
+    rows: dict[Any, int] = {}
+    middles: dict[str, dict[Any, list[float]]] = {value: {} for value in values}
+    counted: dict[str, dict[Any, int]] = {value: {} for value in values}
+    width = len(values)
+    for row in ranked:
+        key = row[0]
+        rows[key] = row[1]
+        for i, value in enumerate(values):
+            number, rank, size = row[2 + i], row[2 + width + 2 * i], row[3 + width + 2 * i]
+            counted[value][key] = size
+            if number is not None and rank <= size and size <= 2 * rank <= size + 2:
+                middles[value].setdefault(key, []).append(float(number))
+    median = {value: {key: sum(ns) / len(ns) for key, ns in by.items()} for value, by in middles.items()}
+    return GroupMedians(rows, median, counted)
 
 
 # --- pipeline --------------------------------------------------------------------------------------------
@@ -228,49 +267,61 @@ def _target_teams(user: Any, filters: ReportFilters) -> QuerySet[Team] | None:
 
 def forecast_rows(*, user: Any, filters: ReportFilters, months: int = FORECAST_MONTHS) -> list[ForecastRow]:
     """Open opportunities by expected closing month — the overdue ones (expected before today) first, then
-    this month and the next ones — with what was won in each month so far and the teams' targets (3
-    queries)."""
+    this month and the next ones — with what was won in each month so far and the teams' targets (1
+    query)."""
     today = timezone.localdate()
     first = month_start(today)
     end = month_start(today, months)
     weighted = ExpressionWrapper(F("expected_revenue") * F("probability") / Value(100), output_field=MONEY)
     base = scoped_leads(user, filters)
+    day = DateField()
+    # One statement: the open records by month (part 0 overdue, 1 ahead), the won ones (2), the targets (3).
     open_groups = (
         base.filter(
             type=LeadType.OPPORTUNITY, active=True, won_status=WonStatus.OPEN, expected_close_date__lt=end
         )
-        .values(overdue=Q(expected_close_date__lt=today), month=TruncMonth("expected_close_date"))
+        .values(
+            part=Case(When(expected_close_date__lt=today, then=Value(0)), default=Value(1)),
+            month=TruncMonth("expected_close_date", output_field=day),
+        )
         .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum(weighted))
         .order_by()
     )
     won_groups = (
         base.filter(won_status=WonStatus.WON, closed_at__gte=start_of(first), closed_at__lt=start_of(end))
-        .values(month=TruncMonth("closed_at"))
-        .annotate(won=Sum("expected_revenue"))
+        .values(part=Value(2), month=TruncMonth("closed_at", output_field=day))
+        .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum("expected_revenue"))
         .order_by()
     )
+    parts = open_groups.union(won_groups, all=True)
+    teams = _target_teams(user, filters)
+    if teams is not None:
+        target_groups = (
+            SalesTarget.objects.filter(team__in=teams.values("pk"), month__gte=first, month__lt=end)
+            .values(part=Value(3), month_=F("month"))
+            .annotate(n=Count("id"), expected=Sum("amount"), weighted=Sum("amount"))
+            .order_by()
+        )
+        parts = parts.union(target_groups, all=True)
     buckets: dict[dt.date | None, list[Any]] = {None: [0, ZERO, ZERO]}
     for index in range(months):
         buckets[month_start(today, index)] = [0, ZERO, ZERO]
-    for g in open_groups:
-        bucket = buckets[None if g["overdue"] else g["month"]]
-        bucket[0] += g["n"]
-        bucket[1] += _money(g["expected"])
-        bucket[2] += _money(g["weighted"])
     won: dict[dt.date, Decimal] = {}
-    for g in won_groups:
-        month = g["month"].date() if isinstance(g["month"], dt.datetime) else g["month"]
-        won[month] = won.get(month, ZERO) + _money(g["won"])
-    teams = _target_teams(user, filters)
     targets: dict[dt.date, Decimal] = {}
-    if teams is not None:
-        rows = (
-            SalesTarget.objects.filter(team__in=teams.values("pk"), month__gte=first, month__lt=end)
-            .values("month")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        )
-        targets = {row["month"]: _money(row["total"]) for row in rows}
+    for part, month, n, expected, weighted_sum in parts.values_list(
+        "part", "month", "n", "expected", "weighted"
+    ):
+        if isinstance(month, dt.datetime):
+            month = month.date()
+        if part <= 1:
+            bucket = buckets[None if part == 0 else month]
+            bucket[0] += n
+            bucket[1] += _money(expected)
+            bucket[2] += _money(weighted_sum)
+        elif part == 2:
+            won[month] = won.get(month, ZERO) + _money(expected)
+        else:
+            targets[month] = targets.get(month, ZERO) + _money(expected)
     result = []
     for month, (n, expected, weighted_sum) in buckets.items():
         won_sum = won.get(month, ZERO) if month else ZERO
@@ -309,7 +360,7 @@ def _funnel_group(filters: ReportFilters) -> tuple[dict[str, Any], list[str]]:
 def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
     """The records created in the period (merged-away ones excepted) by period, team, salesperson or source:
     how many became opportunities, were won or lost, the rates, and the median days between the steps
-    (3 queries: counts, and each median)."""
+    (2 queries: the counts, and both medians)."""
     group, names = _funnel_group(filters)
     cohort = (
         scoped_leads(user, filters).filter(_created_in(filters), merged_into__isnull=True).annotate(**group)
@@ -326,14 +377,19 @@ def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
         )
         .order_by("g")
     )
-    to_convert = medians(cohort.annotate(d=DaysBetween("created_at", "converted_at")), group="g", value="d")
-    to_win = medians(
-        cohort.filter(won_status=WonStatus.WON).annotate(
-            d=DaysBetween(Coalesce("converted_at", "created_at"), "closed_at")
+    won = Q(won_status=WonStatus.WON)
+    days = medians(
+        cohort.annotate(
+            to_convert=DaysBetween("created_at", "converted_at"),
+            to_win=Case(
+                When(won, then=DaysBetween(Coalesce("converted_at", "created_at"), "closed_at")),
+                output_field=FloatField(),
+            ),
         ),
         group="g",
-        value="d",
+        values=("to_convert", "to_win"),
     )
+    to_convert, to_win = days.median["to_convert"], days.median["to_win"]
     rows = []
     for c in counts:
         key, label = _funnel_label(filters, c)
@@ -569,13 +625,9 @@ def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
         )
         .annotate(d=DaysBetween("assigned_at", first_activity))
     )
-    counts = {
-        row["user_id"]: (row["n"], row["untouched"])
-        for row in assigned.values("user_id").annotate(
-            n=Count("id"), untouched=Count("id", filter=Q(d__isnull=True))
-        )
-    }
-    median = medians(assigned, group="user_id", value="d")
+    firsts = medians(assigned, group="user_id", values=("d",))
+    median = firsts.median["d"]
+    counts = {key: (n, n - firsts.counted["d"].get(key, 0)) for key, n in firsts.rows.items()}
     today = timezone.localdate()
     rows = []
     for member_id, user_id, away_from, away_until in members:
