@@ -111,13 +111,13 @@ def duplicates_exact(n: int) -> dict[str, float]:
 
 @benchmark("duplicates_fuzzy", default_n=100_000)
 def duplicates_fuzzy(n: int) -> dict[str, float]:
-    from pheu.leads.duplicates import fuzzy_groups
+    from pheu.leads.duplicates import similar_groups
     from pheu.leads.models import Lead
 
     figures = _ensure(n)
     _sprinkle_duplicates(min(2_000, n // 50))
     t0 = time.perf_counter()
-    groups = fuzzy_groups()
+    groups = similar_groups()
     elapsed = time.perf_counter() - t0
     return {
         **figures,

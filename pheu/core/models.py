@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -72,6 +74,23 @@ class PheuSettings(models.Model):
         _("confirming a quotation marks the opportunity won"),
         default=True,
     )
+    # The duplicate matcher's thresholds (pheu.leads.matching): a match probability in percent.
+    duplicate_show_threshold = models.PositiveSmallIntegerField(
+        _("show as similar from (%)"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("A record at least this likely to be the same person is listed as similar."),
+    )
+    duplicate_merge_threshold = models.PositiveSmallIntegerField(
+        _("propose merge from (%)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("A record at least this likely to be the same person is proposed for merge."),
+    )
+    # The matcher's weights trained on this base (`pheu duplicates --train`); empty: the shipped ones.
+    duplicate_weights = models.JSONField(
+        _("duplicate matcher weights"), default=dict, blank=True, editable=False
+    )
     # Drawn anew in the transaction of every change of a scoring rule: a process keeps the active rules it
     # read while this stays the same (pheu.scoring.services.active_rules), so creating a lead, which reads
     # these settings anyway, reads no rule. Random, not a counter: a rolled-back change leaves a value that
@@ -85,6 +104,11 @@ class PheuSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Pheu settings"))
+
+    def clean(self) -> None:
+        if self.duplicate_merge_threshold < self.duplicate_show_threshold:
+            message = _("The merge threshold cannot be below the “show as similar” threshold.")
+            raise ValidationError({"duplicate_merge_threshold": [message]})
 
     @classmethod
     def load(cls) -> PheuSettings:

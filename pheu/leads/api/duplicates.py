@@ -24,7 +24,8 @@ from rest_framework.views import APIView
 from pheu.accounts.models import User
 from pheu.contacts.models import Partner
 from pheu.leads.api.serializers import LeadSerializer
-from pheu.leads.duplicates import find_duplicates
+from pheu.leads.duplicates import DuplicateMatch, Reason, find_duplicates
+from pheu.leads.matching import Field
 from pheu.leads.models import Lead
 from pheu.leads.services.convert import CustomerChoice, convert_lead
 from pheu.leads.services.merge import MergeError, merge_leads, merge_warnings, unmerge
@@ -48,23 +49,33 @@ def _resolve(request: Request, ids: list[int], field: str) -> list[Lead]:
 
 # --- serializers ----------------------------------------------------------------------------------------
 class MatchReasonSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=["email", "phone", "partner", "email_domain", "similar_name", "similar_company"]
-    )
+    code = serializers.ChoiceField(choices=[r.value for r in Reason])
     label = serializers.CharField(help_text="The reason in words, in the request's language.")
-    score = serializers.IntegerField(help_text="100 for an exact key; the similarity (0–100) for a name.")
-    value = serializers.CharField(help_text="The shared key (e-mail, number, customer id, domain), if any.")
-    signals = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="What corroborates a similar name: city, zip, street, company, email_local.",
+    score = serializers.IntegerField(
+        help_text="100 for an exact key; the similarity (0–100) for a name; the probability for `similar`."
     )
+    value = serializers.CharField(help_text="The shared key (e-mail, number, customer id, domain), if any.")
+
+
+class EvidenceSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=[f.value for f in Field])
+    level = serializers.CharField(help_text="same, close, fair, partial, different… (per field).")
+    similarity = serializers.FloatField(help_text="0–1, for the levels compared by similarity.")
+    weight = serializers.FloatField(help_text="Its match weight (log2 odds): positive for, negative against.")
+    label = serializers.CharField(help_text="The comparison in words, in the request's language.")
 
 
 class DuplicateMatchSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="lead_id")
     name = serializers.CharField()
-    score = serializers.IntegerField()
+    score = serializers.IntegerField(help_text="The match probability in percent.")
+    probability = serializers.FloatField(help_text="The match probability (0–1).")
+    lost = serializers.BooleanField(help_text="A lost record: listed, never proposed for merge.")
+    propose_merge = serializers.BooleanField(
+        help_text="The probability reaches the installation's “propose merge” threshold."
+    )
     reasons = MatchReasonSerializer(many=True)
+    evidence = EvidenceSerializer(many=True, help_text="Each comparison of the two records, strongest first.")
 
 
 class DuplicatesSerializer(serializers.Serializer):
@@ -122,12 +133,16 @@ class UnmergeResultSerializer(serializers.Serializer):
     )
 
 
-def match_data(match: Any) -> dict[str, Any]:
+def match_data(match: DuplicateMatch) -> dict[str, Any]:
     return {
         "lead_id": match.lead_id,
         "name": match.name,
         "score": match.score,
+        "probability": round(match.probability, 4),
+        "lost": match.lost,
+        "propose_merge": match.propose,
         "reasons": [{**r.as_dict(), "label": r.label} for r in match.reasons],
+        "evidence": [e.as_dict() for e in match.evidence],
     }
 
 
@@ -136,10 +151,12 @@ class LeadDuplicatesView(APIView):
     @extend_schema(
         operation_id="leads_duplicates",
         tags=["leads"],
-        summary="The records similar to this one, with the reason of each match",
+        summary="The records similar to this one, with the reason and evidence of each match",
         description="Same e-mail, same phone (phone or mobile), same customer or company, same company "
-        "e-mail domain (never a public provider's), or a similar name corroborated by another signal. "
-        "Active records the user may see, best first.",
+        "e-mail domain (never a public provider's), same company name, or a match probability at the "
+        "installation's “show as similar” threshold (a Fellegi–Sunter model over names, e-mail, phones, "
+        "company and address; `evidence` gives the weight of each comparison). Active and lost records "
+        "the user may see, likeliest first.",
         responses={200: DuplicatesSerializer},
     )
     def get(self, request: Request, pk: int) -> Response:

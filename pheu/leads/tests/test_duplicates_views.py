@@ -168,3 +168,40 @@ def test_pages_of_records_the_user_cannot_see_are_404(signed_in, actors):
     client = signed_in(actors.sales1)
     assert client.get(reverse("leads:convert", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("leads:unmerge", args=[merge.pk])).status_code == 404
+
+
+def test_a_large_group_is_listed_a_page_of_records_at_a_time(signed_in, actors):
+    leads = [make_lead(f"Khách {i:02d}", email="an@thepviet.vn", user=actors.sales1) for i in range(25)]
+    client = signed_in(actors.sales1)
+    text = client.get(reverse("leads:duplicates") + "?similar=0").content.decode()
+    assert "25 records" in text and "Records 1–20 of 25 in this group" in text
+    assert text.count('name="ids"') == 20
+    assert "group=0&amp;records=2" in text
+    text = client.get(reverse("leads:duplicates") + "?similar=0&group=0&records=2").content.decode()
+    assert text.count('name="ids"') == 5 and "Records 21–25 of 25" in text
+    assert f'value="{leads[-1].pk}"' in text
+
+
+def test_similar_groups_show_their_pairs_with_probability_and_evidence(signed_in, actors):
+    make_lead(
+        "A", contact_name="Nguyễn Văn An", street="12 Lý Thường Kiệt", city="Hà Nội", user=actors.sales1
+    )
+    make_lead(
+        "B", contact_name="Nguyen Van An", street="12 Ly Thuong Kiet", city="Ha Noi", user=actors.sales1
+    )
+    text = signed_in(actors.sales1).get(reverse("leads:duplicates") + "?similar=1").content.decode()
+    assert "likely the same · 99%" in text or "likely the same · 100%" in text
+    assert "same street +" in text and "same name +" in text
+
+
+def test_lead_page_lists_a_lost_lookalike_flagged_and_the_convert_page_does_not_tick_it(signed_in, actors):
+    a = make_lead("Khách A", email="an@thepviet.vn", user=actors.sales1)
+    lost = make_lead(
+        "Khách cũ", email="an@thepviet.vn", user=actors.sales1, won_status=WonStatus.LOST, active=False
+    )
+    client = signed_in(actors.sales1)
+    text = client.get(reverse("leads:detail", args=[a.pk])).content.decode()
+    assert "Khách cũ" in text and "similar-lost" in text and "same e-mail +" in text
+    page = client.get(reverse("leads:convert", args=[a.pk])).content.decode()
+    assert f'value="{lost.pk}"' in page
+    assert not re.search(rf'<input type="checkbox" name="merge" value="{lost.pk}"[^>]* checked', page)

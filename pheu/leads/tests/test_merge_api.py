@@ -23,9 +23,13 @@ def test_duplicates_of_a_lead_with_reasons(actors, api_client):
     body = response.json()
     assert body["count"] == 1
     [match] = body["results"]
-    assert match["id"] == b.pk and match["score"] == 100
+    assert match["id"] == b.pk and match["reasons"][0]["score"] == 100
     assert [r["code"] for r in match["reasons"]] == ["phone", "email_domain"]
     assert match["reasons"][0]["value"] == "+84912345678"
+    assert match["propose_merge"] and match["probability"] >= 0.9 and match["score"] >= 90
+    assert match["lost"] is False
+    [phone] = [e for e in match["evidence"] if e["field"] == "phone"]
+    assert phone["level"] == "same" and phone["weight"] > 0 and phone["label"]
 
 
 def test_duplicates_of_a_record_the_user_cannot_see_is_a_404(actors, api_client):

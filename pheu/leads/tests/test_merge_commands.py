@@ -35,15 +35,27 @@ def test_duplicates_json_lists_groups_of_ids_with_reasons_and_scores():
     b = make_lead("B", email="An@Gmail.com ")
     make_lead("C", email="c@gmail.com")
     data = json.loads(run("duplicates", "--json"))
-    assert data == {
-        "groups": [
-            {
-                "ids": sorted([a.pk, b.pk]),
-                "score": 100,
-                "reasons": [{"code": "email", "score": 100, "value": "an@gmail.com", "signals": []}],
-            }
-        ]
-    }
+    [group] = data["groups"]
+    assert (group["ids"], group["score"], group["pair_count"]) == (sorted([a.pk, b.pk]), 100, 1)
+    assert group["reasons"][0] == {"code": "email", "score": 100, "value": "an@gmail.com"}
+    assert [r["code"] for r in group["reasons"]] == ["email", "similar"]
+    [pair] = group["pairs"]
+    assert pair["ids"] == sorted([a.pk, b.pk]) and pair["probability"] >= 0.9
+    assert [e["field"] for e in pair["evidence"]] == ["email", "name"]  # the name key: the title here
+    assert data["groups"] == json.loads(run("duplicates", "--json"))["groups"]  # the same on every run
+
+
+def test_duplicates_train_stores_the_weights_of_the_base():
+    from pheu.core.models import PheuSettings
+
+    assert "Fewer than 200" in run("duplicates", "--train")
+    for i in range(250):
+        make_lead(f"L{i}", contact_name=f"Người {i}", city=["Hà Nội", "Huế"][i % 2], email=f"n{i}@x.vn")
+    data = json.loads(run("duplicates", "--train", "--json"))
+    assert data["records"] == 250 and 0 < data["prior"] < 1
+    assert PheuSettings.load().duplicate_weights == data
+    # Half the base is in each city: strangers share a city half the time, so it says little.
+    assert 0.4 < data["u"]["city"][0] < 0.6
 
 
 def test_duplicates_of_one_lead_and_a_table():

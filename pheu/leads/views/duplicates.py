@@ -43,6 +43,8 @@ from pheu.leads.services.merge import (
 from pheu.teams.models import Team
 
 GROUPS_PER_PAGE = 25
+RECORDS_PER_GROUP = 20  # records of one group per page (the group's count is shown)
+PAIRS_SHOWN = 5  # pairs of a similar group shown with their evidence (the group's pair count is shown)
 # Above this many visible records the Duplicates page lists exact-key groups only (similar names on demand).
 FUZZY_PAGE_LIMIT = 50_000
 
@@ -68,15 +70,28 @@ def duplicate_groups(request: HttpRequest) -> HttpResponse:
     fuzzy = request.GET.get("similar", "1" if total <= FUZZY_PAGE_LIMIT else "0") == "1"
     groups = scan_duplicates(visible, fuzzy=fuzzy)
     page_obj = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    # Every group is listed whatever its size; a large one shows its records a page at a time (?group=i
+    # &records=n pages the i-th group of the page), and says how many it has.
+    opened = request.GET.get("group", "")
+    pages = [
+        Paginator(group.ids, RECORDS_PER_GROUP).get_page(
+            request.GET.get("records") if opened == str(index) else 1
+        )
+        for index, group in enumerate(page_obj.object_list)
+    ]
     records = visible.select_related("user", "stage", "partner").in_bulk(
-        [pk for group in page_obj.object_list for pk in group.ids]
+        [pk for records_page in pages for pk in records_page.object_list]
     )
-    rows = [(group, [records[pk] for pk in group.ids if pk in records]) for group in page_obj.object_list]
+    rows = [
+        (index, group, records_page, [records[pk] for pk in records_page.object_list if pk in records])
+        for index, (group, records_page) in enumerate(zip(page_obj.object_list, pages, strict=True))
+    ]
     return render(
         request,
         "leads/duplicates/groups.html",
-        {"page_obj": page_obj, "rows": rows, "fuzzy": fuzzy, "group_count": len(groups)},
-    )
+        {"page_obj": page_obj, "rows": rows, "fuzzy": fuzzy, "group_count": len(groups),
+         "pairs_shown": PAIRS_SHOWN},
+    )  # fmt: skip
 
 
 # --- merge ----------------------------------------------------------------------------------------------
@@ -192,8 +207,8 @@ def _convert_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
             else CustomerChoice.NONE.value
         ),
         "partner": partners[0].pk if partners else None,
-        # Exact matches are proposed for merge and pre-selected; similar names are offered, not ticked.
-        "merge": [str(m.lead_id) for m in duplicates if m.score == 100 and set(m.codes) & {"email", "phone"}],
+        # Matches at the "propose merge" threshold are pre-selected (never a lost record); others are offered.
+        "merge": [str(m.lead_id) for m in duplicates if m.propose],
     }
     return {"duplicates": duplicates, "partners": partners, "initial": initial}
 
@@ -288,7 +303,7 @@ def similar_panel(request: HttpRequest, lead: Lead) -> Mapping[str, Any] | None:
     matches = find_duplicates(lead, queryset=_visible(request))
     if not matches:
         return None
-    query = urlencode([("ids", lead.pk), *[("ids", m.lead_id) for m in matches]])
+    query = urlencode([("ids", lead.pk), *[("ids", m.lead_id) for m in matches if not m.lost]])
     return {"matches": _with_names(matches), "merge_url": f"{reverse('leads:merge')}?{query}"}
 
 

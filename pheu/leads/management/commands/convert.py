@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--merge-duplicates",
             action="store_true",
-            help=gettext_lazy("Merge the records with the same e-mail or phone into it."),
+            help=gettext_lazy('Merge the duplicates at the "propose merge" threshold with it.'),
         )
 
     def handle(self, *args: Any, ids: list[int], **options: Any) -> None:
@@ -59,8 +59,8 @@ class Command(BaseCommand):
                 continue
             merge = []
             if options["merge_duplicates"]:
-                strong = {"email", "phone"}
-                merge = [Lead(pk=m.lead_id) for m in find_duplicates(lead) if strong & set(m.codes)]
+                # Those at the "propose merge" threshold (never a lost record), as the convert page ticks.
+                merge = [Lead(pk=m.lead_id) for m in find_duplicates(lead) if m.propose]
             try:
                 result = convert_lead(
                     actor=None,

@@ -1,8 +1,10 @@
-"""``pheu duplicates [--json] [--lead ID] [--exact-only]``: the duplicate groups of the base, or the records
-similar to one.
+"""``pheu duplicates [--json] [--lead ID] [--exact-only] [--train]``: the duplicate groups of the base, or
+the records similar to one; ``--train`` trains the matcher on the base (:mod:`pheu.leads.services.matching`).
 
 Run by an operator: every active record, no user's visibility. JSON: ``{"groups": [{"ids", "score",
-"reasons"}]}``, or with ``--lead`` ``{"lead": id, "matches": [{"id", "name", "score", "reasons"}]}``.
+"reasons", "pairs": [{"ids", "probability", "evidence"}], "pair_count"}]}``, or with ``--lead``
+``{"lead": id, "matches": [{"id", "name", "score", "probability", "lost", "propose_merge", "reasons",
+"evidence"}]}``. The table shows the first 200 groups and says so when there are more.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
-from pheu.leads.duplicates import MatchReason, find_duplicates, lead_names, scan_duplicates
+from pheu.leads.duplicates import MatchReason, Reason, find_duplicates, lead_names, scan_duplicates
 from pheu.leads.models import Lead
+from pheu.leads.services.matching import MIN_RECORDS, train_matcher
 
 
 def describe(reason: MatchReason) -> str:
     text = reason.label
     if reason.value:
         text += f" ({reason.value})"
-    if reason.signals:
-        text += f" {reason.score}% + " + ", ".join(reason.signal_labels)
+    if reason.code == Reason.SIMILAR:
+        text += f" {reason.score}%"
     return text
 
 
@@ -42,8 +45,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exact-only", action="store_true", help=gettext_lazy("Exact keys only (no similar names).")
         )
+        parser.add_argument(
+            "--train",
+            action="store_true",
+            help=gettext_lazy("Train the matcher on this base (how often strangers share a name, a city…)."),
+        )
 
-    def handle(self, *args: Any, as_json: bool, lead: int | None, exact_only: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, as_json: bool, lead: int | None, exact_only: bool, train: bool, **options: Any
+    ) -> None:
+        if train:
+            weights = train_matcher()
+            if weights is None:
+                self.stdout.write(
+                    _("Fewer than %(n)s records: the matcher keeps its shipped weights.") % {"n": MIN_RECORDS}
+                )
+            elif as_json:
+                self.stdout.write(json.dumps(weights.as_dict()))
+            else:
+                self.stdout.write(
+                    _("The matcher is trained on this base (prior %(prior)s).")
+                    % {"prior": f"{weights.prior:.4f}"}
+                )
+            return
         if lead is not None:
             record = Lead.objects.filter(pk=lead).first()
             if record is None:
@@ -54,7 +78,13 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(data, ensure_ascii=False))
                 return
             rows = [
-                (str(m.lead_id), m.name, str(m.score), "; ".join(map(describe, m.reasons))) for m in matches
+                (
+                    str(m.lead_id),
+                    m.name + (f" ({_('lost')})" if m.lost else ""),
+                    f"{m.score}%",
+                    "; ".join(map(describe, m.reasons)) + "\n" + m.evidence_text,
+                )
+                for m in matches
             ]
             self.stdout.write(self.render(_("%(n)s similar records") % {"n": len(rows)}, rows), ending="")
             return
@@ -74,6 +104,8 @@ class Command(BaseCommand):
             for g in groups[:200]
         ]
         title = _("%(n)s duplicate groups") % {"n": len(groups)}
+        if len(groups) > len(rows):
+            title += " — " + _("the first %(shown)s shown; --json lists them all") % {"shown": len(rows)}
         self.stdout.write(self.render(title, rows, group=True), ending="")
 
     def render(self, title: str, rows: list[tuple[str, ...]], group: bool = False) -> str:
