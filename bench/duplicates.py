@@ -3,8 +3,14 @@
 - ``duplicates_exact``: the exact-key scan (``pheu.leads.duplicates.exact_groups``: e-mail, phone/mobile,
   customer, company e-mail domain — set-based ``GROUP BY``) over ``n`` leads (default 1,000,000;
   target ≤ 5 s);
-- ``duplicates_fuzzy``: the similar-name scan (blocking + rapidfuzz) over ``n`` leads (default 100,000;
-  target ≤ 30 s);
+- ``duplicates_fuzzy``: the matcher's scan (``similar_groups``: blocking, comparisons, probabilities,
+  connected groups) over ``n`` leads (default 100,000);
+- ``duplicates_labelled``: pair precision, recall and F1 of the matcher at the "propose merge" threshold on
+  labelled data (SPEC section 13: precision ≥ 0.98, F1 ≥ 0.97): the Faker vi_VN set of ``n`` people
+  (default 2,000) and FEBRL's febrl1, febrl2 and febrl4 (its two files as one base), each imported as leads
+  (name, address, phone and e-mail where the set has them), the matcher trained on it (``pheu duplicates
+  --train``) and scanned; the shipped weights' figures too. Each set in a transaction rolled back.
+  ``python -m bench.duplicates --fit`` prints the shipped weights again (``DEFAULT_WEIGHTS``);
 - ``duplicates_lookup``: ``find_duplicates`` for one lead against ``n`` stored leads: queries per lookup
   (target ≤ 3, all index scans — the plans are printed) and latency percentiles.
 
@@ -164,3 +170,67 @@ def duplicates_lookup(n: int) -> dict[str, float]:
         "p50_ms": statistics.median(latencies),
         "p95_ms": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
     }
+
+
+@benchmark("duplicates_labelled", default_n=2_000)
+def duplicates_labelled(n: int) -> dict[str, float]:
+    from django.db import transaction
+
+    from pheu.leads.duplicates import Thresholds, similar_groups
+    from pheu.leads.labelled import febrl_set, import_leads, pair_quality, vi_set
+    from pheu.leads.models import Lead
+    from pheu.leads.services.matching import train_matcher
+
+    results: dict[str, float] = {}
+    for name, make in (
+        ("vi", lambda: vi_set(n)),
+        ("febrl1", lambda: febrl_set("febrl1")),
+        ("febrl2", lambda: febrl_set("febrl2")),
+        ("febrl4", lambda: febrl_set("febrl4")),
+    ):
+        labelled = make()
+        with transaction.atomic():
+            ids = import_leads(labelled)
+            truth = labelled.true_pairs(ids)
+            scope = Lead.objects.filter(pk__gte=min(ids), pk__lte=max(ids))
+            for kind in ("shipped", "trained"):
+                if kind == "trained":
+                    t0 = time.perf_counter()
+                    train_matcher(queryset=scope)
+                    results[f"{name}_train_s"] = time.perf_counter() - t0
+                thresholds = Thresholds.load()
+                t0 = time.perf_counter()
+                groups = similar_groups(scope, thresholds=thresholds)
+                elapsed = time.perf_counter() - t0
+                predicted = [(p.a, p.b) for g in groups for p in g.pairs if p.probability >= thresholds.merge]
+                quality = pair_quality(predicted, truth)
+                print(f"  {name} ({len(ids)} records, {kind} weights): {quality.as_dict()}")
+                key = name if kind == "trained" else f"{name}_shipped"
+                results.update({f"{key}_precision_pct": 100 * quality.precision,
+                                f"{key}_recall_pct": 100 * quality.recall,
+                                f"{key}_f1_pct": 100 * quality.f1})  # fmt: skip
+                if kind == "trained":
+                    results[f"{name}_scan_s"] = elapsed
+            transaction.set_rollback(True)
+    return results
+
+
+def _print_fitted_weights() -> None:
+    import json
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pheu.settings")
+    django.setup()
+    from pheu.leads.labelled import febrl_set, fit, vi_set
+
+    print(json.dumps(fit([vi_set(), febrl_set("febrl1")]).as_dict(), indent=2))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--fit"]:
+        sys.exit("usage: python -m bench.duplicates --fit   (the benchmarks run with python -m bench)")
+    _print_fitted_weights()

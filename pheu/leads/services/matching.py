@@ -9,18 +9,20 @@ settings, where every lookup and scan reads them.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from pheu.core.models import PheuSettings
 from pheu.leads.duplicates import match_records
 from pheu.leads.matching import DEFAULT_WEIGHTS, Weights, train_weights
+from pheu.leads.models import Lead
 
 MIN_RECORDS = 200  # fewer records say too little about strangers: the shipped weights stay
 
 
-def train_matcher(*, sample: int = 100_000) -> Weights | None:
-    """Train the matcher on the active records and store its weights; return them, or None (and keep the
-    shipped weights) when the base has fewer than ``MIN_RECORDS`` records."""
-    records = match_records()
+def train_matcher(*, sample: int = 100_000, queryset: QuerySet[Lead] | None = None) -> Weights | None:
+    """Train the matcher on the active records (of ``queryset``, default all) and store its weights;
+    return them, or None (and keep the shipped weights) when there are fewer than ``MIN_RECORDS``."""
+    records = match_records(queryset)
     if len(records) < MIN_RECORDS:
         return None
     weights = train_weights(records, start=DEFAULT_WEIGHTS, sample=sample)
