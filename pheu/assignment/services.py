@@ -866,8 +866,10 @@ def _lock_team_members(team_id: int) -> None:
     too, which the foreign-key checks of concurrent creations also lock (a deadlock seen under 8 clients)."""
     if not connection.features.has_select_for_update:  # SQLite: one writer at a time
         return
-    members = TeamMember.objects.filter(team_id=team_id).order_by("pk")
-    list(members.select_for_update(of=("self",), no_key=True).values_list("pk"))
+    table = connection.ops.quote_name(TeamMember._meta.db_table)
+    with connection.cursor() as cursor:  # hand-written: the ORM's form cost ≈ 0.3 ms a creation
+        cursor.execute(f"SELECT id FROM {table} WHERE team_id = %s ORDER BY id FOR NO KEY UPDATE", [team_id])
+        cursor.fetchall()
 
 
 def _claim_for_member(

