@@ -1,4 +1,5 @@
-"""Pages of the core app (the health endpoint, the home redirect) and what other pages share."""
+"""Pages of the core app (the health endpoint) and what other pages share; the home page is the dashboard
+(pheu.reports)."""
 
 from __future__ import annotations
 

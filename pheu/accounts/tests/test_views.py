@@ -16,11 +16,11 @@ def _login(client, username: str, password: str):  # type: ignore[no-untyped-def
     return client.post(reverse("accounts:login"), {"username": username, "password": password})
 
 
-def test_login_with_the_right_password_opens_the_leads(client, actors):
+def test_login_with_the_right_password_opens_the_dashboard(client, actors):
     response = _login(client, "sales1", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("leads:list")
-    assert client.get(reverse("leads:list")).status_code == 200
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
 
 
 def test_login_follows_a_local_next_but_not_another_site(client, actors):
@@ -31,7 +31,7 @@ def test_login_follows_a_local_next_but_not_another_site(client, actors):
     assert response["Location"] == "/customers/"
     client.logout()
     response = client.post(url, {"username": "sales1", "password": PASSWORD, "next": "https://evil.example/"})
-    assert response["Location"] == reverse("leads:list")
+    assert response["Location"] == reverse("home")
 
 
 @pytest.mark.usefixtures("english")

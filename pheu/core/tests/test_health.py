@@ -56,7 +56,9 @@ def test_healthz_refuses_writes(client):
     assert client.post("/healthz").status_code == 405
 
 
-def test_home_redirects_to_the_lead_list(client):
+def test_home_is_the_dashboard_after_log_in(client, actors):
     response = client.get("/")
     assert response.status_code == 302
-    assert response["Location"] == reverse("leads:list")
+    assert response["Location"].startswith(reverse("accounts:login"))
+    client.force_login(actors.sales1)
+    assert b'id="dashboard-pipeline"' in client.get("/").content
