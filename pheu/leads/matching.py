@@ -87,16 +87,15 @@ class MatchRecord:
     customer: int | None = None  # the customer's company (or the customer itself)
     lost: bool = False
     name: str = field(default="", compare=False)  # shown, not compared
+    # Derived once (a scan compares each record with dozens of others): the e-mail's local part unless a
+    # shared mailbox's, its domain unless a public provider's.
+    local: str = field(init=False, compare=False)
+    domain: str = field(init=False, compare=False)
 
-    @property
-    def local(self) -> str:
-        local, at, _domain = self.email.rpartition("@")
-        return local if at and local not in GENERIC_LOCAL_PARTS else ""
-
-    @property
-    def domain(self) -> str:
-        _local, at, domain = self.email.rpartition("@")
-        return domain if at and domain and not is_public_domain(domain) else ""
+    def __post_init__(self) -> None:
+        local, at, domain = self.email.rpartition("@")
+        object.__setattr__(self, "local", local if at and local not in GENERIC_LOCAL_PARTS else "")
+        object.__setattr__(self, "domain", domain if at and domain and not is_public_domain(domain) else "")
 
 
 # --- comparisons ----------------------------------------------------------------------------------------
@@ -198,13 +197,18 @@ def compare_names(a: str, b: str) -> Outcome:
     return 4, similarity
 
 
+def _numbers(text: str) -> set[str]:
+    return {word for word in text.replace("/", " ").split() if word.isdigit()}
+
+
 def _compare_text(a: str, b: str, close: float, fair: float | None) -> Outcome:
     if not a or not b:
         return None
     if a == b:
         return 0, 1.0
     sim = fuzz.token_set_ratio(a, b) / 100
-    if sim >= close:
+    # Another number is another place, however alike the words ("12 Lê Lợi" / "14 Lê Lợi"): fair at best.
+    if sim >= close and not (fair is not None and _numbers(a) != _numbers(b)):
         return 1, sim
     if fair is not None:
         return (2, sim) if sim >= fair else (3, sim)
@@ -248,6 +252,8 @@ def compare(a: MatchRecord, b: MatchRecord) -> tuple[Outcome, ...]:
     # both would count one fact twice, which the model assumes away); another city still counts against.
     if a.city and b.city and not (same_zip and a.city == b.city):
         city_sim = 1.0 if a.city == b.city else JaroWinkler.similarity(a.city, b.city)
+        if _numbers(a.city) != _numbers(b.city):  # "Quận 1" and "Quận 3" are two districts
+            city_sim = 0.0
         city: Outcome = (
             (0, 1.0) if city_sim == 1.0 else ((1, city_sim) if city_sim >= CLOSE else (2, city_sim))
         )
@@ -448,7 +454,7 @@ DEFAULT_WEIGHTS = Weights.from_dict(
             "phone": [0.725926, 0.001852, 0.272222],
             "name": [0.603015, 0.125628, 0.191583, 0.068153, 0.011621],
             "company": [0.85, 0.1, 0.05],
-            "street": [0.606404, 0.183456, 0.054036, 0.156104],
+            "street": [0.606404, 0.132088, 0.105404, 0.156104],
             "city": [0.541257, 0.207269, 0.251473],
             "zip": [0.869379, 0.061385, 0.069236],
             "customer": [0.9, 0.1],
@@ -458,7 +464,7 @@ DEFAULT_WEIGHTS = Weights.from_dict(
             "phone": [1e-06, 5e-06, 0.999994],
             "name": [0.000489, 0.000119, 0.002443, 0.280306, 0.716643],
             "company": [0.002, 0.003, 0.995],
-            "street": [9.9e-05, 0.006649, 0.033453, 0.959799],
+            "street": [9.9e-05, 1.8e-05, 0.040084, 0.959799],
             "city": [0.218441, 7.5e-05, 0.781484],
             "zip": [0.008459, 0.098648, 0.892893],
             "customer": [0.01, 0.99],

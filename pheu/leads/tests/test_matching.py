@@ -131,3 +131,13 @@ def test_em_recovers_weights_that_separate_matches_from_strangers():
     assert weights.prior == pytest.approx(0.2, abs=0.05)
     assert weights.weight(Field.NAME, 0) > 5 and weights.weight(Field.NAME, 4) < -2
     assert weights.m[Field.PHONE][0] == pytest.approx(0.7, abs=0.05)
+
+
+def test_another_number_is_another_place():
+    a = MatchRecord(1, street="12 le loi", city="quan 1")
+    b = MatchRecord(2, street="14 le loi", city="quan 3")
+    levels = dict(zip(FIELDS, levels_of(compare(a, b)), strict=True))
+    assert LEVELS[Field.STREET][levels[Field.STREET]] == "fair"  # not "close"
+    assert LEVELS[Field.CITY][levels[Field.CITY]] == "different"
+    c = MatchRecord(3, street="12 le loi phuong ben nghe", city="quan 1")
+    assert LEVELS[Field.STREET][levels_of(compare(a, c))[FIELDS.index(Field.STREET)]] == "close"
