@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -90,13 +91,15 @@ class PreparedFieldsMixin:
     validators, a related field's queryset, which DRF clones before use) is only read. A field holding other
     fields (a to-many relation, a nested serializer) is deep-copied, as DRF copies declared fields."""
 
-    _prepared_fields: dict[str, Any] | None = None
+    _prepared_fields: dict[tuple[type, str | None], dict[str, Any]] = {}
 
     def get_fields(self) -> dict[str, Any]:
-        cls = type(self)
-        prepared = cls.__dict__.get("_prepared_fields")
+        # Per language too: DRF gives a field a label only where the model's verbose name, as translated
+        # when the fields are built, differs from the field's name.
+        key = (type(self), translation.get_language())
+        prepared = self._prepared_fields.get(key)
         if prepared is None:
-            prepared = cls._prepared_fields = super().get_fields()  # type: ignore[misc]  # of a ModelSerializer
+            prepared = self._prepared_fields[key] = super().get_fields()  # type: ignore[misc]  # a ModelSerializer's
         return {
             name: copy.deepcopy(field) if isinstance(field, _COMPOUND) else copy.copy(field)
             for name, field in prepared.items()
