@@ -519,3 +519,24 @@ def test_a_create_left_to_assignment_costs_at_most_12_queries_whatever_the_base(
     assert response.status_code == 201, response.content
     assert response.json()["user"] == seller.pk and response.json()["team"] == team.pk
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "leads_lead" in q["sql"]]
+
+
+@pytest.mark.parametrize("language", ["vi", "en", "vi"])
+def test_the_prepared_fields_of_a_lead_are_drfs_own_in_each_language(language):
+    """The lead serializer's fields are built once per language and copied: they are the fields DRF builds."""
+    from django.utils import translation
+    from rest_framework import serializers
+
+    from pheu.leads.api.serializers import LeadSerializer
+
+    def described(fields):  # type: ignore[no-untyped-def]
+        return {
+            name: (type(f), str(f.label), f.required, f.read_only, getattr(f, "allow_null", None))
+            for name, f in fields.items()
+        }
+
+    with translation.override(language):
+        serializer = LeadSerializer()
+        built = serializers.ModelSerializer.get_fields(serializer)
+        assert described(serializer.fields) == described(built)
+        assert serializer.fields["email"] is not LeadSerializer().fields["email"]
