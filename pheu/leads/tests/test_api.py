@@ -538,5 +538,7 @@ def test_the_prepared_fields_of_a_lead_are_drfs_own_in_each_language(language):
     with translation.override(language):
         serializer = LeadSerializer()
         built = serializers.ModelSerializer.get_fields(serializer)
+        for name, field in built.items():
+            field.bind(name, serializer)
         assert described(serializer.fields) == described(built)
         assert serializer.fields["email"] is not LeadSerializer().fields["email"]
