@@ -293,3 +293,18 @@ def test_suggested_partners_match_by_email_phone_or_name():
     make_partner("Unrelated", email="x@y.vn")
     lead = make_lead("A", email="an@thepviet.vn", mobile="0912345678", company_name="THEP VIET")
     assert set(suggest_partners(lead)) == {by_email, by_phone, by_name}
+
+
+def test_the_merge_threshold_cannot_be_below_the_show_threshold():
+    from django.core.exceptions import ValidationError
+
+    settings = PheuSettings.load()
+    assert (settings.duplicate_show_threshold, settings.duplicate_merge_threshold) == (60, 90)
+    settings.duplicate_merge_threshold = 50
+    with pytest.raises(ValidationError) as err:
+        settings.full_clean()
+    assert "duplicate_merge_threshold" in err.value.message_dict
+    settings.duplicate_merge_threshold, settings.duplicate_show_threshold = 100, 0
+    with pytest.raises(ValidationError) as err:
+        settings.full_clean()
+    assert "duplicate_show_threshold" in err.value.message_dict
