@@ -1,7 +1,7 @@
 """The matcher measured on labelled data (SPEC section 13): the small version of ``make bench``'s
 ``duplicates_labelled``, asserting the floor — pair precision ≥ 0.98 and F1 ≥ 0.97 at the "propose merge"
-threshold — on a Faker vi_VN set and on FEBRL's febrl1, each imported as leads, the matcher trained on it
-(``pheu duplicates --train``) and the whole base scanned."""
+threshold — on a Faker vi_VN set and on the first entities of FEBRL's febrl1, febrl2 and febrl4, each
+imported as leads, the matcher trained on it (``pheu duplicates --train``) and the whole base scanned."""
 
 from __future__ import annotations
 
@@ -28,7 +28,14 @@ def _measure(labelled: LabelledSet):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: vi_set(400, seed=7), lambda: febrl_set("febrl1", limit=300)], ids=["vi_VN", "febrl1"]
+    "make",
+    [
+        lambda: vi_set(400, seed=7),
+        lambda: febrl_set("febrl1", limit=300),
+        lambda: febrl_set("febrl2", limit=600),
+        lambda: febrl_set("febrl4", limit=600),
+    ],
+    ids=["vi_VN", "febrl1", "febrl2", "febrl4"],
 )
 def test_pair_precision_and_f1_at_the_propose_merge_threshold(make):
     quality = _measure(make())
