@@ -46,8 +46,6 @@ from pheu.core.models import PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.matching import (
     DEFAULT_WEIGHTS,
-    GENERIC_LOCAL_PARTS,
-    LEGAL_WORDS,
     Evidence,
     Field,
     MatchRecord,
@@ -61,8 +59,6 @@ from pheu.leads.matching import (
 from pheu.leads.models import Lead
 from pheu.lib.public_domains import PUBLIC_EMAIL_DOMAINS
 from pheu.lib.text import text_key
-
-__all__ = ["GENERIC_LOCAL_PARTS", "LEGAL_WORDS", "company_core"]
 
 CANDIDATE_LIMIT = 500  # the most records one lookup compares (those sharing the person's own keys first)
 SCAN_WORK_MEM = "64MB"  # PostgreSQL work_mem of the exact-key scan's transaction
@@ -201,11 +197,6 @@ def email_domain_expression() -> Expression:
 
 def email_local_expression() -> Expression:
     return _index_expression("lead_email_local_idx")
-
-
-def email_local(email_normalized: str) -> str:
-    local, at, _domain = email_normalized.rpartition("@")
-    return local if at else ""
 
 
 # What the matcher reads of a record, in this order (see _record).
