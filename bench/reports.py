@@ -42,7 +42,7 @@ def _history(vendor: str) -> dict[str, float]:
         as_date = "({expr})::date"
         least_now = "LEAST({expr}, now())"
     else:
-        plus_days = "datetime({col}, '+' || ({days}) || ' days')"
+        plus_days = "datetime({col}, ({days}) || ' days')"
         as_date = "date({expr})"
         least_now = "MIN({expr}, datetime('now'))"
 
@@ -77,7 +77,7 @@ def _history(vendor: str) -> dict[str, float]:
         due_expr = (
             f"({due} + (id % 30 - 10)::int)"
             if vendor == "postgresql"
-            else "date('now', '+' || (id % 30 - 10) || ' days')"
+            else "date('now', (id % 30 - 10) || ' days')"
         )
         created = plus_days.format(col="assigned_at", days="id % 5")
         cursor.execute(

@@ -130,10 +130,7 @@ def month_figures(*, user: Any, today: dt.date | None = None) -> tuple[Figure, .
     assigned = leads.filter(user__isnull=False, assigned_at__gte=since).annotate(
         month=TruncMonth("assigned_at"), d=DaysBetween("assigned_at", first_activity)
     )
-    days = {
-        (key.date() if isinstance(key, dt.datetime) else key): value
-        for key, value in medians(assigned, group="month", values=("d",)).median["d"].items()
-    }
+    days = medians(assigned, group="month", values=("d",)).median["d"]
 
     def rate(won_n: int, lost_n: int) -> Decimal | None:
         return percent(won_n, won_n + lost_n)

@@ -46,6 +46,9 @@ def test_a_manager_sees_this_month_against_the_last(actors, scene):
     assert (figures["won_revenue"].current, figures["won_revenue"].previous) == (0, 70 * M)
     assert (figures["win_rate"].current, figures["win_rate"].previous) == (Decimal("0.0"), Decimal("100.0"))
     assert figures["new_leads"].change == Decimal(-50)
+    # A was assigned 19 days ago, its first activity 2 days later (B has none): this month's or last month's.
+    days = figures["days_to_first_activity"]
+    assert {days.current, days.previous} - {None} == {Decimal("2.0")}
 
 
 def test_a_manager_dashboard_has_pipeline_forecast_and_waiting(actors, scene):
