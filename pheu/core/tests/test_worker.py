@@ -100,7 +100,8 @@ def test_worker_process_beats_then_stops_cleanly_on_sigterm(process_database: Pa
             lambda: (
                 read_rows(
                     process_database,
-                    "SELECT status FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%prune%'",
+                    "SELECT status FROM django_tasks_database_dbtaskresult "
+                    "WHERE task_path = 'pheu.core.tasks.prune_old_records_task'",
                 )
                 == [("SUCCESSFUL",)]
             ),
