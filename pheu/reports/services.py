@@ -539,8 +539,9 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
     that reach a team's members are planned lead by lead, and of each group only its first *free seats + 1*
     leads (by id, as the run orders them): of any group more numerous than the seats, one lead at least finds
     no member, and from then on none of its later leads can (seats only fill), so they take its last lead's
-    reason. The counts are those of a plan over every lead (tested against it). Queries: the configuration
-    (2, and the rules' look-ups), the groups, and the leads planned one by one.
+    reason; with no free seat at all, none is read. The counts are those of a plan over every lead (tested
+    against it). Queries: the configuration (2, and the rules' look-ups), the groups, and the leads planned
+    one by one.
     """
     now = timezone.now()
     config = load_config(now=now)
@@ -566,8 +567,12 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
             counts[reason] = counts.get(reason, 0) + groups[key]
         else:
             seated.append(key)
-    if seated:
-        cap = sum(config.free_capacity(team.id) for team in config.teams) + 1
+    cap = sum(config.free_capacity(team.id) for team in config.teams) + 1
+    if seated and cap == 1:  # no member anywhere can take a lead: each of these waits for a free seat
+        counts[WaitingReason.MEMBERS_FULL] = counts.get(WaitingReason.MEMBERS_FULL, 0) + sum(
+            groups[key] for key in seated
+        )
+    elif seated:
         ranked = (
             waiting.filter(
                 Q(team_id__in={key[0] for key in seated if key[0] is not None})
