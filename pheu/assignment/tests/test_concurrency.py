@@ -81,8 +81,9 @@ def test_concurrent_creations_into_one_team_store_every_lead_and_never_exceed_a_
     settings = PheuSettings.load()
     settings.realtime_assignment = True
     settings.save()
-    team = make_team("T", sequence=1, assignment_domain="[['country_id', '=', 'VN']]")
-    make_team("Other", sequence=5, assignment_domain="[['country_id', '=', 'US']]")
+    # Rules on a plain field: a transactional test before this one emptied the countries of the migration.
+    team = make_team("T", sequence=1, assignment_domain="[['company_size', '>=', 10]]")
+    make_team("Other", sequence=5, assignment_domain="[['company_size', '<', 10]]")
     for index in range(3):
         make_member(team=team, user=make_user(f"m{index}"), capacity=7)
     token = Token.objects.create(user=make_user("integration", role=Role.SALES_MANAGER)).key
@@ -97,7 +98,7 @@ def test_concurrent_creations_into_one_team_store_every_lead_and_never_exceed_a_
         barrier.wait()
         try:
             for n in range(each):
-                body = {"name": f"Lead {index}-{n}", "country": "VN", "user": None}
+                body = {"name": f"Lead {index}-{n}", "company_size": 50, "user": None}
                 status = api.post("/api/v1/leads/", body, format="json").status_code
                 with lock:
                     statuses.append(status)

@@ -159,6 +159,15 @@ def _apply(lead: Lead, values: Mapping[str, Any]) -> None:
         setattr(lead, name, value)
 
 
+def _carry_tags(lead: Lead, tags: list[Any]) -> None:
+    """The new lead's tags, as ``lead.tags.all()`` would read them (by name), without reading them back:
+    whoever shows the created record (the API's answer) costs no query for them."""
+    carried = lead.tags.all()
+    carried._result_cache = sorted(tags, key=lambda tag: (tag.name, tag.pk))
+    carried._prefetch_done = True
+    lead._prefetched_objects_cache = {"tags": carried}  # type: ignore[attr-defined]
+
+
 @transaction.atomic
 def create_lead(
     *,
@@ -219,6 +228,7 @@ def create_lead(
     store_new_score(lead)
     if tags:
         lead.tags.set(tags)
+    _carry_tags(lead, tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
     linked = link_pageviews(lead=lead, visitor_id=visitor_id)
     if lead.won_status != WonStatus.OPEN:  # created won: it teaches the predictive model at once
