@@ -137,6 +137,7 @@ class AssignmentResult:
     member_labels: dict[int, str] = field(default_factory=dict)
     decisions: list[LeadDecision] = field(default_factory=list)
     broken_rules: list[str] = field(default_factory=list)
+    merges: list[tuple[int, int]] = field(default_factory=list)  # (lead, the record it was merged into)
 
     @property
     def assigned_lead_ids(self) -> list[int]:
@@ -160,6 +161,7 @@ class AssignmentResult:
             ],
             "assigned_lead_ids": self.assigned_lead_ids,
             "broken_rules": self.broken_rules,
+            "merged": [{"lead": lead, "into": into} for lead, into in self.merges],
         }
 
 
@@ -771,10 +773,73 @@ def assign_leads(
     parse_rules(config)
     leads = candidate_leads(lead_ids=lead_ids, team_id=scope)
     rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see _PG_WRITE)
+    merges = _duplicates_to_merge(config, rows, scope_team_id=scope)
     if dry_run:
-        return _result(config, plan_assignment(config, rows, scope_team_id=scope), dry_run=True)
+        result = _result(config, plan_assignment(config, rows, scope_team_id=scope), dry_run=True)
+        result.merges = merges
+        return result
+    if merges:
+        merges = _merge_duplicates(merges)
+        rows = read_leads(leads, config)  # the leads merged away are inactive now; a survivor takes part
     plan = _Plan(config, rows, scope_team_id=scope)
-    return _write(config=config, rows=rows, plan=plan, actor=actor, trigger=trigger, team=team, now=now)
+    result = _write(config=config, rows=rows, plan=plan, actor=actor, trigger=trigger, team=team, now=now)
+    result.merges = merges
+    return result
+
+
+def _duplicates_to_merge(
+    config: Config, rows: list[LeadRow], *, scope_team_id: int | None
+) -> list[tuple[int, int]]:
+    """SPEC 6 (team setting, off by default): the waiting leads that go to a team merging duplicates on
+    assignment and share their normalised e-mail with an older open record (of any team, or another lead of
+    this run) — each with the oldest such record. Nothing is read when no team merges."""
+    merging = {t.id for t in config.teams if t.merge_duplicates}
+    if not merging or not rows:
+        return []
+    decisions = plan_assignment(config, rows, scope_team_id=scope_team_id)
+    wanted = [d.lead_id for d in decisions if d.writes and d.team_id in merging]
+    if not wanted:
+        return []
+    emails = dict(
+        Lead.objects.filter(pk__in=wanted).exclude(email_normalized="").values_list("pk", "email_normalized")
+    )
+    if not emails:
+        return []
+    oldest: dict[str, int] = {}
+    others = (
+        Lead.objects.filter(email_normalized__in=set(emails.values()), active=True, won_status=WonStatus.OPEN)
+        .order_by("created_at", "id")
+        .values_list("pk", "email_normalized")
+    )
+    for pk, email in others:
+        oldest.setdefault(email, pk)
+    return [(pk, oldest[email]) for pk, email in sorted(emails.items()) if oldest.get(email, pk) != pk]
+
+
+def _merge_duplicates(merges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge each lead with its older record (the merge service picks the survivor by SPEC 6's rule); the
+    merges made. A merge the service refuses (records of different customers need a person's confirmation)
+    is not made: that lead is assigned as any other."""
+    from pheu.leads.services.merge import MergeError, merge_leads
+
+    made = []
+    records = Lead.objects.in_bulk({pk for pair in merges for pk in pair})
+    survivor_of: dict[int, int] = {}  # a record merged away by an earlier merge of this run → its survivor
+    for lead_id, into in merges:
+        into = survivor_of.get(into, into)
+        lead, target = records.get(lead_id), records.get(into)
+        if lead is None or target is None:
+            continue
+        try:
+            merge = merge_leads(actor=None, leads=[target, lead])
+        except MergeError:
+            continue
+        for pk in (lead_id, into):
+            if pk != merge.survivor_id:
+                survivor_of[pk] = merge.survivor_id
+        records[merge.survivor_id] = merge.survivor
+        made.append((lead_id, into))
+    return made
 
 
 # --- real time ---------------------------------------------------------------------------------------
@@ -953,9 +1018,7 @@ def _merged_into_duplicate(*, lead: Lead, decision: LeadDecision, config: Config
     if team is None or not team.merge_duplicates or not lead.email_normalized:
         return False
     existing = (
-        Lead.objects.filter(
-            email_normalized=lead.email_normalized, team_id=team.id, active=True, won_status=WonStatus.OPEN
-        )
+        Lead.objects.filter(email_normalized=lead.email_normalized, active=True, won_status=WonStatus.OPEN)
         .exclude(pk=lead.pk)
         .order_by("created_at", "id")
         .first()

@@ -56,8 +56,8 @@ class Team(models.Model):
         _("merge duplicates on assignment"),
         default=False,
         help_text=_(
-            "A new lead with the e-mail of an open record of this team is merged into it instead of being "
-            "assigned separately."
+            "A new lead this team receives with the e-mail of an open record (of any team) is merged into it "
+            "instead of being assigned separately."
         ),
     )
     email_alias = models.CharField(_("e-mail alias"), max_length=254, blank=True)

@@ -49,6 +49,11 @@ class DecisionResultSerializer(serializers.Serializer):
     previous_user = serializers.IntegerField(allow_null=True)
 
 
+class AssignmentMergeSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(help_text="The waiting lead.")
+    into = serializers.IntegerField(help_text="The older open record of its e-mail, merged with it.")
+
+
 class AssignmentResultSerializer(serializers.Serializer):
     run = serializers.IntegerField(allow_null=True, help_text="The stored run (null for a dry run).")
     dry_run = serializers.BooleanField()
@@ -60,6 +65,9 @@ class AssignmentResultSerializer(serializers.Serializer):
     members = CountSerializer(many=True)
     assigned_lead_ids = serializers.ListField(child=serializers.IntegerField())
     broken_rules = serializers.ListField(child=serializers.CharField())
+    merged = AssignmentMergeSerializer(
+        many=True, help_text="Leads merged instead of assigned (teams that merge duplicates on assignment)."
+    )
     decisions = DecisionResultSerializer(many=True)
 
 

@@ -477,6 +477,67 @@ def test_a_team_that_merges_duplicates_merges_a_new_lead_into_the_open_record_wi
         assert AssignmentDecision.objects.filter(lead=second).exists()
 
 
+def test_a_new_lead_merges_into_an_open_opportunity_of_the_same_person_in_another_team(manager):
+    """SPEC 6: the merge on assignment looks at every open record with the e-mail, not only the team's."""
+    from pheu.leads.choices import LeadType
+
+    team = make_team("Sales", merge_duplicates_on_assignment=True)
+    make_member(team=team, user=make_user("seller"))
+    other = make_team("Key accounts", sequence=9, assignment_domain="[['name', '=', 'nobody']]")
+    owner = make_user("owner")
+    existing = make_lead(
+        email="minh@example.vn", team=other, user=owner, type=LeadType.OPPORTUNITY, assigned_at=timezone.now()
+    )
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
+
+    lead = create_lead(actor=None, values={"name": "Minh", "email": "Minh@example.vn"})
+
+    lead.refresh_from_db()
+    existing.refresh_from_db()
+    assert (lead.active, lead.merged_into) == (False, existing)
+    assert (existing.active, existing.team, existing.user) == (True, other, owner)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_batch_run_merges_waiting_leads_into_older_records_with_their_email(manager, dry_run):
+    """Button, API, `pheu assign` and the schedule merge as real time does: into the oldest open record of
+    the e-mail (another waiting lead of the same run included); a dry run says what it would merge."""
+    team = make_team("Sales", merge_duplicates_on_assignment=True)
+    make_member(team=team, user=make_user("seller"), capacity=10)
+    older = make_lead(email="minh@example.vn", team=team)
+    first = make_lead(email="MINH@example.vn")
+    second = make_lead(email="lan@example.vn")
+    third = make_lead(email="lan@example.vn")
+    alone = make_lead(email="an@example.vn")
+
+    result = assign_leads(actor=manager, dry_run=dry_run)
+
+    assert sorted(result.merges) == [(first.pk, older.pk), (third.pk, second.pk)]
+    assert sorted(result.as_dict()["merged"], key=lambda m: m["lead"]) == [
+        {"lead": first.pk, "into": older.pk},
+        {"lead": third.pk, "into": second.pk},
+    ]
+    for record in (older, first, second, third, alone):
+        record.refresh_from_db()
+    if dry_run:
+        assert all(r.active for r in (older, first, second, third, alone))
+        assert Lead.objects.filter(user__isnull=False).count() == 0
+        return
+    assert (first.active, first.merged_into, third.active, third.merged_into) == (False, older, False, second)
+    assert [r.user.username if r.user else None for r in (older, second, alone)] == ["seller"] * 3
+    assert (first.user, third.user) == (None, None)
+
+
+def test_a_batch_run_of_a_team_that_does_not_merge_merges_nothing(manager):
+    team = make_team("Sales")
+    make_member(team=team, user=make_user("seller"), capacity=10)
+    make_lead(email="minh@example.vn", team=team)
+    waiting = make_lead(email="minh@example.vn")
+    result = assign_leads(actor=manager)
+    waiting.refresh_from_db()
+    assert result.merges == [] and waiting.active and waiting.user.username == "seller"
+
+
 def test_a_duplicate_of_another_customer_is_assigned_instead_of_merged(manager):
     team = make_team("Sales", merge_duplicates_on_assignment=True)
     make_member(team=team, user=make_user("seller"))
