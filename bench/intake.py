@@ -92,7 +92,6 @@ class Scene:
 def build_scene(base: int) -> Scene:
     """An empty database filled with ``base`` leads and the demo-like configuration above."""
     from django.db import connection
-    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
     import bench.rules
@@ -132,14 +131,7 @@ def build_scene(base: int) -> Scene:
     member_rules = ["[['state', '=', 'Hà Nội']]", "", "", "[['company_size', '>=', 50]]", "", "", "", ""]
     member_rules[7] = "[['country_id', 'in', ['Singapore', 'Australia']]]"
     teams = [hanoi, saigon, danang, abroad]
-    since = timezone.now() - dt.timedelta(days=30)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT team_id, user_id, COUNT(*) FROM leads_lead WHERE user_id IS NOT NULL "
-            "AND team_id IS NOT NULL AND assigned_at >= %s GROUP BY team_id, user_id",
-            [since],
-        )
-        loads = {(t, u): count for t, u, count in cursor.fetchall()}
+    loads = exact_loads()
     room = 10 * POSTS + 10 * SINGLE_POSTS + WARMUP * 10  # more than one base's posts can bring
     members = []
     for index, seller in enumerate(sellers):
@@ -162,24 +154,29 @@ def build_scene(base: int) -> Scene:
     return Scene(token=token, base=Lead.objects.count(), members=len(members), fill_s=fill_s)
 
 
-def scene_check(scene: Scene, posted: int) -> dict[str, float]:
-    """What the base holds after the posts: every post stored, how many assigned, members over capacity."""
+def exact_loads() -> dict[tuple[int, int], int]:
+    """(team, salesperson) → leads assigned in the exact last 30 days, counted on the lead table (the bench's
+    own check, independent of the day counts the service reads)."""
     from django.db import connection
     from django.utils import timezone
 
-    from pheu.leads.models import Lead
-    from pheu.teams.models import TeamMember
-
-    since = timezone.now() - dt.timedelta(days=30)
-    new = Lead.objects.filter(pk__gt=scene.base)
-    over = 0
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT team_id, user_id, COUNT(*) FROM leads_lead WHERE user_id IS NOT NULL "
-            "AND assigned_at >= %s GROUP BY team_id, user_id",
-            [since],
+            "AND team_id IS NOT NULL AND assigned_at >= %s GROUP BY team_id, user_id",
+            [timezone.now() - dt.timedelta(days=30)],
         )
-        loads = {(t, u): count for t, u, count in cursor.fetchall()}
+        return {(t, u): count for t, u, count in cursor.fetchall()}
+
+
+def scene_check(scene: Scene, posted: int) -> dict[str, float]:
+    """What the base holds after the posts: every post stored, how many assigned, members over capacity."""
+    from pheu.leads.models import Lead
+    from pheu.teams.models import TeamMember
+
+    new = Lead.objects.filter(pk__gt=scene.base)
+    over = 0
+    loads = exact_loads()
     for member in TeamMember.objects.all():
         if loads.get((member.team_id, member.user_id), 0) > max(member.capacity, 1):
             over += 1
