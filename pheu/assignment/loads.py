@@ -20,15 +20,12 @@ load that bypassed them (``session_replication_role = replica``) calls :func:`re
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 
 from pheu.leads.triggers import install
-
-logger = logging.getLogger(__name__)
 
 TABLE = "assignment_memberloadday"
 WINDOW = timedelta(days=30)  # capacity is "leads per 30 days"
@@ -112,10 +109,13 @@ def _sqlite_sql() -> list[str]:
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, then count the loads afresh; True when it had to."""
     statements = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
-    if not install(conn, names=TRIGGERS, statements=statements, then=lambda c: _rebuild(c, conn.vendor)):
-        return False
-    logger.info("member loads: triggers installed and loads counted")
-    return True
+    return install(
+        conn,
+        names=TRIGGERS,
+        statements=statements,
+        then=lambda c: _rebuild(c, conn.vendor),
+        done="member loads: triggers installed and loads counted",
+    )
 
 
 def _rebuild(cursor: Any, vendor: str) -> None:

@@ -13,14 +13,11 @@ trigger) get one.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import connection
 
 from pheu.leads.triggers import install, lead_table_triggers
-
-logger = logging.getLogger(__name__)
 
 TABLE = "leads_leadscore"
 TRIGGERS = ("leads_score_row_insert", "leads_score_row_delete")
@@ -70,10 +67,13 @@ def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, and give a row to every lead without one; True when it
     had to."""
     statements = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
-    if not install(conn, names=TRIGGERS, statements=statements, then=add_missing_rows):
-        return False
-    logger.info("lead scores: triggers installed")
-    return True
+    return install(
+        conn,
+        names=TRIGGERS,
+        statements=statements,
+        then=add_missing_rows,
+        done="lead scores: triggers installed",
+    )
 
 
 def add_missing_rows(cursor: Any) -> int:

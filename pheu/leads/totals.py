@@ -14,14 +14,11 @@ and then rebuilds the totals from the leads.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import connection, transaction
 
 from pheu.leads.triggers import install, lead_table_triggers
-
-logger = logging.getLogger(__name__)
 
 TABLE = "leads_pipelinetotal"
 TRIGGERS = ("leads_pipeline_total_insert", "leads_pipeline_total_update", "leads_pipeline_total_delete")
@@ -94,10 +91,13 @@ def installed_triggers(conn: Any = connection) -> set[str]:
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, then rebuild the totals; True when it had to."""
     statements = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
-    if not install(conn, names=TRIGGERS, statements=statements, then=lambda c: _rebuild(c, conn.vendor)):
-        return False
-    logger.info("pipeline totals: triggers installed and totals rebuilt")
-    return True
+    return install(
+        conn,
+        names=TRIGGERS,
+        statements=statements,
+        then=lambda c: _rebuild(c, conn.vendor),
+        done="pipeline totals: triggers installed and totals rebuilt",
+    )
 
 
 def _rebuild(cursor: Any, vendor: str) -> None:

@@ -7,10 +7,13 @@ for each database, and says what to bring up to date once they are in place.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def lead_table_triggers(conn: Any) -> set[str]:
@@ -33,9 +36,10 @@ def install(
     names: Sequence[str],
     statements: Mapping[str, Callable[[], list[str]]],
     then: Callable[[Any], None],
+    done: str,
 ) -> bool:
     """Where any of ``names`` is missing, run the statements written for the database (they drop and create
-    them all), then ``then(cursor)``, in one transaction; True when it had to."""
+    them all), then ``then(cursor)``, in one transaction, and log ``done``; True when it had to."""
     if conn.vendor not in statements:
         raise NotImplementedError(f"the lead table's triggers are not written for {conn.vendor}")
     if set(names) <= lead_table_triggers(conn):
@@ -44,4 +48,5 @@ def install(
         for statement in statements[conn.vendor]():
             cursor.execute(statement)
         then(cursor)
+    logger.info(done)
     return True
