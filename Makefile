@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PHEU := $(BIN)/pheu
 PORT ?= 8000
-# PostgreSQL server used by `make test` (a database named pheu is made and dropped on it by the tests).
+# PostgreSQL server used by `make test`, and the database name the tests make and drop on it (test_$(PHEU_TEST_DB)
+# and one per pytest worker): give two runs sharing one server different names, e.g. PHEU_TEST_DB=pheu_mine.
 PHEU_TEST_PG ?= postgres://postgres@127.0.0.1:5432/
+PHEU_TEST_DB ?= pheu
 PYTEST_WORKERS ?= 2
 
 .PHONY: run setup install messages static test test-sqlite test-pg test-browser check lint format bench clean
@@ -49,8 +51,8 @@ test-sqlite:
 # With CI=true a PostgreSQL that does not answer is a failure; elsewhere it is skipped with a notice.
 test-pg:
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1] + 'postgres', connect_timeout=3).close()" "$(PHEU_TEST_PG)" 2>/dev/null; then \
-		echo "== tests on PostgreSQL ($(PHEU_TEST_PG))"; \
-		PHEU_DATABASE_URL="$(PHEU_TEST_PG)pheu" $(BIN)/pytest -m "not browser" -n $(PYTEST_WORKERS) -q; \
+		echo "== tests on PostgreSQL ($(PHEU_TEST_PG)$(PHEU_TEST_DB))"; \
+		PHEU_DATABASE_URL="$(PHEU_TEST_PG)$(PHEU_TEST_DB)" $(BIN)/pytest -m "not browser" -n $(PYTEST_WORKERS) -q; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL does not answer at $(PHEU_TEST_PG) (set PHEU_TEST_PG)"; exit 1; \
 	else \
