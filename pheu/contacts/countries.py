@@ -1,4 +1,9 @@
-"""The ISO 3166-1 country list with Vietnamese and English names, from the maintained pycountry package."""
+"""The ISO 3166-1 country list with Vietnamese and English names.
+
+The codes and English names come from the maintained pycountry package; the Vietnamese names from the Unicode
+CLDR as Babel ships it — the names Vietnamese readers use today ("Canada", "Singapore", "Campuchia", "Séc").
+pycountry's own Vietnamese catalogue is decades old ("Ca-na-đa", "Nam Dương", "Lục Xâm Bảo"): those names stay
+only as aliases, so that someone who types one still finds the country."""
 
 from __future__ import annotations
 
@@ -11,11 +16,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pycountry
+from babel import Locale
 
 from pheu.lib.text import text_key
 
-# Names Vietnamese business writing prefers over pycountry's translation.
-_VI_OVERRIDES = {"US": "Hoa Kỳ", "GB": "Vương quốc Anh", "KR": "Hàn Quốc", "KP": "Triều Tiên"}
+# Where Vietnamese business writing uses a shorter name than CLDR's ("Myanmar (Miến Điện)", "Đặc khu Hành
+# chính Hồng Kông, Trung Quốc"), or the Vietnamese word over the borrowed one ("Úc", "Ý"). Every other name
+# is CLDR's, as pheu/contacts/tests/test_countries.py checks.
+VI_OVERRIDES = {
+    "AU": "Úc",
+    "HK": "Hồng Kông",
+    "IT": "Ý",
+    "MM": "Myanmar",
+    "MO": "Ma Cao",
+}
 
 
 @dataclass(frozen=True)
@@ -27,17 +41,24 @@ class CountryRow:
     name_keys: str
 
 
+def cldr_vi_names() -> dict[str, str]:
+    """CLDR's Vietnamese name of each territory, by ISO code."""
+    return dict(Locale("vi").territories)
+
+
 def iter_countries() -> Iterator[CountryRow]:
-    vi = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["vi"], fallback=True)
+    old_vi = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["vi"], fallback=True)
+    cldr_vi = cldr_vi_names()
     for country in pycountry.countries:
         name_en = getattr(country, "common_name", None) or country.name
-        name_vi = _VI_OVERRIDES.get(country.alpha_2) or vi.gettext(country.name)
+        name_vi = VI_OVERRIDES.get(country.alpha_2) or cldr_vi.get(country.alpha_2) or name_en
         aliases = [
             name_en,
             country.name,
             getattr(country, "official_name", ""),
             name_vi,
-            vi.gettext(country.name),
+            cldr_vi.get(country.alpha_2, ""),
+            old_vi.gettext(country.name),
             country.alpha_2,
             country.alpha_3,
         ]

@@ -14,7 +14,7 @@ from pheu.lib.text import text_key
 
 
 class Country(models.Model):
-    """An ISO 3166-1 country with its Vietnamese and English names (loaded from pycountry)."""
+    """An ISO 3166-1 country: codes and English name from pycountry, Vietnamese name from CLDR (Babel)."""
 
     code = models.CharField(_("code"), max_length=2, primary_key=True)
     code3 = models.CharField(_("three-letter code"), max_length=3, unique=True)

@@ -278,7 +278,7 @@ def test_explain_in_the_active_language():
     with translation.override("en"):
         assert domain.explain() == "Country is in United States, Canada"
     with translation.override("vi"):
-        assert "Hoa Kỳ, Ca-na-đa" in domain.explain()
+        assert "Hoa Kỳ, Canada" in domain.explain()
 
 
 def test_the_schema_reaches_the_spec_fields():
