@@ -15,6 +15,7 @@ from pheu.capture.services.mail import MAX_MESSAGE_BYTES
 from pheu.contacts.countries import find_country
 from pheu.contacts.models import Country
 from pheu.core.forms import BootstrapFormMixin
+from pheu.lib.emails import with_display_name
 from pheu.teams.models import Team
 
 
@@ -72,6 +73,7 @@ def web_form_data(data: Any) -> tuple[dict[str, Any], str, str]:
     if not isinstance(data, dict):
         return {}, "", ""
     values = {str(k): v if isinstance(v, str) else ("" if v is None else str(v)) for k, v in data.items()}
+    values = dict(with_display_name(values))  # "Tên <x@y.vn>": the address, and the name when none is given
     return values, values.pop(VISITOR_FIELD, ""), values.pop(HONEYPOT_FIELD, "")
 
 

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.contacts.services import EDITABLE_FIELDS
-from pheu.core.forms import BootstrapFormMixin
+from pheu.core.forms import BootstrapFormMixin, DisplayNameEmailMixin, email_text_input
 
 
 class CountryChoiceField(forms.ModelChoiceField):
@@ -18,8 +18,11 @@ class CountryChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class PartnerForm(BootstrapFormMixin, forms.ModelForm):
-    """A company or a person. The company select renders only the chosen one; its search box finds others."""
+class PartnerForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
+    """A company or a person. The company select renders only the chosen one; its search box finds others.
+    An e-mail typed ``Tên <x@y.vn>`` names a customer left without a name."""
+
+    display_name_field = "name"
 
     class Meta:
         model = Partner
@@ -28,7 +31,7 @@ class PartnerForm(BootstrapFormMixin, forms.ModelForm):
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3}),
             "tags": forms.CheckboxSelectMultiple,
-            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "email": email_text_input(),
             "phone": forms.TextInput(attrs={"inputmode": "tel"}),
             "mobile": forms.TextInput(attrs={"inputmode": "tel"}),
         }

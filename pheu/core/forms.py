@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from pheu.core.exceptions import PheuError
 from pheu.core.models import HistoryEntry
 from pheu.core.services import add_note
+from pheu.lib.emails import with_display_name
 
 
 def _text(value: Any) -> str:
@@ -112,6 +113,25 @@ class BootstrapFormMixin:
                 attrs = self.fields[name].widget.attrs
                 if "is-invalid" not in attrs.get("class", "").split():
                     attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+class DisplayNameEmailMixin:
+    """A form whose e-mail may be typed with its display name, ``Tên <x@y.vn>`` (as mail programs copy
+    it): the form reads the address, and the name into ``display_name_field`` when that is empty."""
+
+    display_name_field = "contact_name"
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None:
+            instance = kwargs.get("instance")
+            current = str(getattr(instance, self.display_name_field, "") or "") if instance else ""
+            data = with_display_name(data, name=self.display_name_field, current=current)
+        super().__init__(data, *args, **kwargs)  # type: ignore[call-arg]
+
+
+# An e-mail input that takes ``Tên <x@y.vn>``: a browser refuses that in ``type="email"``.
+def email_text_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": "off", "inputmode": "email"})
 
 
 def add_service_errors(form: forms.BaseForm, error: PheuError) -> None:

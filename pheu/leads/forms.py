@@ -14,7 +14,13 @@ from django_filters.fields import ChoiceIterator
 from pheu.accounts.models import User
 from pheu.accounts.permissions import assignable_users
 from pheu.contacts.models import Country, Partner, Tag
-from pheu.core.forms import BootstrapFormMixin, plain_selects, style_fields
+from pheu.core.forms import (
+    BootstrapFormMixin,
+    DisplayNameEmailMixin,
+    email_text_input,
+    plain_selects,
+    style_fields,
+)
 from pheu.core.models import PheuSettings
 from pheu.leads.choices import LeadType
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
@@ -96,7 +102,7 @@ class StageChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.team.name})" if obj.team_id else obj.name
 
 
-class LeadForm(BootstrapFormMixin, forms.ModelForm):
+class LeadForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
     """The full lead/opportunity form (create and edit).
 
     ``actor`` is the person filling it in: the salesperson choices are the people they may assign
@@ -118,7 +124,7 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
             "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 4}),
             "tags": forms.CheckboxSelectMultiple,
-            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "email": email_text_input(),
             "phone": forms.TextInput(attrs={"inputmode": "tel"}),
             "mobile": forms.TextInput(attrs={"inputmode": "tel"}),
         }
@@ -205,7 +211,7 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
         return initial
 
 
-class QuickLeadForm(BootstrapFormMixin, forms.ModelForm):
+class QuickLeadForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
     """The few fields of the "+" button; the service fills in the rest (salesperson, team, type)."""
 
     class Meta:
@@ -213,7 +219,7 @@ class QuickLeadForm(BootstrapFormMixin, forms.ModelForm):
         fields = ("name", "contact_name", "email", "phone", "expected_revenue")
         widgets = {
             "name": forms.TextInput(attrs={"autofocus": True}),
-            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "email": email_text_input(),
             "phone": forms.TextInput(attrs={"inputmode": "tel"}),
         }
 

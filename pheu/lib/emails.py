@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from email.utils import parseaddr
+from typing import Any
+
 from email_validator import EmailNotValidError, validate_email
 
 
@@ -32,3 +36,44 @@ def email_domain(raw: str | None) -> str:
     """The domain part of an address, lower-cased ("" for none)."""
     key = email_key(raw)
     return key.rpartition("@")[2] if "@" in key else ""
+
+
+def split_display_name(raw: str) -> tuple[str, str] | None:
+    """``("Tên", "x@y.vn")`` for an address written with its display name, ``Tên <x@y.vn>`` (or
+    ``"Nguyễn, Văn An" <an@y.vn>``, as mail programs copy it), read by the standard library's
+    ``email.utils.parseaddr``; None for any other text, which is checked as an address as it stands.
+
+    Costs one substring test when the text has no ``<``. The address is not validated here: the caller
+    checks it as any address (:func:`clean_email`)."""
+    if "<" not in raw:
+        return None
+    text = raw.strip()
+    if not text.endswith(">"):
+        return None
+    inner = text[text.rfind("<") + 1 : -1].strip()
+    name, address = parseaddr(text)
+    if not address or address != inner or "<" in name:
+        return None
+    return name.strip(), address
+
+
+def with_display_name(
+    values: Mapping[str, Any], *, email: str = "email", name: str = "contact_name", current: str = ""
+) -> Mapping[str, Any]:
+    """``values`` with ``values[email]`` written ``Tên <x@y.vn>`` split: the address in ``email`` and, when
+    the name is empty — ``values[name]``, or ``current`` (the record's) when ``values`` has none —, the
+    display name in ``name``. ``values`` itself when its e-mail has no display name (no copy: a creation
+    without one pays a lookup and a substring test)."""
+    raw = values.get(email)
+    if not isinstance(raw, str) or "<" not in raw:
+        return values
+    parts = split_display_name(raw)
+    if parts is None:
+        return values
+    display, address = parts
+    # A copy of the same kind: a QueryDict (a form, a form-encoded request) keeps its lists of values.
+    changed: Any = values.copy() if hasattr(values, "copy") else dict(values)
+    changed[email] = address
+    if display and not str(values.get(name, current) or "").strip():
+        changed[name] = display
+    return changed

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from pheu.contacts.countries import find_country
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.contacts.services import EDITABLE_FIELDS
+from pheu.core.api.serializers import DisplayNameEmailMixin
 
 
 class CountryField(serializers.SlugRelatedField):
@@ -61,8 +62,11 @@ PARTNER_READ_ONLY = [
 ]
 
 
-class PartnerSerializer(serializers.ModelSerializer):
-    """A customer. Writes go through ``pheu.contacts.services``; ``tags`` are ids."""
+class PartnerSerializer(DisplayNameEmailMixin, serializers.ModelSerializer):
+    """A customer. Writes go through ``pheu.contacts.services``; ``tags`` are ids. ``email`` may be written
+    ``Tên <x@y.vn>``: the address is kept, the name names a customer given without one."""
+
+    display_name_field = "name"
 
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Partner.objects.all(),

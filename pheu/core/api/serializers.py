@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import translation
@@ -11,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pheu.core.models import HistoryEntry
+from pheu.lib.emails import with_display_name
 
 # Whole numbers are bounded by PostgreSQL's `integer`, whatever the database: the same input is valid on
 # every installation, and the OpenAPI schema does not depend on the database it was generated with.
@@ -79,6 +81,21 @@ class DomainInputField(serializers.Field):
 
     def to_representation(self, value: Any) -> str:
         return str(value)
+
+
+class DisplayNameEmailMixin:
+    """A serializer whose ``email`` may be written with its display name, ``Tên <x@y.vn>``: it reads the
+    address, and the name into ``display_name_field`` when that is empty (in the request, or on the record
+    when the request leaves it out). Nothing is copied when the e-mail has no ``<``."""
+
+    display_name_field = "contact_name"
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            instance = getattr(self, "instance", None)
+            current = str(getattr(instance, self.display_name_field, "") or "") if instance else ""
+            data = with_display_name(data, name=self.display_name_field, current=current)
+        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 class PreparedFieldsMixin:

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from pheu.accounts.models import User
 from pheu.contacts.api.serializers import CountryField
 from pheu.contacts.models import Partner, Tag
-from pheu.core.api.serializers import COUNT, DomainInputField, PreparedFieldsMixin
+from pheu.core.api.serializers import COUNT, DisplayNameEmailMixin, DomainInputField, PreparedFieldsMixin
 from pheu.leads.choices import LeadPriority
 from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
 from pheu.leads.services import EDITABLE_FIELDS
@@ -47,8 +47,10 @@ LEAD_READ_ONLY = [
 ]
 
 
-class LeadSerializer(PreparedFieldsMixin, serializers.ModelSerializer):
-    """A lead or opportunity. Read-only fields are computed by Pheu (scores, status, dates, keys)."""
+class LeadSerializer(DisplayNameEmailMixin, PreparedFieldsMixin, serializers.ModelSerializer):
+    """A lead or opportunity. Read-only fields are computed by Pheu (scores, status, dates, keys).
+    ``email`` may be written ``Tên <x@y.vn>``: the address is kept, the name fills an empty
+    ``contact_name``."""
 
     partner = _optional_id(Partner.objects.all())
     country = CountryField(allow_null=True, required=False)
