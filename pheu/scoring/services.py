@@ -392,7 +392,7 @@ def _check_rule(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         try:
             clean["domain"] = clean_domain(values["domain"], "lead").text
         except DomainError as exc:
-            errors["domain"] = [str(problem) for problem in exc.problems]
+            errors["domain"] = exc.messages  # worded per term, as POST domains/validate/ gives them
     if creating and values.get("points") is None:
         errors["points"] = [_("Give the points (negative to take points away).")]
     points = values.get("points")

@@ -85,6 +85,19 @@ def test_bad_rules_are_400_with_field_errors(api_client, english, payload, field
     assert not ScoringRule.objects.exists()
 
 
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_bad_rule_is_worded_per_term_as_domains_validate_words_it(api_client, actors, language):
+    bad = "[['cuntry', '=', 'VN'], ['name', 'is', 'x']]"
+    client = api_client(actors.manager)
+    language_header = {"HTTP_ACCEPT_LANGUAGE": language}
+    response = client.post(RULES, {"name": "X", "domain": bad, "points": 1}, format="json", **language_header)
+    checked = client.post("/api/v1/domains/validate/", {"domain": bad}, format="json", **language_header)
+    assert response.status_code == 400
+    assert response.json() == {"domain": [problem["message"] for problem in checked.json()["errors"]]}
+    assert len(response.json()["domain"]) == 2 and "RuleProblem" not in str(response.json())
+    assert not ScoringRule.objects.exists()
+
+
 def test_everyone_reads_rules_but_only_managers_write(api_client, actors):
     rule = make_rule()
     for who in ("sales1", "leader"):
