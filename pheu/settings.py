@@ -206,6 +206,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # DRF's parsers, each string of a body cleaned of control characters (pheu.core.api.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "pheu.core.api.parsers.JSONParser",
+        "pheu.core.api.parsers.FormParser",
+        "pheu.core.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "pheu.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,

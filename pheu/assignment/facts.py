@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
@@ -316,10 +317,13 @@ def read_leads(queryset: QuerySet[Lead], config: Config) -> list[LeadRow]:
     """The leads of ``queryset`` with their rule masks (one query)."""
     columns = mask_columns(config)
     query = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns).query
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:  # ``.none()`` (e.g. no member is away): nothing to read, no SQL to send
+        return []
     # The rows as the driver gives them: none of these columns needs a conversion that matters here (a
     # SQLite boolean stays 0/1, read only as true or false), and Django's per-row conversion of 100,000
     # rows costs a third of a run's reading.
-    sql, params = query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -20,6 +20,7 @@ import nh3
 from django.utils.html import linebreaks
 
 from pheu.lib.html import sanitize_html
+from pheu.lib.text import strip_control
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _LEAD_TAG = re.compile(r"\[#(\d{1,18})\]")
@@ -61,6 +62,7 @@ class ParsedMail:
 
 
 def _header(msg: Message, name: str) -> str:
+    """The header's decoded text on one line, without control characters (an encoded word may hold NUL)."""
     try:
         value = msg.get(name)
     except Exception:  # a malformed header must not lose the message
@@ -68,7 +70,7 @@ def _header(msg: Message, name: str) -> str:
     if value is None:
         raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
         value = raw[0] if raw else ""
-    return " ".join(str(value).split())
+    return " ".join(strip_control(str(value)).split())
 
 
 def _message_ids(text: str) -> tuple[str, ...]:
@@ -83,7 +85,7 @@ def _part_text(part: Message) -> str:
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
     if isinstance(content, bytes):
         content = content.decode("utf-8", errors="replace")
-    return str(content)
+    return strip_control(str(content))
 
 
 def html_to_text(raw: str) -> str:
@@ -114,7 +116,7 @@ def _attachments(msg: EmailMessage) -> tuple[MailAttachment, ...]:
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             continue
-        name = filename.replace("/", "_").replace("\\", "_").strip() or "attachment"
+        name = strip_control(filename).replace("/", "_").replace("\\", "_").strip() or "attachment"
         found.append(
             MailAttachment(filename=name[:255], content_type=part.get_content_type(), content=payload)
         )
@@ -147,7 +149,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         attachments = _attachments(msg)
     except Exception:  # a broken MIME structure: keep the message, with what its first part says
         payload = msg.get_payload(decode=True)
-        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+        text = strip_control(payload.decode("utf-8", errors="replace")) if isinstance(payload, bytes) else ""
         description, attachments = linebreaks(text, autoescape=True), ()
     return ParsedMail(
         message_id=message_id[:500],

@@ -38,3 +38,17 @@ def text_key(value: str | None) -> str:
 def search_key(*parts: str | None) -> str:
     """Join the keys of ``parts`` into one searchable string (parts separated by " | ")."""
     return " | ".join(key for key in (text_key(part) for part in parts) if key)
+
+
+# C0 control characters but tab, line feed and carriage return, and the UTF-16 surrogates (which no UTF-8
+# text holds; a JSON "\ud800" escape makes one): PostgreSQL refuses a text holding NUL, neither database
+# encodes a lone surrogate, and an XLSX cell may hold none of them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def strip_control(value: str) -> str:
+    """``value`` without control characters (tab and line breaks kept) or lone surrogates.
+
+    Applied where text enters Pheu from outside — the API's request bodies, import files, e-mails — so
+    that every stored text is storable on both databases and exportable."""
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value

@@ -129,6 +129,17 @@ def test_api_runs_lists_and_explains(api_client, actors):
     assert client.get(f"/api/v1/leads/{us.pk}/assignment/").json()["decision"] is None
 
 
+def test_api_redistribution_with_nobody_away_moves_nothing(api_client, actors):
+    """Found by the schema fuzzer: a redistribution with no member away read an empty queryset (a 500)."""
+    lead = make_lead(user=actors.sales1, team=actors.north)
+    body = {"dry_run": False, "team": None, "redistribute": True, "member": None}
+    response = api_client(actors.manager).post("/api/v1/assignment-runs/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["assigned_lead_ids"] == []
+    lead.refresh_from_db()
+    assert lead.user_id == actors.sales1.pk
+
+
 def test_api_refuses_salespeople_and_bad_simulations(api_client, actors):
     assert api_client(actors.sales1).post("/api/v1/assignment-runs/", {}, format="json").status_code == 403
     client = api_client(actors.manager)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from pheu.capture.models import Mailbox
+from pheu.capture.services.mail import MAX_MESSAGE_BYTES
 from pheu.teams.models import Team
 
 
@@ -64,6 +67,14 @@ class EmlUploadSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("Team of a new lead. Absent: the uploader's, or the team whose alias received it."),
     )
+
+    def validate_file(self, upload: Any) -> Any:
+        # Refused by its size before it is read: Django keeps a large upload in a temporary file.
+        if upload.size > MAX_MESSAGE_BYTES:
+            raise serializers.ValidationError(
+                _("The message is larger than %(mb)d MB.") % {"mb": MAX_MESSAGE_BYTES >> 20}
+            )
+        return upload
 
 
 class EmlResultSerializer(serializers.Serializer):

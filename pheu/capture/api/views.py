@@ -9,7 +9,6 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +29,7 @@ from pheu.capture.services import (
     regenerate_form_key,
     update_mailbox,
 )
+from pheu.core.api.parsers import FormParser, MultiPartParser
 from pheu.teams.models import Team
 
 

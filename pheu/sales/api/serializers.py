@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -119,7 +118,7 @@ class QuotationSerializer(_DocumentSerializer):
         ]
         read_only_fields = [*DOCUMENT_READ_ONLY, "sent_at", "confirmed_at", "cancelled_at"]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))  # none before it is confirmed
     def get_order(self, quotation: Quotation) -> int | None:
         order = getattr(quotation, "order", None)
         return order.pk if order is not None else None
