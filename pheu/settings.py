@@ -203,7 +203,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "pheu.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "pheu.core.api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     # DRF's parsers, each string of a body cleaned of control characters (pheu.core.api.parsers).

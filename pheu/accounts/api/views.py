@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, viewsets
 
 from pheu.accounts.api.serializers import UserSerializer
 from pheu.accounts.filters import UserFilterSet
 from pheu.accounts.models import User
+from pheu.core.api.filters import FilterBackend
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -13,6 +13,6 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = User.objects.all()
     serializer_class = UserSerializer
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [FilterBackend, filters.OrderingFilter]
     filterset_class = UserFilterSet
     ordering_fields = ["id", "username", "first_name", "last_name"]

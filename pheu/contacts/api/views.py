@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
@@ -13,6 +12,7 @@ from pheu.contacts.api.serializers import CountrySerializer, PartnerSerializer, 
 from pheu.contacts.filters import CountryFilterSet, PartnerFilterSet
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.contacts.services import create_partner, update_partner
+from pheu.core.api.filters import FilterBackend
 from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
 
 
@@ -32,7 +32,7 @@ class PartnerViewSet(
 
     queryset = Partner.objects.all()
     serializer_class = PartnerSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = PartnerFilterSet
 
     def get_queryset(self) -> QuerySet[Partner]:
@@ -62,7 +62,7 @@ class CountryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CountrySerializer
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z]{2}"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = CountryFilterSet
 
     def get_object(self) -> Country:

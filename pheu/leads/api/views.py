@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -17,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pheu.core.api.filters import FilterBackend
 from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
 from pheu.leads.api.serializers import (
     CampaignSerializer,
@@ -75,7 +75,7 @@ class LeadViewSet(
 
     queryset = Lead.objects.all()
     serializer_class = LeadSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = LeadFilterSet
 
     def get_queryset(self) -> QuerySet[Lead]:

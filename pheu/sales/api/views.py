@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -14,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from pheu.activities.services import default_recipient
+from pheu.core.api.filters import FilterBackend
 from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
 from pheu.sales.api.serializers import OrderSerializer, ProductSerializer, QuotationSerializer, SendSerializer
 from pheu.sales.filters import OrderFilterSet, ProductFilterSet, QuotationFilterSet
@@ -36,7 +36,7 @@ class ProductViewSet(ConfigViewSet):
 
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = ProductFilterSet
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -55,7 +55,7 @@ class _DocumentViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     model: Any = None
 
     def get_queryset(self) -> QuerySet[Any]:
