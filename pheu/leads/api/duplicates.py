@@ -26,7 +26,7 @@ from pheu.contacts.models import Partner
 from pheu.leads.api.serializers import LeadSerializer
 from pheu.leads.duplicates import DuplicateMatch, Reason, find_duplicates
 from pheu.leads.matching import Field
-from pheu.leads.models import Lead
+from pheu.leads.models import Lead, Merge
 from pheu.leads.services.convert import CustomerChoice, convert_lead
 from pheu.leads.services.merge import MergeError, merge_leads, merge_warnings, unmerge
 from pheu.teams.models import Team
@@ -226,6 +226,12 @@ class LeadUnmergeView(APIView):
     def post(self, request: Request) -> Response:
         params = UnmergeSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        result = unmerge(actor=request.user, merge_id=params.validated_data["merge_id"])
+        merge_id = params.validated_data["merge_id"]
+        if not Merge.objects.filter(pk=merge_id, survivor__in=_visible(request)).exists():
+            # A merge of records the user may not see is unknown to them, as on the page (never a 403
+            # that would tell it exists).
+            message = _("Unknown merge: #%(id)s.") % {"id": merge_id}
+            raise MergeError(message, code=MergeError.Code.NOT_FOUND, field_errors={"merge_id": [message]})
+        result = unmerge(actor=request.user, merge_id=merge_id)
         data = {"merge_id": result.merge.pk, "lead_ids": result.lead_ids, "kept_fields": result.kept_fields}
         return Response(UnmergeResultSerializer(data).data, status=status.HTTP_200_OK)

@@ -253,6 +253,10 @@ def update_lead(
     """
     _check(values)
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.merged_into_id is not None:
+        # Its survivor holds it now; a change here would be lost (or undone) by an unmerge.
+        message = _("This record was merged into another one; change that one instead.")
+        raise LeadError(message, code=LeadError.Code.INVALID, field_errors={"merged_into": [message]})
     before = snapshot(lead, TRACKED_FIELDS)
     old_user_id, old_stage_id, old_status = lead.user_id, lead.stage_id, lead.won_status
     if (

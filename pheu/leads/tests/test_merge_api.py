@@ -97,7 +97,10 @@ def test_unmerge_bad_requests(actors, api_client):
     a = make_lead("A", user=actors.sales3)
     b = make_lead("B", user=actors.sales3)
     merge = client.post(MERGE, {"ids": [a.pk, b.pk]}, format="json").json()["merge_id"]
-    assert api_client(actors.sales1).post(UNMERGE, {"merge_id": merge}, format="json").status_code == 403
+    refused = api_client(actors.sales1).post(UNMERGE, {"merge_id": merge}, format="json")
+    assert refused.status_code == 400  # unknown to one who may not see its records (never a 403)
+    assert list(refused.json()) == ["merge_id"]
+    assert f"#{merge}" in refused.json()["merge_id"][0]
     assert Merge.objects.get().undone_at is None
 
 
