@@ -135,6 +135,8 @@ class LeadForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
         lead = self.instance
         fields = self.fields
         fields["user"].queryset = _with_current(assignable_users(actor), lead.user_id)
+        # A new record is the creator's (initial_for) unless they leave it to the assignment rules.
+        fields["user"].empty_label = _("Leave to automatic assignment")
         fields["team"].queryset = _with_current(Team.objects.filter(active=True), lead.team_id)
         fields["stage"].queryset = Stage.objects.select_related("team").order_by("team_id", "sequence", "id")
         fields["country"].queryset = countries_by_name()

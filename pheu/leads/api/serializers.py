@@ -59,7 +59,10 @@ class LeadSerializer(DisplayNameEmailMixin, PreparedFieldsMixin, serializers.Mod
         queryset=User.objects.filter(is_active=True),
         allow_null=True,
         required=False,
-        help_text=_("The salesperson. Salespeople may take a record or leave it unassigned."),
+        help_text=_(
+            "The salesperson. Left out when creating: the requesting user; null: none, so that automatic "
+            "assignment gives it one. Salespeople may take a record or leave it unassigned."
+        ),
     )
     stage = _optional_id(Stage.objects.all())
     tags = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True, required=False)

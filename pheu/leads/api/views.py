@@ -51,7 +51,9 @@ _UNIQUE_ORDER = {"id", "-id", "pk", "-pk"}
     create=extend_schema(
         summary="Create a lead or opportunity",
         description="Normalised, checked and logged in the history. Without `user`, the "
-        "record goes to the requesting user and their first team.",
+        "record goes to the requesting user (as a lead created by hand does) and, without `team`, their "
+        'first team. With `"user": null` it has no salesperson: automatic assignment gives it one — at '
+        "once when real-time assignment is on, else at its team's next run.",
     ),
     retrieve=extend_schema(summary="One lead or opportunity (404 when not visible to the user)"),
     update=extend_schema(summary="Change a lead or opportunity"),
