@@ -76,10 +76,15 @@ def _form_page(request: HttpRequest, team: Team, form: WebLeadForm, *, status: i
     return render(request, "capture/public_form.html", context, status=status)
 
 
-def _success(request: HttpRequest, team: Team, as_json: bool) -> HttpResponse:
+def _success(
+    request: HttpRequest, team: Team, as_json: bool, warnings: dict[str, list[str]] | None = None
+) -> HttpResponse:
     thanks = web_form_of(team).redirect_url or reverse("capture:web_form_thanks", args=[team.form_key])
     if as_json:
-        return JsonResponse({"ok": True, "redirect": thanks}, status=201)
+        body: dict[str, Any] = {"ok": True, "redirect": thanks}
+        if warnings:  # accepted, kept as typed
+            body["warnings"] = {name: [str(m) for m in messages] for name, messages in warnings.items()}
+        return JsonResponse(body, status=201)
     return HttpResponse(status=303, headers={"Location": thanks})  # 303: the browser GETs the page
 
 
@@ -101,11 +106,13 @@ def _post(request: HttpRequest, target: FormTarget, as_json: bool) -> HttpRespon
     form = WebLeadForm(values)
     if form.is_valid():
         try:
-            submit_web_form(target=target, values=form.cleaned_data, visitor_id=visitor_id, honeypot=honeypot)
+            result = submit_web_form(
+                target=target, values=form.cleaned_data, visitor_id=visitor_id, honeypot=honeypot
+            )
         except PheuError as exc:
             add_service_errors(form, exc)
         else:
-            return _success(request, team, as_json)
+            return _success(request, team, as_json, result.warnings)
     if as_json:
         errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         return JsonResponse(errors, status=400)

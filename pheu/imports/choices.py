@@ -21,3 +21,8 @@ class ImportStatus(models.TextChoices):
 class LineAction(models.TextChoices):
     CREATED = "created", _("Created")
     UPDATED = "updated", _("Updated")
+
+
+class IssueLevel(models.TextChoices):
+    ERROR = "error", _("Error")  # the row was not imported
+    WARNING = "warning", _("Warning")  # the row was imported; this value is kept as typed, or left out

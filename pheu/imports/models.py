@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from pheu.imports.choices import ImportKind, ImportStatus, LineAction
+from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel, LineAction
 
 
 class Import(models.Model):
@@ -55,6 +55,7 @@ class Import(models.Model):
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    warning_count = models.PositiveIntegerField(_("rows with warnings"), default=0)
     duplicate_count = models.PositiveIntegerField(_("possible duplicates"), default=0)
     message = models.TextField(_("message"), blank=True)
 
@@ -72,9 +73,12 @@ class Import(models.Model):
 
 
 class ImportIssue(models.Model):
-    """A row that could not be imported: the spreadsheet row number (header = 1), column, value and why."""
+    """A problem in one cell: the spreadsheet row number (header = 1), column, value and why. An error: the
+    row was not imported; a warning: the row was imported, the value kept as typed (not normalised) or
+    left out."""
 
     import_run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="issues")
+    level = models.CharField(_("level"), max_length=8, choices=IssueLevel.choices, default=IssueLevel.ERROR)
     row = models.PositiveIntegerField(_("row"))
     column = models.CharField(_("column"), max_length=255, blank=True)
     value = models.TextField(_("value"), blank=True)

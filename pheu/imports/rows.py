@@ -3,6 +3,11 @@
 Relations are resolved from maps loaded once per import (countries, teams, salespeople, stages) or filled
 as names appear (tags, campaigns, sources, mediums: created when missing, as people expect of an import).
 A row gives either its values or every problem found in it (column and reason); it is never half-read.
+A value that cannot be normalised never costs the row its record: an invalid e-mail or phone is kept as
+typed (its matching key left empty), an unknown country, team or choice, a number or date that cannot be
+read, a text too long are left out or cut — each reported as a *warning* (row, column, value, reason).
+A row is refused (an *error*) only when its record cannot exist: no name and nothing to make one from,
+an unknown stage or salesperson, an external id already on another row.
 The matching keys are computed by ``Lead.normalize`` itself, so imported rows have exactly the keys a
 saved record has.
 """
@@ -70,20 +75,36 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 
 class RowProblem(Exception):
+    """The row cannot be imported: ``reason`` says why."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
+class ValueWarning(RowProblem):
+    """The row is imported with ``value`` in place of what was typed (kept as typed, cut, or left out)."""
+
+    def __init__(self, reason: str, value: Any = None) -> None:
+        super().__init__(reason)
+        self.value = value
+
+
+# Where a name comes from when the name cell is empty (the web form does the same).
+NAME_SOURCES = ("contact_name", "company_name", "email", "phone", "mobile")
+
+
 @dataclass
 class ParsedRow:
     """A row ready to write: ``values`` are Lead attnames (keys included), ``tag_ids`` None when the file
-    has no tags column, ``given`` the fields the file sets (an update changes only those)."""
+    has no tags column, ``given`` the fields the file sets (an update changes only those), ``warnings``
+    the values kept as typed or left out (column header, value, reason)."""
 
     row: int
     values: dict[str, Any]
     tag_ids: list[int] | None
     given: frozenset[str] = field(default_factory=frozenset)
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -220,6 +241,7 @@ class RowReader:
     def read(self, number: int, cells: list[Cell]) -> ParsedRow | RowErrors:
         values: dict[str, Any] = {}
         problems: list[tuple[str, str, str]] = []
+        warnings: list[tuple[str, str, str]] = []
         tag_ids: list[int] | None = None
         stage_text = ""
         for position, name in self.columns:
@@ -229,13 +251,21 @@ class RowReader:
                 if name == "stage":
                     stage_text = raw
                 elif name == "tags":
-                    tag_ids = self._tags(raw)
+                    tag_ids = self._tags(raw, warnings, self.headers[position] or name)
                 else:
                     values[name] = self._value(name, cell, raw)
+            except ValueWarning as warning:
+                if name != "tags":
+                    values[name] = warning.value
+                warnings.append((self.headers[position] or name, raw, warning.reason))
             except RowProblem as problem:
                 problems.append((self.headers[position] or name, raw, problem.reason))
-        if "name" in values and not values["name"]:
-            problems.append((self._header("name"), "", _("Name is required.")))
+        if not values.get("name"):
+            source = next((n for n in NAME_SOURCES if values.get(n)), None)
+            if source is None:
+                problems.append((self._header("name"), "", _("Name is required.")))
+            else:
+                values["name"] = str(values[source])[: self.max_lengths["name"]]
         external_id = values.get("external_id")
         if external_id:
             first = self.seen_external_ids.setdefault(external_id, number)
@@ -245,16 +275,14 @@ class RowReader:
                 )
         if not problems:
             try:
-                self._complete(values, stage_text)
-            except _PhoneProblem as problem:
-                problems.append((self._header(problem.field), problem.value, problem.reason))
+                self._complete(values, stage_text, warnings)
             except RowProblem as problem:
                 problems.append((self._header("stage"), stage_text, problem.reason))
         if problems:
             return RowErrors(number, problems)
         if not values.get("external_id"):
             values["external_id"] = None
-        return ParsedRow(number, values, tag_ids, self.given)
+        return ParsedRow(number, values, tag_ids, self.given, warnings)
 
     def _header(self, name: str) -> str:
         for position, field_name in self.columns:
@@ -262,21 +290,32 @@ class RowReader:
                 return self.headers[position] or name
         return name
 
-    def _tags(self, raw: str) -> list[int]:
+    def _tags(self, raw: str, warnings: list[tuple[str, str, str]], header: str) -> list[int]:
         ids = []
         for part in _TAG_SPLIT.split(raw):
             name = part.strip()
             if name:
-                ids.append(self._named(self.tags, Tag, name, 60))
+                try:
+                    ids.append(self._named(self.tags, Tag, name, 60))
+                except RowProblem as problem:
+                    warnings.append(
+                        (header, name, _("Tag left out: %(reason)s") % {"reason": problem.reason})
+                    )
         return list(dict.fromkeys(ids))
 
     def _value(self, name: str, cell: Cell, raw: str) -> Any:
         if name in TEXT_FIELDS:
             limit = self.max_lengths[name]
             if len(raw) > limit:
-                raise RowProblem(_("At most %(n)s characters.") % {"n": limit})
+                if name == "external_id":  # an id cut is another id: the row cannot be matched
+                    raise RowProblem(_("At most %(n)s characters.") % {"n": limit})
+                raise ValueWarning(
+                    _("At most %(n)s characters: the rest was left out.") % {"n": limit}, raw[:limit]
+                )
             if name == "email" and raw and not self.keys.email_is_valid(raw):
-                raise RowProblem(_("Not a valid e-mail address."))
+                raise ValueWarning(
+                    _("Not a valid e-mail address: kept as typed, not used to find duplicates."), raw
+                )
             return raw
         if not raw:
             return _EMPTY.get(name)
@@ -284,9 +323,10 @@ class RowReader:
         if name in CHOICE_FIELDS:
             value = self.choices[name].get(text_key(raw))
             if value is None:
-                raise RowProblem(
-                    _("Expected one of: %(values)s.")
-                    % {"values": ", ".join(str(v) for v in CHOICE_FIELDS[name].values)}
+                raise ValueWarning(
+                    _("Expected one of: %(values)s. Left out.")
+                    % {"values": ", ".join(str(v) for v in CHOICE_FIELDS[name].values)},
+                    _EMPTY.get(name),
                 )
             return value
         if name == "description":
@@ -294,17 +334,17 @@ class RowReader:
         if name == "language":
             language = LANGUAGES.get(text_key(raw))
             if language is None and len(raw) > 8:
-                raise RowProblem(_("Expected a language code such as vi or en."))
+                raise ValueWarning(_("Expected a language code such as vi or en. Left out."), "")
             return language or raw
         if name == "country":
             code = self.countries.get(text_key(raw))
             if code is None:
-                raise RowProblem(_("No country of this code or name."))
+                raise ValueWarning(_("No country of this code or name. Left out."), None)
             return code
         if name == "team":
             pk = self.teams.get(text_key(raw))
             if pk is None:
-                raise RowProblem(_("No sales team of this name."))
+                raise ValueWarning(_("No sales team of this name: the default team was given."), None)
             return pk
         if name == "user":
             pk = self.users.get(raw.lower()) or self.users.get(text_key(raw))
@@ -312,7 +352,19 @@ class RowReader:
                 raise RowProblem(_("No active user of this login or name."))
             return pk
         if name in UTM_MODELS:
-            return self._named(self.utm[name], UTM_MODELS[name], raw, 100)
+            try:
+                return self._named(self.utm[name], UTM_MODELS[name], raw, 100)
+            except RowProblem as problem:
+                raise ValueWarning(problem.reason, None) from problem
+        try:
+            return self._typed(name, cell, raw)
+        except ValueWarning:
+            raise
+        except RowProblem as problem:
+            raise ValueWarning(_("%(reason)s Left out.") % {"reason": problem.reason}, None) from problem
+
+    def _typed(self, name: str, cell: Cell, raw: str) -> Any:
+        """Dates and numbers (a problem: the value is left out, the row imported)."""
         if name == "expected_close_date":
             return parse_date(cell)
         if name == "company_size":
@@ -332,7 +384,9 @@ class RowReader:
             raise RowProblem(_("Too large."))
         return number.quantize(Decimal("0.01"))
 
-    def _complete(self, values: dict[str, Any], stage_text: str) -> None:
+    def _complete(
+        self, values: dict[str, Any], stage_text: str, warnings: list[tuple[str, str, str]]
+    ) -> None:
         """Defaults and derived values, as ``create_lead`` gives them; then the matching keys."""
         team_id = values.pop("team", None) or (self.team.pk if self.team else None)
         values["team_id"] = team_id
@@ -373,14 +427,13 @@ class RowReader:
             values[name] = getattr(keys, name)
         for name in ("phone", "mobile"):
             if values.get(name) and not values[f"{name}_e164"]:
-                raise _PhoneProblem(name, values[name])
-
-
-class _PhoneProblem(RowProblem):
-    def __init__(self, name: str, value: str) -> None:
-        super().__init__(_("Not a valid phone number."))
-        self.field = name
-        self.value = value
+                warnings.append(
+                    (
+                        self._header(name),
+                        values[name],
+                        _("Not a valid phone number: kept as typed, not used to find duplicates."),
+                    )
+                )
 
 
 _EMPTY: dict[str, Any] = {

@@ -7,9 +7,12 @@ table and moved into the leads with ``INSERT … SELECT``; elsewhere they are in
 all rows at once: one history entry "created" per new record, the duplicate flags (another record with the
 same normalised e-mail, phone or mobile), scoring (``refresh_leads``) and assignment (``assign_leads``).
 
-A run is one transaction: a database failure leaves nothing behind (run it again). Rows with errors are
-reported (row, column, value, reason) and the others imported — or, ``atomic``, nothing is imported when
-any row has an error. A dry run does all the work and rolls it back, so its counts are the real ones.
+A run is one transaction: a database failure leaves nothing behind (run it again). Rows with errors (the
+record cannot exist: see ``rows``) are reported (row, column, value, reason) and the others imported — or,
+``atomic``, nothing is imported when any row has an error. A value that could not be normalised (an invalid
+e-mail or phone, an unknown country…) never costs the row: it is imported, and the value reported as a
+warning. Columns mapped to no field are listed as not imported (:func:`unmapped_columns`).
+A dry run does all the work and rolls it back, so its counts are the real ones.
 Re-importing a file with an ``external_id`` column updates the records with those ids (only the columns
 the file has) instead of creating them again. An import is reverted as a whole — its new records deleted,
 updated ones given back their previous values — only while none of them was changed since.
@@ -37,13 +40,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pheu.core.models import HistoryEntry, HistoryKind, PheuSettings
-from pheu.imports.choices import ImportKind, ImportStatus, LineAction
+from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel, LineAction
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.keys import Keys
 from pheu.imports.mapping import FIELDS, guess_mapping
 from pheu.imports.models import Import, ImportIssue, ImportLine
 from pheu.imports.readers import FileInfo, open_rows, sniff
-from pheu.imports.rows import ParsedRow, RowErrors, RowReader
+from pheu.imports.rows import NAME_SOURCES, ParsedRow, RowErrors, RowReader
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.scoring.services import refresh_leads
@@ -115,8 +118,13 @@ def _check_mapping(headers: Sequence[str], mapping: dict[str, str]) -> dict[str,
             errors.append(_("Two columns are mapped to “%(field)s”.") % {"field": name})
         else:
             clean[str(position)] = name
-    if "name" not in clean.values():
-        errors.append(_("No column holds the name of the record (a header such as “Name” or “Tên”)."))
+    if not {"name", *NAME_SOURCES} & set(clean.values()):
+        errors.append(
+            _(
+                "No column holds the name of the record (a header such as “Name” or “Tên”), nor a contact, "
+                "company, e-mail or phone to make one from."
+            )
+        )
     if errors:
         raise ImportsError(code=ImportsError.Code.NO_NAME_COLUMN, field_errors={"mapping": errors})
     return clean
@@ -148,8 +156,7 @@ def _describe(run: Import, path: Path) -> None:
     run.file_format, run.encoding, run.delimiter = info.format, info.encoding, info.delimiter
     run.headers = headers
     run.mapping = guess_mapping(headers)
-    if "name" not in run.mapping.values():
-        _check_mapping(headers, run.mapping)
+    _check_mapping(headers, run.mapping)
 
 
 def preview_import(*, import_run: Import, limit: int = PREVIEW_ROWS) -> list[tuple[int, list[str]]]:
@@ -272,7 +279,7 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
     Import.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
     run.status = ImportStatus.RUNNING
     tick = _Progress(run, progress)
-    counts = {"total": 0, "errors": 0, "created": 0, "updated": 0, "duplicates": 0}
+    counts = {"total": 0, "errors": 0, "warnings": 0, "created": 0, "updated": 0, "duplicates": 0}
     failure = ""
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         issues = csv.writer(spool)
@@ -304,6 +311,7 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
         run.status = ImportStatus.FAILED if failure else ImportStatus.DONE
         run.total_rows = run.processed_rows = counts["total"]
         run.error_count, run.duplicate_count = counts["errors"], counts["duplicates"]
+        run.warning_count = counts["warnings"]
         run.created_count, run.updated_count = counts["created"], counts["updated"]
         run.finished_at = timezone.now()
         with transaction.atomic():
@@ -311,9 +319,11 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
             run.save()
             spool.seek(0)
             batch: list[ImportIssue] = []
-            for row, column, value, reason in csv.reader(spool):
+            for level, row, column, value, reason in csv.reader(spool):
                 batch.append(
-                    ImportIssue(import_run=run, row=int(row), column=column, value=value, reason=reason)
+                    ImportIssue(
+                        import_run=run, level=level, row=int(row), column=column, value=value, reason=reason
+                    )
                 )
                 if len(batch) >= BATCH_SIZE:
                     ImportIssue.objects.bulk_create(batch)
@@ -350,8 +360,12 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
             if isinstance(result, RowErrors):
                 counts["errors"] += 1
                 for column, value, reason in result.problems:
-                    issues.writerow([result.row, column, value[:1000], reason])
+                    issues.writerow([IssueLevel.ERROR, result.row, column, value[:1000], reason])
             else:
+                if result.warnings:
+                    counts["warnings"] += 1
+                    for column, value, reason in result.warnings:
+                        issues.writerow([IssueLevel.WARNING, result.row, column, value[:1000], reason])
                 writer.add(result)
             if counts["total"] % 1000 == 0:
                 tick(counts["total"])
@@ -481,7 +495,7 @@ class _Writer:
             before["tags"] = sorted(old_tags.get(lead_id, []))
             for attname in attnames:
                 setattr(lead, attname, row.values.get(attname))
-            lead.normalize()
+            self.keys.normalize(lead)
             lead.updated_at = self.now
             if row.tag_ids is not None:
                 retagged.append(lead_id)
@@ -805,6 +819,7 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
         "lead_id", "before"
     )
     restored: list[int] = []
+    keys = Keys()
     through = Lead.tags.through
     body = _("The import of “%(file)s” was reverted.") % {"file": run.file_name}
     for chunk in _chunks(updated.iterator(chunk_size=BATCH_SIZE)):
@@ -815,7 +830,7 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
                 if attname != "tags":
                     field = Lead._meta.get_field(attname)
                     setattr(lead, attname, None if value is None else field.to_python(value))
-            lead.normalize()
+            keys.normalize(lead)
         Lead.objects.bulk_update(list(leads.values()), [*RESTORED_ATTNAMES, *_KEY_ATTNAMES])
         through.objects.filter(lead_id__in=list(leads)).delete()
         through.objects.bulk_create(

@@ -26,4 +26,5 @@ def run_import_task(import_id: int) -> dict[str, int | str]:
         "created": run.created_count,
         "updated": run.updated_count,
         "errors": run.error_count,
+        "warnings": run.warning_count,
     }

@@ -78,6 +78,7 @@ def _result(run: Import) -> dict:
     return {
         "progress": progress_of(run),
         "issues": run.issues.all()[:ISSUES_SHOWN],
+        "issue_total": run.issues.count() if run.finished else 0,
         "duplicates": run.lines.filter(duplicate_of_id__isnull=False).order_by("row")[:ISSUES_SHOWN],
         "issues_shown": ISSUES_SHOWN,
     }
@@ -128,9 +129,11 @@ def import_issues_csv(request: HttpRequest, pk: int) -> HttpResponse:
     writer = csv.writer(Echo())
 
     def chunks():  # type: ignore[no-untyped-def]
-        yield "\ufeff" + writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
+        yield "\ufeff" + writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason"), _("Level")])
         for issue in run.issues.all().iterator(chunk_size=2000):
-            yield writer.writerow([issue.row, issue.column, issue.value, issue.reason])
+            yield writer.writerow(
+                [issue.row, issue.column, issue.value, issue.reason, issue.get_level_display()]
+            )
 
     response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.leads.choices import CompanySizeBand, CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
 from pheu.leads.querysets import LeadQuerySet
-from pheu.lib.emails import email_key
+from pheu.lib.emails import valid_email_key
 from pheu.lib.phones import phone_e164_or_empty
 from pheu.lib.text import search_key, text_key
 from pheu.teams.models import Team
@@ -483,7 +483,7 @@ class Lead(models.Model):
 
     def normalize(self) -> None:
         """Recompute the matching keys from the row's own fields (save() and bulk paths call this)."""
-        self.email_normalized = email_key(self.email)
+        self.email_normalized = valid_email_key(self.email)  # an invalid address kept as typed: none
         self.phone_e164 = phone_e164_or_empty(self.phone)
         self.mobile_e164 = phone_e164_or_empty(self.mobile)
         self.name_key = text_key(self.contact_name or self.name)[:200]

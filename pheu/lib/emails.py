@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -30,6 +32,48 @@ def clean_email(raw: str) -> str:
 def email_key(raw: str | None) -> str:
     """The matching key of an address: trimmed and lower-cased ("" for none)."""
     return (raw or "").strip().lower()
+
+
+# A local part every syntax check accepts (dot-atom of the most common characters): with a domain already
+# found valid, the address is valid without running the full check again.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
+
+
+@lru_cache(maxsize=4096)
+def _domain_is_valid(domain: str) -> bool:
+    try:
+        clean_email(f"a@{domain}")
+    except InvalidEmailError:
+        return False
+    return True
+
+
+def email_is_valid(raw: str) -> bool:
+    """Whether :func:`clean_email` accepts ``raw``: the full check, skipped for a plain local part at a
+    domain already found valid (the check of domains is cached)."""
+    text = raw.strip()
+    local, at, domain = text.rpartition("@")
+    if (
+        at
+        and len(text) <= 200
+        and len(local) <= 64
+        and domain.isascii()
+        and _PLAIN_LOCAL.fullmatch(local)
+        and _domain_is_valid(domain)
+    ):
+        return True
+    try:
+        clean_email(raw)
+    except InvalidEmailError:
+        return False
+    return True
+
+
+def valid_email_key(raw: str | None) -> str:
+    """The matching key of a valid address; "" for none and for a text that is not an address (kept as
+    typed, it matches nothing)."""
+    key = email_key(raw)
+    return key if key and email_is_valid(raw or "") else ""
 
 
 def email_domain(raw: str | None) -> str:

@@ -4,7 +4,8 @@ A post goes: rate limit by IP (on the cache, before anything touches the databas
 the honeypot (a filled one is accepted silently and nothing is stored) → one new lead through
 ``pheu.leads.services.create_lead`` (normalised, scored and, when the setting is on, assigned), with source
 "Website" and the team of the key, and the visitor's page views linked to it — all in create_lead's
-transaction.
+transaction. An e-mail or phone that is not valid never costs the lead: it is kept as typed (no matching
+key), noted in the lead's history and returned as a warning.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from django.utils.translation import gettext as _
 
 from pheu.capture.exceptions import CaptureError
 from pheu.capture.models import WebForm
-from pheu.core.models import PheuSettings
+from pheu.core.history import log_entry
+from pheu.core.models import HistoryKind, PheuSettings
 from pheu.core.rows import ModelColumns
+from pheu.core.validation import contact_field_errors
 from pheu.leads.models import Lead, Source
 from pheu.leads.services import create_lead
 from pheu.lib.ratelimit import hit
@@ -51,10 +54,12 @@ FORM_FIELDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class WebLeadResult:
-    """``lead`` is None when the honeypot caught the post (``spam``): the visitor is thanked all the same."""
+    """``lead`` is None when the honeypot caught the post (``spam``): the visitor is thanked all the same.
+    ``warnings``: the fields kept as typed though not valid (field → messages)."""
 
     lead: Lead | None
     spam: bool = False
+    warnings: dict[str, list[str]] | None = None
 
 
 def _check_manager(actor: Any) -> None:
@@ -190,15 +195,25 @@ def submit_web_form(
         "name", fields.get("contact_name") or fields.get("company_name") or fields.get("email") or ""
     )
     source = target.source or Source.objects.get_or_create(name=WEBSITE_SOURCE)[0]
+    warnings = contact_field_errors(fields)
     # One transaction (create_lead's): the lead, its history, its score, its assignment and the visitor's
     # page views.
-    lead = create_lead(
-        actor=None,
-        values={**fields, "team": target.team, "source": source},
-        visitor_id=visitor_id,
-        settings=target.settings,
-    )
-    return WebLeadResult(lead=lead)
+    values = {**fields, "team": target.team, "source": source}
+    if not warnings:
+        lead = create_lead(actor=None, values=values, visitor_id=visitor_id, settings=target.settings)
+        return WebLeadResult(lead=lead)
+    with transaction.atomic():
+        lead = create_lead(
+            actor=None, values=values, visitor_id=visitor_id, settings=target.settings, check_contacts=False
+        )
+        problems = " ".join(message for messages in warnings.values() for message in messages)
+        log_entry(
+            record=lead,
+            kind=HistoryKind.SYSTEM,
+            body=_("Sent through the web form; kept as typed, not used to find duplicates: %(problems)s")
+            % {"problems": problems},
+        )
+    return WebLeadResult(lead=lead, warnings=warnings)
 
 
 @transaction.atomic

@@ -107,11 +107,31 @@ def test_bad_json_input_is_400_with_field_errors_and_nothing_stored(client, form
     response = client.post(url(), json.dumps({"description": "hello"}), content_type="application/json")
     assert response.status_code == 400
     assert set(response.json()) == {"contact_name", "email"}
-    response = client.post(
-        url(), json.dumps({"contact_name": "An", "email": "not-an-address"}), content_type="application/json"
-    )
-    assert response.status_code == 400 and "email" in response.json()
     assert not Lead.objects.exists()
+
+
+def test_an_invalid_email_or_phone_is_kept_as_typed_and_answered_as_a_warning(client, form):
+    existing = Lead.objects.create(name="Earlier", email="not-an-address")  # as an old record may be
+    response = client.post(
+        url(),
+        json.dumps({"contact_name": "An", "email": "not-an-address", "phone": "12"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert set(response.json()["warnings"]) == {"email", "phone"}
+    lead = Lead.objects.exclude(pk=existing.pk).get()
+    assert (lead.email, lead.email_normalized, lead.phone, lead.phone_e164) == (
+        "not-an-address",
+        "",
+        "12",
+        "",
+    )
+    assert lead.team == form.team
+    notes = [entry.body for entry in history_of(lead) if entry.kind == HistoryKind.SYSTEM]
+    assert len(notes) == 1 and "not-an-address" in notes[0] and "12" in notes[0]
+    # The HTML form thanks the visitor all the same.
+    assert client.post(url(), {"contact_name": "Bình", "email": "binh@"}).status_code == 303
+    assert Lead.objects.filter(email="binh@", email_normalized="").exists()
 
 
 def test_not_json_is_400(client, form):
@@ -123,7 +143,7 @@ def test_not_json_is_400(client, form):
 
 
 def test_bad_html_input_shows_the_form_again_with_the_errors(client, form, english):
-    response = client.post(url(), {"contact_name": "An", "email": "an@", "visitor_id": "v-1"})
+    response = client.post(url(), {"contact_name": "An", "phone": "1" * 50, "visitor_id": "v-1"})
     assert response.status_code == 400
     page = response.content.decode()
     assert 'id="pheu-lead-form"' in page

@@ -45,6 +45,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "created_count",
             "updated_count",
             "error_count",
+            "warning_count",
             "duplicate_count",
             "message",
         ]
@@ -85,7 +86,14 @@ class ImportStartSerializer(serializers.Serializer):
 
 
 class ImportIssueSerializer(serializers.ModelSerializer):
+    level = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "error (the row was not imported) | warning (imported; the value kept as typed or left out)"
+        ),
+    )
+
     class Meta:
         model = ImportIssue
-        fields = ["row", "column", "value", "reason"]
+        fields = ["level", "row", "column", "value", "reason"]
         extra_kwargs = {"row": COUNT}

@@ -91,7 +91,8 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(ImportSerializer(run).data)
 
     @extend_schema(
-        summary="The rows that could not be imported (row, column, value, reason)",
+        summary="The problems found: rows not imported (errors) and values kept as typed or left out "
+        "(warnings), with row, column, value and reason",
         responses=ImportIssueSerializer(many=True),
     )
     @action(detail=True, methods=["get"])

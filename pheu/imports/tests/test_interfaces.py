@@ -16,7 +16,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bad_file(tmp_path):  # type: ignore[no-untyped-def]
-    return write_csv(tmp_path / "leads.csv", [["Name", "Email"], ["Good", "a@b.vn"], ["Bad", "nope"]])
+    """Row 3 cannot be imported (no such salesperson); row 4 is, with a warning (its e-mail kept as typed)."""
+    return write_csv(
+        tmp_path / "leads.csv",
+        [
+            ["Name", "Email", "Salesperson"],
+            ["Good", "a@b.vn", ""],
+            ["Bad", "c@d.vn", "nobody"],
+            ["Typo", "nope", ""],
+        ],
+    )
 
 
 def test_cli_imports_good_rows_and_names_file_row_and_column_of_bad_ones(bad_file, actors, capsys):
@@ -24,15 +33,26 @@ def test_cli_imports_good_rows_and_names_file_row_and_column_of_bad_ones(bad_fil
         call_command("import", "leads", str(bad_file))
     assert "1 rows could not be imported" in str(caught.value)
     err = capsys.readouterr().err
-    assert f"{bad_file}, row 3, column “Email”" in err
-    assert list(Lead.objects.values_list("name", flat=True)) == ["Good"]
+    assert f"{bad_file}, row 3, column “Salesperson”: No active user" in err
+    assert f"{bad_file}, row 4, column “Email”: warning: Not a valid e-mail address" in err
+    assert sorted(Lead.objects.values_list("name", flat=True)) == ["Good", "Typo"]
+
+
+def test_cli_warnings_alone_succeed(tmp_path, actors, capsys):
+    path = write_csv(tmp_path / "w.csv", [["Name", "Phone"], ["Deal", "12345"]])
+    call_command("import", "leads", str(path))
+    out = capsys.readouterr()
+    assert "1 created, 0 updated, 0 with errors, 1 with warnings" in out.out
+    assert "row 2, column “Phone”: warning: Not a valid phone number" in out.err
+    assert Lead.objects.get().phone == "12345"
 
 
 def test_cli_atomic_and_json(bad_file, actors, capsys):
     with pytest.raises(CommandError):
         call_command("import", "leads", str(bad_file), "--atomic", "--json")
     result = json.loads(capsys.readouterr().out)
-    assert (result["created"], result["errors"], result["issues"][0]["row"]) == (0, 1, 3)
+    assert (result["created"], result["errors"], result["warnings"]) == (0, 1, 1)
+    assert [(i["level"], i["row"]) for i in result["issues"]] == [("error", 3), ("warning", 4)]
     assert not Lead.objects.exists()
 
 
@@ -69,9 +89,29 @@ def test_api_upload_runs_the_import_and_reports_errors(
         response = client.post("/api/v1/imports/", {"file": handle}, format="multipart")
     assert response.status_code == 201, response.content
     body = client.get(f"/api/v1/imports/{response.json()['id']}/").json()
-    assert (body["status"], body["created_count"], body["error_count"]) == ("done", 1, 1)
+    assert (body["status"], body["created_count"], body["error_count"], body["warning_count"]) == (
+        "done",
+        2,
+        1,
+        1,
+    )
     errors = client.get(f"/api/v1/imports/{body['id']}/errors/").json()["results"]
-    assert errors == [{"row": 3, "column": "Email", "value": "nope", "reason": "Not a valid e-mail address."}]
+    assert errors == [
+        {
+            "level": "error",
+            "row": 3,
+            "column": "Salesperson",
+            "value": "nobody",
+            "reason": "No active user of this login or name.",
+        },
+        {
+            "level": "warning",
+            "row": 4,
+            "column": "Email",
+            "value": "nope",
+            "reason": "Not a valid e-mail address: kept as typed, not used to find duplicates.",
+        },
+    ]
     reverted = client.post(f"/api/v1/imports/{body['id']}/revert/")
     assert reverted.status_code == 200 and not Lead.objects.exists()
     again = client.post(f"/api/v1/imports/{body['id']}/revert/")
@@ -80,7 +120,7 @@ def test_api_upload_runs_the_import_and_reports_errors(
 
 def test_api_refuses_bad_files_and_salespeople(api_client, actors, tmp_path, bad_file):
     client = api_client(actors.manager)
-    no_name = write_csv(tmp_path / "x.csv", [["Email"], ["a@b.vn"]])
+    no_name = write_csv(tmp_path / "x.csv", [["City"], ["Huế"]])
     with open(no_name, "rb") as handle:
         response = client.post("/api/v1/imports/", {"file": handle}, format="multipart")
     assert response.status_code == 400 and "mapping" in response.json()

@@ -122,53 +122,124 @@ def test_headers_are_matched_unaccented_and_by_api_name(tmp_path, actors):
     assert Lead.objects.get().company_name == "ACME"
 
 
-def test_bad_rows_are_reported_with_row_column_value_and_reason_and_good_rows_imported(tmp_path, actors):
+def test_values_that_cannot_be_normalised_are_warnings_and_the_row_is_imported(tmp_path, actors):
+    existing = make_lead("Existing", email="not-an-email")
+    assert existing.email_normalized == ""  # an invalid address has no key, however the record is written
+    Lead.objects.filter(pk=existing.pk).update(email_normalized="not-an-email")  # as an older record has
     path = write_csv(
         tmp_path / "bad.csv",
         [
-            ["Name", "Email", "Phone", "Country", "Expected revenue", "Stage"],
-            ["Good", "good@example.com", "0912345678", "VN", "100", ""],
-            ["", "not-an-email", "12", "Atlantis", "-5", ""],
-            ["Unknown stage", "", "", "", "", "Nowhere"],
+            ["Name", "Contact", "Email", "Phone", "Country", "Expected revenue", "Rating", "Stage"],
+            ["Good", "", "good@example.com", "0912345678", "VN", "100", "", ""],
+            ["", "Lê Văn Tám", "not-an-email", "12", "Atlantis", "-5", "hot!", ""],
         ],
     )
 
     run = make_import(path, actor=actors.manager)
 
-    assert (run.status, run.created_count, run.error_count) == (ImportStatus.DONE, 1, 2)
-    assert [lead.name for lead in Lead.objects.all()] == ["Good"]
-    issues = [(i.row, i.column, i.value) for i in run.issues.all()]
+    assert (run.status, run.created_count, run.error_count, run.warning_count) == (ImportStatus.DONE, 2, 0, 1)
+    typo = Lead.objects.get(contact_name="Lê Văn Tám")
+    assert typo.name == "Lê Văn Tám"  # no name: the contact's is taken
+    assert (typo.email, typo.email_normalized, typo.phone, typo.phone_e164) == ("not-an-email", "", "12", "")
+    assert (typo.country_id, typo.expected_revenue, typo.rating) == (None, None, "")
+    issues = [(i.level, i.row, i.column, i.value) for i in run.issues.all()]
     assert issues == [
-        (3, "Email", "not-an-email"),
-        (3, "Country", "Atlantis"),
-        (3, "Expected revenue", "-5"),
-        (3, "Name", ""),
-        (4, "Stage", "Nowhere"),
+        ("warning", 3, "Email", "not-an-email"),
+        ("warning", 3, "Country", "Atlantis"),
+        ("warning", 3, "Expected revenue", "-5"),
+        ("warning", 3, "Rating", "hot!"),
+        ("warning", 3, "Phone", "12"),
     ]
-    assert run.issues.get(column="Country").reason == "No country of this code or name."
+    assert run.issues.get(column="Country").reason == "No country of this code or name. Left out."
+    assert run.issues.get(column="Email").reason == (
+        "Not a valid e-mail address: kept as typed, not used to find duplicates."
+    )
+    # An invalid address matches nothing: not a duplicate of the record typed the same way.
+    assert run.duplicate_count == 0
 
 
-def test_invalid_phone_is_reported_on_its_column(tmp_path, actors):
+def test_rows_whose_record_cannot_exist_are_errors(tmp_path, actors):
+    make_stage("Mới", sequence=1)
+    path = write_csv(
+        tmp_path / "bad.csv",
+        [
+            ["Name", "Company", "Email", "Stage", "Salesperson", "External ID"],
+            ["", "", "", "mới", "", ""],
+            ["Unknown stage", "", "", "Nowhere", "", ""],
+            ["Unknown salesperson", "", "", "", "nobody", ""],
+            ["", "ACME", "", "mới", "sales1", "x1"],
+            ["Twice", "", "", "", "", "x1"],
+        ],
+    )
+
+    run = make_import(path, actor=actors.manager)
+
+    assert (run.created_count, run.error_count, run.warning_count) == (1, 4, 0)
+    assert [(i.level, i.row, i.column) for i in run.issues.all()] == [
+        ("error", 2, "Name"),
+        ("error", 3, "Stage"),
+        ("error", 4, "Salesperson"),
+        ("error", 6, "External ID"),
+    ]
+    acme = Lead.objects.get()
+    assert (acme.name, acme.stage.name, acme.user) == ("ACME", "Mới", actors.sales1)
+
+
+def test_invalid_phone_is_a_warning_on_its_column_and_the_record_kept_as_typed(tmp_path, actors):
     path = write_csv(tmp_path / "p.csv", [["Name", "Mobile"], ["Deal", "12345"]])
     run = make_import(path, actor=actors.manager)
-    assert [(i.row, i.column, i.value) for i in run.issues.all()] == [(2, "Mobile", "12345")]
-    assert not Lead.objects.exists()
+    assert [(i.level, i.row, i.column, i.value) for i in run.issues.all()] == [
+        ("warning", 2, "Mobile", "12345")
+    ]
+    lead = Lead.objects.get()
+    assert (lead.mobile, lead.mobile_e164, run.error_count, run.warning_count) == ("12345", "", 0, 1)
+
+
+def test_reimport_with_an_invalid_email_keeps_it_without_a_key(tmp_path, actors):
+    header = ["External ID", "Name", "Email"]
+    make_import(write_csv(tmp_path / "a.csv", [header, ["crm-1", "One", "one@x.vn"]]), actor=actors.manager)
+    run = make_import(
+        write_csv(tmp_path / "b.csv", [header, ["crm-1", "One", "one@x"]]), actor=actors.manager
+    )
+    assert (run.updated_count, run.warning_count) == (1, 1)
+    lead = Lead.objects.get()
+    assert (lead.email, lead.email_normalized) == ("one@x", "")
+
+
+def test_too_long_text_is_cut_with_a_warning(tmp_path, actors):
+    path = write_csv(tmp_path / "l.csv", [["Name", "City"], ["Deal", "H" * 150]])
+    run = make_import(path, actor=actors.manager)
+    assert Lead.objects.get().city == "H" * 100
+    assert [(i.level, i.column) for i in run.issues.all()] == [("warning", "City")]
 
 
 def test_atomic_imports_nothing_when_a_row_is_bad(tmp_path, actors):
-    path = write_csv(tmp_path / "a.csv", [["Name", "Email"], ["Good", "a@b.vn"], ["Bad", "nope"]])
+    path = write_csv(
+        tmp_path / "a.csv",
+        [
+            ["Name", "Email", "Salesperson"],
+            ["Good", "a@b.vn", ""],
+            ["Bad", "", "nobody"],
+            ["Typo", "nope", ""],
+        ],
+    )
 
     run = make_import(path, actor=actors.manager, atomic=True)
 
-    assert (run.status, run.created_count, run.error_count) == (ImportStatus.DONE, 0, 1)
+    assert (run.status, run.created_count, run.error_count, run.warning_count) == (ImportStatus.DONE, 0, 1, 1)
     assert not Lead.objects.exists() and not Source.objects.exists()
-    assert run.issues.count() == 1 and "Nothing was imported" in run.message
+    assert run.issues.count() == 2 and "Nothing was imported" in run.message
+
+
+def test_atomic_imports_rows_with_warnings(tmp_path, actors):
+    path = write_csv(tmp_path / "a.csv", [["Name", "Email"], ["Good", "a@b.vn"], ["Typo", "nope"]])
+    run = make_import(path, actor=actors.manager, atomic=True)
+    assert (run.created_count, run.error_count, run.warning_count, run.message) == (2, 0, 1, "")
 
 
 def test_dry_run_counts_everything_and_writes_nothing(tmp_path, actors):
     make_lead("Existing", email="an@donga.vn")
-    path = write_csv(tmp_path / "d.csv", [VI_HEADER, *VI_ROWS, ["", "", "", "", "", "", "", ""]])
-    path.write_text(path.read_text() + "Row three,,,bad,,,,\r\n")
+    path = write_csv(tmp_path / "d.csv", [VI_HEADER, *VI_ROWS, ["", "", "", "", "", "", "VIP", ""]])
 
     run = make_import(path, actor=actors.manager, dry_run=True)
 
@@ -283,11 +354,17 @@ def test_salespeople_may_not_import(tmp_path, actors):
     assert not Lead.objects.exists()
 
 
-def test_file_without_a_name_column_is_refused(tmp_path, actors):
-    path = write_csv(tmp_path / "n.csv", [["Email"], ["a@b.vn"]])
+def test_file_without_a_column_to_name_the_records_is_refused(tmp_path, actors):
+    path = write_csv(tmp_path / "n.csv", [["City"], ["Huế"]])
     with pytest.raises(ImportsError) as caught:
         make_import(path, actor=actors.manager)
     assert "mapping" in caught.value.field_errors
+
+
+def test_file_without_a_name_column_names_records_after_their_contact(tmp_path, actors):
+    path = write_csv(tmp_path / "n.csv", [["Email"], ["a@b.vn"]])
+    run = make_import(path, actor=actors.manager)
+    assert (run.created_count, Lead.objects.get().name) == (1, "a@b.vn")
 
 
 def test_opportunities_import_resolves_stage_salesperson_and_team(tmp_path, actors):

@@ -80,9 +80,10 @@ def stages_for(team: Team | None) -> Iterable[Stage]:
     return Stage.objects.filter(cond).order_by("sequence", "id")
 
 
-def _check(values: Mapping[str, Any]) -> None:
+def _check(values: Mapping[str, Any], *, contacts: bool = True) -> None:
     errors = required_text_errors(values, {"name": _("Name")})
-    errors.update(contact_field_errors(values))
+    if contacts:
+        errors.update(contact_field_errors(values))
     if errors:
         raise LeadError(code=LeadError.Code.INVALID, field_errors=errors)
 
@@ -176,6 +177,7 @@ def create_lead(
     tags: Iterable[Any] = (),
     visitor_id: str = "",
     settings: PheuSettings | None = None,
+    check_contacts: bool = True,
 ) -> Lead:
     """Create a lead or opportunity.
 
@@ -187,9 +189,10 @@ def create_lead(
     visitor who sent a web form), become its own and count for its score.
 
     ``settings``: the installation's settings when the caller has just read them (the web form reads them
-    with its team, in one statement); read here otherwise.
+    with its team, in one statement); read here otherwise. ``check_contacts=False`` (the web form): an
+    e-mail or phone that is not valid is kept as typed (``normalize`` gives it no matching key).
     """
-    _check({"name": "", **values})
+    _check({"name": "", **values}, contacts=check_contacts)
     settings = settings or PheuSettings.load()
     lead = Lead()
     _apply(lead, values)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pheu.imports.choices import ImportKind, ImportStatus
+from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.services import import_file
 from pheu.lib.text import text_key
@@ -92,10 +92,17 @@ class Command(BaseCommand):
                         "created": run.created_count,
                         "updated": run.updated_count,
                         "errors": run.error_count,
+                        "warnings": run.warning_count,
                         "duplicates": run.duplicate_count,
                         "message": run.message,
                         "issues": [
-                            {"row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
+                            {
+                                "level": i.level,
+                                "row": i.row,
+                                "column": i.column,
+                                "value": i.value,
+                                "reason": i.reason,
+                            }
                             for i in issues
                         ],
                     },
@@ -104,8 +111,13 @@ class Command(BaseCommand):
             )
         else:
             for issue in issues:
+                line = (
+                    _("%(file)s, row %(row)s, column “%(column)s”: warning: %(reason)s (value: “%(value)s”)")
+                    if issue.level == IssueLevel.WARNING
+                    else _("%(file)s, row %(row)s, column “%(column)s”: %(reason)s (value: “%(value)s”)")
+                )
                 self.stderr.write(
-                    _("%(file)s, row %(row)s, column “%(column)s”: %(reason)s (value: “%(value)s”)")
+                    line
                     % {
                         "file": file,
                         "row": issue.row,
@@ -114,12 +126,15 @@ class Command(BaseCommand):
                         "value": issue.value,
                     }
                 )
-            if run.error_count > len(issues):
-                self.stderr.write(_("… and more: %(n)s rows with errors in all.") % {"n": run.error_count})
+            if run.issues.count() > len(issues):
+                self.stderr.write(
+                    _("… and more: %(errors)s rows with errors and %(warnings)s with warnings in all.")
+                    % {"errors": run.error_count, "warnings": run.warning_count}
+                )
             self.stdout.write(
                 _(
                     "Import #%(id)s%(dry)s: %(rows)s rows, %(created)s created, %(updated)s updated, "
-                    "%(errors)s with errors, %(duplicates)s possible duplicates."
+                    "%(errors)s with errors, %(warnings)s with warnings, %(duplicates)s possible duplicates."
                 )
                 % {
                     "id": run.pk,
@@ -128,6 +143,7 @@ class Command(BaseCommand):
                     "created": run.created_count,
                     "updated": run.updated_count,
                     "errors": run.error_count,
+                    "warnings": run.warning_count,
                     "duplicates": run.duplicate_count,
                 }
             )
