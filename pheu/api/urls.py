@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from pheu.accounts.api.views import UserViewSet
 from pheu.api.auth import ObtainTokenView
 from pheu.contacts.api.views import CountryViewSet, PartnerViewSet, TagViewSet
+from pheu.core.api.views import SettingsView
 from pheu.leads.api.views import (
     CampaignViewSet,
     DomainValidateView,
@@ -62,5 +63,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("domains/validate/", DomainValidateView.as_view(), name="domain-validate"),
+    path("settings/", SettingsView.as_view(), name="settings"),
     path("", include(router.urls)),
 ]

@@ -169,12 +169,16 @@ def user_label(first: str, last: str, username: str) -> str:
 def load_config(*, now: datetime) -> Config:
     """The teams taking part in automatic assignment and their members (2 queries)."""
     installation_use_leads = Subquery(PheuSettings.objects.filter(pk=1).values("use_leads")[:1])
+    installation_merge = Subquery(
+        PheuSettings.objects.filter(pk=1).values("merge_duplicates_on_assignment")[:1]
+    )
     team_rows = (
         Team.objects.filter(active=True, assignment_optout=False)
         .annotate(
             first_stage_id=first_stage("id"),
             first_stage_probability=first_stage("probability"),
             installation_use_leads=installation_use_leads,
+            installation_merge=installation_merge,
         )
         .values_list(
             "id",
@@ -187,11 +191,14 @@ def load_config(*, now: datetime) -> Config:
             "first_stage_id",
             "first_stage_probability",
             "merge_duplicates_on_assignment",
+            "installation_merge",
         )
     )
     teams = []
-    for pk, name, seq, min_score, rule, use_leads, default, stage_id, stage_probability, merge in team_rows:
+    for row in team_rows:
+        pk, name, seq, min_score, rule, use_leads, default, stage_id, stage_probability, merge, merging = row
         uses_leads = (True if default is None else default) if use_leads is None else use_leads
+        merge = bool(merging) if merge is None else merge
         teams.append(
             TeamFacts(pk, name, seq, min_score, rule.strip(), uses_leads, stage_id, stage_probability, merge)
         )

@@ -848,6 +848,7 @@ def _merge_duplicates(merges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 _REALTIME_SQL = """
 SELECT {team_columns}, {member_columns}, u.is_active, u.first_name, u.last_name, u.username,
   (SELECT p.use_leads FROM {settings} p WHERE p.id = 1),
+  (SELECT p.merge_duplicates_on_assignment FROM {settings} p WHERE p.id = 1),
   (SELECT s.id FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL ORDER BY s.sequence, s.id LIMIT 1),
   (SELECT s.probability FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL
      ORDER BY s.sequence, s.id LIMIT 1),
@@ -886,7 +887,7 @@ def realtime_config(now: datetime) -> Config:
     for row in rows:
         team = _TEAM_COLUMNS.instance(row[:width_team])
         member = _MEMBER_COLUMNS.instance(row[width_team : width_team + width_member])
-        user_active, first, last, username, default, stage_id, probability, recent = row[
+        user_active, first, last, username, default, merging, stage_id, probability, recent = row[
             width_team + width_member :
         ]
         assert isinstance(team, Team)
@@ -901,7 +902,7 @@ def realtime_config(now: datetime) -> Config:
                 uses,
                 stage_id,
                 None if probability is None else Decimal(str(probability)),
-                team.merge_duplicates_on_assignment,
+                team.merges_duplicates(bool(merging)),
             )
         if not isinstance(member, TeamMember) or not user_active:
             continue

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from pheu.core.exceptions import PheuError
-from pheu.core.models import HistoryEntry
+from pheu.core.models import PREDICTIVE_FIELD_LABELS, PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
 from pheu.core.services import add_note
 from pheu.lib.emails import with_display_name
 
@@ -171,3 +171,65 @@ class NoteForm(BootstrapFormMixin, forms.Form):
         except PheuError as exc:
             add_service_errors(self, exc)
             return None
+
+
+class FollowSettingSelect(forms.NullBooleanSelect):
+    """A team's override of an installation setting: "Follow the general setting" (None), "Yes", "No"."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [
+            ("unknown", _("Follow the general setting")),
+            ("true", _("Yes")),
+            ("false", _("No")),
+        ]
+
+
+def follow_setting_field(*, label: Any, general: bool, help_text: Any = "") -> forms.NullBooleanField:
+    """The form field of a team's override; its help says what the general setting is now."""
+    now = _("Yes") if general else _("No")
+    note = _("General setting now: %(value)s.") % {"value": now}
+    return forms.NullBooleanField(
+        label=label,
+        required=False,
+        widget=FollowSettingSelect(attrs={"class": "form-select"}),
+        help_text=f"{help_text} {note}".strip() if help_text else note,
+    )
+
+
+class SettingsForm(BootstrapFormMixin, forms.ModelForm):
+    """The installation's settings page (managers and administrators); ``update_settings`` decides."""
+
+    predictive_fields = forms.MultipleChoiceField(
+        label=_("Variables of the predictive probability"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(name, PREDICTIVE_FIELD_LABELS[name]) for name in PREDICTIVE_FIELDS],
+    )
+
+    class Meta:
+        model = PheuSettings
+        fields = (
+            "use_leads",
+            "realtime_assignment",
+            "merge_duplicates_on_assignment",
+            "confirm_marks_won",
+            "currency",
+            "predictive_fields",
+            "probability_follows_prediction",
+            "duplicate_show_threshold",
+            "duplicate_merge_threshold",
+        )
+
+    GROUPS = (
+        (_("Leads and assignment"), ("use_leads", "realtime_assignment", "merge_duplicates_on_assignment")),
+        (_("Sales"), ("confirm_marks_won", "currency")),
+        (_("Predictive probability"), ("predictive_fields", "probability_follows_prediction")),
+        (_("Duplicates"), ("duplicate_show_threshold", "duplicate_merge_threshold")),
+    )
+
+    def grouped_fields(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def changed_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.changed_data}

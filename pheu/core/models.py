@@ -36,6 +36,19 @@ PREDICTIVE_FIELDS: tuple[str, ...] = (
 )
 
 
+# Their names as the settings page shows them (the scoring app's model pages use the same words).
+PREDICTIVE_FIELD_LABELS: dict[str, Any] = {
+    "stage": _("Stage"),
+    "country": _("Country"),
+    "state": _("State / province"),
+    "source": _("Source"),
+    "language": _("Language"),
+    "tags": _("Tag"),
+    "email_quality": _("E-mail"),
+    "phone_quality": _("Phone"),
+}
+
+
 def default_predictive_fields() -> list[str]:
     return list(PREDICTIVE_FIELDS)
 
@@ -73,6 +86,15 @@ class PheuSettings(models.Model):
     confirm_marks_won = models.BooleanField(
         _("confirming a quotation marks the opportunity won"),
         default=True,
+    )
+    # Teams follow it unless they say otherwise (Team.merge_duplicates_on_assignment None).
+    merge_duplicates_on_assignment = models.BooleanField(
+        _("merge duplicates on assignment"),
+        default=False,
+        help_text=_(
+            "A new lead a team receives with the e-mail of an open record (of any team) is merged into it "
+            "instead of being assigned separately (teams can override)."
+        ),
     )
     # The duplicate matcher's thresholds (pheu.leads.matching): a match probability in percent.
     duplicate_show_threshold = models.PositiveSmallIntegerField(

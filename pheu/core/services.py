@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from pheu.core.exceptions import PheuError
 from pheu.core.history import log_entry
-from pheu.core.models import HistoryEntry, HistoryKind, WorkerHeartbeat
+from pheu.core.models import PREDICTIVE_FIELDS, HistoryEntry, HistoryKind, PheuSettings, WorkerHeartbeat
 from pheu.lib.html import sanitize_html
 
 
@@ -24,6 +25,79 @@ def add_note(*, record: models.Model, author: Any, body: str) -> HistoryEntry:
         raise PheuError(field_errors={"body": [_("Write something first.")]})
     with transaction.atomic():
         return log_entry(record=record, kind=HistoryKind.NOTE, author=author, body=clean)
+
+
+# --- the installation's settings (managers and administrators) -------------------------------------------
+# What the settings page and `api/v1/settings/` change. The rest of PheuSettings is kept by Pheu itself
+# (stamps, trained weights) or read only (the phone region comes from PHEU_PHONE_REGION).
+SETTINGS_FIELDS: tuple[str, ...] = (
+    "use_leads",
+    "realtime_assignment",
+    "merge_duplicates_on_assignment",
+    "confirm_marks_won",
+    "currency",
+    "predictive_fields",
+    "probability_follows_prediction",
+    "duplicate_show_threshold",
+    "duplicate_merge_threshold",
+)
+
+# Called after a change of the settings, in its transaction, with the settings before and after: apps
+# that keep something derived from them (the scoring app's model version) register here, as core may not
+# import them.
+SettingsListener = Callable[[PheuSettings, PheuSettings], None]
+_SETTINGS_LISTENERS: dict[str, SettingsListener] = {}
+
+
+def register_settings_listener(name: str, listener: SettingsListener) -> None:
+    _SETTINGS_LISTENERS[name] = listener
+
+
+def _settings_errors(values: Mapping[str, Any], merged: PheuSettings) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    fields = values.get("predictive_fields")
+    if fields is not None:
+        if not isinstance(fields, list | tuple) or not all(isinstance(name, str) for name in fields):
+            errors["predictive_fields"] = [_("Give a list of variable names.")]
+        elif unknown := [name for name in fields if name not in PREDICTIVE_FIELDS]:
+            errors["predictive_fields"] = [_("Unknown variables: %(names)s.") % {"names": ", ".join(unknown)}]
+    for name in ("duplicate_show_threshold", "duplicate_merge_threshold"):
+        value = getattr(merged, name)
+        if not isinstance(value, int) or not 1 <= value <= 100:
+            errors[name] = [_("A percentage between 1 and 100.")]
+    if not errors and merged.duplicate_merge_threshold < merged.duplicate_show_threshold:
+        message = _("The merge threshold cannot be below the “show as similar” threshold.")
+        errors["duplicate_merge_threshold"] = [message]
+    return errors
+
+
+def update_settings(*, actor: Any, values: Mapping[str, Any]) -> PheuSettings:
+    """Change the installation's settings (``SETTINGS_FIELDS``; others are refused). Sales managers and
+    administrators only. The predictive model's variables are kept in their canonical order; a change of
+    them or of "probability follows the prediction" has every open record predicted again (the scoring
+    app's listener). The settings row is locked, so two changes at once apply one after the other."""
+    if not getattr(actor, "manages_configuration", False):
+        raise PheuError(
+            _("Only sales managers and administrators change the settings."), code=PheuError.Code.FORBIDDEN
+        )
+    unknown = [name for name in values if name not in SETTINGS_FIELDS]
+    if unknown:
+        raise PheuError(field_errors={name: [_("This setting cannot be changed here.")] for name in unknown})
+    with transaction.atomic():
+        PheuSettings.load()
+        current = PheuSettings.objects.select_for_update().get(pk=1)
+        before = PheuSettings(**{f.attname: getattr(current, f.attname) for f in PheuSettings._meta.fields})
+        for name, value in values.items():
+            if name == "predictive_fields" and isinstance(value, list | tuple):
+                value = [field for field in PREDICTIVE_FIELDS if field in value]
+            setattr(current, name, value)
+        errors = _settings_errors(values, current)
+        if errors:
+            raise PheuError(field_errors=errors)
+        current.save(update_fields=[*values, "updated_at"])
+        for listener in _SETTINGS_LISTENERS.values():
+            listener(before, current)
+    return current
 
 
 def record_worker_heartbeat(*, name: str, now: datetime | None = None) -> None:

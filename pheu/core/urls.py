@@ -5,4 +5,5 @@ from pheu.core import views
 app_name = "core"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("settings/", views.settings_page, name="settings"),
 ]

@@ -1,5 +1,5 @@
-"""Pages of the core app (the health endpoint) and what other pages share; the home page is the dashboard
-(pheu.reports)."""
+"""Pages of the core app (the health endpoint, the installation's settings) and what other pages share;
+the home page is the dashboard (pheu.reports)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,21 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from pheu.core.exceptions import PheuError
+from pheu.core.forms import SettingsForm, add_service_errors
 from pheu.core.health import check_health
+from pheu.core.models import PheuSettings
+from pheu.core.services import update_settings
 
 
 @never_cache
@@ -51,3 +57,22 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+@manager_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """The installation's settings (managers and administrators): leads on or off, assignment, sales, the
+    predictive model's variables, the duplicate thresholds. Teams override some of them on their page."""
+    from django.conf import settings as django_settings
+
+    form = SettingsForm(request.POST or None, instance=PheuSettings.load())
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_settings(actor=request.user, values=form.changed_values())
+        except PheuError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The settings were saved."))
+            return redirect("core:settings")
+    context = {"form": form, "phone_region": django_settings.PHEU_PHONE_REGION}
+    return render(request, "core/settings.html", context)

@@ -11,8 +11,10 @@ class ScoringConfig(AppConfig):
 
         from pheu.core.navigation import register_nav
         from pheu.core.panels import register_panel
+        from pheu.core.services import register_settings_listener
         from pheu.scoring import panels
         from pheu.scoring.models import ScoringRule
+        from pheu.scoring.prediction import prediction_settings_changed
         from pheu.scoring.services import rules_changed
         from pheu.scoring.tracking import tracking_rate
 
@@ -20,6 +22,7 @@ class ScoringConfig(AppConfig):
         post_save.connect(rules_changed, sender=ScoringRule, dispatch_uid="scoring_rules_changed_save")
         post_delete.connect(rules_changed, sender=ScoringRule, dispatch_uid="scoring_rules_changed_delete")
 
+        register_settings_listener("scoring", prediction_settings_changed)
         tracking_rate()  # a bad PHEU_TRACKING_RATE stops the program here, naming the variable
         register_nav(
             name="scoring",

@@ -795,6 +795,16 @@ def auc(scored: Sequence[tuple[float, bool]]) -> float | None:
 
 
 # --- settings -------------------------------------------------------------------------------------------
+def prediction_settings_changed(before: PheuSettings, after: PheuSettings) -> None:
+    """The listener of the installation's settings (``pheu.core.services.update_settings``): a change of
+    the model's variables or of "the probability follows the prediction" marks every open record's
+    prediction for refresh, as :func:`update_prediction_settings` does."""
+    old = (before.predictive_fields, before.probability_follows_prediction)
+    if old != (after.predictive_fields, after.probability_follows_prediction):
+        ModelState.load()
+        ModelState.objects.filter(pk=1).update(version=F("version") + 1)
+
+
 def update_prediction_settings(
     *, actor: Any, predictive_fields: Sequence[str], probability_follows_prediction: bool
 ) -> PheuSettings:

@@ -54,10 +54,12 @@ class Team(models.Model):
     )
     merge_duplicates_on_assignment = models.BooleanField(
         _("merge duplicates on assignment"),
-        default=False,
+        null=True,
+        blank=True,
+        default=None,
         help_text=_(
             "A new lead this team receives with the e-mail of an open record (of any team) is merged into it "
-            "instead of being assigned separately."
+            "instead of being assigned separately. Empty: follow the installation setting."
         ),
     )
     email_alias = models.CharField(_("e-mail alias"), max_length=254, blank=True)
@@ -84,6 +86,12 @@ class Team(models.Model):
 
     def uses_leads(self, installation_default: bool) -> bool:
         return installation_default if self.use_leads is None else self.use_leads
+
+    def merges_duplicates(self, installation_default: bool) -> bool:
+        """Whether a new lead it receives is merged into an open record of its e-mail (SPEC 6)."""
+        if self.merge_duplicates_on_assignment is None:
+            return installation_default
+        return self.merge_duplicates_on_assignment
 
 
 class TeamMember(models.Model):

@@ -1,4 +1,5 @@
-"""Serializers shared by the apps: history entries and the note form, and the domain (rule) input field."""
+"""Serializers shared by the apps: history entries and the note form, the domain (rule) input field, and
+the installation's settings."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from pheu.core.models import HistoryEntry
+from pheu.core.models import PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
+from pheu.core.services import SETTINGS_FIELDS
 from pheu.lib.emails import with_display_name
 
 # Whole numbers are bounded by PostgreSQL's `integer`, whatever the database: the same input is valid on
@@ -124,3 +127,27 @@ class PreparedFieldsMixin:
 
 
 _COMPOUND = (serializers.ManyRelatedField, serializers.BaseSerializer)
+
+
+class SettingsSerializer(serializers.ModelSerializer):
+    """The installation's settings. Teams override ``use_leads`` and ``merge_duplicates_on_assignment``
+    (their value null: follow these). ``phone_region`` is the server's ``PHEU_PHONE_REGION`` (read only)."""
+
+    predictive_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=PREDICTIVE_FIELDS),
+        required=False,
+        help_text=_("The variables the predictive probability is learnt by."),
+    )
+    phone_region = serializers.SerializerMethodField(
+        help_text=_("The region of phone numbers typed without a country code (PHEU_PHONE_REGION).")
+    )
+    duplicate_show_threshold = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    duplicate_merge_threshold = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+    class Meta:
+        model = PheuSettings
+        fields = [*SETTINGS_FIELDS, "phone_region", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def get_phone_region(self, obj: PheuSettings) -> str:
+        return str(django_settings.PHEU_PHONE_REGION)

@@ -10,10 +10,12 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from pheu.core.api.serializers import HistoryEntrySerializer, NoteSerializer
+from pheu.core.api.serializers import HistoryEntrySerializer, NoteSerializer, SettingsSerializer
 from pheu.core.history import timeline_of
-from pheu.core.services import add_note
+from pheu.core.models import PheuSettings
+from pheu.core.services import add_note, update_settings
 
 
 class ManagesConfigurationOrReadOnly(permissions.BasePermission):
@@ -66,3 +68,35 @@ class RecordHistoryMixin:
         form.is_valid(raise_exception=True)
         entry = add_note(record=record, author=request.user, body=form.validated_data["body"])
         return Response(HistoryEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class SettingsView(APIView):
+    """``/api/v1/settings/``: every signed-in user reads the installation's settings; sales managers and
+    administrators change them (others get 403)."""
+
+    permission_classes = [ManagesConfigurationOrReadOnly]
+
+    @extend_schema(
+        operation_id="settings_retrieve",
+        tags=["settings"],
+        summary="The installation's settings",
+        responses={200: SettingsSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(SettingsSerializer(PheuSettings.load()).data)
+
+    @extend_schema(
+        operation_id="settings_partial_update",
+        tags=["settings"],
+        summary="Change the installation's settings",
+        description="Managers and administrators. Only the fields sent change. Changing the predictive "
+        "model's variables, or whether probabilities follow the prediction, has every open record "
+        "predicted again within a few minutes. `phone_region` is read only (`PHEU_PHONE_REGION`).",
+        request=SettingsSerializer,
+        responses={200: SettingsSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = SettingsSerializer(PheuSettings.load(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        updated = update_settings(actor=request.user, values=dict(serializer.validated_data))
+        return Response(SettingsSerializer(updated).data)
