@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from pheu.core.models import HistoryEntry, HistoryKind
+from pheu.core.rows import insert
 
 Snapshot = dict[str, tuple[Any, Any]]  # field → (display value, id or raw value)
 
@@ -73,8 +74,8 @@ def log_entry(
     body: str = "",
     changes: list[dict[str, Any]] | None = None,
 ) -> HistoryEntry:
-    """Append one entry to ``record``'s history."""
-    return HistoryEntry.objects.create(
+    """Append one entry to ``record``'s history (one INSERT, written once: every lead creation logs one)."""
+    entry = HistoryEntry(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         kind=kind,
@@ -82,6 +83,8 @@ def log_entry(
         body=body,
         changes=changes or [],
     )
+    insert(entry)
+    return entry
 
 
 def history_of(record: models.Model) -> models.QuerySet[HistoryEntry]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Model, signals
 
 
 class ModelColumns:
@@ -61,3 +61,55 @@ class ModelColumns:
                 value = convert(value, column, connection)
             converted.append(value)
         return self.model.from_db(using, self.attnames, converted)
+
+
+# --- inserts --------------------------------------------------------------------------------------------
+_INSERTS: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
+
+
+def _insert_statement(model: type[Model], using: str) -> tuple[str, list[Any]]:
+    """The INSERT of ``model``'s own columns (its automatic primary key left to the database), returning
+    the primary key; the fields in the order of its values."""
+    key = (model, using)
+    if key not in _INSERTS:
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        meta = model._meta
+        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+        columns = ", ".join(quote(f.column) for f in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "
+            f"RETURNING {quote(meta.pk.column)}"
+        )
+        _INSERTS[key] = (sql, fields)
+    return _INSERTS[key]
+
+
+def insert(instance: Model, using: str = "default") -> None:
+    """Insert ``instance`` as ``instance.save(force_insert=True)`` would (each field's ``pre_save``, so
+    ``auto_now_add`` stamps are set on it too; its primary key read back), with the statement written once
+    per model: the ORM compiles its INSERT anew on every save (≈ 0.3 ms of Python for a lead's columns).
+
+    For the rows a lead creation writes on every request. A model that a ``pre_save``/``post_save``
+    receiver listens to (or a child model) is saved by the ORM instead, so that nothing is skipped."""
+    connection = connections[using]
+    model = type(instance)
+    if (
+        not connection.features.can_return_columns_from_insert
+        or instance._meta.parents
+        or signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+    ):
+        instance.save(force_insert=True, using=using)
+        return
+    sql, fields = _insert_statement(model, using)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
+    meta = instance._meta
+    if meta.auto_field is not None:
+        setattr(instance, meta.auto_field.attname, pk)
+    instance._state.adding = False
+    instance._state.db = using

@@ -53,3 +53,45 @@ def test_the_row_of_an_outer_join_that_found_nothing_is_none():
     columns = ModelColumns(PheuSettings, "p")
     sql = "SELECT {columns} FROM (SELECT 1 AS one) x LEFT JOIN {table} p ON p.id = %s"
     assert _read(columns, sql, [-1]) == [None]
+
+
+# --- insert -----------------------------------------------------------------------------------------------
+def _row(model, pk):  # type: ignore[no-untyped-def]
+    return model.objects.filter(pk=pk).values().get()
+
+
+def test_insert_stores_the_row_save_stores():
+    from pheu.core.rows import insert
+
+    values = {"name": "Báo giá", "email": "lan@example.vn", "expected_revenue": Decimal("1500.50")}
+    saved, inserted = Lead(**values), Lead(**values)
+    saved.normalize()
+    saved.save()
+    inserted.normalize()
+    insert(inserted)
+
+    assert inserted.pk and inserted.pk != saved.pk and not inserted._state.adding
+    assert inserted.created_at and inserted.updated_at  # auto_now(_add) stamped on the instance too
+    ignore = {"id", "created_at", "updated_at"}
+    expected = {k: v for k, v in _row(Lead, saved.pk).items() if k not in ignore}
+    assert {k: v for k, v in _row(Lead, inserted.pk).items() if k not in ignore} == expected
+    assert Lead.objects.get(pk=inserted.pk).score == 0  # the insert trigger made its score row
+
+
+def test_insert_saves_through_the_orm_when_a_receiver_listens():
+    from django.db.models.signals import post_save
+
+    from pheu.core.rows import insert
+
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):  # type: ignore[no-untyped-def]
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=Lead, dispatch_uid="test_insert_receiver")
+    try:
+        lead = Lead(name="Nghe thấy")
+        insert(lead)
+    finally:
+        post_save.disconnect(dispatch_uid="test_insert_receiver", sender=Lead)
+    assert heard == [(lead.pk, True)]
