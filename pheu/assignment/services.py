@@ -57,7 +57,7 @@ from pheu.assignment.facts import (
 from pheu.assignment.loads import window_start
 from pheu.assignment.models import AssignmentDecision, AssignmentRun, AssignmentTrigger, MemberLoadDay
 from pheu.core.models import HistoryEntry, PheuSettings
-from pheu.core.rows import ModelColumns
+from pheu.core.rows import ModelColumns, insert
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead, Stage
 from pheu.rules import DomainError, clean_domain
@@ -1082,6 +1082,93 @@ def assign_new_lead(*, lead: Lead, tags: Iterable[Any] | None = None, config: Co
     _decision_row(decision, None, now).save(force_insert=True)
     # No re-scoring here: the creation scored the lead just before (its score is what chose the team), and
     # the query budget of a creation is tight (SPEC 13); batch runs re-score what they write.
+
+
+@dataclass(frozen=True)
+class NewLeadAssignment:
+    """What :func:`assign_unsaved_lead` decided for a lead about to be inserted: the decision it applied to
+    the instance (to record once the lead has its id: :func:`record_new_assignment`; None when no team or
+    member takes it), or ``after_insert``: the lead is assigned once inserted (:func:`assign_new_lead`), as
+    its team merges duplicates on assignment and merging needs the stored record."""
+
+    decision: LeadDecision | None = None
+    at: datetime | None = None  # the decision's time: the lead's ``assigned_at`` when it got a salesperson
+    after_insert: bool = False
+
+
+_ROOM_LEFT_SQL = """
+SELECT COALESCE(SUM(l.count), 0) FROM {loads} l WHERE l.team_id = %s AND l.user_id = %s AND l.day >= %s
+"""
+
+
+def _has_room(decision: LeadDecision, now: datetime) -> bool:
+    """Whether the decision's member is still below capacity, counted after :func:`_lock_team_members` so
+    that it sees every lead a concurrent creation gave them."""
+    sql = _ROOM_LEFT_SQL.format(loads=connection.ops.quote_name(MemberLoadDay._meta.db_table))
+    day = connection.ops.adapt_datefield_value(window_start(now))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [decision.team_id, decision.user_id, day])
+        (count,) = cursor.fetchone()
+    return int(count) < (decision.capacity or 0)
+
+
+def _apply_decision(lead: Lead, decision: LeadDecision, row: LeadRow, config: Config, now: datetime) -> None:
+    """Give the unsaved ``lead`` what the decision gives (the columns :func:`_claim_for_member` writes)."""
+    values = _lead_rows([decision], {row.id: row}, config)[0]
+    lead.team_id = decision.team_id
+    if decision.user_id is not None:
+        lead.user_id, lead.assigned_at = decision.user_id, now
+    if decision.converted:
+        lead.type, lead.converted_at, lead.stage_id = LeadType.OPPORTUNITY, now, values["stage_id"]
+        if values["stage_changed"]:
+            lead.stage_changed_at = now
+        if values["probability"] is not None:
+            lead.probability = Decimal(str(values["probability"]))
+
+
+def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment:
+    """Decide the team and salesperson of a lead about to be created, with no salesperson and no page
+    views waiting for it (its rule mask is then evaluated in Python on the instance, exactly), and give them
+    to the instance, so that the lead is inserted once with its final values (SPEC 5: real time, in the
+    transaction of its creation) instead of inserted and then updated.
+
+    Same rules, choice and capacity count as :func:`assign_new_lead`: the chosen team's members are locked
+    (:func:`_lock_team_members`) and the member's load counted again under the lock; a member who filled up
+    meanwhile is counted full and the next one tried. Queries: the teams and members, and when a member is
+    chosen the lock and the count."""
+    if lead.user_id is not None or not lead.active or lead.won_status != WonStatus.OPEN:
+        return NewLeadAssignment()
+    now = timezone.now()
+    config = realtime_config(now)
+    parse_rules(config, cached=True)
+    row = _python_row(lead, config, tags)
+    locked: int | None = None
+    for attempt in range(1 + sum(len(ms) for ms in config.members.values())):
+        decision = plan_assignment(config, [row])[0]
+        if not decision.writes:
+            return NewLeadAssignment()
+        team = config.team(decision.team_id)  # type: ignore[arg-type]  # a decision that writes has a team
+        if attempt == 0 and team is not None and team.merge_duplicates and lead.email_normalized:
+            return NewLeadAssignment(after_insert=True)
+        if decision.member_id is not None:
+            if locked != decision.team_id:
+                _lock_team_members(decision.team_id)  # type: ignore[arg-type]
+                locked = decision.team_id
+            if not _has_room(decision, now):  # filled by a concurrent creation: count them as full
+                full = config.member(decision.member_id)
+                assert full is not None
+                config = config.with_member(full.id, recent=full.capacity)
+                continue
+        _apply_decision(lead, decision, row, config, now)
+        return NewLeadAssignment(decision=decision, at=now)
+    return NewLeadAssignment()  # pragma: no cover — every member was tried
+
+
+def record_new_assignment(lead: Lead, assignment: NewLeadAssignment) -> None:
+    """Record the decision :func:`assign_unsaved_lead` applied, now that the lead has its id (one INSERT)."""
+    if assignment.decision is not None:
+        decision = assignment.decision._replace(lead_id=lead.pk)
+        insert(_decision_row(decision, None, assignment.at or timezone.now()))
 
 
 # --- availability ------------------------------------------------------------------------------------

@@ -605,19 +605,35 @@ def record_pageview(*, view: PageViewInput) -> PageView:
     return pageview
 
 
-def link_pageviews(*, lead: Lead, visitor_id: str = "") -> int:
-    """Give a new ``lead`` the anonymous page views recorded under its e-mail and, when a visitor sent it
-    through a web form, under the visitor's id (the tracking snippet's cookie); re-score it when there were
-    some. One query when there are none. Call inside the creating transaction."""
+def waiting_pageviews(*, email_normalized: str, visitor_id: str = "") -> list[int]:
+    """The anonymous page views waiting for a lead about to be created: recorded under its normalised
+    e-mail or, when a visitor sends it through a web form, under the visitor's id (the tracking snippet's
+    cookie). Their ids; one query (none without a key). Read inside the creating transaction, before the
+    insert: a creation without any decides its score and assignment on the instance."""
     visitor = (visitor_id or "").strip()[:MAX_VISITOR_ID]
-    keys = Q()
-    if lead.email_normalized:
-        keys |= Q(email_normalized=lead.email_normalized)
+    keys, params = [], []
+    if email_normalized:
+        keys.append("email_normalized = %s")
+        params.append(email_normalized)
     if visitor:
-        keys |= Q(visitor_id=visitor)
+        keys.append("visitor_id = %s")
+        params.append(visitor)
     if not keys:
+        return []
+    table = connection.ops.quote_name(PageView._meta.db_table)
+    with connection.cursor() as cursor:  # on every creation: the ORM's form cost ≈ 0.3 ms to compile
+        cursor.execute(f"SELECT id FROM {table} WHERE lead_id IS NULL AND ({' OR '.join(keys)})", params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def link_pageviews(*, lead: Lead, pageview_ids: Collection[int]) -> int:
+    """Give a new ``lead`` the page views that waited for it (:func:`waiting_pageviews`) and re-score it;
+    how many. No query without any."""
+    if not pageview_ids:
         return 0
-    linked = PageView.objects.filter(keys, lead__isnull=True).update(lead=lead, email_normalized="")
+    linked = PageView.objects.filter(pk__in=pageview_ids, lead__isnull=True).update(
+        lead=lead, email_normalized=""
+    )
     if linked:
         refresh_leads(lead_ids=[lead.pk], outcome_may_change=False)
         lead.score = score_of(lead.pk)

@@ -552,6 +552,56 @@ def test_a_duplicate_of_another_customer_is_assigned_instead_of_merged(manager):
     assert first.active
 
 
+def test_a_new_lead_is_inserted_once_with_its_team_and_salesperson(manager):
+    """The creation decides the assignment on the instance: one INSERT with the final values, no UPDATE of
+    the lead just inserted (the largest database cost of a creation), and the decision at its time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    team = make_team("Sales", assignment_domain="[['country_id', '=', 'US']]")
+    make_member(team=team, user=make_user("usa"))
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
+
+    with CaptureQueriesContext(connection) as captured:
+        lead = create_lead(actor=None, values={"name": "Boston", "country": country("US")})
+
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("UPDATE")]
+    assert not [sql for sql in writes if '"leads_lead"' in sql.split("SET")[0]]
+    assert _where(lead) == [("Sales", "usa")]
+    decision = lead_assignment(lead=lead)
+    assert decision.current and decision.decision.created_at == lead.assigned_at
+
+
+def test_a_creation_never_takes_a_member_over_capacity(manager):
+    team = make_team("Sales")
+    make_member(team=team, user=make_user("one"), capacity=1)
+    make_member(team=team, user=make_user("two"), capacity=1)
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
+
+    leads = [create_lead(actor=None, values={"name": f"Lead {i}"}) for i in range(3)]
+
+    assert sorted(user or "" for _team, user in _where(*leads)) == ["", "one", "two"]
+    assert _where(leads[2]) == [("Sales", None)]
+
+
+def test_page_views_waiting_for_a_new_lead_count_for_its_team(manager):
+    """A lead whose e-mail browsed the pricing page before it was created goes to the team whose rule asks
+    for it (its page views are linked first, then its rules read in the database)."""
+    from pheu.scoring.services import PageViewInput, record_pageview
+
+    pricing = make_team("Pricing", sequence=1, assignment_domain="[['pageviews.url', 'ilike', '/pricing']]")
+    make_team("Others", sequence=2)
+    make_member(team=pricing, user=make_user("closer"))
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
+    record_pageview(view=PageViewInput(url="https://pheu.vn/pricing", email="lan@example.vn"))
+
+    lead = create_lead(actor=None, values={"name": "Lan", "email": "Lan@example.vn"})
+    plain = create_lead(actor=None, values={"name": "An", "email": "an@example.vn"})
+
+    assert _where(lead, plain) == [("Pricing", "closer"), ("Others", None)]
+    assert lead.pageviews.count() == 1
+
+
 def test_no_assignment_on_creation_when_the_setting_is_off(manager):
     team = make_team("Sales")
     make_member(team=team, user=make_user("usa"))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from pheu.accounts.permissions import can_assign
 from pheu.core.history import log_changes, log_entry, snapshot
 from pheu.core.models import HistoryKind, PheuSettings
+from pheu.core.rows import insert
 from pheu.core.validation import contact_field_errors, required_text_errors
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.exceptions import LeadError
@@ -31,6 +32,7 @@ from pheu.scoring.services import (
     score_of,
     score_unsaved_lead,
     store_new_score,
+    waiting_pageviews,
 )
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
@@ -227,20 +229,29 @@ def create_lead(
         if lead.won_status == WonStatus.OPEN
         else 0
     )
-    lead.save()
+    waiting = waiting_pageviews(email_normalized=lead.email_normalized, visitor_id=visitor_id)
+    assignment = None
+    if settings.realtime_assignment and not waiting:
+        from pheu.assignment.services import assign_unsaved_lead  # assignment depends on leads, not back
+
+        # Decided on the instance (its score and rules need no query), so that it is inserted once.
+        assignment = assign_unsaved_lead(lead=lead, tags=tags)
+    insert(lead)
     store_new_score(lead)
     if tags:
         lead.tags.set(tags)
     _carry_tags(lead, tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
-    linked = link_pageviews(lead=lead, visitor_id=visitor_id)
+    link_pageviews(lead=lead, pageview_ids=waiting)  # re-scores it when there were some
     if lead.won_status != WonStatus.OPEN:  # created won: it teaches the predictive model at once
         refresh_leads(lead_ids=[lead.pk])
     if settings.realtime_assignment:
-        from pheu.assignment.services import assign_new_lead  # assignment depends on leads, not back
+        from pheu.assignment.services import assign_new_lead, record_new_assignment
 
-        # Without page views, its rules are evaluated on the instance (no query); with some, in the database.
-        assign_new_lead(lead=lead, tags=None if linked else tags)
+        if assignment is not None and not assignment.after_insert:
+            record_new_assignment(lead, assignment)
+        else:  # page views count for its rules (read in the database), or its team merges duplicates
+            assign_new_lead(lead=lead, tags=None if waiting else tags)
     return lead
 
 

@@ -510,15 +510,17 @@ def test_a_create_left_to_assignment_costs_at_most_12_queries_whatever_the_base(
     body = {"name": "Báo giá", "email": "khach@congty.vn", "country": "VN", "state": "Hà Nội", "user": None}
     assert client.post(LIST, {**body, "email": "first@congty.vn"}, format="json").status_code == 201
 
-    # The token, the settings, the teams with their members and loads (one statement), the lead, its score,
-    # its history, the page views of its e-mail, the lock of the team's members, the lead given to the
-    # member if below capacity, the decision, and the savepoint pair of the transaction.
+    # The token, the settings, the page views waiting for its e-mail, the teams with their members and
+    # loads (one statement), the lock of the team's members, the member's load under the lock, the lead
+    # (inserted once, with its team and salesperson), its score, its history, the decision, and the
+    # savepoint pair of the transaction.
     with django_assert_max_num_queries(12) as captured:
         response = client.post(LIST, body, format="json")
 
     assert response.status_code == 201, response.content
     assert response.json()["user"] == seller.pk and response.json()["team"] == team.pk
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "leads_lead" in q["sql"]]
+    assert not [q for q in captured.captured_queries if q["sql"].startswith('UPDATE "leads_lead"')]
 
 
 @pytest.mark.parametrize("language", ["vi", "en", "vi"])

@@ -246,7 +246,8 @@ def test_lead_create_scores_inline_with_at_most_two_extra_queries(actors, monkey
     from pheu.leads.services import records
 
     monkeypatch.setattr(records, "score_unsaved_lead", lambda lead, tags=(), rules_stamp=None: 0)
-    monkeypatch.setattr(records, "link_pageviews", lambda lead, visitor_id="": 0)
+    monkeypatch.setattr(records, "waiting_pageviews", lambda email_normalized, visitor_id="": [])
+    monkeypatch.setattr(records, "link_pageviews", lambda lead, pageview_ids: 0)
     without_scoring = count()
     assert with_scoring - without_scoring <= 2
     assert Lead.objects.filter(email_normalized="a@b.vn", score_row__score=10).count() == 2
