@@ -544,3 +544,19 @@ def test_the_prepared_fields_of_a_lead_are_drfs_own_in_each_language(language):
             field.bind(name, serializer)
         assert described(serializer.fields) == described(built)
         assert serializer.fields["email"] is not LeadSerializer().fields["email"]
+
+
+def test_the_prepared_validators_of_a_lead_are_drfs_own():
+    """The serializer-level validators are derived once per class: the same DRF derives each time."""
+    from rest_framework import serializers
+
+    from pheu.leads.api.serializers import LeadSerializer
+
+    def described(validators):  # type: ignore[no-untyped-def]
+        return sorted((type(v).__name__, tuple(getattr(v, "fields", ()))) for v in validators)
+
+    serializer = LeadSerializer()
+    assert described(serializer.get_validators()) == described(
+        serializers.ModelSerializer.get_validators(serializer)
+    )
+    assert serializer.get_validators() is not LeadSerializer().get_validators()  # a list of its own
