@@ -1009,6 +1009,16 @@ def _python_row(lead: Lead, config: Config, tags: Iterable[Any]) -> LeadRow:
     )
 
 
+def _oldest_open_record(email_normalized: str, *, exclude: int | None = None) -> Lead | None:
+    """The oldest open, active record of the normalised e-mail (the survivor a merge on assignment picks)."""
+    return (
+        Lead.objects.filter(email_normalized=email_normalized, active=True, won_status=WonStatus.OPEN)
+        .exclude(pk=exclude)
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
 def _merged_into_duplicate(*, lead: Lead, decision: LeadDecision, config: Config) -> bool:
     """When the team the new ``lead`` goes to says so (``merge_duplicates_on_assignment``, SPEC 6), merge it
     with the oldest open record of the same normalised e-mail instead of assigning it separately (the
@@ -1018,12 +1028,7 @@ def _merged_into_duplicate(*, lead: Lead, decision: LeadDecision, config: Config
     team = config.team(decision.team_id) if decision.team_id is not None else None
     if team is None or not team.merge_duplicates or not lead.email_normalized:
         return False
-    existing = (
-        Lead.objects.filter(email_normalized=lead.email_normalized, active=True, won_status=WonStatus.OPEN)
-        .exclude(pk=lead.pk)
-        .order_by("created_at", "id")
-        .first()
-    )
+    existing = _oldest_open_record(lead.email_normalized, exclude=lead.pk)
     if existing is None:
         return False
     from pheu.leads.services.merge import MergeError, merge_leads
@@ -1130,7 +1135,8 @@ def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment
     """Decide the team and salesperson of a lead about to be created, with no salesperson and no page
     views waiting for it (its rule mask is then evaluated in Python on the instance, exactly), and give them
     to the instance, so that the lead is inserted once with its final values (SPEC 5: real time, in the
-    transaction of its creation) instead of inserted and then updated.
+    transaction of its creation) instead of inserted and then updated. When its team merges duplicates on
+    assignment and an open record has its e-mail, ``after_insert``: the merge needs the stored lead.
 
     Same rules, choice and capacity count as :func:`assign_new_lead`: the chosen team's members are locked
     (:func:`_lock_team_members`) and the member's load counted again under the lock; a member who filled up
@@ -1148,7 +1154,8 @@ def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment
         if not decision.writes:
             return NewLeadAssignment()
         team = config.team(decision.team_id)  # type: ignore[arg-type]  # a decision that writes has a team
-        if attempt == 0 and team is not None and team.merge_duplicates and lead.email_normalized:
+        merging = attempt == 0 and team is not None and team.merge_duplicates and lead.email_normalized
+        if merging and _oldest_open_record(lead.email_normalized) is not None:  # merged once inserted
             return NewLeadAssignment(after_insert=True)
         if decision.member_id is not None:
             if locked != decision.team_id:

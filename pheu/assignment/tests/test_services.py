@@ -552,18 +552,25 @@ def test_a_duplicate_of_another_customer_is_assigned_instead_of_merged(manager):
     assert first.active
 
 
-def test_a_new_lead_is_inserted_once_with_its_team_and_salesperson(manager):
+@pytest.mark.parametrize("merging", [False, True])
+def test_a_new_lead_is_inserted_once_with_its_team_and_salesperson(manager, merging):
     """The creation decides the assignment on the instance: one INSERT with the final values, no UPDATE of
-    the lead just inserted (the largest database cost of a creation), and the decision at its time."""
+    the lead just inserted (the largest database cost of a creation), and the decision at its time; also in
+    a team that merges duplicates, when no open record has the e-mail."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    team = make_team("Sales", assignment_domain="[['country_id', '=', 'US']]")
+    team = make_team(
+        "Sales", assignment_domain="[['country_id', '=', 'US']]", merge_duplicates_on_assignment=merging
+    )
     make_member(team=team, user=make_user("usa"))
+    make_lead(email="other@example.vn", team=team)
     PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
 
     with CaptureQueriesContext(connection) as captured:
-        lead = create_lead(actor=None, values={"name": "Boston", "country": country("US")})
+        lead = create_lead(
+            actor=None, values={"name": "Boston", "country": country("US"), "email": "new@example.vn"}
+        )
 
     writes = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("UPDATE")]
     assert not [sql for sql in writes if '"leads_lead"' in sql.split("SET")[0]]
