@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -89,4 +92,45 @@ def api_client():  # type: ignore[no-untyped-def]
     return make
 
 
-__all__ = ["Actors", "make_member"]
+@dataclass(frozen=True)
+class RedisForTest:
+    """A Redis for one test: ``url`` (its own database number) and ``prefix``, the test's own key prefix."""
+
+    url: str
+    prefix: str
+    client: object  # redis.Redis
+
+    def stored_keys(self) -> list[str]:
+        return [key.decode() for key in self.client.scan_iter(f"{self.prefix}:*", count=1000)]  # type: ignore[attr-defined]
+
+
+# Database 9 of the local Redis, keys under a prefix drawn per test: parallel runs and a Redis in use for
+# something else (database 0) do not collide.
+TEST_REDIS_URL = os.environ.get("PHEU_TEST_REDIS", "redis://127.0.0.1:6379/9")
+
+
+@pytest.fixture
+def redis_store() -> Iterator[RedisForTest]:
+    """The Redis at ``PHEU_TEST_REDIS`` with a key prefix of the test's own, emptied afterwards. A Redis that
+    does not answer fails the test with ``CI=true`` (as ``.ci/run`` sets), and skips it elsewhere."""
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        message = f"Redis does not answer at {TEST_REDIS_URL} ({exc}); set PHEU_TEST_REDIS"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    store = RedisForTest(url=TEST_REDIS_URL, prefix=f"pheu-test-{uuid.uuid4().hex[:12]}", client=client)
+    try:
+        yield store
+    finally:
+        keys = store.stored_keys()
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+        client.close()
+
+
+__all__ = ["Actors", "RedisForTest", "make_member"]

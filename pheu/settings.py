@@ -234,8 +234,17 @@ _TASK_BACKENDS = {
     "dummy": "django_tasks.backends.dummy.DummyBackend",
 }
 PHEU_TASKS_BACKEND = env_str("PHEU_TASKS_BACKEND", "database")
+# Redis (optional): the task queue shared by workers on several machines (PHEU_TASKS_BACKEND=redis) and the
+# shared cache and counters (rate limits) of every process. Keys start with PHEU_REDIS_PREFIX.
+PHEU_REDIS_URL = env_str("PHEU_REDIS_URL", "")
+PHEU_REDIS_PREFIX = env_str("PHEU_REDIS_PREFIX", "pheu")
+if PHEU_REDIS_URL and not PHEU_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"PHEU_REDIS_URL={PHEU_REDIS_URL!r} is not a Redis URL (redis://host:6379/0, rediss://…, unix://…)"
+    )
 if PHEU_TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
+    "redis": "pheu.core.redisqueue.RedisBackend",
         f"PHEU_TASKS_BACKEND={PHEU_TASKS_BACKEND!r}: expected one of {', '.join(sorted(_TASK_BACKENDS))}"
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[PHEU_TASKS_BACKEND], "QUEUES": ["default"]}}
@@ -245,16 +254,41 @@ PHEU_WORKER_STALE_SECONDS = env_int("PHEU_WORKER_STALE_SECONDS", 120)
 # --- mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("PHEU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("PHEU_EMAIL_HOST", "localhost")
+if PHEU_TASKS_BACKEND == "redis":
+    if not PHEU_REDIS_URL:
+        raise ImproperlyConfigured(
+            "PHEU_TASKS_BACKEND=redis needs PHEU_REDIS_URL, e.g. redis://127.0.0.1:6379/0"
+        )
+    TASKS["default"]["OPTIONS"] = {
+        "URL": PHEU_REDIS_URL,
+        "PREFIX": PHEU_REDIS_PREFIX,
+        # A worker silent this long is presumed dead: its jobs go back to the queue.
+        "LEASE_SECONDS": env_int("PHEU_REDIS_LEASE_SECONDS", 30),
+        # Times a job may be taken by workers that then died before it is marked failed.
+        "MAX_ATTEMPTS": env_int("PHEU_TASK_MAX_ATTEMPTS", 3),
+    }
 EMAIL_PORT = env_int("PHEU_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("PHEU_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("PHEU_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("PHEU_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("PHEU_EMAIL_FROM", "pheu@localhost")
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every web and worker process (import progress, the API's log-in throttle): Redis when
+# PHEU_REDIS_URL is set, otherwise a database table (made by core's migrations). Rate limits count on
+# pheu.core.counters, on the same store.
+if PHEU_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": PHEU_REDIS_URL,
+            "KEY_PREFIX": f"{PHEU_REDIS_PREFIX}:cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "pheu_cache"}}
 
 # --- capture (web-to-lead form, e-mail to lead) ----------------------------------------------------
-# Posts to a public web form per IP and window (counted on the cache above); 0: no limit.
+# Posts to a public web form per IP and window (counted on the shared store above); 0: no limit.
 PHEU_WEBFORM_RATE_LIMIT = env_int("PHEU_WEBFORM_RATE_LIMIT", 20)
 PHEU_WEBFORM_RATE_WINDOW = env_int("PHEU_WEBFORM_RATE_WINDOW", 60)
 # Sites allowed to post to every team's web form with JavaScript (CORS), besides each team's own; "*": any.

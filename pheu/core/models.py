@@ -269,3 +269,23 @@ def _settings_columns() -> Any:
     from pheu.core.rows import ModelColumns  # rows imports nothing of the models
 
     return ModelColumns(PheuSettings, "p")
+class Counter(models.Model):
+    """A count shared by every process, for one fixed window (rate limits), when there is no Redis.
+
+    Written only by :func:`pheu.core.counters.count_hit`, one ``INSERT … ON CONFLICT DO UPDATE`` a hit, so
+    that concurrent processes never lose a hit. ``key`` holds the window's number; rows past
+    ``expires_at`` are deleted by the daily prune.
+    """
+
+    key = models.CharField(max_length=250, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
+from pheu.core.counters import prune_counters
 from pheu.core.exceptions import PheuError
 from pheu.core.history import log_entry
 from pheu.core.models import PREDICTIVE_FIELDS, HistoryEntry, HistoryKind, PheuSettings, WorkerHeartbeat
@@ -114,10 +115,12 @@ def forget_worker(*, name: str) -> None:
 class PruneResult:
     task_results: int
     heartbeats: int
+    counters: int = 0
 
 
 def prune_old_records(*, keep_days: int = 14, now: datetime | None = None) -> PruneResult:
-    """Delete finished background-task results and worker heartbeats older than ``keep_days``.
+    """Delete finished background-task results and worker heartbeats older than ``keep_days``, and the
+    rate-limit counts of windows that have ended.
 
     Results still queued or running are never touched; a heartbeat that old belongs to a worker long gone.
     """
@@ -125,4 +128,5 @@ def prune_old_records(*, keep_days: int = 14, now: datetime | None = None) -> Pr
     with transaction.atomic():
         results, _detail = DBTaskResult.objects.finished().filter(finished_at__lte=cutoff).delete()
         heartbeats, _detail = WorkerHeartbeat.objects.filter(seen_at__lte=cutoff).delete()
-    return PruneResult(task_results=results, heartbeats=heartbeats)
+        counters = prune_counters(now=now)
+    return PruneResult(task_results=results, heartbeats=heartbeats, counters=counters)

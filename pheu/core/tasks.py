@@ -15,9 +15,10 @@ KEEP_DAYS = 14
 
 @task()
 def prune_old_records_task() -> dict[str, int]:
-    """Delete finished task results and stale worker heartbeats older than ``KEEP_DAYS`` (idempotent)."""
+    """Delete finished task results and stale worker heartbeats older than ``KEEP_DAYS``, and ended
+    rate-limit windows (idempotent)."""
     result = prune_old_records(keep_days=KEEP_DAYS)
-    return {"task_results": result.task_results, "heartbeats": result.heartbeats}
+    return {"task_results": result.task_results, "heartbeats": result.heartbeats, "counters": result.counters}
 
 
 register_periodic("prune", timedelta(days=1), prune_old_records_task)

@@ -1,7 +1,9 @@
 """``pheu worker``: queued tasks, periodic jobs and a heartbeat, in one process.
 
-- Queued tasks run in the main thread through django_tasks_db's own worker loop (claiming with
-  ``SKIP LOCKED`` on PostgreSQL, an exclusive transaction on SQLite), so several workers share one queue.
+- Queued tasks run in the main thread: on the database backend through django_tasks_db's own worker loop
+  (claiming with ``SKIP LOCKED`` on PostgreSQL, an exclusive transaction on SQLite); on the Redis backend
+  (``PHEU_TASKS_BACKEND=redis``) through :class:`pheu.core.redisqueue.RedisWorker`. Either way several
+  workers, on any machines, share one queue.
 - A side thread enqueues the due periodic jobs (:mod:`pheu.core.periodic`) every few seconds and writes this
   worker's heartbeat (``WorkerHeartbeat``, name ``host:pid``) every ~15 s; ``/healthz`` reads it.
 - SIGTERM / SIGINT stop it gracefully: the task running is finished first (a second signal aborts it); the
@@ -28,6 +30,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
 
 from pheu.core.periodic import discover_periodic_jobs, enqueue_due_jobs
+from pheu.core.redisqueue import RedisWorker, redis_backend
 from pheu.core.services import forget_worker, record_worker_heartbeat
 
 logger = logging.getLogger(__name__)
@@ -63,7 +66,7 @@ class PheuWorker:
 
     @property
     def has_queue(self) -> bool:
-        return isinstance(task_backends[BACKEND], DatabaseBackend)
+        return isinstance(task_backends[BACKEND], DatabaseBackend) or redis_backend(BACKEND) is not None
 
     def run(self) -> None:
         jobs = discover_periodic_jobs()
@@ -77,14 +80,17 @@ class PheuWorker:
             self._beat()
             enqueue_due_jobs(jobs=jobs)
             if self.has_queue:
-                self._database_worker(batch=True).run()
+                self._queue_worker(batch=True).run()
             return
         side = threading.Thread(target=self._side_loop, name="pheu-scheduler", daemon=True)
         side.start()
         try:
             if self.has_queue:
-                worker = self._database_worker(batch=False)
-                worker.configure_signals()
+                worker = self._queue_worker(batch=False)
+                if isinstance(worker, RedisWorker):
+                    worker.install_signals()
+                else:
+                    worker.configure_signals()
                 worker.run()
             else:
                 self._wait_for_signal()
@@ -94,8 +100,13 @@ class PheuWorker:
             self._forget()
             logger.info("worker %s stopped", self.name)
 
-    def _database_worker(self, *, batch: bool) -> DatabaseWorker:
+    def _queue_worker(self, *, batch: bool) -> DatabaseWorker | RedisWorker:
         queues = list(self.options.queue_names)
+        backend = redis_backend(BACKEND)
+        if backend is not None:
+            return RedisWorker(
+                backend, name=self.name, queue_names=queues, batch=batch, block_seconds=self.options.interval
+            )
         return DatabaseWorker(
             queue_names=queues,
             interval=self.options.interval,

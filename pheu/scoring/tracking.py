@@ -2,8 +2,8 @@
 
 The endpoint (``scoring:track_pageview``) is posted to by the tracking snippet from customers' websites,
 with no credentials: the answer echoes the ``Origin`` (any site may embed the snippet) and never allows
-cookies. Its abuse is bounded by a fixed-window counter per client IP on the configured cache
-(``PHEU_TRACKING_RATE``, e.g. ``120/minute``; a local-memory cache counts per process).
+cookies. Its abuse is bounded by a fixed-window counter per client IP (``PHEU_TRACKING_RATE``, e.g.
+``120/minute``), counted on the store every process shares (``pheu.core.counters``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
-from pheu.lib.ratelimit import hit
+from pheu.core.counters import hit
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")

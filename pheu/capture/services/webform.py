@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 
 from pheu.capture.exceptions import CaptureError
 from pheu.capture.models import WebForm
+from pheu.core.counters import hit
 from pheu.core.history import log_entry
 from pheu.core.models import HistoryKind, PheuSettings
 from pheu.core.rows import ModelColumns
 from pheu.core.validation import contact_field_errors
 from pheu.leads.models import Lead, Source
 from pheu.leads.services import create_lead
-from pheu.lib.ratelimit import hit
 from pheu.teams.models import Team
 
 WEBSITE_SOURCE = "Website"
@@ -151,8 +151,8 @@ def check_rate_limit(*, ip: str) -> None:
     """Count a post from ``ip``; past ``PHEU_WEBFORM_RATE_LIMIT`` posts in the current window of
     ``PHEU_WEBFORM_RATE_WINDOW`` seconds, refuse with RATE_LIMITED (``retry_after`` seconds on the error).
 
-    Fixed windows on the configured cache: shared by every web process when the cache is (a local-memory
-    cache counts per process)."""
+    Fixed windows counted on the store every web process shares (``pheu.core.counters``: Redis or the
+    database), so the limit holds however many processes and machines serve the form."""
     wait = hit(
         "webform", ip, limit=settings.PHEU_WEBFORM_RATE_LIMIT, window=settings.PHEU_WEBFORM_RATE_WINDOW
     )

@@ -42,8 +42,16 @@ def test_prune_deletes_only_old_finished_results_and_old_heartbeats():
 
 def test_prune_task_is_idempotent():
     make_result(status="SUCCESSFUL", finished_days_ago=20)
-    assert prune_old_records_task.enqueue().return_value == {"task_results": 1, "heartbeats": 0}
-    assert prune_old_records_task.enqueue().return_value == {"task_results": 0, "heartbeats": 0}
+    assert prune_old_records_task.enqueue().return_value == {
+        "task_results": 1,
+        "heartbeats": 0,
+        "counters": 0,
+    }
+    assert prune_old_records_task.enqueue().return_value == {
+        "task_results": 0,
+        "heartbeats": 0,
+        "counters": 0,
+    }
 
 
 def test_heartbeat_is_one_row_per_worker_updated_in_place():
