@@ -21,7 +21,8 @@ import bench.intake  # intake_http, lead_create_api, webform
 import bench.pipeline  # pipeline_pages
 import bench.reports  # reports
 import bench.rules  # rules_count
-import bench.scoring  # noqa: F401  (scoring)
+import bench.scoring  # scoring
+import bench.webhooks  # noqa: F401  (webhooks)
 from bench._db import prepare_database
 from bench._registry import BENCHMARKS, DEFAULT_N
 

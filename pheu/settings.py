@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "pheu.core",
     "pheu.accounts",
+    "pheu.webhooks",
     "pheu.contacts",
     "pheu.teams",
     "pheu.leads",

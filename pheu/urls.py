@@ -18,6 +18,7 @@ urlpatterns = [
     path("activities/", include("pheu.activities.urls")),
     path("sales/", include("pheu.sales.urls")),
     path("imports/", include("pheu.imports.urls")),
+    path("webhooks/", include("pheu.webhooks.urls")),
     path("reports/", include("pheu.reports.urls")),
     path("", include("pheu.capture.urls")),  # public: /forms/lead/<key>/, the tracking snippet…
     path("api/v1/", include("pheu.api.urls")),

@@ -50,6 +50,7 @@ ROUTE_MODULES = (
     "pheu.capture.api.routes",
     "pheu.imports.api.routes",
     "pheu.reports.api.routes",
+    "pheu.webhooks.api.routes",
 )
 extra_urlpatterns = []
 for module_name in ROUTE_MODULES:

@@ -63,6 +63,8 @@ from pheu.leads.models import Lead, Stage
 from pheu.rules import DomainError, clean_domain
 from pheu.scoring.services import refresh_leads, rules_depend_on
 from pheu.teams.models import Team, TeamMember
+from pheu.webhooks.choices import WebhookEvent
+from pheu.webhooks.services import emit_events
 
 logger = logging.getLogger(__name__)
 
@@ -784,6 +786,7 @@ def assign_leads(
     plan = _Plan(config, rows, scope_team_id=scope)
     result = _write(config=config, rows=rows, plan=plan, actor=actor, trigger=trigger, team=team, now=now)
     result.merges = merges
+    emit_events(event=WebhookEvent.LEAD_ASSIGNED, label="leads.lead", pks=result.assigned_lead_ids)
     return result
 
 
@@ -1251,9 +1254,11 @@ def redistribute_leads(
         decisions = plan_assignment(config, rows, previous_users=previous)
         return _result(config, [d for d in decisions if moves(d)], dry_run=True)
     plan = _Plan(config, rows, previous_users=previous)
-    return _write(
+    result = _write(
         config=config, rows=original, plan=plan, actor=actor, trigger=trigger, team=team, now=now, keep=moves
     )
+    emit_events(event=WebhookEvent.LEAD_ASSIGNED, label="leads.lead", pks=result.assigned_lead_ids)
+    return result
 
 
 # --- simulation of a rule not yet saved --------------------------------------------------------------

@@ -119,6 +119,10 @@ class PheuSettings(models.Model):
     # these settings anyway, reads no rule. Random, not a counter: a rolled-back change leaves a value that
     # no later change can take again.
     scoring_rules_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The events at least one active webhook endpoint listens to, rewritten by pheu.webhooks.services in the
+    # transaction of every change of an endpoint: the services that fire events read these settings (most
+    # of them anyway), so a write with no endpoint listening costs no query for webhooks, in every process.
+    webhook_events = models.JSONField(default=list, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -269,6 +273,8 @@ def _settings_columns() -> Any:
     from pheu.core.rows import ModelColumns  # rows imports nothing of the models
 
     return ModelColumns(PheuSettings, "p")
+
+
 class Counter(models.Model):
     """A count shared by every process, for one fixed window (rate limits), when there is no Redis.
 
@@ -287,5 +293,3 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
-
-

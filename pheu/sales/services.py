@@ -38,6 +38,8 @@ from pheu.sales.choices import OPEN_QUOTATION_STATES, OrderState, QuotationState
 from pheu.sales.exceptions import SalesError
 from pheu.sales.models import Order, OrderLine, Product, Quotation, QuotationLine, SalesDocument
 from pheu.teams.services import first_team_of
+from pheu.webhooks.choices import WebhookEvent
+from pheu.webhooks.services import emit_event
 
 D = TypeVar("D", bound=SalesDocument)
 
@@ -456,12 +458,15 @@ def confirm_quotation(*, actor: Any, quotation: Quotation) -> Order:
     }
     log_changes(record=quotation, before=before, fields=TRACKED_FIELDS, author=actor, body=text)
     log_entry(record=order, kind=HistoryKind.CREATED, author=actor, body=text)
+    settings = PheuSettings.load()
+    emit_event(event=WebhookEvent.QUOTATION_CONFIRMED, record=quotation, settings=settings)
+    emit_event(event=WebhookEvent.ORDER_CREATED, record=order, settings=settings)
     lead = quotation.lead
     if lead is not None:
         log_entry(record=lead, kind=HistoryKind.SYSTEM, author=actor, body=text)
         # A confirmed order is a won deal, even of a record marked lost meanwhile (mark_won wins it back,
         # and does nothing to one already won); a merged-away record is left to its survivor.
-        if PheuSettings.load().confirm_marks_won and lead.merged_into_id is None:
+        if settings.confirm_marks_won and lead.merged_into_id is None:
             from pheu.leads.services.outcome import mark_won
 
             mark_won(actor=actor, lead=lead)
@@ -499,7 +504,8 @@ def create_order(
     values = dict(values or {})
     if lead is not None:
         _check_opportunity(actor, lead)
-    currency = PheuSettings.load().currency
+    settings = PheuSettings.load()
+    currency = settings.currency
     checked = check_lines(lines, currency)
     if not checked:
         raise SalesError(
@@ -526,6 +532,7 @@ def create_order(
     _write_lines(order, checked)
     order.save(update_fields=["untaxed_amount", "tax_amount", "total"])
     log_entry(record=order, kind=HistoryKind.CREATED, author=actor)
+    emit_event(event=WebhookEvent.ORDER_CREATED, record=order, settings=settings)
     return order
 
 

@@ -31,6 +31,8 @@ from pheu.leads.services.records import stages_for
 from pheu.scoring.services import refresh_leads
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
+from pheu.webhooks.choices import WebhookEvent
+from pheu.webhooks.services import emit_event
 
 
 class ConvertError(PheuError):
@@ -145,10 +147,15 @@ def convert_lead(
         ).survivor
         record = Lead.objects.select_for_update().get(pk=survivor.pk)
     if record.type == LeadType.OPPORTUNITY:
-        return _update_opportunity(
+        converted = _update_opportunity(
             actor=actor, record=record, team=team, user=user, customer=customer, partner=partner, lead=lead
         )
-    return _convert(actor=actor, record=record, team=team, user=user, customer=customer, partner=partner)
+    else:
+        converted = _convert(
+            actor=actor, record=record, team=team, user=user, customer=customer, partner=partner
+        )
+    emit_event(event=WebhookEvent.LEAD_CONVERTED, record=converted, context={"lead": lead.pk})
+    return converted
 
 
 def _check_assignment(*, actor: Any, user: Any, team: Team | None) -> None:

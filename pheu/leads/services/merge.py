@@ -51,6 +51,8 @@ from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead, Merge, Stage
 from pheu.leads.services.records import EDITABLE_FIELDS
 from pheu.scoring.services import refresh_leads
+from pheu.webhooks.choices import WebhookEvent
+from pheu.webhooks.services import emit_event
 
 
 class MergeError(PheuError):
@@ -495,6 +497,9 @@ def merge_leads(*, actor: Any, leads: Sequence[Lead], confirm_different_customer
             % {"name": survivor.name, "id": survivor.pk, "merge": merge.pk},
         )
     refresh_leads(lead_ids=ids)
+    emit_event(
+        event=WebhookEvent.LEAD_MERGED, record=survivor, context={"merge": merge.pk, "merged_ids": other_ids}
+    )
     return merge
 
 

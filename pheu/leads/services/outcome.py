@@ -20,6 +20,8 @@ from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, LostReason, Stage
 from pheu.leads.services.records import stages_for, update_lead
 from pheu.scoring.services import refresh_leads
+from pheu.webhooks.choices import WebhookEvent
+from pheu.webhooks.services import emit_event
 
 NOTE_MAX_LENGTH = 4000
 
@@ -70,6 +72,7 @@ def mark_won(*, actor: Any, lead: Lead) -> Lead:
     lead.active = True
     lead.lost_reason = None
     lead.closed_at = now
+    emit_event(event=WebhookEvent.LEAD_WON, record=lead)
     return _save(actor, lead, before)
 
 
@@ -96,6 +99,7 @@ def mark_lost(*, actor: Any, lead: Lead, lost_reason: LostReason | None, note: s
     lead.active = False
     lead.lost_reason = lost_reason
     lead.closed_at = timezone.now()
+    emit_event(event=WebhookEvent.LEAD_LOST, record=lead)
     return _save(actor, lead, before, body=note)
 
 

@@ -36,6 +36,8 @@ from pheu.scoring.services import (
 )
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
+from pheu.webhooks.choices import WebhookEvent
+from pheu.webhooks.services import emit_event
 
 # Fields a person may set through the form, the API or an import (relations as instances).
 EDITABLE_FIELDS: tuple[str, ...] = (
@@ -252,6 +254,10 @@ def create_lead(
             record_new_assignment(lead, assignment)
         else:  # page views count for its rules (read in the database), or its team merges duplicates
             assign_new_lead(lead=lead, tags=None if waiting else tags)
+    # Webhooks: no query (the settings say whether an endpoint listens), queued after the commit.
+    emit_event(event=WebhookEvent.LEAD_CREATED, record=lead, settings=settings)
+    if lead.user_id is not None:
+        emit_event(event=WebhookEvent.LEAD_ASSIGNED, record=lead, settings=settings)
     return lead
 
 
@@ -294,6 +300,10 @@ def update_lead(
     outcome_may_change = lead.won_status != WonStatus.OPEN or old_status != lead.won_status
     if refresh_leads(lead_ids=[lead.pk], outcome_may_change=outcome_may_change):
         lead.score = score_of(lead.pk)
+    if lead.user_id is not None and lead.user_id != old_user_id:
+        emit_event(event=WebhookEvent.LEAD_ASSIGNED, record=lead)
+    if lead.won_status == WonStatus.WON and old_status != WonStatus.WON:  # entered a won stage
+        emit_event(event=WebhookEvent.LEAD_WON, record=lead)
     return lead
 
 
