@@ -36,6 +36,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -276,8 +277,8 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
     (see the counts and issues) or ``FAILED`` (``message`` says why; nothing was written)."""
     run = import_run
     path = path or Path(run.file.path)
-    Import.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
-    run.status = ImportStatus.RUNNING
+    run.status, run.started_at = ImportStatus.RUNNING, timezone.now()  # kept by the final save too
+    Import.objects.filter(pk=run.pk).update(status=run.status, started_at=run.started_at)
     tick = _Progress(run, progress)
     counts = {"total": 0, "errors": 0, "warnings": 0, "created": 0, "updated": 0, "duplicates": 0}
     failure = ""
@@ -491,7 +492,7 @@ class _Writer:
         body = _("Updated by the import of “%(file)s”.") % {"file": self.run.file_name}
         for row, lead_id in rows:
             lead = leads[lead_id]
-            before = {a: _jsonable(getattr(lead, a)) for a in RESTORED_ATTNAMES}
+            before = {a: _jsonable(getattr(lead, a)) for a in (*RESTORED_ATTNAMES, "updated_at")}
             before["tags"] = sorted(old_tags.get(lead_id, []))
             for attname in attnames:
                 setattr(lead, attname, row.values.get(attname))
@@ -677,7 +678,7 @@ class _PgWriter(_Writer):
         lead, stage = Lead._meta.db_table, self.STAGE
         line, history = ImportLine._meta.db_table, HistoryEntry._meta.db_table
         through = Lead.tags.through._meta.db_table
-        pairs = [f"'{a}', {_before_sql(a)}" for a in RESTORED_ATTNAMES]
+        pairs = [f"'{a}', {_before_sql(a)}" for a in (*RESTORED_ATTNAMES, "updated_at")]
         # jsonb_build_object takes at most 100 arguments: join objects of 40 pairs.
         objects = " || ".join(
             f"jsonb_build_object({', '.join(pairs[i : i + 40])})" for i in range(0, len(pairs), 40)
@@ -756,15 +757,31 @@ _DEFAULTS: dict[str, Any] = {
 
 # --- revert ----------------------------------------------------------------------------------------
 def touched_records(run: Import, *, limit: int = 10) -> list[Lead]:
-    """Records of the import changed since it finished (by anyone: a field, a note, an activity…)."""
+    """Records of the import changed since it finished (by anyone: a field, a note, an activity…).
+
+    A later import that updated them and was itself reverted since does not count: its revert gave the
+    records back their values and their time of change, and the history entries it and its revert wrote
+    (system entries within its run, or at its revert) are known as its own."""
     ids = ImportLine.objects.filter(import_run=run).values("lead_id")
     changed = Lead.objects.filter(pk__in=ids, updated_at__gt=run.finished_at).order_by()
+    undone = ImportLine.objects.filter(
+        lead_id=OuterRef("object_id"),
+        import_run__status=ImportStatus.REVERTED,
+        import_run__finished_at__gt=run.finished_at,
+    ).filter(
+        Q(
+            import_run__started_at__lte=OuterRef("created_at"),
+            import_run__finished_at__gte=OuterRef("created_at"),
+        )
+        | Q(import_run__reverted_at=OuterRef("created_at"))
+    )
     noted = (
         HistoryEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(Lead),
             object_id__in=ids,
             created_at__gt=run.finished_at,
         )
+        .filter(~Q(kind=HistoryKind.SYSTEM) | ~Exists(undone))
         .order_by()
         .values("object_id")
     )
@@ -809,6 +826,7 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
             code=ImportsError.Code.TOUCHED,
         )
     lead_type = ContentType.objects.get_for_model(Lead)
+    stamp = timezone.now()  # the revert's entries and ``reverted_at``: a later undo knows them as its own
     created = ImportLine.objects.filter(import_run=run, action=LineAction.CREATED).values_list(
         "lead_id", flat=True
     )
@@ -831,7 +849,11 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
                     field = Lead._meta.get_field(attname)
                     setattr(lead, attname, None if value is None else field.to_python(value))
             keys.normalize(lead)
-        Lead.objects.bulk_update(list(leads.values()), [*RESTORED_ATTNAMES, *_KEY_ATTNAMES])
+        # The time of change too, when the import kept it: as if the import had not been.
+        dated = any("updated_at" in befores[lead_id] for lead_id in leads)
+        Lead.objects.bulk_update(
+            list(leads.values()), [*RESTORED_ATTNAMES, *_KEY_ATTNAMES, *(["updated_at"] if dated else [])]
+        )
         through.objects.filter(lead_id__in=list(leads)).delete()
         through.objects.bulk_create(
             through(lead_id=lead_id, tag_id=t) for lead_id in leads for t in befores[lead_id]["tags"]
@@ -843,13 +865,14 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
                 kind=HistoryKind.SYSTEM,
                 author_id=getattr(actor, "pk", None),
                 body=body,
+                created_at=stamp,
             )
             for lead_id in leads
         )
         restored += list(leads)
     if restored:
         refresh_leads(lead_ids=restored)
-    run.status, run.reverted_at = ImportStatus.REVERTED, timezone.now()
+    run.status, run.reverted_at = ImportStatus.REVERTED, stamp
     run.save(update_fields=["status", "reverted_at"])
     return run
 

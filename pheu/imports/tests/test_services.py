@@ -476,3 +476,42 @@ def test_new_records_are_assigned_as_created_ones_are_only_with_real_time_assign
     assert (lead.user is not None) == realtime
     runs = AssignmentRun.objects.filter(trigger=AssignmentTrigger.IMPORT)
     assert runs.exists() == realtime
+
+
+def test_an_import_touched_by_a_later_import_is_undone_once_that_import_is(tmp_path, actors):
+    header = ["External ID", "Name", "City"]
+    first = make_import(
+        write_csv(tmp_path / "a.csv", [header, ["crm-1", "One", "Huế"], ["crm-2", "Two", ""]]),
+        actor=actors.manager,
+    )
+    second = make_import(
+        write_csv(tmp_path / "b.csv", [header, ["crm-1", "One again", "Hà Nội"], ["crm-3", "Three", ""]]),
+        actor=actors.manager,
+    )
+    assert (second.created_count, second.updated_count) == (1, 1)
+    with pytest.raises(ImportsError) as caught:
+        revert_import(actor=actors.manager, import_run=first)
+    assert caught.value.code == ImportsError.Code.TOUCHED
+
+    revert_import(actor=actors.manager, import_run=second)
+    one = Lead.objects.get(external_id="crm-1")
+    assert (one.name, one.city) == ("One", "Huế")
+    revert_import(actor=actors.manager, import_run=first)  # its promise kept: nothing else changed them
+
+    first.refresh_from_db()
+    assert first.status == ImportStatus.REVERTED and not Lead.objects.exists()
+
+
+def test_a_change_after_the_later_import_was_undone_still_keeps_the_first_one(tmp_path, actors):
+    header = ["External ID", "Name"]
+    first = make_import(write_csv(tmp_path / "a.csv", [header, ["crm-1", "One"]]), actor=actors.manager)
+    second = make_import(write_csv(tmp_path / "b.csv", [header, ["crm-1", "Uno"]]), actor=actors.manager)
+    revert_import(actor=actors.manager, import_run=second)
+    one = Lead.objects.get()
+    update_lead(actor=actors.manager, lead=one, values={"city": "Đà Nẵng"})
+
+    with pytest.raises(ImportsError) as caught:
+        revert_import(actor=actors.manager, import_run=first)
+
+    assert caught.value.code == ImportsError.Code.TOUCHED and f"#{one.pk} One" in caught.value.message
+    assert Lead.objects.count() == 1
