@@ -17,12 +17,19 @@ from django.db.models import Model, signals
 
 
 class ModelColumns:
-    """The concrete columns of ``model`` under ``alias`` (an alias the query gives the model's table)."""
+    """The concrete columns of ``model`` under ``alias`` (an alias the query gives the model's table);
+    with ``only``, those fields' columns and the primary key (the instance defers the others, as
+    ``QuerySet.only`` does: reading one of them costs a query)."""
 
-    def __init__(self, model: type[Model], alias: str) -> None:
+    def __init__(self, model: type[Model], alias: str, only: Sequence[str] | None = None) -> None:
         self.model = model
         self.alias = alias
-        self.fields = list(model._meta.concrete_fields)
+        meta = model._meta
+        self.fields = [
+            f
+            for f in meta.concrete_fields
+            if only is None or f is meta.pk or f.name in only or f.attname in only
+        ]
         self.attnames = [f.attname for f in self.fields]
         self._pk_at = self.fields.index(model._meta.pk)
         self._converters: dict[str, list[tuple[Any, list[Callable[..., Any]]]]] = {}  # by connection alias

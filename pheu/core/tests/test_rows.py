@@ -95,3 +95,12 @@ def test_insert_saves_through_the_orm_when_a_receiver_listens():
     finally:
         post_save.disconnect(dispatch_uid="test_insert_receiver", sender=Lead)
     assert heard == [(lead.pk, True)]
+
+
+def test_only_some_columns_give_an_instance_with_the_others_deferred():
+    lead = make_lead(name="Báo giá", city="Huế")
+    columns = ModelColumns(Lead, "l", only=("name",))
+    [read] = _read(columns, "SELECT {columns} FROM {table} l WHERE l.id = %s", [lead.pk])
+    assert (read.pk, read.name) == (lead.pk, "Báo giá")
+    assert "city" in read.get_deferred_fields()
+    assert read.city == "Huế"  # read on demand, as QuerySet.only gives it
