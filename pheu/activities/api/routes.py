@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from pheu.activities.api.views import ActivityViewSet
+from pheu.activities.api.views import ActivityViewSet, LeadSendEmailView
 
 
 def register(router: DefaultRouter) -> None:
@@ -13,4 +14,6 @@ def register(router: DefaultRouter) -> None:
     router.register("activities", ActivityViewSet, basename="activity")
 
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("leads/<int:pk>/send-email/", LeadSendEmailView.as_view(), name="lead-send-email"),
+]

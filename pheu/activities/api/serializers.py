@@ -84,3 +84,16 @@ class FeedbackSerializer(serializers.Serializer):
     feedback = serializers.CharField(
         max_length=20000, allow_blank=True, required=False, default="", help_text=_("How it went.")
     )
+
+
+class SendEmailSerializer(serializers.Serializer):
+    """An e-mail about a record: as the record page's "Send e-mail" form."""
+
+    to = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=_("Addresses separated by commas. Empty: the record's e-mail (or its customer's)."),
+    )
+    subject = serializers.CharField(max_length=300)
+    body = serializers.CharField(max_length=100_000, trim_whitespace=False)

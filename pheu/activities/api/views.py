@@ -6,17 +6,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from pheu.activities.api.serializers import ActivitySerializer, FeedbackSerializer
+from pheu.activities.api.serializers import ActivitySerializer, FeedbackSerializer, SendEmailSerializer
 from pheu.activities.filters import ActivityFilterSet
 from pheu.activities.models import Activity
-from pheu.activities.services import cancel_activity, complete_activity, schedule_activity, update_activity
+from pheu.activities.services import (
+    cancel_activity,
+    complete_activity,
+    default_recipient,
+    schedule_activity,
+    send_record_email,
+    update_activity,
+)
 from pheu.core.api.filters import FilterBackend
+from pheu.core.api.serializers import HistoryEntrySerializer
+from pheu.leads.models import Lead
 
 
 @extend_schema_view(
@@ -88,3 +99,32 @@ class ActivityViewSet(
         )
         body = ActivitySerializer(completion.activity, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_200_OK)
+
+
+class LeadSendEmailView(APIView):
+    """``POST /leads/{id}/send-email/``: the "Send e-mail" of a record's page, through the same service."""
+
+    @extend_schema(
+        operation_id="leads_send_email",
+        tags=["leads"],
+        summary="Send an e-mail about a lead or opportunity",
+        description="As the record page's “Send e-mail”: sent through the configured mail server, with "
+        "replies to the requesting user, then written in the record's history (the entry is returned). "
+        "`to` defaults to the record's e-mail (or its customer's). A record the user may not see is a 404; "
+        "a mail server that refuses is a 400 with code `send_failed`, and nothing is written.",
+        request=SendEmailSerializer,
+        responses={201: HistoryEntrySerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+        form = SendEmailSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        to = form.validated_data.get("to") or default_recipient(lead)
+        entry = send_record_email(
+            actor=request.user,
+            record=lead,
+            to=to,
+            subject=form.validated_data["subject"],
+            body=form.validated_data["body"],
+        )
+        return Response(HistoryEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
