@@ -229,12 +229,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- background work ------------------------------------------------------------------------------
-_TASK_BACKENDS = {
-    "database": "django_tasks_db.DatabaseBackend",
-    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "dummy": "django_tasks.backends.dummy.DummyBackend",
-}
-PHEU_TASKS_BACKEND = env_str("PHEU_TASKS_BACKEND", "database")
 # Redis (optional): the task queue shared by workers on several machines (PHEU_TASKS_BACKEND=redis) and the
 # shared cache and counters (rate limits) of every process. Keys start with PHEU_REDIS_PREFIX.
 PHEU_REDIS_URL = env_str("PHEU_REDIS_URL", "")
@@ -243,18 +237,18 @@ if PHEU_REDIS_URL and not PHEU_REDIS_URL.startswith(("redis://", "rediss://", "u
     raise ImproperlyConfigured(
         f"PHEU_REDIS_URL={PHEU_REDIS_URL!r} is not a Redis URL (redis://host:6379/0, rediss://…, unix://…)"
     )
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "pheu.core.redisqueue.RedisBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+PHEU_TASKS_BACKEND = env_str("PHEU_TASKS_BACKEND", "database")
 if PHEU_TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
-    "redis": "pheu.core.redisqueue.RedisBackend",
         f"PHEU_TASKS_BACKEND={PHEU_TASKS_BACKEND!r}: expected one of {', '.join(sorted(_TASK_BACKENDS))}"
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[PHEU_TASKS_BACKEND], "QUEUES": ["default"]}}
-# A worker that has not reported for this long is shown as down by /healthz.
-PHEU_WORKER_STALE_SECONDS = env_int("PHEU_WORKER_STALE_SECONDS", 120)
-
-# --- mail -----------------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("PHEU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("PHEU_EMAIL_HOST", "localhost")
 if PHEU_TASKS_BACKEND == "redis":
     if not PHEU_REDIS_URL:
         raise ImproperlyConfigured(
@@ -268,6 +262,12 @@ if PHEU_TASKS_BACKEND == "redis":
         # Times a job may be taken by workers that then died before it is marked failed.
         "MAX_ATTEMPTS": env_int("PHEU_TASK_MAX_ATTEMPTS", 3),
     }
+# A worker that has not reported for this long is shown as down by /healthz.
+PHEU_WORKER_STALE_SECONDS = env_int("PHEU_WORKER_STALE_SECONDS", 120)
+
+# --- mail -----------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("PHEU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("PHEU_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("PHEU_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("PHEU_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("PHEU_EMAIL_PASSWORD", "")
