@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from pheu.core.forms import BootstrapFormMixin
@@ -19,3 +22,16 @@ class LoginForm(BootstrapFormMixin, forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class ResetPasswordForm(BootstrapFormMixin, PasswordResetForm):
+    """Django's "e-mail me a link": the same answer whether or not the address belongs to a user."""
+
+
+class NewPasswordForm(BootstrapFormMixin, SetPasswordForm):
+    """The new password, from the e-mailed link; saved through the accounts service."""
+
+    def save(self, commit: bool = True) -> Any:
+        from pheu.accounts.services import reset_password
+
+        return reset_password(user=self.user, password=self.cleaned_data["new_password1"])

@@ -80,3 +80,14 @@ def unlock_users(*, users: Iterable[User]) -> int:
         .exclude(failed_logins=0, locked_until=None)
         .update(failed_logins=0, locked_until=None)
     )
+
+
+@transaction.atomic
+def reset_password(*, user: User, password: str) -> User:
+    """Set the password a user chose through the e-mailed reset link (already checked against
+    ``AUTH_PASSWORD_VALIDATORS`` by the form); the failed-login lock is lifted, since whoever holds the
+    mailbox proved who they are."""
+    user.set_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    return user
