@@ -49,6 +49,7 @@ TEXT_FIELDS = (
     "website",
     "job_title",
     "street",
+    "street2",
     "city",
     "state",
     "zip",

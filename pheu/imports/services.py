@@ -160,6 +160,21 @@ def _describe(run: Import, path: Path) -> None:
     _check_mapping(headers, run.mapping)
 
 
+def unmapped_columns(run: Import) -> list[str]:
+    """The headers of the columns mapped to no field: they are not imported (shown in the preview and the
+    report, so that no column is left out unseen). A column without a header between others is named by
+    its number; empty columns after the last header are no columns."""
+    mapped = {int(position) for position in run.mapping}
+    headers = [str(header).strip() for header in run.headers]
+    while headers and not headers[-1]:
+        headers.pop()
+    return [
+        header or _("Column %(n)s") % {"n": position + 1}
+        for position, header in enumerate(headers)
+        if position not in mapped
+    ]
+
+
 def preview_import(*, import_run: Import, limit: int = PREVIEW_ROWS) -> list[tuple[int, list[str]]]:
     """The first ``limit`` rows of the file (row number, cells as text), for the mapping page."""
     rows: list[tuple[int, list[str]]] = []

@@ -23,6 +23,7 @@ from pheu.imports.services import (
     revertible,
     runnable,
     start_import,
+    unmapped_columns,
     upload_import,
 )
 from pheu.leads.filters import LeadFilterSet
@@ -79,6 +80,7 @@ def _result(run: Import) -> dict:
         "progress": progress_of(run),
         "issues": run.issues.all()[:ISSUES_SHOWN],
         "issue_total": run.issues.count() if run.finished else 0,
+        "not_imported": unmapped_columns(run),
         "duplicates": run.lines.filter(duplicate_of_id__isnull=False).order_by("row")[:ISSUES_SHOWN],
         "issues_shown": ISSUES_SHOWN,
     }

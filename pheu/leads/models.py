@@ -149,6 +149,7 @@ class Lead(models.Model):
     website = models.CharField(_("website"), max_length=200, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     street = models.CharField(_("street"), max_length=200, blank=True)
+    street2 = models.CharField(_("address line 2"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     state = models.CharField(_("state / province"), max_length=100, blank=True)
     zip = models.CharField(_("postal code"), max_length=20, blank=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pheu.core.api.serializers import COUNT
 from pheu.imports.choices import ImportKind
 from pheu.imports.models import Import, ImportIssue
-from pheu.imports.services import progress_of
+from pheu.imports.services import progress_of, unmapped_columns
 from pheu.teams.models import Team
 
 
@@ -19,6 +20,9 @@ class ImportSerializer(serializers.ModelSerializer):
         read_only=True, help_text=_("uploaded | queued | running | done | failed | reverted")
     )
     progress = serializers.SerializerMethodField(help_text=_("Rows read so far."))
+    not_imported = serializers.SerializerMethodField(
+        help_text=_("Headers of the columns mapped to no field: they are not imported.")
+    )
 
     class Meta:
         model = Import
@@ -32,6 +36,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "delimiter",
             "headers",
             "mapping",
+            "not_imported",
             "team",
             "dry_run",
             "atomic",
@@ -53,6 +58,10 @@ class ImportSerializer(serializers.ModelSerializer):
 
     def get_progress(self, run: Import) -> int:
         return progress_of(run)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_not_imported(self, run: Import) -> list[str]:
+        return unmapped_columns(run)
 
 
 class ImportCreateSerializer(serializers.Serializer):

@@ -166,3 +166,32 @@ def test_page_wizard_upload_map_dry_run_then_import(
 def test_pages_are_for_managers(client, actors):
     client.force_login(actors.sales1)
     assert client.get("/imports/").status_code == 403
+
+
+def test_columns_not_imported_are_named_on_the_preview_the_result_the_api_and_the_cli(
+    client, api_client, english, tmp_path, settings, capsys, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_csv(
+        tmp_path / "c.csv", [["Name", "street", "street2", "Fax"], ["Deal", "1 Main St", "Suite 5", "028"]]
+    )
+    client.force_login(english.manager)
+    with open(path, "rb") as handle:
+        client.post("/imports/", {"file": handle, "kind": "leads"})
+    run = Import.objects.get()
+    page = client.get(f"/imports/{run.pk}/").content.decode()
+    assert 'id="import-not-imported"' in page and "Not imported (no field chosen): Fax." in page
+    body = api_client(english.manager).get(f"/api/v1/imports/{run.pk}/").json()
+    assert body["not_imported"] == ["Fax"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/imports/{run.pk}/start/", {"column_0": "name", "column_1": "street", "column_2": "street2"}
+        )
+    assert "Columns not imported: Fax." in client.get(f"/imports/{run.pk}/progress/").content.decode()
+    lead = Lead.objects.get()
+    detail = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert 'id="lead-street2">Suite 5<' in detail
+    assert api_client(english.manager).get(f"/api/v1/leads/{lead.pk}/").json()["street2"] == "Suite 5"
+
+    call_command("import", "leads", str(path))
+    assert "Columns not imported (no field of that name): Fax." in capsys.readouterr().out

@@ -515,3 +515,25 @@ def test_a_change_after_the_later_import_was_undone_still_keeps_the_first_one(tm
 
     assert caught.value.code == ImportsError.Code.TOUCHED and f"#{one.pk} One" in caught.value.message
     assert Lead.objects.count() == 1
+
+
+def test_unmapped_columns_are_listed_as_not_imported_and_address_line_2_is_a_field(tmp_path, actors):
+    path = write_csv(
+        tmp_path / "u.csv",
+        [
+            ["Tên", "Địa chỉ", "Địa chỉ 2", "Ghi chú nội bộ", "", "Zalo"],
+            ["Deal", "12 Lê Lợi", "Tầng 3, phòng 301", "gọi sau", "x", "0912"],
+        ],
+    )
+
+    run = make_import(path, actor=actors.manager)
+
+    assert services.unmapped_columns(run) == ["Ghi chú nội bộ", "Column 5", "Zalo"]
+    lead = Lead.objects.get()
+    assert (lead.street, lead.street2) == ("12 Lê Lợi", "Tầng 3, phòng 301")
+    english = write_csv(
+        tmp_path / "e.csv", [["Name", "street", "street2"], ["Deal 2", "1 Main St", "Suite 5"]]
+    )
+    run = make_import(english, actor=actors.manager)
+    assert services.unmapped_columns(run) == []
+    assert Lead.objects.get(name="Deal 2").street2 == "Suite 5"

@@ -52,6 +52,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "website",
     "job_title",
     "street",
+    "street2",
     "city",
     "state",
     "zip",

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel
 from pheu.imports.exceptions import ImportsError
-from pheu.imports.services import import_file
+from pheu.imports.services import import_file, unmapped_columns
 from pheu.lib.text import text_key
 from pheu.teams.models import Team
 
@@ -95,6 +95,7 @@ class Command(BaseCommand):
                         "warnings": run.warning_count,
                         "duplicates": run.duplicate_count,
                         "message": run.message,
+                        "not_imported": unmapped_columns(run),
                         "issues": [
                             {
                                 "level": i.level,
@@ -147,6 +148,11 @@ class Command(BaseCommand):
                     "duplicates": run.duplicate_count,
                 }
             )
+            if not_imported := unmapped_columns(run):
+                self.stdout.write(
+                    _("Columns not imported (no field of that name): %(columns)s.")
+                    % {"columns": ", ".join(not_imported)}
+                )
         if run.status == ImportStatus.FAILED:
             raise CommandError(f"{file}: {run.message}")
         if run.error_count:
