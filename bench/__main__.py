@@ -22,7 +22,8 @@ import bench.pipeline  # pipeline_pages
 import bench.reports  # reports
 import bench.rules  # rules_count
 import bench.scoring  # scoring
-import bench.webhooks  # noqa: F401  (webhooks)
+import bench.webhooks  # webhooks
+import bench.workers  # noqa: F401  (workers)
 from bench._db import prepare_database
 from bench._registry import BENCHMARKS, DEFAULT_N
 

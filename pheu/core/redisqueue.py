@@ -70,44 +70,88 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_RESULT_DAYS = 14
 LOST_ERROR = "pheu.core.redisqueue.WorkerLost"
 
-# The worker's first step with a job it took: RUNNING, one more attempt, its owner token and worker id.
-# Returns the job's hash (or nothing for an id whose hash expired: the worker drops it).
-_START = """
-local job = KEYS[1]
-if redis.call('EXISTS', job) == 0 then return false end
-local attempts = redis.call('HINCRBY', job, 'attempts', 1)
-local workers = cjson.decode(redis.call('HGET', job, 'worker_ids') or '[]')
-workers[#workers + 1] = ARGV[1]
-local fields = {'status', 'RUNNING', 'last_attempted_at', ARGV[2], 'owner', ARGV[1] .. '#' .. attempts,
-                'worker_ids', cjson.encode(workers)}
-if not redis.call('HGET', job, 'started_at') then
-  fields[#fields + 1] = 'started_at'
-  fields[#fields + 1] = ARGV[2]
+# The worker's steps with jobs, as Lua functions shared by its scripts. ``start``: the job it took is
+# RUNNING, one more attempt, with its owner token and worker id; returns {id, the job's hash…}, or false
+# for an id whose hash expired (dropped). ``take``: the next job of the queues, in their order, started.
+_STEPS = """
+local prefix, worker, now = ARGV[1], ARGV[2], ARGV[3]
+local wip = prefix .. ':wip:' .. worker
+local function start(id)
+  local job = prefix .. ':job:' .. id
+  if redis.call('EXISTS', job) == 0 then
+    redis.call('LREM', wip, 1, id)
+    return false
+  end
+  local attempts = redis.call('HINCRBY', job, 'attempts', 1)
+  local workers = cjson.decode(redis.call('HGET', job, 'worker_ids') or '[]')
+  workers[#workers + 1] = worker
+  local fields = {'status', 'RUNNING', 'last_attempted_at', now, 'owner', worker .. '#' .. attempts,
+                  'worker_ids', cjson.encode(workers)}
+  if not redis.call('HGET', job, 'started_at') then
+    fields[#fields + 1] = 'started_at'
+    fields[#fields + 1] = now
+  end
+  redis.call('HSET', job, unpack(fields))
+  local data = redis.call('HGETALL', job)
+  table.insert(data, 1, id)
+  return data
 end
-redis.call('HSET', job, unpack(fields))
-return redis.call('HGETALL', job)
+local function take(first)
+  for i = first, #ARGV do
+    while true do
+      local id = redis.call('LMOVE', prefix .. ':q:' .. ARGV[i], wip, 'RIGHT', 'LEFT')
+      if not id then break end
+      local data = start(id)
+      if data then return data end
+    end
+  end
+  return false
+end
 """
 
-# The last step: the result, written only by the attempt that still owns the job; out of the worker's list.
-_FINISH = """
-local job, wip = KEYS[1], KEYS[2]
-redis.call('LREM', wip, 1, ARGV[1])
-if redis.call('HGET', job, 'owner') ~= ARGV[2] then return 0 end
-local fields = {'status', ARGV[3], 'finished_at', ARGV[4]}
-if ARGV[5] ~= '' then
-  fields[#fields + 1] = 'return_value'
-  fields[#fields + 1] = ARGV[5]
+# ARGV: prefix, worker, now, queue… → the job taken and started, or false.
+_TAKE = _STEPS + "return take(4)"
+
+# ARGV: prefix, worker, now, id (moved to the worker's list by BLMOVE) → the job started, or false.
+_START = _STEPS + "return start(ARGV[4])"
+
+# The last step of a job, and the first of the next one (one round trip a job): the result, written only by
+# the attempt that still owns the job; out of the worker's list; then, when ARGV[10] is '1', the next job.
+# ARGV: prefix, worker, now, id, owner, status, return value JSON, error JSON, result TTL, take?, queue…
+# → {1 if written else 0, the next job…}.
+_FINISH = (
+    _STEPS
+    + """
+local id = ARGV[4]
+local job = prefix .. ':job:' .. id
+local written = 0
+redis.call('LREM', wip, 1, id)
+if redis.call('HGET', job, 'owner') == ARGV[5] then
+  local fields = {'status', ARGV[6], 'finished_at', now}
+  if ARGV[7] ~= '' then
+    fields[#fields + 1] = 'return_value'
+    fields[#fields + 1] = ARGV[7]
+  end
+  if ARGV[8] ~= '' then
+    local errors = cjson.decode(redis.call('HGET', job, 'errors') or '[]')
+    errors[#errors + 1] = cjson.decode(ARGV[8])
+    fields[#fields + 1] = 'errors'
+    fields[#fields + 1] = cjson.encode(errors)
+  end
+  redis.call('HSET', job, unpack(fields))
+  redis.call('EXPIRE', job, ARGV[9])
+  written = 1
 end
-if ARGV[6] ~= '' then
-  local errors = cjson.decode(redis.call('HGET', job, 'errors') or '[]')
-  errors[#errors + 1] = cjson.decode(ARGV[6])
-  fields[#fields + 1] = 'errors'
-  fields[#fields + 1] = cjson.encode(errors)
+local result = {written}
+if ARGV[10] == '1' then
+  local data = take(11)
+  if data then
+    for _, value in ipairs(data) do result[#result + 1] = value end
+  end
 end
-redis.call('HSET', job, unpack(fields))
-redis.call('EXPIRE', job, ARGV[7])
-return 1
+return result
 """
+)
 
 # Dead workers' jobs back to the head of their queue (or failed after MAX_ATTEMPTS); returns how many.
 _REAP = """
@@ -154,7 +198,8 @@ end
 return #due
 """
 
-# A worker giving back what it holds (stopping on a signal), to the head of the queues.
+# A worker giving back what it holds (stopping on a signal), to the head of the queues; the attempt is not
+# counted (only a worker's death counts towards MAX_ATTEMPTS).
 _GIVE_BACK = """
 local prefix, wip = ARGV[1], KEYS[1]
 local moved = 0
@@ -165,6 +210,7 @@ while true do
   local queue = redis.call('HGET', job, 'queue')
   if queue then
     redis.call('HSET', job, 'status', 'READY', 'owner', '')
+    redis.call('HINCRBY', job, 'attempts', -1)
     redis.call('RPUSH', prefix .. ':q:' .. queue, id)
     moved = moved + 1
   end
@@ -360,6 +406,8 @@ class RedisWorker:
         self.batch = batch
         self.block_seconds = max(0.1, block_seconds)
         self._stop = threading.Event()
+        self.queues = queues
+        self._take_script = self.client.register_script(_TAKE)
         self._start = self.client.register_script(_START)
         self._finish = self.client.register_script(_FINISH)
         self._reap = self.client.register_script(_REAP)
@@ -388,14 +436,16 @@ class RedisWorker:
         lease = threading.Thread(target=self._lease_loop, name="pheu-redis-lease", daemon=True)
         lease.start()
         try:
+            job: list | None = None  # the job taken and started: [id, its hash as field, value, …]
             while not self._stop.is_set():
                 self._housekeeping()
-                job_id = self._take()
-                if job_id is None:
+                if job is None:
+                    job = self._take()
+                if job is None:
                     if self.batch and not self._has_delayed_due_soon():
                         break
                     continue
-                self._run(job_id)
+                job = self._run(job)  # the next job comes with the end of this one
         finally:
             self._stop.set()
             try:
@@ -450,31 +500,30 @@ class RedisWorker:
     def _has_delayed_due_soon(self) -> bool:
         return bool(self.client.zcount(self.backend.key("delayed"), "-inf", time.time() + 1))
 
-    def _take(self) -> str | None:
+    def _take(self) -> list | None:
+        """The next job, started; with nothing queued, waits up to ``block_seconds`` for one."""
+        now = _now_iso()
         try:
-            if self.batch or len(self.queue_keys) > 1:
-                for key in self.queue_keys:
-                    job_id = self.client.lmove(key, self.wip_key, "RIGHT", "LEFT")
-                    if job_id is not None:
-                        return _text(job_id)
-                if not self.batch:
-                    self._stop.wait(self.block_seconds)
+            job = self._take_script(args=[self.config.prefix, self.name, now, *self.queues])
+            if job or self.batch:
+                return job or None
+            if len(self.queue_keys) > 1:
+                self._stop.wait(self.block_seconds)
                 return None
             job_id = self.client.blmove(self.queue_keys[0], self.wip_key, self.block_seconds, "RIGHT", "LEFT")
+            if job_id is None:
+                return None
+            return self._start(args=[self.config.prefix, self.name, _now_iso(), _text(job_id)]) or None
         except redis.ConnectionError:
             logger.warning("worker %s: Redis does not answer; trying again", self.name, exc_info=True)
             self._stop.wait(self.block_seconds)
             return None
-        return None if job_id is None else _text(job_id)
 
     # --- one job ---------------------------------------------------------------------------------------
-    def _run(self, job_id: str) -> None:
-        job_key = self.backend.key("job", job_id)
-        started = self._start(keys=[job_key], args=[self.name, _now_iso()])
-        if not started:
-            self.client.lrem(self.wip_key, 1, job_id)  # its hash expired: nothing left to run
-            return
-        data = {_text(started[i]): started[i + 1] for i in range(0, len(started), 2)}
+    def _run(self, job: list) -> list | None:
+        """Run the started ``job``; write its result and take the next job (returned) in one step."""
+        job_id = _text(job[0])
+        data = {_text(job[i]): job[i + 1] for i in range(1, len(job) - 1, 2)}
         task_path, owner = _text(data["task"]), _text(data["owner"])
         status, return_json, error_json = TaskResultStatus.SUCCESSFUL, "", ""
         task: Task | None = None
@@ -502,13 +551,26 @@ class RedisWorker:
                 logger.error("job %s: %s cannot run: %s", job_id, task_path, traceback.format_exc())
         finally:
             close_old_connections()
-        written = self._finish(
-            keys=[job_key, self.wip_key],
-            args=[job_id, owner, status, _now_iso(), return_json, error_json, self.config.result_ttl],
+        take_next = "0" if self._stop.is_set() else "1"
+        answer = self._finish(
+            args=[
+                self.config.prefix,
+                self.name,
+                _now_iso(),
+                job_id,
+                owner,
+                status,
+                return_json,
+                error_json,
+                self.config.result_ttl,
+                take_next,
+                *self.queues,
+            ]
         )
-        if not written:
+        if not answer[0]:
             logger.warning("job %s: attempt %s finished after it was given to another worker", job_id, owner)
         self.ran += 1
         if result is not None:
             object.__setattr__(result, "status", status)
             task_finished.send(sender=type(self.backend), task_result=result)
+        return answer[1:] or None

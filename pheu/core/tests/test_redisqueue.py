@@ -179,15 +179,13 @@ def test_a_stalled_attempt_does_not_overwrite_the_newer_one(redis_tasks):
     job = record_call_task.enqueue("twice")
     key = f"{redis_tasks.prefix}:job:{job.id}"
     worker = _batch("slow:1")
-    redis_tasks.client.lmove(f"{redis_tasks.prefix}:q:default", worker.wip_key, "RIGHT", "LEFT")
-    started = worker._start(keys=[key], args=["slow:1", "2026-01-01T00:00:00+00:00"])
-    assert started
+    assert worker._take() is not None
     redis_tasks.client.hset(key, "owner", "fast:2#2")  # meanwhile presumed dead, and run by another
-    written = worker._finish(
-        keys=[key, worker.wip_key],
-        args=[job.id, "slow:1#1", "FAILED", "2026-01-01T00:00:01+00:00", "", "", 60],
+    now = "2026-01-01T00:00:01+00:00"
+    answer = worker._finish(
+        args=[redis_tasks.prefix, "slow:1", now, job.id, "slow:1#1", "FAILED", "", "", 60, "1", "default"]
     )
-    assert written == 0
+    assert answer == [0]  # not written, and nothing next
     assert redis_tasks.client.hget(key, "status") == b"RUNNING"
     assert redis_tasks.client.llen(worker.wip_key) == 0
 
