@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0007_duplicate_matcher'),
+        ('core', '0009_counter_cache_table'),
     ]
 
     operations = [
