@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pheu.lib.names import full_name
+
 
 class Role(models.TextChoices):
     SALESPERSON = "salesperson", _("Salesperson")
@@ -33,6 +35,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def get_full_name(self) -> str:
+        """Family name first in Vietnamese ("Bùi Vi"), given name first in English ("Vi Bùi")."""
+        return full_name(self.first_name, self.last_name)
 
     @property
     def display_name(self) -> str:

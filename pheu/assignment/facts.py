@@ -39,6 +39,7 @@ from pheu.assignment.loads import window_start
 from pheu.assignment.models import MemberLoadDay
 from pheu.core.models import PheuSettings
 from pheu.leads.models import Lead, Stage
+from pheu.lib.names import full_name
 from pheu.rules import Domain, DomainError, clean_domain, shared_lookups
 from pheu.teams.models import Team, TeamMember
 
@@ -163,7 +164,7 @@ def recent_count(now: datetime, *, team: Any = None, user: Any = None) -> Coales
 
 
 def user_label(first: str, last: str, username: str) -> str:
-    return f"{first} {last}".strip() or username
+    return full_name(first, last) or username
 
 
 def load_config(*, now: datetime) -> Config:

@@ -70,7 +70,7 @@ def test_quick_create_search_reassign_and_switch_language(open_page, screenshot,
     submit.click()
     page.wait_for_url(re.compile(r"/leads/\d+/$"))
     expect(page.locator("#lead-name")).to_have_text(NAME)
-    expect(page.locator("#lead-salesperson")).to_have_text("An Nguyễn")
+    expect(page.locator("#lead-salesperson")).to_have_text("Nguyễn An")  # family name first in Vietnamese
     lead = Lead.objects.get(name=NAME)
     assert (lead.user, lead.phone_e164) == (actors.sales1, "+84912345678")
 
@@ -111,14 +111,14 @@ def test_quick_create_search_reassign_and_switch_language(open_page, screenshot,
     log_in(page, "manager")
     page.goto(f"/leads/{lead.pk}/")
     page.click(f'main a[href="/leads/{lead.pk}/edit/"]')
-    page.select_option("#id_user", label="Bình Lê")
+    page.select_option("#id_user", label="Lê Bình")
     page.click("#lead-form button[type=submit]")
     page.wait_for_url(f"**/leads/{lead.pk}/")
-    expect(page.locator("#lead-salesperson")).to_have_text("Bình Lê")
+    expect(page.locator("#lead-salesperson")).to_have_text("Lê Bình")
     expect(page.locator("#history-title")).to_have_text("Lịch sử")
     change = page.locator("#history .history-change").first
-    expect(change).to_contain_text("Minh Trần")  # the manager made the change
-    expect(change.locator(".history-changes")).to_contain_text(re.compile(r"An Nguyễn\s*→\s*Bình Lê"))
+    expect(change).to_contain_text("Trần Minh")  # the manager made the change
+    expect(change.locator(".history-changes")).to_contain_text(re.compile(r"Nguyễn An\s*→\s*Lê Bình"))
     screenshot(page, "04-history-after-reassignment")
 
     # Switching to English keeps the page and saves the preference.
@@ -128,9 +128,11 @@ def test_quick_create_search_reassign_and_switch_language(open_page, screenshot,
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(NAV_LEADS)).to_have_text("Leads")
     expect(page.locator("#history-title")).to_have_text("History")
+    # The change keeps the names as they were written then (in Vietnamese order); the author is worded now.
     expect(page.locator("#history .history-change").first).to_contain_text(
-        re.compile(r"An Nguyễn\s*→\s*Bình Lê")
+        re.compile(r"Nguyễn An\s*→\s*Lê Bình")
     )
+    expect(page.locator("#history .history-change").first).to_contain_text("Minh Trần")
     screenshot(page, "05-english")
     actors.manager.refresh_from_db()
     assert actors.manager.language == "en"

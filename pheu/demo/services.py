@@ -466,7 +466,7 @@ class _DemoBuilder:
         for spec in USERS:
             if spec.language == "en":
                 first_name, last_name = self.fake_en.first_name(), self.fake_en.last_name()
-            else:  # given name in first_name: Django builds the display name as "first last"
+            else:  # given name in first_name, family name in last_name: shown "last first" in Vietnamese
                 last_name, _middle, first_name = self.vn_name()
             user = User(
                 username=spec.username,

@@ -50,6 +50,7 @@ from pheu.assignment.facts import (
 from pheu.assignment.services import Outcome, assignment_statistics, plan_assignment
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead
+from pheu.lib.names import full_name
 from pheu.reports.facts import (
     ActivityRow,
     ForecastRow,
@@ -113,7 +114,7 @@ def _days(value: float | None) -> Decimal | None:
 
 
 def person_label(first: str | None, last: str | None, username: str | None) -> str:
-    return f"{first or ''} {last or ''}".strip() or (username or "")
+    return full_name(first, last) or (username or "")
 
 
 def start_of(day: dt.date) -> dt.datetime:

@@ -24,7 +24,7 @@ def test_users_are_listed_with_their_public_fields(actors, api_client):
         "username": "leader",
         "first_name": "Lan",
         "last_name": "Phạm",
-        "name": "Lan Phạm",
+        "name": "Phạm Lan",  # family name first in Vietnamese
         "email": "leader@example.com",
         "role": "team_leader",
         "language": "vi",

@@ -103,7 +103,7 @@ def test_update_goes_through_the_service_and_logs_changes(actors, api_client):
     assert partner.tags.count() == 1
     entries = api_client(actors.sales1).get(detail(partner, "history/")).json()
     assert [e["kind"] for e in entries] == ["change", "created"]
-    assert entries[0]["author"] == {"id": actors.sales2.pk, "name": "Bình Lê"}
+    assert entries[0]["author"] == {"id": actors.sales2.pk, "name": "Lê Bình"}
     assert entries[0]["changes"][0] == {
         "field": "name",
         "old": "Công ty A",

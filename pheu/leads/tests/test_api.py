@@ -270,7 +270,7 @@ def test_history_lists_entries_with_their_author(actors, api_client):
 
     entries = client.get(detail(lead, "history/")).json()
     assert [e["kind"] for e in entries] == ["note", "change", "created"]
-    assert entries[0]["author"] == {"id": actors.leader.pk, "name": "Lan Phạm"}
+    assert entries[0]["author"] == {"id": actors.leader.pk, "name": "Phạm Lan"}
     assert entries[1]["changes"][0]["field"] == "probability"
     assert {"old", "new", "old_id", "new_id"} <= set(entries[1]["changes"][0])
     assert entries[2]["author"]["id"] == actors.sales1.pk

@@ -73,8 +73,8 @@ def test_manager_reassigns_and_history_records_who_and_what(actors):
     assert change.changes == [
         {
             "field": "user",
-            "old": "An Nguyễn",
-            "new": "Bình Lê",
+            "old": "Nguyễn An",
+            "new": "Lê Bình",
             "old_id": actors.sales1.pk,
             "new_id": actors.sales2.pk,
         }
