@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -605,6 +607,89 @@ def refresh_predictions() -> PredictResult:
     if state.version != state.predicted_version:
         return predict_leads()
     return predict_leads(only_missing=True)
+
+
+# --- a record being created ----------------------------------------------------------------------------
+# A new record is predicted as it is created, before its insert and with no query: its features computed in
+# Python on the instance (the twin of _features_sql for an open record, held equal to it by a test on both
+# databases), the model this process keeps. That copy is used for MODEL_RECHECK seconds after its version
+# was last checked: what an older copy predicted, the periodic job predicts again after a model change.
+MODEL_RECHECK = 60.0
+_EMAIL_LIKE = re.compile(r".+@.+\..+", re.DOTALL)  # l.email_normalized LIKE '%_@_%._%'
+_checked_at = 0.0
+
+
+def features_of_unsaved(lead: Lead, tags: Iterable[Any] = ()) -> dict[str, list[str]]:
+    """The features of an open record not yet stored, as :func:`features_of` would read them once it is."""
+    email = (
+        "none"
+        if not lead.email_normalized
+        else "valid"
+        if _EMAIL_LIKE.fullmatch(lead.email_normalized)
+        else "invalid"
+    )
+    phone = (
+        "none"
+        if not lead.phone and not lead.mobile
+        else "valid"
+        if lead.phone_e164 or lead.mobile_e164
+        else "invalid"
+    )
+    features: dict[str, list[str]] = {}
+    tokens = [
+        ("stage", lead.stage_id),
+        ("country", lead.country_id),
+        ("state", lead.state_key or None),
+        ("source", lead.source_id),
+        ("language", lead.language.lower() or None),
+        ("email_quality", email),
+        ("phone_quality", phone),
+        *(("tags", pk) for pk in sorted({getattr(tag, "pk", tag) for tag in tags})),
+    ]
+    for variable, value in tokens:
+        if value is not None:
+            features.setdefault(variable, []).append(str(value))
+    return features
+
+
+def _model_checked_recently() -> NaiveBayes | None:
+    """This process's model when its version was checked less than ``MODEL_RECHECK`` seconds ago."""
+    if _MODEL is not None and time.monotonic() - _checked_at < MODEL_RECHECK:
+        return _MODEL
+    return None
+
+
+def _check_model() -> None:
+    """Read the model's version (and the model when it changed) outside any transaction, to cache it."""
+    global _checked_at
+    load_model()
+    _checked_at = time.monotonic()
+
+
+def predict_unsaved_lead(lead: Lead, *, tags: Iterable[Any] = (), settings: PheuSettings) -> None:
+    """Give an open record about to be created its predicted probability (and its probability, when it
+    follows the prediction), as :func:`predict_leads` would once it is stored; no query. Without a copy of
+    the model checked recently, the record is predicted just after its transaction commits instead (that
+    also renews the copy), as it is when no history separates won from lost yet (it has none)."""
+    if lead.won_status != WonStatus.OPEN or not lead.active:
+        return
+    model = _model_checked_recently()
+    if model is None:
+        transaction.on_commit(lambda: _predict_after_commit(lead.pk))
+        return
+    variables = [name for name in PREDICTIVE_FIELDS if name in (settings.predictive_fields or [])]
+    found = model.factors(lead.team_id or 0, features_of_unsaved(lead, tags), variables)
+    if found is None:
+        return
+    lead.automated_probability = to_percent(found[0])
+    if settings.probability_follows_prediction and lead.auto_probability:
+        lead.probability = lead.automated_probability
+
+
+def _predict_after_commit(lead_id: int | None) -> None:
+    _check_model()
+    if lead_id is not None:
+        predict_leads(lead_ids=[lead_id])
 
 
 # --- asking for a rebuild ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, Stage
 from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
+from pheu.scoring.prediction import predict_unsaved_lead
 from pheu.scoring.services import (
     link_pageviews,
     refresh_leads,
@@ -191,7 +192,8 @@ def create_lead(
     opportunities start in their team's first stage with its probability.
 
     The anonymous page views recorded under its e-mail, or under ``visitor_id`` (the tracking cookie of the
-    visitor who sent a web form), become its own and count for its score.
+    visitor who sent a web form), become its own and count for its score. An open record gets its predicted
+    probability at once (:func:`~pheu.scoring.prediction.predict_unsaved_lead`).
 
     ``settings``: the installation's settings when the caller has just read them (the web form reads them
     with its team, in one statement); read here otherwise. ``check_contacts=False`` (the web form): an
@@ -239,6 +241,7 @@ def create_lead(
 
         # Decided on the instance (its score and rules need no query), so that it is inserted once.
         assignment = assign_unsaved_lead(lead=lead, tags=tags)
+    predict_unsaved_lead(lead, tags=tags, settings=settings)  # with its team: the model is per team
     insert(lead)
     store_new_score(lead)
     if tags:

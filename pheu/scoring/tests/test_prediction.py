@@ -243,3 +243,64 @@ def test_refreshing_the_records_named_by_another_tables_rows_reads_their_lead_id
     ScoringRule.objects.create(name="VN", domain="[['country_id', 'in', ['Vietnam']]]", points=5)
     refresh_leads(lead_ids=PageView.objects.filter(pk=view.pk).values("lead_id"), outcome_may_change=True)
     assert ModelSample.objects.filter(lead=lead).exists()
+
+
+# --- a record being created ---------------------------------------------------------------------------
+@pytest.fixture
+def recent_model(monkeypatch):  # type: ignore[no-untyped-def]
+    """The process's copy of the model, checked just now (tests run inside a transaction, where
+    load_model does not keep one)."""
+    import time
+
+    from pheu.scoring import prediction
+
+    def keep() -> None:
+        monkeypatch.setattr(prediction, "_MODEL", load_model())
+        monkeypatch.setattr(prediction, "_checked_at", time.monotonic())
+
+    return keep
+
+
+def test_a_record_is_predicted_as_it_is_created_as_the_periodic_job_would(actors, pipeline, recent_model):
+    from pheu.leads.services import create_lead
+    from pheu.scoring.prediction import features_of, features_of_unsaved
+
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    settings = PheuSettings.load()
+    settings.predictive_fields = [*(PheuSettings().predictive_fields or []), "language", "tags"]
+    settings.save()
+    recent_model()
+    vip, web = make_tag("VIP"), make_tag("Web")
+    kinds = [
+        {"country": country("VN"), "stage": pipeline["new"], "team": actors.north},
+        {"country": country("FR"), "email": "khong-hop-le", "phone": "123", "state": "Île-de-France"},
+        {"email": "lan@example.vn", "phone": "0912345678", "language": "VI", "source": make_source("Web")},
+        {"country": country("VN"), "mobile": "0987654321", "team": actors.north},
+    ]
+    created = []
+    for index, values in enumerate(kinds):
+        tags = [web, vip] if index % 2 else []
+        lead = create_lead(  # as the web form does, keeping an invalid e-mail or phone as typed
+            actor=actors.admin, values={"name": f"Lead {index}", **values}, tags=tags, check_contacts=False
+        )
+        stored = features_of([lead.pk], closed_only=False)[lead.pk].features
+        assert features_of_unsaved(lead, tags) == stored, values
+        created.append(lead)
+
+    assert all(lead.automated_probability is not None for lead in created)
+    assert Lead.objects.get(pk=created[0].pk).automated_probability == created[0].automated_probability
+    assert created[0].automated_probability > 80 > 20 > created[1].automated_probability
+    assert predict_leads(lead_ids=[lead.pk for lead in created]).changed == 0  # what the job would write
+
+
+def test_without_a_recent_model_a_new_record_is_predicted_after_its_commit(
+    actors, pipeline, django_capture_on_commit_callbacks
+):
+    from pheu.leads.services import create_lead
+
+    _history(actors, pipeline, won_country="VN", lost_country="FR")
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = create_lead(actor=actors.admin, values={"name": "Hà Nội", "country": country("VN")})
+    assert lead.automated_probability is None  # not known at its insert
+    lead.refresh_from_db()
+    assert lead.automated_probability > 80
