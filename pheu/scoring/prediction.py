@@ -4,7 +4,8 @@
   (``PREDICTIVE_FIELDS``): its stage — for a won record every non-won stage of its pipeline, for a lost one
   the stages up to the one it was lost in, as it went through them —, country, state, source, language, tags,
   and the quality of its e-mail and phone (none / invalid / valid). One SQL expression computes these
-  *features* for any set of records, on PostgreSQL and SQLite alike; it is the only definition.
+  *features* for any set of records, on PostgreSQL and SQLite alike; a record being created has its
+  features computed in Python on the instance (:func:`features_of_unsaved`), held equal to it by a test.
 - ``ModelSample`` keeps each closed record's features as counted; ``Frequency`` is their sum by team,
   variable and value. :func:`refresh_samples` (called by every write path through
   ``scoring.services.refresh_leads``) updates both by difference, so that the incremental tables always equal
