@@ -17,8 +17,10 @@ from pheu.imports.exceptions import ImportsError
 from pheu.imports.forms import MappingForm, UploadForm
 from pheu.imports.models import Import
 from pheu.imports.services import (
+    PHASES,
     preview_import,
-    progress_of,
+    progress_counters,
+    progress_text,
     revert_import,
     revertible,
     runnable,
@@ -77,7 +79,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _result(run: Import) -> dict:
     return {
-        "progress": progress_of(run),
+        **_progress(run),
         "issues": run.issues.all()[:ISSUES_SHOWN],
         "issue_total": run.issues.count() if run.finished else 0,
         "not_imported": unmapped_columns(run),
@@ -107,6 +109,20 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
             if not exc.field_errors:
                 messages.error(request, exc.message)
     return redirect("imports:detail", pk=run.pk)
+
+
+def _progress(run: Import) -> dict:
+    """The counters of a running import as the progress card shows them (the command line's figures)."""
+    if run.finished:
+        return {"progress": run.processed_rows}
+    counters = progress_counters(run)
+    total = max(counters.total, counters.rows)
+    return {
+        "progress": counters.rows,
+        "phase": PHASES.get(counters.phase, counters.phase),
+        "progress_text": progress_text(counters),
+        "percent": round(100 * counters.rows / total) if total and counters.phase == "read" else 100,
+    }
 
 
 @login_required

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -9,8 +11,16 @@ from rest_framework import serializers
 from pheu.core.api.serializers import COUNT
 from pheu.imports.choices import ImportKind
 from pheu.imports.models import Import, ImportIssue
-from pheu.imports.services import progress_of, unmapped_columns
+from pheu.imports.services import progress_counters, progress_of, unmapped_columns
 from pheu.teams.models import Team
+
+
+class ImportCountersSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    total = serializers.IntegerField()
+    phase = serializers.CharField()
+    rows_per_second = serializers.FloatField()
+    seconds_left = serializers.FloatField(allow_null=True)
 
 
 class ImportSerializer(serializers.ModelSerializer):
@@ -20,6 +30,12 @@ class ImportSerializer(serializers.ModelSerializer):
         read_only=True, help_text=_("uploaded | queued | running | done | failed | reverted")
     )
     progress = serializers.SerializerMethodField(help_text=_("Rows read so far."))
+    counters = serializers.SerializerMethodField(
+        help_text=_(
+            "While it runs: rows read, rows the file holds (estimated until read), the step (read, write, "
+            "duplicates, scoring, assignment), rows per second and seconds left (null when unknown)."
+        )
+    )
     not_imported = serializers.SerializerMethodField(
         help_text=_("Headers of the columns mapped to no field: they are not imported.")
     )
@@ -47,6 +63,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "reverted_at",
             "total_rows",
             "progress",
+            "counters",
             "created_count",
             "updated_count",
             "error_count",
@@ -58,6 +75,10 @@ class ImportSerializer(serializers.ModelSerializer):
 
     def get_progress(self, run: Import) -> int:
         return progress_of(run)
+
+    @extend_schema_field(ImportCountersSerializer)
+    def get_counters(self, run: Import) -> dict[str, Any]:
+        return progress_counters(run).as_dict()
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_not_imported(self, run: Import) -> list[str]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -195,3 +196,26 @@ def test_columns_not_imported_are_named_on_the_preview_the_result_the_api_and_th
 
     call_command("import", "leads", str(path))
     assert "Columns not imported (no field of that name): Fax." in capsys.readouterr().out
+
+
+def test_a_running_import_shows_rows_per_second_and_time_left_on_its_page_and_in_the_api(
+    client, api_client, english
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    run = Import.objects.create(
+        file_name="big.csv",
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now() - timedelta(seconds=10),
+        processed_rows=500,
+        total_rows=1000,
+    )
+    client.force_login(english.manager)
+    card = client.get(f"/imports/{run.pk}/progress/").content.decode()
+    assert re.search(r"500 of about 1,000 rows · (4[5-9]|50) rows/s · about 1[01] s left", card)
+    assert 'style="width: 50%"' in card
+    counters = api_client(english.manager).get(f"/api/v1/imports/{run.pk}/").json()["counters"]
+    assert (counters["rows"], counters["total"], counters["phase"]) == (500, 1000, "read")
+    assert 45 < counters["rows_per_second"] <= 50 and 9 <= counters["seconds_left"] < 11

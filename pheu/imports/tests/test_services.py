@@ -537,3 +537,22 @@ def test_unmapped_columns_are_listed_as_not_imported_and_address_line_2_is_a_fie
     run = make_import(english, actor=actors.manager)
     assert services.unmapped_columns(run) == []
     assert Lead.objects.get(name="Deal 2").street2 == "Suite 5"
+
+
+def test_progress_counters_give_the_same_rate_and_time_left_to_the_cli_and_the_page():
+    counters = services.Counters(rows=5000, total=10000, started=1000.0)
+    assert counters.figures(now=1002.0) == (2500.0, 2.0)
+    counters.phase = "scoring"  # past the reading: no time left to tell
+    assert counters.figures(now=1002.0) == (2500.0, None)
+
+
+def test_a_run_reports_its_rows_the_estimate_and_each_step(tmp_path, actors):
+    path = write_csv(tmp_path / "p.csv", [["Name"], *[[f"Lead {i}"] for i in range(2500)]])
+    seen: list[tuple[int, int, str]] = []
+
+    make_import(path, actor=actors.manager, progress=lambda c: seen.append((c.rows, c.total, c.phase)))
+
+    assert services.estimate_rows(path, services.sniff(path)) == 2500
+    assert seen[0] == (1000, 2500, "read") and (2000, 2500, "read") in seen
+    phases = list(dict.fromkeys(phase for _rows, _total, phase in seen))
+    assert phases == ["read", "write", "duplicates", "scoring", "assignment"]

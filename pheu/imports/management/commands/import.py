@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel
 from pheu.imports.exceptions import ImportsError
-from pheu.imports.services import import_file, unmapped_columns
+from pheu.imports.services import PHASES, Counters, import_file, progress_text, unmapped_columns
 from pheu.lib.text import text_key
 from pheu.teams.models import Team
 
@@ -61,12 +61,22 @@ class Command(BaseCommand):
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn(_("{task.completed:,} rows")),
+            TextColumn("{task.fields[figures]}"),
             TimeElapsedColumn(),
             disable=not show,
             transient=True,
         ) as bar:
-            task = bar.add_task(str(file.name), total=None)
+            task = bar.add_task(str(file.name), total=None, figures="")
+
+            def progress(counters: Counters) -> None:
+                bar.update(
+                    task,
+                    description=f"{file.name}: {PHASES.get(counters.phase, counters.phase)}",
+                    completed=counters.rows,
+                    total=counters.total or None,
+                    figures=progress_text(counters),
+                )
+
             try:
                 run = import_file(
                     actor=None,
@@ -75,7 +85,7 @@ class Command(BaseCommand):
                     team=default_team,
                     dry_run=dry_run,
                     atomic=atomic,
-                    progress=lambda rows: bar.update(task, completed=rows),
+                    progress=progress,
                 )
             except ImportsError as exc:
                 messages = [m for ms in exc.field_errors.values() for m in ms] or [exc.message]
