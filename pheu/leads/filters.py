@@ -76,7 +76,9 @@ class LeadFilterSet(filters.FilterSet):
     won_status = filters.ChoiceFilter(choices=WonStatus.choices, label=_("Status"))
     active = filters.BooleanFilter(method="filter_active", label=_("Active"))
     rating = filters.ChoiceFilter(choices=LeadRating.choices, label=_("Rating"))
-    priority = filters.TypedChoiceFilter(choices=LeadPriority.choices, coerce=int, label=_("Priority"))
+    # django-filter's ChoiceFilter, for its empty choice (shown "All" on the pages): with the typed filter the
+    # select had none, and showed — and looked set to — "Normal" when no priority was chosen.
+    priority = filters.ChoiceFilter(choices=LeadPriority.choices, label=_("Priority"))
     tags = filters.ModelChoiceFilter(queryset=Tag.objects.all(), label=_("Tag"))
     country = filters.ModelChoiceFilter(
         queryset=Country.objects.all(), to_field_name="code", label=_("Country")

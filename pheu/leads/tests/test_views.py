@@ -383,3 +383,13 @@ def test_pages_are_in_vietnamese_by_default(client, actors):
     page = client.get(reverse("leads:list")).content.decode()
     assert '<html lang="vi">' in page
     assert "Khách hàng tiềm năng" in page
+
+
+def test_the_pipeline_s_priority_filter_reads_all_when_nothing_is_chosen(client, actors):
+    client.force_login(actors.manager)
+    html = client.get(reverse("leads:pipeline")).content.decode()
+    select = re.search(r'<select name="priority".*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value=""[^>]*selected[^>]*>Tất cả</option>', select), select
+    assert not re.search(r'<option value="0"[^>]*selected', select)
+    chosen = client.get(reverse("leads:pipeline"), {"priority": "3"}).content.decode()
+    assert re.search(r'<option value="3"[^>]*selected', chosen)
