@@ -226,6 +226,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The records a rule may select (POST /domains/validate/ `model`), named for what they are.
     "ENUM_NAME_OVERRIDES": {"DomainModelEnum": [("lead", "lead")]},
+    # Every operation documents the error answers it may give (400, 401, 403, 404, 409, 415, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pheu.api.schema.document_errors",
+    ],
 }
 
 # --- background work ------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from pheu.accounts.api.views import UserViewSet
 from pheu.api.auth import ObtainTokenView
+from pheu.api.errors import not_found
 from pheu.contacts.api.views import CountryViewSet, PartnerViewSet, TagViewSet
 from pheu.core.api.views import SettingsView
 from pheu.leads.api.views import (
@@ -66,4 +67,7 @@ urlpatterns = [
     path("domains/validate/", DomainValidateView.as_view(), name="domain-validate"),
     path("settings/", SettingsView.as_view(), name="settings"),
     path("", include(router.urls)),
+    # Last: any other path (ending in a slash, so that APPEND_SLASH still adds a missing one) is the
+    # API's 404 body (JSON), not the site's 404 page.
+    re_path(r"^(?P<path>(?:.*/)?)$", not_found),
 ]

@@ -1,4 +1,5 @@
-"""Control characters in request bodies: removed from every text by the API's parsers, at any depth."""
+"""Control characters in request bodies, checked by the API's parsers at any depth: NUL refused (a 400
+naming its field), the other control characters and lone surrogates removed."""
 
 from __future__ import annotations
 
@@ -17,19 +18,40 @@ def test_strip_control_keeps_tabs_and_line_breaks_and_drops_the_rest():
     assert strip_control("Nguyễn Văn An") == "Nguyễn Văn An"
 
 
-def test_a_json_body_with_nul_and_a_lone_surrogate_is_stored_without_them(api_client, actors):
-    """NUL is refused by PostgreSQL's text columns and a lone surrogate (a JSON "\\ud800") is encoded by
-    neither database: both were a 500 (NUL also where a JSON field or filter holds it)."""
-    body = '{"name": "Kh\\u00e1ch\\u0000 A\\ud800", "description": "d\\u0000\\u0007"}'
-    response = api_client(actors.sales1).generic(
-        "POST", "/api/v1/leads/", body, content_type="application/json"
+def post_json(client, body: str):  # type: ignore[no-untyped-def]
+    return client.generic(
+        "POST", "/api/v1/leads/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
     )
+
+
+def test_a_lone_surrogate_and_control_characters_are_stored_without_them(api_client, actors):
+    """A lone surrogate (a JSON "\\ud800") is encoded by neither database: it was a 500."""
+    body = r'{"name": "Kh\u00e1ch A\ud800", "description": "d\u0007\u001b"}'
+    response = post_json(api_client(actors.sales1), body)
     assert response.status_code == 201, response.content
     lead = Lead.objects.get(pk=response.json()["id"])
     assert (lead.name, lead.description) == ("Khách A", "d")
 
 
-def test_a_form_body_is_cleaned_too(api_client, actors):
-    response = api_client(actors.sales1).post("/api/v1/leads/", {"name": "B\x00\x01ình"}, format="multipart")
+@pytest.mark.parametrize(
+    "body",
+    [
+        r'{"name": "A", "description": "x\u0000"}',
+        r'{"name": "A", "description": {"nested": ["x\u0000"]}}',
+    ],
+)
+def test_a_nul_anywhere_in_a_json_body_is_a_400_naming_its_field(api_client, english, body):
+    """PostgreSQL's text columns hold no NUL: refused wherever it is, in JSON values no field checks too."""
+    response = post_json(api_client(english.sales1), body)
+    assert response.status_code == 400
+    assert response.json() == {"description": ["Null characters are not allowed."]}
+    assert not Lead.objects.exists()
+
+
+def test_a_form_body_is_checked_too(api_client, actors):
+    client = api_client(actors.sales1)
+    response = client.post("/api/v1/leads/", {"name": "B\x01ình"}, format="multipart")
     assert response.status_code == 201, response.content
     assert json.loads(response.content)["name"] == "Bình"
+    refused = client.post("/api/v1/leads/", {"name": "B\x00ình"}, format="multipart")
+    assert refused.status_code == 400 and "name" in refused.json()

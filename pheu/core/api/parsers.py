@@ -1,19 +1,48 @@
-"""The API's request parsers: DRF's, with every text of the body cleaned of control characters.
+"""The API's request parsers: DRF's, with the text of every body checked for control characters.
 
-A JSON body may carry NUL (``"\\u0000"``) or a lone surrogate (``"\\ud800"``) in any string, keys and the
-values of JSON fields included: PostgreSQL refuses the first, neither database encodes the second. They
-are removed here, once for every resource (``pheu.lib.text.strip_control``), rather than by each serializer.
-Uploaded files are read by the code that understands them (imports, e-mails), which cleans their text.
+A JSON body may carry NUL (``"\\u0000"``), other control characters or a lone surrogate (``"\\ud800"``) in
+any string — keys and the values of JSON fields included, where no serializer field looks. PostgreSQL
+refuses NUL in a text, neither database encodes a lone surrogate, and no XLSX cell holds a control
+character. Here, once for every resource: a NUL is refused — a 400 naming the field that holds it, as DRF's
+own text fields answer — and the other control characters and lone surrogates are removed
+(``pheu.lib.text.strip_control``). Uploaded files are read by the code that understands them (imports,
+e-mails), which cleans their text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from rest_framework import parsers
+from rest_framework.exceptions import ParseError, ValidationError
 
 from pheu.lib.text import strip_control
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul(fields: list[tuple[Any, Any]]) -> None:
+    """A 400 naming each field (top-level key) whose value holds a NUL anywhere."""
+    errors = {
+        (strip_control(key) if isinstance(key, str) else "") or "non_field_errors": [
+            str(ProhibitNullCharactersValidator.message)
+        ]
+        for key, value in fields
+        if _has_nul(key) or _has_nul(value)
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def clean(value: Any) -> Any:
@@ -28,6 +57,7 @@ def clean(value: Any) -> Any:
 
 
 def _clean_query_dict(data: QueryDict) -> QueryDict:
+    _refuse_nul(list(data.lists()))
     cleaned = QueryDict(mutable=True)
     for key, values in data.lists():
         cleaned.setlist(strip_control(key), [strip_control(v) if isinstance(v, str) else v for v in values])
@@ -37,7 +67,12 @@ def _clean_query_dict(data: QueryDict) -> QueryDict:
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return clean(super().parse(stream, media_type, parser_context))
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            _refuse_nul(list(data.items()) if isinstance(data, dict) else [(None, data)])
+            return clean(data)
+        except RecursionError as exc:  # DRF turns a ValueError into a 400, not this
+            raise ParseError(_("The JSON body is nested too deeply.")) from exc
 
 
 class FormParser(parsers.FormParser):
