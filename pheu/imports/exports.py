@@ -2,8 +2,10 @@
 
 The columns are the importable fields (``mapping.FIELDS``) under their labels in the active language, and
 the values are written as the import reads them back (relations by name, the salesperson by login,
-country by ISO code, choices by label), so an export imports again unchanged. Callers pass a queryset
-already narrowed to what the user may see (``visible_to``) and filtered (``LeadFilterSet``).
+country by ISO code, choices by label), so an export imports again unchanged — but for a text that a
+spreadsheet program would run as a formula, which gets an apostrophe before it (``pheu.lib.spreadsheet``).
+Callers pass a queryset already narrowed to what the user may see (``visible_to``) and filtered
+(``LeadFilterSet``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.db.models import QuerySet
 
 from pheu.imports.mapping import FIELDS, field_label
 from pheu.leads.models import Lead
+from pheu.lib.spreadsheet import safe_cell
 
 CHUNK = 2000
 _RELATED = ("team", "user", "stage", "campaign", "source", "medium")
@@ -70,7 +73,7 @@ def csv_chunks(queryset: QuerySet[Lead]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(headers())
     for row in rows(queryset):
-        yield writer.writerow([_text(value) for value in row])
+        yield writer.writerow([_text(safe_cell(value)) for value in row])
 
 
 def write_csv(queryset: QuerySet[Lead], out: IO[str]) -> int:
@@ -101,7 +104,7 @@ def write_xlsx(queryset: QuerySet[Lead], out: IO[bytes]) -> int:
     sheet.append(header_cells)
     count = 0
     for row in rows(queryset):
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        sheet.append([float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row])
         count += 1
     with tempfile.TemporaryFile() as buffer:
         book.save(buffer)

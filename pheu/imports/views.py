@@ -30,6 +30,7 @@ from pheu.imports.services import (
 )
 from pheu.leads.filters import LeadFilterSet
 from pheu.leads.models import Lead
+from pheu.lib.spreadsheet import safe_text
 
 ISSUES_SHOWN = 100
 
@@ -149,8 +150,15 @@ def import_issues_csv(request: HttpRequest, pk: int) -> HttpResponse:
     def chunks():  # type: ignore[no-untyped-def]
         yield "\ufeff" + writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason"), _("Level")])
         for issue in run.issues.all().iterator(chunk_size=2000):
+            # The column's name and the value come from the file: neither may be a formula.
             yield writer.writerow(
-                [issue.row, issue.column, issue.value, issue.reason, issue.get_level_display()]
+                [
+                    issue.row,
+                    safe_text(issue.column),
+                    safe_text(issue.value),
+                    issue.reason,
+                    issue.get_level_display(),
+                ]
             )
 
     response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")

@@ -11,20 +11,22 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from pheu.lib.spreadsheet import safe_cell, safe_text
 from pheu.reports.facts import Column, Report, Table
 
 
 def cell(column: Column, value: Any) -> Any:
-    """A value as an export writes it: numbers stay numbers, yes/no in words, nothing as empty."""
+    """A value as an export writes it: numbers stay numbers, yes/no in words, nothing as empty, a text
+    (a team's, a person's, a source's name…) never a formula (``pheu.lib.spreadsheet``)."""
     if value is None:
         return ""
     if column.kind == "yesno":
         return _("yes") if value else _("no")
-    return str(value) if isinstance(value, Promise) else value
+    return safe_cell(str(value) if isinstance(value, Promise) else value)
 
 
 def _rows(table: Table) -> list[list[Any]]:
-    rows = [[str(column.label) for column in table.columns]]
+    rows = [[safe_text(str(column.label)) for column in table.columns]]
     rows += [
         [cell(c, v) for c, v in zip(table.columns, table.values(row), strict=True)] for row in table.rows
     ]
@@ -47,7 +49,7 @@ def report_csv(report: Report) -> str:
         if index:
             writer.writerow([])
         if len(report.tables) > 1:
-            writer.writerow([str(table.title)])
+            writer.writerow([safe_text(str(table.title))])
         writer.writerows([[_text(value) for value in row] for row in _rows(table)])
     return "\ufeff" + out.getvalue()
 
