@@ -23,8 +23,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from pheu.imports.exceptions import ImportsError
+from pheu.lib.text import strip_control
 
 SAMPLE_BYTES = 256 * 1024
+MAX_LINE = 1024 * 1024  # characters of one line of a CSV file: memory stays bounded whatever the file
 DELIMITERS = ",;\t|"
 
 Cell = str | int | float | date | datetime | None
@@ -88,10 +90,25 @@ def _nfc(row: list[str]) -> list[str]:
     return [unicodedata.normalize("NFC", cell) for cell in row]
 
 
+def _lines(handle: Any) -> Iterator[str]:
+    """The file's lines without control characters (``strip_control``: PostgreSQL stores no NUL), each read
+    up to ``MAX_LINE`` characters: a longer one (a binary file, one without line breaks) is an error, not a
+    line read whole into memory."""
+    number = 0
+    while line := handle.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE:
+            raise _unreadable(
+                _("Line %(line)s is longer than %(max)s characters: the file is not a CSV file of records.")
+                % {"line": number, "max": f"{MAX_LINE:,}"}
+            )
+        yield strip_control(line)
+
+
 def _csv_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, list[Cell]]]:
     recompose = info.encoding == "cp1258"
     with open(path, encoding=info.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=info.delimiter)
+        reader = csv.reader(_lines(handle), delimiter=info.delimiter)
         try:
             for row in reader:
                 yield reader.line_num, (_nfc(row) if recompose else row)  # type: ignore[misc]
