@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.test import override_settings
+from django.test import Client, override_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from pheu.accounts.models import Role, User
 from pheu.activities.models import Activity
@@ -38,6 +40,7 @@ from pheu.teams.models import Team
 
 ROLES = ("salesperson", "other_salesperson", "leader", "other_leader", "manager", "admin", "anonymous")
 RECORDS = ("own", "team_unassigned", "teammates", "other_team", "no_team", "merged_away", "lost")
+LOGIN = "/accounts/login/"
 USERNAMES = {
     "salesperson": "sales1",
     "other_salesperson": "sales2",
@@ -74,7 +77,8 @@ anonymous           no   no               no         no          no       no    
 """)
 
 # What an action does to a record its user may see. A merged-away record points to its survivor: it is
-# read, never changed ("change that one instead"); a lost record may be won back or restored, not lost again.
+# read, never changed ("change that one instead"); a lost record may be won back or restored, not lost
+# again, nor moved on the board (restore it first). The board and the duplicate scan show open records.
 OUTCOME = table("""
                       own      team_unassigned  teammates  other_team  no_team  merged_away  lost
 read                  ok       ok               ok         ok          ok       ok           ok
@@ -84,10 +88,11 @@ won                   ok       ok               ok         ok          ok       
 lost                  ok       ok               ok         ok          ok       refused      refused
 restore               refused  refused          refused    refused     refused  refused      ok
 merge                 ok       ok               ok         ok          ok       refused      ok
+move                  ok       ok               ok         ok          ok       refused      refused
 unmerge               ok       ok               ok         ok          ok       ok           ok
 note                  ok       ok               ok         ok          ok       ok           ok
 pipeline              ok       ok               ok         ok          ok       absent       absent
-duplicates_scan       ok       ok               ok         ok          ok       absent       ok
+duplicates_scan       ok       ok               ok         ok          ok       absent       absent
 sales_document        ok       ok               ok         ok          ok       ok           ok
 """)
 
@@ -99,6 +104,25 @@ imports           403          403                403     403           ok      
 reports           ok           ok                 ok      ok            ok       ok     login
 configuration     403          403                403     403           ok       ok     login
 """)
+
+
+def api_client(scene: Scene, role: str) -> APIClient:
+    """An API client with the role's token (none for the anonymous visitor)."""
+    client = APIClient()
+    user = scene.user(role)
+    if user is not None:
+        token, _created = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def page_client(scene: Scene, role: str) -> Client:
+    """A browser logged in as the role (not logged in for the anonymous visitor)."""
+    client = Client()
+    user = scene.user(role)
+    if user is not None:
+        client.force_login(user)
+    return client
 
 
 def visible(role: str, record: str) -> bool:
@@ -120,6 +144,7 @@ class Scene:
     north: Team
     south: Team
     stage: Stage
+    later_stage: Stage
     lead: dict[str, Lead]  # by record name: the lead
     opportunity: dict[str, Lead]  # by record name: its opportunity twin
     quotation: dict[str, Quotation] = field(default_factory=dict)
@@ -157,6 +182,7 @@ def build_scene() -> Scene:
         "South", leader=users["south_leader"], members=[users["south_leader"], users["sales3"]], sequence=2
     )
     stage = make_stage("Qualified", sequence=1, probability=Decimal(20))
+    later_stage = make_stage("Proposal", sequence=2, probability=Decimal(40))
     owners = {
         "own": (users["sales1"], north),
         "team_unassigned": (None, north),
@@ -166,7 +192,9 @@ def build_scene() -> Scene:
         "merged_away": (users["sales1"], north),
         "lost": (users["sales1"], north),
     }
-    scene = Scene(users=users, north=north, south=south, stage=stage, lead={}, opportunity={})
+    scene = Scene(
+        users=users, north=north, south=south, stage=stage, later_stage=later_stage, lead={}, opportunity={}
+    )
     due = dt.date.today() + dt.timedelta(days=3)
     for record, (user, team) in owners.items():
         common = {"user": user, "team": team, "email": f"{record}@matrix.example", "city": "Hà Nội"}
@@ -191,8 +219,11 @@ def build_scene() -> Scene:
             lead=opportunity,
             values={"summary": f"Call {record}", "due_date": due, "assignee": assignee},
         )
-    # The merged-away pair go into a survivor of the same salesperson; the lost pair are lost.
-    survivor = make_lead("Lead survivor", type="opportunity", stage=stage, user=users["sales1"], team=north)
+    # The merged-away pair go into a survivor of the same salesperson (further on: it survives); the lost
+    # pair are lost.
+    survivor = make_lead(
+        "Deal survivor", type="opportunity", stage=later_stage, user=users["sales1"], team=north
+    )
     scene.merge = merge_leads(
         actor=None, leads=[survivor, scene.lead["merged_away"], scene.opportunity["merged_away"]]
     )
@@ -202,6 +233,17 @@ def build_scene() -> Scene:
         for record, lead in records.items():
             records[record] = Lead.objects.get(pk=lead.pk)
     return scene
+
+
+def merge_to_undo(scene: Scene, record: str) -> int:
+    """The merge an ``unmerge`` cell undoes, made by the system before the cell: the record's with its
+    twin (the merged-away record's own merge for that one)."""
+    from pheu.leads.services.merge import merge_leads
+
+    if record == "merged_away":
+        assert scene.merge is not None
+        return scene.merge.pk
+    return merge_leads(actor=None, leads=[scene.lead[record], scene.opportunity[record]]).pk
 
 
 def fingerprint() -> tuple[Any, ...]:

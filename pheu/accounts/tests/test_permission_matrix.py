@@ -12,23 +12,21 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
-from pheu.accounts.tests.matrix import RECORDS, ROLES, Scene, expected, fingerprint, visible
-from pheu.leads.services.merge import merge_leads
+from pheu.accounts.tests.matrix import (
+    RECORDS,
+    ROLES,
+    Scene,
+    api_client,
+    expected,
+    fingerprint,
+    merge_to_undo,
+    visible,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def api_client(scene: Scene, role: str) -> APIClient:
-    client = APIClient()
-    user = scene.user(role)
-    if user is not None:
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def lead_url(name: str, scene: Scene, record: str) -> str:
@@ -36,8 +34,7 @@ def lead_url(name: str, scene: Scene, record: str) -> str:
 
 
 def _unmerge(client: APIClient, scene: Scene, record: str) -> Response:
-    merge_id = scene.merge_id
-    return client.post(reverse("api:lead-unmerge"), {"merge_id": merge_id}, format="json")
+    return client.post(reverse("api:lead-unmerge"), {"merge_id": scene.merge_id}, format="json")
 
 
 @dataclass(frozen=True)
@@ -79,24 +76,14 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def prepare(scene: Scene, action: str, record: str) -> None:
-    """What the system did before the cell: the merge that ``unmerge`` undoes (of the record and its
-    twin; the merged-away record's own merge for that one)."""
-    if action != "unmerge":
-        return
-    if record == "merged_away":
-        scene.merge_id = scene.merge.pk
-    else:
-        scene.merge_id = merge_leads(actor=None, leads=[scene.lead[record], scene.opportunity[record]]).pk
-
-
 @pytest.mark.parametrize("record", RECORDS)
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", ACTIONS)
 def test_api_lead_action(scene, role, record, action):
     spec = ACTIONS[action]
     client = api_client(scene, role)
-    prepare(scene, action, record)
+    if spec.outcome == "unmerge":
+        scene.merge_id = merge_to_undo(scene, record)
     before = fingerprint()
     response = spec.call(client, scene, record)
     want = expected(role, record, spec.outcome)

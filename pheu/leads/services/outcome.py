@@ -131,8 +131,12 @@ def restore_lead(*, actor: Any, lead: Lead) -> Lead:
 def move_lead(*, actor: Any, lead: Lead, stage: Stage) -> Lead:
     """Move ``lead`` to ``stage`` (the pipeline's drag and drop): as ``update_lead`` with the stage — its
     required fields checked, probability following it when automatic, a won stage marking it won — but
-    refused with ``PermissionDeniedError`` when ``actor`` may not edit the record.
+    refused with ``PermissionDeniedError`` when ``actor`` may not edit the record, and for a lost record
+    (restore it first).
     """
     if actor is not None and not Lead.objects.visible_to(actor).filter(pk=lead.pk).exists():
         raise PermissionDeniedError(_("You may not change this record."))
+    if lead.won_status == WonStatus.LOST:
+        # A lost card is not on the board: moving it would give a closed record a stage's probability.
+        raise LeadError(_("This record is lost; restore it before moving it."), code=LeadError.Code.INVALID)
     return update_lead(actor=actor, lead=lead, values={"stage": stage})

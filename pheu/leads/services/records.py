@@ -142,6 +142,8 @@ def _enter_stage(lead: Lead, stage: Stage | None, *, check_required: bool = True
     lead.stage = stage
     lead.stage_changed_at = timezone.now()
     if stage.is_won:
+        if lead.won_status == WonStatus.LOST:  # won back, as ``mark_won`` does
+            lead.active, lead.lost_reason, lead.closed_at = True, None, None
         lead.won_status = WonStatus.WON
         lead.probability = 100
         lead.closed_at = lead.closed_at or timezone.now()
@@ -149,7 +151,7 @@ def _enter_stage(lead: Lead, stage: Stage | None, *, check_required: bool = True
         if lead.won_status == WonStatus.WON:
             lead.won_status = WonStatus.OPEN
             lead.closed_at = None
-        if lead.auto_probability:
+        if lead.auto_probability and lead.won_status != WonStatus.LOST:  # a lost record stays at 0
             lead.probability = stage.probability
 
 

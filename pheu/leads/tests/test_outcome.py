@@ -193,3 +193,43 @@ def test_a_merged_away_record_cannot_be_won(actors, pipeline):
     with pytest.raises(LeadError):
         mark_won(actor=actors.manager, lead=merged)
     assert Lead.objects.get(pk=merged.pk).won_status == WonStatus.OPEN
+
+
+def test_a_lost_record_keeps_probability_0_when_its_stage_changes_and_a_won_stage_wins_it_back(
+    actors, pipeline
+):
+    from pheu.leads.services import update_lead
+
+    lead = mark_lost(actor=actors.sales1, lead=_opportunity(actors, pipeline), lost_reason=None)
+    update_lead(actor=actors.sales1, lead=lead, values={"stage": pipeline["new"]})
+    lead.refresh_from_db()
+    assert (lead.won_status, lead.probability, lead.active) == (WonStatus.LOST, 0, False)
+    update_lead(actor=actors.sales1, lead=lead, values={"stage": pipeline["won"]})
+    lead.refresh_from_db()
+    assert (lead.won_status, lead.probability, lead.active, lead.lost_reason) == (
+        WonStatus.WON,
+        100,
+        True,
+        None,
+    )
+
+
+def test_a_lost_record_is_not_moved_on_the_board(actors, pipeline):
+    from pheu.leads.services.outcome import move_lead
+
+    lead = mark_lost(actor=actors.sales1, lead=_opportunity(actors, pipeline), lost_reason=None)
+    with pytest.raises(LeadError):
+        move_lead(actor=actors.sales1, lead=lead, stage=pipeline["new"])
+    assert Lead.objects.get(pk=lead.pk).stage == pipeline["qualified"]
+
+
+def test_a_merged_away_record_is_not_edited(actors):
+    from pheu.leads.services import update_lead
+    from pheu.leads.services.merge import merge_leads
+
+    survivor, merged = make_lead("A", user=actors.sales1), make_lead("B", user=actors.sales1)
+    merge_leads(actor=actors.sales1, leads=[survivor, merged])
+    with pytest.raises(LeadError) as refused:
+        update_lead(actor=actors.sales1, lead=Lead.objects.get(pk=merged.pk), values={"city": "Huế"})
+    assert "merged_into" in refused.value.field_errors
+    assert Lead.objects.get(pk=merged.pk).city == ""
