@@ -20,7 +20,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import QueryDict
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
+
+from pheu.lib.html import sanitize_html
 
 register = template.Library()
 
@@ -82,6 +85,13 @@ def money_writer(currency: Any = "VND") -> Callable[[Decimal | int | float | Non
 def money(value: Decimal | int | float | None, currency: str = "VND") -> str:
     """``value`` in ``currency``, written the reader's way ("150.000.000 ₫" in vi), "" for none."""
     return money_writer(currency)(value)
+
+
+@register.filter
+def sanitized(value: str | None) -> SafeString:
+    """Stored rich text (a description, a note) as HTML a page may show: sanitised again as it is shown,
+    whatever wrote it — a service sanitises what it stores, but a bulk load or an old row may not have."""
+    return mark_safe(sanitize_html(value))  # nh3 keeps only formatting tags and safe links
 
 
 @register.filter
