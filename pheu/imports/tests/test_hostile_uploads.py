@@ -98,3 +98,13 @@ def test_an_upload_larger_than_memory_goes_to_a_temporary_file(api_client, engli
     content = io.BytesIO(("Tên,Email\r\n" + "Khách,k@congty.vn\r\n" * 500).encode())
     response = upload(api_client(english.manager), "leads.csv", content.getvalue())
     assert response.status_code == 201, response.content
+
+
+def test_the_upload_form_fields_are_checked_like_every_api_body(api_client, english):
+    content = "Tên,Email\r\nKhách,k@congty.vn\r\n".encode()
+    response = api_client(english.manager).post(
+        "/api/v1/imports/",
+        {"file": SimpleUploadedFile("a.csv", content), "kind": "leads\x00"},
+        format="multipart",
+    )
+    assert response.status_code == 400 and "kind" in response.json()
