@@ -442,8 +442,10 @@ class RedisWorker:
                 if job is None:
                     job = self._take()
                 if job is None:
-                    if self.batch and not self._has_delayed_due_soon():
-                        break
+                    if self.batch:
+                        if not self._has_delayed_due_soon():
+                            break
+                        self._stop.wait(0.1)  # a deferred job falls due within the second
                     continue
                 job = self._run(job)  # the next job comes with the end of this one
         finally:

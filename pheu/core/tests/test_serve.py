@@ -52,6 +52,7 @@ def test_plan_brackets_ipv6_and_shows_a_reachable_url_for_wildcards():
         ("database", [], ["web", "worker"]),
         ("database", ["--no-worker"], ["web"]),
         ("immediate", [], ["web"]),
+        ("redis", [], ["web"]),  # the workers are `pheu worker` processes, on any machine
     ],
 )
 def test_serve_runs_the_worker_only_with_the_embedded_database_queue(
