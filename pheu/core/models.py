@@ -18,6 +18,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from pheu.lib.names import language_name
+
 
 class Currency(models.TextChoices):
     VND = "VND", _("Vietnamese đồng (₫)")
@@ -231,6 +233,8 @@ class HistoryEntry(models.Model):
                     choices = dict(getattr(field, "flatchoices", None) or [])
                     if choices:
                         old, new = choices.get(old, old), choices.get(new, new)
+                    elif field.name == "language":  # a language code, free text: its name ("Tiếng Việt")
+                        old, new = language_name(old) or old, language_name(new) or new
             rows.append({"field": change["field"], "label": label, "old": old, "new": new})
         return rows
 

@@ -32,6 +32,7 @@ from pheu.core.templatetags.pheu_tags import money, money_writer, query
 from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, WonStatus
 from pheu.leads.models import Lead, Stage
 from pheu.leads.services.pipeline import Column
+from pheu.lib.names import language_name as _language_name
 
 register = template.Library()
 
@@ -307,3 +308,9 @@ def pipeline_row(context: template.Context, lead: Lead) -> SafeString:
         f'<td class="d-none d-lg-table-cell text-nowrap small{due_class}">{due}</td>'
         "</tr>"
     )
+
+
+@register.filter
+def language_name(code: str | None) -> str:
+    """A record's language by its name in the reader's language ("vi" → "Tiếng Việt"), not its code."""
+    return _language_name(code)

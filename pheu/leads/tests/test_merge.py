@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -376,3 +377,17 @@ def test_unmerge_needs_permission_on_the_survivor(actors):
         unmerge(actor=actors.sales1, merge_id=merge.pk)
     merge.refresh_from_db()
     assert not merge.is_undone
+
+
+def test_a_merged_record_s_language_is_shown_by_its_name_not_its_code(client, actors):
+    survivor = make_lead("Giữ lại", email="a@x.vn", language="")
+    merged = make_lead("Gộp vào", email="a@x.vn", language="vi")
+    merge_leads(actor=actors.manager, leads=[survivor, merged])
+    client.force_login(actors.manager)
+    html = client.get(f"/leads/{survivor.pk}/").content.decode()
+    assert "Tiếng Việt" in html
+    assert not re.search(r">\s*vi\s*<", html)
+    actors.manager.language = "en"
+    actors.manager.save()
+    client.cookies["pheu_language"] = "en"
+    assert "Vietnamese" in client.get(f"/leads/{survivor.pk}/").content.decode()
