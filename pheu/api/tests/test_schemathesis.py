@@ -7,7 +7,7 @@ are positive (valid by the schema), positive with the ids of records that exist,
 by the schema). Each answer is checked for: no status ≥ 500, a documented status code, a documented
 content type, headers and a body valid against the schema of that status.
 
-Bounded: ``PHEU_SCHEMA_FUZZ_EXAMPLES`` examples per operation and role (default 15 on PostgreSQL, the
+Bounded: ``PHEU_SCHEMA_FUZZ_EXAMPLES`` examples per operation and role (default 10 on PostgreSQL, the
 database CI fuzzes on, and 3 on SQLite), no shrinking; no network connection is made (a fuzzed mailbox's
 host is not dialled). The failures are gathered over all operations and
 reported together, one line per operation, check and status.
@@ -53,7 +53,7 @@ CHECKS = [
 
 
 def examples_per_operation() -> int:
-    default = "15" if connection.vendor == "postgresql" else "3"
+    default = "10" if connection.vendor == "postgresql" else "3"
     return int(os.environ.get("PHEU_SCHEMA_FUZZ_EXAMPLES", default))
 
 

@@ -154,3 +154,17 @@ def test_eml_upload_of_binary_or_oversized_files_is_refused_or_kept_cleanly(api_
     assert response.status_code == 400
     assert "25 MB" in response.json()["file"][0]
     assert not Lead.objects.filter(name="big").exists()
+
+
+def test_eml_upload_whose_charset_lies_or_is_unknown_is_kept_decoded_with_replacements(api_client, actors):
+    client = api_client(actors.sales1)
+    for number, charset in enumerate(("utf-8", "x-no-such-charset")):
+        raw = (
+            f"From: a@b.vn\r\nSubject: Hoi gia\r\nMessage-ID: <cs-{number}@x>\r\n"
+            f'Content-Type: text/plain; charset="{charset}"\r\n\r\n'
+        ).encode() + "Khách hàng".encode("cp1258")
+        response = client.post(
+            "/api/v1/mail/eml/", {"file": SimpleUploadedFile("cs.eml", raw)}, format="multipart"
+        )
+        assert response.status_code == 201, response.content
+        assert "Kh\ufffdch h\ufffdng" in Lead.objects.get(pk=response.json()["lead"]).description
