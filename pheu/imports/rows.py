@@ -84,12 +84,25 @@ class RowProblem(Exception):
 
 
 class ValueWarning(RowProblem):
-    """The row is imported with ``value`` in place of what was typed (kept as typed, cut, or left out)."""
+    """The row is imported with ``value`` in place of what was typed: kept as typed or cut, or (``left_out``)
+    the field's default — a re-import then leaves the record's own value as it is."""
 
-    def __init__(self, reason: str, value: Any = None) -> None:
+    def __init__(self, reason: str, value: Any = None, *, left_out: bool = True) -> None:
         super().__init__(reason)
         self.value = value
+        self.left_out = left_out
 
+
+# The attnames a field left out of a row stands for (the others are their own).
+LEFT_OUT_ATTNAMES: dict[str, tuple[str, ...]] = {
+    "team": ("team_id",),
+    "country": ("country_id",),
+    "campaign": ("campaign_id",),
+    "source": ("source_id",),
+    "medium": ("medium_id",),
+    "type": ("type", "converted_at"),
+    "probability": ("probability", "auto_probability"),
+}
 
 # Where a name comes from when the name cell is empty (the web form does the same).
 NAME_SOURCES = ("contact_name", "company_name", "email", "phone", "mobile")
@@ -99,13 +112,15 @@ NAME_SOURCES = ("contact_name", "company_name", "email", "phone", "mobile")
 class ParsedRow:
     """A row ready to write: ``values`` are Lead attnames (keys included), ``tag_ids`` None when the file
     has no tags column, ``given`` the fields the file sets (an update changes only those), ``warnings``
-    the values kept as typed or left out (column header, value, reason)."""
+    the values kept as typed or left out (column header, value, reason), ``left_out`` the attnames an
+    update must not change (their value could not be read)."""
 
     row: int
     values: dict[str, Any]
     tag_ids: list[int] | None
     given: frozenset[str] = field(default_factory=frozenset)
     warnings: list[tuple[str, str, str]] = field(default_factory=list)
+    left_out: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass
@@ -243,6 +258,7 @@ class RowReader:
         values: dict[str, Any] = {}
         problems: list[tuple[str, str, str]] = []
         warnings: list[tuple[str, str, str]] = []
+        left_out: list[str] = []
         tag_ids: list[int] | None = None
         stage_text = ""
         for position, name in self.columns:
@@ -256,8 +272,9 @@ class RowReader:
                 else:
                     values[name] = self._value(name, cell, raw)
             except ValueWarning as warning:
-                if name != "tags":
-                    values[name] = warning.value
+                values[name] = warning.value
+                if warning.left_out:
+                    left_out.append(name)
                 warnings.append((self.headers[position] or name, raw, warning.reason))
             except RowProblem as problem:
                 problems.append((self.headers[position] or name, raw, problem.reason))
@@ -283,7 +300,8 @@ class RowReader:
             return RowErrors(number, problems)
         if not values.get("external_id"):
             values["external_id"] = None
-        return ParsedRow(number, values, tag_ids, self.given, warnings)
+        skipped = frozenset(a for name in left_out for a in LEFT_OUT_ATTNAMES.get(name, (name,)))
+        return ParsedRow(number, values, tag_ids, self.given, warnings, skipped)
 
     def _header(self, name: str) -> str:
         for position, field_name in self.columns:
@@ -311,11 +329,15 @@ class RowReader:
                 if name == "external_id":  # an id cut is another id: the row cannot be matched
                     raise RowProblem(_("At most %(n)s characters.") % {"n": limit})
                 raise ValueWarning(
-                    _("At most %(n)s characters: the rest was left out.") % {"n": limit}, raw[:limit]
+                    _("At most %(n)s characters: the rest was left out.") % {"n": limit},
+                    raw[:limit],
+                    left_out=False,
                 )
             if name == "email" and raw and not self.keys.email_is_valid(raw):
                 raise ValueWarning(
-                    _("Not a valid e-mail address: kept as typed, not used to find duplicates."), raw
+                    _("Not a valid e-mail address: kept as typed, not used to find duplicates."),
+                    raw,
+                    left_out=False,
                 )
             return raw
         if not raw:

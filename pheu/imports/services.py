@@ -611,7 +611,8 @@ class _Writer:
             before = {a: _jsonable(getattr(lead, a)) for a in (*RESTORED_ATTNAMES, "updated_at")}
             before["tags"] = sorted(old_tags.get(lead_id, []))
             for attname in attnames:
-                setattr(lead, attname, row.values.get(attname))
+                if attname not in row.left_out:  # a value that could not be read keeps the record's
+                    setattr(lead, attname, row.values.get(attname))
             self.keys.normalize(lead)
             lead.updated_at = self.now
             if row.tag_ids is not None:
@@ -728,11 +729,19 @@ class _PgWriter(_Writer):
             cursor.execute(
                 f"ALTER TABLE {self.STAGE} ALTER COLUMN id SET DEFAULT "
                 f"nextval(pg_get_serial_sequence('{lead}', 'id')), "
-                "ADD COLUMN row_no integer, ADD COLUMN tag_ids bigint[], ADD COLUMN existing_id bigint"
+                "ADD COLUMN row_no integer, ADD COLUMN tag_ids bigint[], ADD COLUMN existing_id bigint, "
+                "ADD COLUMN left_out text[]"
             )
 
     def add(self, row: ParsedRow) -> None:
-        self.batch.append((*self.record({**self.defaults, **row.values}), row.row, row.tag_ids))
+        self.batch.append(
+            (
+                *self.record({**self.defaults, **row.values}),
+                row.row,
+                row.tag_ids,
+                sorted(row.left_out) if row.left_out else None,
+            )
+        )
         if len(self.batch) >= BATCH_SIZE * 5:
             self.flush()
 
@@ -740,7 +749,7 @@ class _PgWriter(_Writer):
         """COPY the rows read so far into the staging table (the reader may query between batches)."""
         if not self.batch:
             return
-        sql = f"COPY {self.STAGE} ({', '.join([*self.columns, 'row_no', 'tag_ids'])}) FROM STDIN"
+        sql = f"COPY {self.STAGE} ({', '.join([*self.columns, 'row_no', 'tag_ids', 'left_out'])}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for record in self.batch:
                 copy.write_row(record)
@@ -806,7 +815,11 @@ class _PgWriter(_Writer):
             f"WHERE t.lead_id = l.id)) FROM {stage} s JOIN {lead} l ON l.id = s.existing_id",
             [self.run.pk, LineAction.UPDATED],
         )
-        sets = ", ".join(f"{a} = s.{a}" for a in self.update_attnames)
+        # A value the row could not read (left out) keeps the record's own.
+        sets = ", ".join(
+            f"{a} = CASE WHEN s.left_out IS NOT NULL AND '{a}' = ANY(s.left_out) THEN l.{a} ELSE s.{a} END"
+            for a in self.update_attnames
+        )
         cursor.execute(
             f"UPDATE {lead} l SET {sets + ', ' if sets else ''}updated_at = %s "
             f"FROM {stage} s WHERE l.id = s.existing_id",

@@ -556,3 +556,22 @@ def test_a_run_reports_its_rows_the_estimate_and_each_step(tmp_path, actors):
     assert seen[0] == (1000, 2500, "read") and (2000, 2500, "read") in seen
     phases = list(dict.fromkeys(phase for _rows, _total, phase in seen))
     assert phases == ["read", "write", "duplicates", "scoring", "assignment"]
+
+
+def test_a_reimport_leaves_a_value_it_could_not_read_as_the_record_had_it(tmp_path, actors):
+    header = ["External ID", "Name", "Country", "Expected revenue", "Rating", "Email"]
+    first = [header, ["crm-1", "One", "VN", "1.000.000", "hot", "one@x.vn"]]
+    make_import(write_csv(tmp_path / "a.csv", first), actor=actors.manager)
+    second = [header, ["crm-1", "One, renamed", "Atlantis", "lots", "warm?", "one@x"]]
+
+    run = make_import(write_csv(tmp_path / "b.csv", second), actor=actors.manager)
+
+    assert (run.updated_count, run.warning_count) == (1, 1)
+    lead = Lead.objects.get()
+    assert (lead.name, lead.country_id, lead.expected_revenue, lead.rating) == (
+        "One, renamed",
+        "VN",
+        Decimal("1000000.00"),
+        "hot",
+    )
+    assert (lead.email, lead.email_normalized) == ("one@x", "")  # kept as typed: written
