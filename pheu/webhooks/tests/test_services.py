@@ -260,3 +260,33 @@ def test_an_assignment_run_fires_lead_assigned(actors, receiver, django_capture_
     payload = _payload(got)
     assert (payload["event"], payload["data"]["id"]) == ("lead.assigned", waiting.pk)
     assert payload["data"]["user"] in {actors.leader.pk, actors.sales1.pk, actors.sales2.pk}
+
+
+def test_real_time_assignment_at_creation_fires_created_then_assigned(
+    actors, receiver, django_capture_on_commit_callbacks
+):
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True})
+    make_endpoint(receiver.url, ["lead.created", "lead.assigned"])
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = create_lead(actor=None, values={"name": "Từ web", "team": actors.north})
+    assert lead.user_id is not None
+    got = [(_payload(r)["event"], _payload(r)["data"]["user"]) for r in receiver.received]
+    assert got == [("lead.created", lead.user_id), ("lead.assigned", lead.user_id)]
+
+
+def test_a_person_giving_a_salesperson_or_a_won_stage_fires_assigned_and_won(
+    actors, receiver, django_capture_on_commit_callbacks
+):
+    from pheu.leads.services import update_lead
+    from pheu.testing import make_stage
+
+    won = make_stage("Thành công", is_won=True, sequence=9)
+    make_endpoint(receiver.url, ["lead.assigned", "lead.won"])
+    lead = make_lead(team=actors.north, type="opportunity")
+    with django_capture_on_commit_callbacks(execute=True):
+        update_lead(actor=actors.leader, lead=lead, values={"user": actors.sales2})
+    with django_capture_on_commit_callbacks(execute=True):
+        update_lead(actor=actors.leader, lead=lead, values={"name": "Renamed"})  # nothing to tell
+    with django_capture_on_commit_callbacks(execute=True):
+        update_lead(actor=actors.leader, lead=lead, values={"stage": won})
+    assert [_payload(r)["event"] for r in receiver.received] == ["lead.assigned", "lead.won"]
