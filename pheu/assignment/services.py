@@ -1448,6 +1448,67 @@ def _holds(decision: AssignmentDecision, lead: Lead) -> bool:
     return lead.user_id is None and lead.team_id == decision.team_id
 
 
+# --- why a lead waits --------------------------------------------------------------------------------
+class WaitingReason:
+    """Why an open lead has no salesperson: what the next run would meet (the lead page, its API and the
+    assignment report say it in these words)."""
+
+    BELOW_MIN_SCORE = "below_min_score"  # under every team's minimum score
+    NO_TEAM_RULE = "no_team_rule"  # reaches a minimum, but no such team's rule matches
+    NO_TEAM = "no_team"  # no team takes part in automatic assignment
+    MEMBERS_FULL = "members_full"  # its team's members are all full, away, opted out or not matching
+    TEAM_OFF = "team_off"  # its team is inactive or skips automatic assignment
+    NEXT_RUN = "next_run"  # the next run would assign it
+
+    @staticmethod
+    def labels() -> dict[str, str]:
+        return {
+            WaitingReason.BELOW_MIN_SCORE: _("Below every team's minimum score"),
+            WaitingReason.NO_TEAM_RULE: _("No team's rule matches"),
+            WaitingReason.NO_TEAM: _("No team takes automatic assignment"),
+            WaitingReason.MEMBERS_FULL: _("Every member full, away or not matching"),
+            WaitingReason.TEAM_OFF: _("Its team skips automatic assignment"),
+            WaitingReason.NEXT_RUN: _("The next assignment run would assign it"),
+        }
+
+
+def waiting_reason(config: Config, decision: LeadDecision) -> str:
+    """The :class:`WaitingReason` of a lead that the plan (:func:`plan_assignment`) decided as
+    ``decision``. A lead no team takes is *below every team's minimum score* when its score is under the
+    lowest minimum, else no team whose minimum it reaches has a rule that matches it."""
+    if decision.outcome == Outcome.NO_TEAM:
+        if not config.teams:
+            return WaitingReason.NO_TEAM
+        lowest = min(team.min_score for team in config.teams)
+        return WaitingReason.BELOW_MIN_SCORE if decision.score < lowest else WaitingReason.NO_TEAM_RULE
+    if decision.outcome in (Outcome.TEAM_ONLY, Outcome.NO_MEMBER):
+        return WaitingReason.MEMBERS_FULL
+    if decision.outcome == Outcome.OTHER_TEAM:
+        return WaitingReason.TEAM_OFF
+    return WaitingReason.NEXT_RUN
+
+
+@dataclass(frozen=True)
+class Waiting:
+    reason: str  # a WaitingReason
+    label: str
+
+
+def why_waiting(*, lead: Lead, now: datetime | None = None) -> Waiting | None:
+    """Why ``lead`` has no salesperson, as the next run would decide it now (reads only: the teams and
+    members, their rules' look-ups, the lead). None when it does not wait: it has a salesperson, or is
+    closed or inactive."""
+    if lead.user_id is not None or not lead.active or lead.won_status != WonStatus.OPEN:
+        return None
+    config = load_config(now=now or timezone.now())
+    parse_rules(config)
+    rows = read_leads(Lead.objects.filter(pk=lead.pk), config)
+    if not rows:
+        return None
+    reason = waiting_reason(config, plan_assignment(config, rows)[0])
+    return Waiting(reason, WaitingReason.labels()[reason])
+
+
 def lead_assignment(*, lead: Lead) -> LeadAssignment:
     """The decision of the service that explains ``lead`` as it is now; else its newest decision, which
     no longer holds (one query). A lead merged into this one brings its decisions along: the newest of

@@ -19,6 +19,7 @@ from pheu.assignment.services import (
     lead_assignment,
     redistribute_leads,
     simulate_rule_change,
+    why_waiting,
 )
 from pheu.core.exceptions import PheuError
 from pheu.core.views import manager_required, next_url
@@ -128,8 +129,10 @@ def member_settings(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def lead_panel(request: HttpRequest, lead: Any) -> dict[str, Any] | None:
-    """The lead page's "Assignment" panel: the newest decision and why."""
+    """The lead page's "Assignment" panel: the newest decision and why; for a lead without a salesperson,
+    why it waits."""
     found = lead_assignment(lead=lead)
-    if found.decision is None:
+    waiting = why_waiting(lead=lead)
+    if found.decision is None and waiting is None:
         return None
-    return {"decision": found.decision, "current": found.current, "manual": found.manual}
+    return {"decision": found.decision, "current": found.current, "manual": found.manual, "waiting": waiting}

@@ -65,9 +65,11 @@ class PheuSettings(models.Model):
         default=True,
         help_text=_("When off, everything that comes in is an opportunity (teams can override)."),
     )
+    # On by default (issue 27): a new lead is assigned as it arrives rather than waiting for a schedule.
+    # An installation that turned it off keeps its choice (the row holds it).
     realtime_assignment = models.BooleanField(
         _("assign in real time"),
-        default=False,
+        default=True,
         help_text=_("Assign each new lead to a team and a salesperson as soon as it is created."),
     )
     predictive_fields = models.JSONField(

@@ -47,7 +47,13 @@ from pheu.assignment.facts import (
     mask_columns,
     parse_rules,
 )
-from pheu.assignment.services import Outcome, assignment_statistics, plan_assignment
+from pheu.assignment.services import (
+    Outcome,
+    WaitingReason,
+    assignment_statistics,
+    plan_assignment,
+    waiting_reason,
+)
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead
 from pheu.lib.names import full_name
@@ -491,43 +497,11 @@ def source_rows(*, user: Any, filters: ReportFilters) -> list[SourceRow]:
 
 
 # --- assignment ------------------------------------------------------------------------------------------
-class WaitingReason:
-    BELOW_MIN_SCORE = "below_min_score"  # under every team's minimum score
-    NO_TEAM_RULE = "no_team_rule"  # reaches a minimum, but no such team's rule matches
-    NO_TEAM = "no_team"  # no team takes part in automatic assignment
-    MEMBERS_FULL = "members_full"  # its team's members are all full, away, opted out or not matching
-    TEAM_OFF = "team_off"  # its team is inactive or skips automatic assignment
-    NEXT_RUN = "next_run"  # the next run would assign it
-
-    @staticmethod
-    def labels() -> dict[str, str]:
-        return {
-            WaitingReason.BELOW_MIN_SCORE: _("Below every team's minimum score"),
-            WaitingReason.NO_TEAM_RULE: _("No team's rule matches"),
-            WaitingReason.NO_TEAM: _("No team takes automatic assignment"),
-            WaitingReason.MEMBERS_FULL: _("Every member full, away or not matching"),
-            WaitingReason.TEAM_OFF: _("Its team skips automatic assignment"),
-            WaitingReason.NEXT_RUN: _("The next assignment run would assign it"),
-        }
-
-
 def _mask(parts: Any) -> int:
     mask = 0
     for position, part in enumerate(parts):
         mask |= int(part or 0) << (position * BITS_PER_COLUMN)
     return mask
-
-
-def _reason(decision: Any, lowest: int | None) -> str:
-    if decision.outcome == Outcome.NO_TEAM:
-        if lowest is None:
-            return WaitingReason.NO_TEAM
-        return WaitingReason.BELOW_MIN_SCORE if decision.score < lowest else WaitingReason.NO_TEAM_RULE
-    if decision.outcome in (Outcome.TEAM_ONLY, Outcome.NO_MEMBER):
-        return WaitingReason.MEMBERS_FULL
-    if decision.outcome == Outcome.OTHER_TEAM:
-        return WaitingReason.TEAM_OFF
-    return WaitingReason.NEXT_RUN
 
 
 def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
@@ -564,7 +538,7 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
     seated: list[tuple[int | None, int, int]] = []  # the groups that reach a team's members
     for key, decision in zip(keys, plan_assignment(config, samples), strict=True):
         if decision.outcome in (Outcome.NO_TEAM, Outcome.OTHER_TEAM):
-            reason = _reason(decision, lowest)
+            reason = waiting_reason(config, decision)
             counts[reason] = counts.get(reason, 0) + groups[key]
         else:
             seated.append(key)
@@ -595,7 +569,7 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
         last: dict[tuple[int | None, int, int], str] = {}
         for row, decision in zip(rows, plan_assignment(config, rows), strict=True):
             key = (row.team_id, row.score, row.mask)
-            reason = _reason(decision, lowest)
+            reason = waiting_reason(config, decision)
             counts[reason] = counts.get(reason, 0) + 1
             planned[key] = planned.get(key, 0) + 1
             last[key] = reason

@@ -118,10 +118,32 @@ class AssignmentDecisionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WaitingSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[
+            "below_min_score",
+            "no_team_rule",
+            "no_team",
+            "members_full",
+            "team_off",
+            "next_run",
+        ],
+        help_text="below_min_score (under every team's minimum score) | no_team_rule (reaches a minimum, "
+        "but no such team's rule matches) | "
+        "no_team (no team takes automatic assignment) | members_full (every member of its "
+        "team full, away or not matching) | team_off (its team skips automatic assignment) | next_run "
+        "(the next run would assign it).",
+    )
+    label = serializers.CharField(help_text="The reason in the reader's language.")
+
+
 class LeadAssignmentSerializer(serializers.Serializer):
     current = serializers.BooleanField(help_text="The lead still has the team and salesperson decided.")
     manual = serializers.BooleanField(help_text="Assigned by hand (since, or only).")
     decision = AssignmentDecisionSerializer(allow_null=True)
+    waiting = WaitingSerializer(
+        allow_null=True, help_text="Why an open lead without a salesperson waits; null when it does not."
+    )
 
 
 class SimulationRequestSerializer(serializers.Serializer):

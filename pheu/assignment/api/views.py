@@ -28,6 +28,7 @@ from pheu.assignment.services import (
     lead_assignment,
     redistribute_leads,
     simulate_rule_change,
+    why_waiting,
 )
 from pheu.core.api.views import ManagesConfigurationOrReadOnly
 from pheu.leads.models import Lead
@@ -84,17 +85,21 @@ class LeadAssignmentView(APIView):
         tags=["leads"],
         summary="Why the lead has its team and salesperson",
         description="The newest decision of the automatic assignment about the lead (rules, score, "
-        "capacity left, run), and whether it still holds or the lead was assigned by hand since.",
+        "capacity left, run), and whether it still holds or the lead was assigned by hand since; for an "
+        "open lead without a salesperson, why it waits (`waiting`: below every matching team's minimum "
+        "score, no team's rule matches, every member full…).",
         responses={200: LeadAssignmentSerializer},
     )
     def get(self, request: Request, pk: int) -> Response:
         lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
         found = lead_assignment(lead=lead)
-        return Response(
-            LeadAssignmentSerializer(
-                {"current": found.current, "manual": found.manual, "decision": found.decision}
-            ).data
-        )
+        body = {
+            "current": found.current,
+            "manual": found.manual,
+            "decision": found.decision,
+            "waiting": why_waiting(lead=lead),
+        }
+        return Response(LeadAssignmentSerializer(body).data)
 
 
 class AssignmentSimulationView(APIView):

@@ -610,6 +610,7 @@ def test_page_views_waiting_for_a_new_lead_count_for_its_team(manager):
 
 
 def test_no_assignment_on_creation_when_the_setting_is_off(manager):
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": False})
     team = make_team("Sales")
     make_member(team=team, user=make_user("usa"))
     lead = create_lead(actor=None, values={"name": "Boston"})

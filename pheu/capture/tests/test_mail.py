@@ -12,7 +12,7 @@ from pheu.capture.models import Attachment, MailMessage
 from pheu.capture.services import import_message
 from pheu.capture.testing import build_message
 from pheu.core.history import history_of
-from pheu.core.models import HistoryKind
+from pheu.core.models import HistoryKind, PheuSettings
 from pheu.leads.models import Lead, Source
 from pheu.testing import make_lead, make_partner
 
@@ -71,6 +71,8 @@ def test_message_without_message_id_gets_a_stable_one():
 
 @pytest.mark.django_db
 def test_new_message_becomes_a_lead(actors):
+    # The lead waits for a run: real-time assignment (on by default) is the assignment app's.
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": False})
     partner = make_partner("Công ty Đông Á", email="AN.NGUYEN@congty.vn")
     raw = build_message(
         subject=SUBJECT,
@@ -198,6 +200,8 @@ def test_uploaded_reply_only_threads_into_leads_the_uploader_sees(actors):
 
 @pytest.mark.django_db
 def test_attachments_panel_and_download_follow_the_lead_visibility(client, actors, english):
+    # Unassigned, so that sales1 of the team sees it (real-time assignment is on by default).
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": False})
     lead = import_message(
         raw=build_message(attachments=[("báo giá.xlsx", "application/vnd.ms-excel", b"XLSX")]),
         team=actors.north,

@@ -11,7 +11,7 @@ from pheu.capture.models import WebForm
 from pheu.capture.services import regenerate_form_key, update_web_form
 from pheu.capture.testing import make_web_form
 from pheu.core.history import history_of
-from pheu.core.models import HistoryKind
+from pheu.core.models import HistoryKind, PheuSettings
 from pheu.leads.models import Lead, Source
 from pheu.scoring.models import PageView
 from pheu.scoring.services import create_scoring_rule
@@ -38,6 +38,8 @@ def url(key: str = "north-key") -> str:
 
 
 def test_html_post_creates_a_lead_of_the_team_from_the_website_and_thanks(client, form):
+    # Real-time assignment (on by default) is tested below: here the lead waits for a run.
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": False})
     response = client.post(url(), VISITOR)
     assert response.status_code == 303
     assert response["Location"] == "/forms/lead/north-key/thanks/"
@@ -309,6 +311,8 @@ def test_salespeople_may_not_manage_web_forms(client, actors, form):
 
 
 def test_post_queries_are_bounded(client, form, django_assert_max_num_queries):
+    # Without real-time assignment (on by default; its cost is the next test's).
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": False})
     values = {**VISITOR, "country": "Việt Nam", "visitor_id": "vid-1"}
     client.post(url(), values)  # the source exists from now on; the countries are read once per process
     # The rate limit's count (one upsert; on Redis when there is one), the team of the key with its form,

@@ -215,8 +215,11 @@ def lines_of(lead: Lead) -> Any:
 
 
 def test_the_same_file_stores_the_same_records_on_both_databases(tmp_path, actors):
+    from pheu.core.models import PheuSettings
     from pheu.scoring.models import ScoringRule
 
+    # The stored rows as an import leaves them; real-time assignment (on by default) is the assignment's.
+    PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": False})
     ScoringRule.objects.create(name="VN", domain="[['country.code', '=', 'VN']]", points=10)
     ScoringRule.objects.create(name="Big", domain="[['company_size', '>=', 100]]", points=5)
     make_stage("Mới", sequence=1)

@@ -53,12 +53,14 @@ def test_left_to_automatic_assignment_the_rules_choose_the_salesperson(client, a
 
 
 def test_api_user_null_leaves_the_lead_to_assignment_and_omitted_gives_it_the_creator(actors, api_client):
+    TeamMember.objects.filter(team=actors.north).exclude(user=actors.sales2).update(capacity=0)
     client = api_client(actors.sales1)
     left = client.post(reverse("api:lead-list"), {"name": "Không ai", "user": None}, format="json")
     mine = client.post(reverse("api:lead-list"), {"name": "Của tôi"}, format="json")
 
     assert (left.status_code, mine.status_code) == (201, 201)
-    assert (left.json()["user"], mine.json()["user"]) == (None, actors.sales1.pk)
+    # Real-time assignment is on by default: the rules give the first its salesperson at once.
+    assert (left.json()["user"], mine.json()["user"]) == (actors.sales2.pk, actors.sales1.pk)
     schema = client.get(reverse("api:schema"), {"format": "json"}).json()
     create = schema["paths"]["/api/v1/leads/"]["post"]["description"]
     assert '"user": null' in create and "automatic assignment" in create

@@ -212,19 +212,17 @@ def test_waiting_leads_are_counted_by_the_reason_the_next_run_would_meet(actors,
 def _full_plan_counts(user) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """The reference: the assignment's plan over every waiting lead the reader may see, one by one."""
     from pheu.assignment.facts import load_config, parse_rules, read_leads
-    from pheu.assignment.services import plan_assignment
+    from pheu.assignment.services import plan_assignment, waiting_reason
     from pheu.leads.models import Lead
-    from pheu.reports.services import _reason
 
     config = load_config(now=timezone.now())
     parse_rules(config)
     leads = (
         Lead.objects.visible_to(user).filter(active=True, won_status="open", user__isnull=True).order_by("id")
     )
-    lowest = min((t.min_score for t in config.teams), default=None)
     counts: dict[str, int] = {}
     for decision in plan_assignment(config, read_leads(leads, config)):
-        reason = _reason(decision, lowest)
+        reason = waiting_reason(config, decision)
         counts[reason] = counts.get(reason, 0) + 1
     return counts
 
