@@ -38,11 +38,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from pheu.contacts.models import Partner
 from pheu.core.models import PheuSettings
+from pheu.leads.blocking import ScanStats, scan_pairs, shares_a_key
 from pheu.leads.choices import WonStatus
 from pheu.leads.matching import (
     DEFAULT_WEIGHTS,
@@ -50,11 +52,12 @@ from pheu.leads.matching import (
     Field,
     MatchRecord,
     PairScore,
+    Scorer,
     Weights,
+    clusters,
     company_core,
-    components,
     score_pair,
-    score_pairs,
+    stored_keys,
 )
 from pheu.leads.models import Lead
 from pheu.lib.public_domains import PUBLIC_EMAIL_DOMAINS
@@ -302,65 +305,74 @@ def find_duplicates(
         )
         return _with_family(qs).annotate(customer=same if family is not None else F("family"))
 
-    # 1. Exact keys.
+    # 1. The person: the same e-mail or phone, or a blocking key of the matcher in common (not a stop key:
+    # the scan of the whole base compares the very same pairs, pheu.leads.blocking; a GIN index on
+    # PostgreSQL). Bounded by the stop keys (each usable key is shared by at most BLOCK_CAP records).
     domain = me.domain
     phones = list(me.phones)
-    exact: list[Q] = []
+    strong: list[Q] = []
     if lead.email_normalized:
-        exact.append(Q(email_normalized=lead.email_normalized))
+        strong.append(Q(email_normalized=lead.email_normalized))
     if phones:
-        exact += [Q(phone_e164__in=phones), Q(mobile_e164__in=phones)]
-    strong = list(exact)  # the person's own keys, listed before the company's (customer, domain)
+        strong += [Q(phone_e164__in=phones), Q(mobile_e164__in=phones)]
+    person = list(strong)
+    keys = stored_keys(me)
+    if keys:
+        person.append(Q(shares_a_key(keys)))
+    # Term frequency: how many active records of the base carry the lead's name (read with the rows).
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    carriers = RawSQL(
+        f"SELECT COUNT(*) FROM {table} WHERE active AND name_key = %s",
+        [me.name_key],
+        output_field=IntegerField(),
+    )
+    base_name_count = 0
+    if person:
+        rows = (
+            scoped(base)
+            .filter(_any(person))
+            .annotate(name_count=carriers)
+            .order_by(Case(When(_any(strong), then=0), default=1) if strong else Value(0))
+            .values_list(*_LOOKUP_FIELDS, "name_count")[:CANDIDATE_LIMIT]
+        )
+        for row in rows:
+            records[row[0]] = _record(row[:-1])
+            base_name_count = row[-1]
+    # 2. The company: the same customer (or its company) or company e-mail domain. A large company has
+    # thousands of records: the first ones found, up to CANDIDATE_LIMIT records in all.
+    company: list[Q] = []
     if family is not None:
-        exact.append(Q(partner_id__in=family))
+        company.append(Q(partner_id__in=family))
     if domain:
-        exact.append(Q(email_domain=domain) & ~Q(email_normalized=""))
-    if exact:
+        company.append(Q(email_domain=domain) & ~Q(email_normalized=""))
+    room = CANDIDATE_LIMIT - len(records)
+    if company and room > 0:
         rows = (
             scoped(base.alias(email_domain=email_domain_expression()))
-            .filter(_any(exact))
-            # A large customer or company domain has thousands of records: at most CANDIDATE_LIMIT, the
-            # records sharing the person's own e-mail or phone first.
-            .order_by(Case(When(_any(strong), then=0), default=1) if strong else Value(0))
-            .values_list(*_LOOKUP_FIELDS)[:CANDIDATE_LIMIT]
-        )
-        for row in rows:
-            other = _record(row)
-            records[other.id] = other
-            if me.email and other.email == me.email:
-                found[other.id].append(MatchReason(Reason.EMAIL, 100, me.email))
-            shared = sorted(set(other.phones) & set(phones))
-            if shared:
-                found[other.id].append(MatchReason(Reason.PHONE, 100, ", ".join(shared)))
-            if family is not None and other.customer == _SAME_CUSTOMER:
-                found[other.id].append(MatchReason(Reason.PARTNER, 100, str(lead.partner_id)))
-            if domain and other.domain == domain:
-                found[other.id].append(MatchReason(Reason.EMAIL_DOMAIN, 100, domain))
-
-    # 2. The matcher's blocks, by the record's indexed keys.
-    block: list[Q] = []
-    if lead.name_key:
-        block.append(Q(name_key=lead.name_key))
-    if lead.company_key:
-        block.append(Q(company_key=lead.company_key))
-    if lead.zip.strip():
-        block.append(Q(zip=lead.zip.strip()))
-    if me.local:
-        block.append(Q(email_local=me.local) & ~Q(email_normalized=""))
-    if block:
-        rows = (
-            scoped(base.alias(email_local=email_local_expression()))
-            .filter(_any(block))
+            .filter(_any(company))
             .exclude(pk__in=list(records))
-            .order_by()  # no ORDER BY: it would turn the bitmap of index scans into a walk of the primary key
-            .values_list(*_LOOKUP_FIELDS)[:CANDIDATE_LIMIT]
+            .order_by()  # no ORDER BY: it would sort every record of the company
+            .values_list(*_LOOKUP_FIELDS)[:room]
         )
         for row in rows:
-            other = _record(row)
-            records[other.id] = other
+            records[row[0]] = _record(row)
+    for other in records.values():
+        if me.email and other.email == me.email:
+            found[other.id].append(MatchReason(Reason.EMAIL, 100, me.email))
+        shared = sorted(set(other.phones) & set(phones))
+        if shared:
+            found[other.id].append(MatchReason(Reason.PHONE, 100, ", ".join(shared)))
+        if family is not None and other.customer == _SAME_CUSTOMER:
+            found[other.id].append(MatchReason(Reason.PARTNER, 100, str(lead.partner_id)))
+        if domain and other.domain == domain:
+            found[other.id].append(MatchReason(Reason.EMAIL_DOMAIN, 100, domain))
 
-    # Term frequency: how many records carry the lead's name (those found, and the lead).
-    name_count = 1 + sum(other.name_key == me.name_key for other in records.values()) if me.name_key else 0
+    # How many records carry the lead's name: in the base (the lead among them once saved and active).
+    if me.name_key:
+        found_count = sum(other.name_key == me.name_key for other in records.values())
+        name_count = max(base_name_count + (0 if lead.pk and lead.active else 1), 1 + found_count)
+    else:
+        name_count = 0
     matches = []
     for pk, other in records.items():
         scored = score_pair(me, other, thresholds.weights, name_count=name_count)
@@ -496,20 +508,37 @@ def similar_groups(
     queryset: QuerySet[Lead] | None = None,
     *,
     thresholds: Thresholds | None = None,
+    stats: ScanStats | None = None,
 ) -> list[DuplicateGroup]:
     """Groups of active records joined by pairs whose match probability reaches the "show as similar"
-    threshold, over the base: the matcher's blocking and comparisons
-    (:mod:`pheu.leads.matching`), then the connected records. Every group is kept, whatever its size,
-    with all its pairs."""
+    threshold, over the base: the blocking in the database (:mod:`pheu.leads.blocking`: the pairs sharing
+    a key, streamed), the comparisons (:mod:`pheu.leads.matching`), then the groups
+    (:func:`~pheu.leads.matching.clusters`: pairs at the "propose merge" threshold join their records, a
+    weaker pair only adds a record to the group of its oldest record — no chains of namesakes). Every
+    group is kept, whatever its size, with all its pairs; ``stats`` receives what the scan did (pairs
+    compared, stop keys not used)."""
     thresholds = thresholds or Thresholds.load()
-    records = match_records(queryset)
-    pairs = score_pairs(records, weights=thresholds.weights, threshold=thresholds.show)
+    scorer = Scorer(thresholds.weights, thresholds.show)
+    pairs = []
+    with transaction.atomic():
+        for a, b, name_count in scan_pairs(queryset, stats=stats):
+            pair = scorer(a, b, name_count)
+            if pair is not None:
+                pairs.append(pair)
+    ids = sorted({pk for pair in pairs for pk in (pair.a, pair.b)})
+    age: dict[int, tuple[Any, int]] = {}
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start : start + 10_000]
+        age.update(
+            (pk, (created, pk))
+            for pk, created in Lead.objects.filter(pk__in=chunk).values_list("id", "created_at")
+        )
     groups = []
-    for ids, group_pairs in components(pairs):
+    for ids_, group_pairs in clusters(pairs, merge=thresholds.merge, age=age):
         best = group_pairs[0]
         groups.append(
             DuplicateGroup(
-                ids,
+                ids_,
                 (MatchReason(Reason.SIMILAR, best.percent),),
                 min(p.percent for p in group_pairs),
                 pairs=tuple(group_pairs),
@@ -520,13 +549,20 @@ def similar_groups(
 
 
 def scan_duplicates(
-    queryset: QuerySet[Lead] | None = None, *, fuzzy: bool = True, exact: bool = True
+    queryset: QuerySet[Lead] | None = None,
+    *,
+    fuzzy: bool = True,
+    exact: bool = True,
+    stats: ScanStats | None = None,
 ) -> list[DuplicateGroup]:
     """The duplicate groups of the base (or of ``queryset``): exact-key groups and similar-name groups,
     groups with the same records joined into one with all their reasons; strongest and largest first."""
     by_ids: dict[tuple[int, ...], list[MatchReason]] = defaultdict(list)
     pairs: dict[tuple[int, ...], DuplicateGroup] = {}
-    for group in [*(exact_groups(queryset) if exact else []), *(similar_groups(queryset) if fuzzy else [])]:
+    for group in [
+        *(exact_groups(queryset) if exact else []),
+        *(similar_groups(queryset, stats=stats) if fuzzy else []),
+    ]:
         by_ids[group.ids].extend(group.reasons)
         if group.pairs:
             pairs[group.ids] = group

@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,8 @@ from pheu.lib.public_domains import is_public_domain
 
 MAX_BLOCK = 50  # a blocking key shared by more records is compared by sorted neighbourhood
 WINDOW = 6  # …each record with the next WINDOW records of the block sorted by name
+BLOCK_CAP = 20  # the scan and the lookup: a key shared by more records is a stop key, not used
+GROUP_CAP = 10  # a group of records joined by strong pairs larger than this is a chain: split by centre
 CLOSE = 0.92  # Jaro–Winkler of two words at least this: "close" (a typo)
 FAIR = 0.80  # …at least this: "fairly close"
 
@@ -197,8 +200,9 @@ def compare_names(a: str, b: str) -> Outcome:
     return 4, similarity
 
 
-def _numbers(text: str) -> set[str]:
-    return {word for word in text.replace("/", " ").split() if word.isdigit()}
+@lru_cache(maxsize=65_536)  # cities and streets repeat: a scan asks for the same ones again and again
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(word for word in text.replace("/", " ").split() if word.isdigit())
 
 
 def _compare_text(a: str, b: str, close: float, fair: float | None) -> Outcome:
@@ -220,53 +224,64 @@ def _one_off(a: str, b: str) -> bool:
     return len(a) == len(b) and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
-def compare(a: MatchRecord, b: MatchRecord) -> tuple[Outcome, ...]:
-    """The outcome of each comparison of :data:`FIELDS` for the pair (None: a field is empty)."""
-    # e-mail
-    if a.email and b.email:
-        if a.email == b.email:
-            email: Outcome = (0, 1.0)
-        elif a.local and a.local == b.local:
-            email = (1, 1.0)
-        elif a.domain and a.domain == b.domain:
-            email = (2, 0.0)
-        else:
-            email = (3, 0.0)
-    else:
-        email = None
-    # phone (phone or mobile, either way round)
-    if a.phones and b.phones:
-        if set(a.phones) & set(b.phones):
-            phone: Outcome = (0, 1.0)
-        elif any(_one_off(x, y) for x in a.phones for y in b.phones):
-            phone = (1, 0.0)
-        else:
-            phone = (2, 0.0)
-    else:
-        phone = None
-    name = compare_names(a.name_key, b.name_key)
-    company = _compare_text(a.company, b.company, 0.90, None)
-    street = _compare_text(a.street, b.street, 0.90, 0.70)
-    same_zip = bool(a.zip) and a.zip == b.zip
+def _compare_email(a: MatchRecord, b: MatchRecord) -> Outcome:
+    if not (a.email and b.email):
+        return None
+    if a.email == b.email:
+        return 0, 1.0
+    if a.local and a.local == b.local:
+        return 1, 1.0
+    if a.domain and a.domain == b.domain:
+        return 2, 0.0
+    return 3, 0.0
+
+
+def _compare_phones(a: MatchRecord, b: MatchRecord) -> Outcome:
+    """Phone or mobile, either way round."""
+    if not (a.phones and b.phones):
+        return None
+    if set(a.phones) & set(b.phones):
+        return 0, 1.0
+    if any(_one_off(x, y) for x in a.phones for y in b.phones):
+        return 1, 0.0
+    return 2, 0.0
+
+
+def _compare_city(a: MatchRecord, b: MatchRecord) -> Outcome:
     # A postcode lies in one city: with the same postcode, the same city is no further evidence (counting
     # both would count one fact twice, which the model assumes away); another city still counts against.
-    if a.city and b.city and not (same_zip and a.city == b.city):
-        city_sim = 1.0 if a.city == b.city else JaroWinkler.similarity(a.city, b.city)
-        if _numbers(a.city) != _numbers(b.city):  # "Quận 1" and "Quận 3" are two districts
-            city_sim = 0.0
-        city: Outcome = (
-            (0, 1.0) if city_sim == 1.0 else ((1, city_sim) if city_sim >= CLOSE else (2, city_sim))
-        )
-    else:
-        city = None
-    if a.zip and b.zip:
-        zip_: Outcome = (0, 1.0) if a.zip == b.zip else ((1, 0.0) if _one_off(a.zip, b.zip) else (2, 0.0))
-    else:
-        zip_ = None
-    customer: Outcome = None
-    if a.customer is not None and b.customer is not None:
-        customer = (0, 1.0) if a.customer == b.customer else (1, 0.0)
-    return (email, phone, name, company, street, city, zip_, customer)
+    if not (a.city and b.city) or (a.zip and a.zip == b.zip and a.city == b.city):
+        return None
+    city_sim = 1.0 if a.city == b.city else JaroWinkler.similarity(a.city, b.city)
+    if _numbers(a.city) != _numbers(b.city):  # "Quận 1" and "Quận 3" are two districts
+        city_sim = 0.0
+    return (0, 1.0) if city_sim == 1.0 else ((1, city_sim) if city_sim >= CLOSE else (2, city_sim))
+
+
+def _compare_zip(a: MatchRecord, b: MatchRecord) -> Outcome:
+    if not (a.zip and b.zip):
+        return None
+    return (0, 1.0) if a.zip == b.zip else ((1, 0.0) if _one_off(a.zip, b.zip) else (2, 0.0))
+
+
+def _compare_customer(a: MatchRecord, b: MatchRecord) -> Outcome:
+    if a.customer is None or b.customer is None:
+        return None
+    return (0, 1.0) if a.customer == b.customer else (1, 0.0)
+
+
+def compare(a: MatchRecord, b: MatchRecord) -> tuple[Outcome, ...]:
+    """The outcome of each comparison of :data:`FIELDS` for the pair (None: a field is empty)."""
+    return (
+        _compare_email(a, b),
+        _compare_phones(a, b),
+        compare_names(a.name_key, b.name_key),
+        _compare_text(a.company, b.company, 0.90, None),
+        _compare_text(a.street, b.street, 0.90, 0.70),
+        _compare_city(a, b),
+        _compare_zip(a, b),
+        _compare_customer(a, b),
+    )
 
 
 def levels_of(outcomes: Sequence[Outcome]) -> tuple[int | None, ...]:
@@ -289,7 +304,8 @@ class Weights:
     records: int = 0
 
     def weight(self, field_: Field, level: int) -> float:
-        return math.log2(self.m[field_][level] / self.u[field_][level])
+        # Stored weights are rounded to 6 decimals: a level rarer than that reads 0, floored back.
+        return math.log2(max(self.m[field_][level], 1e-6) / max(self.u[field_][level], 1e-6))
 
     def name_weight(self, name_count: int) -> float:
         """The weight of the same name carried by ``name_count`` records of the base (term frequency)."""
@@ -542,8 +558,12 @@ def score_pair(
 
 
 # --- blocking -------------------------------------------------------------------------------------------
-def block_keys(r: MatchRecord) -> Iterator[str]:
-    """The blocking keys of a record: two records are compared when they share one."""
+def block_keys(r: MatchRecord, *, typos: bool = True) -> Iterator[str]:
+    """The blocking keys of a record: two records are compared when they share one.
+
+    ``typos``: with the keys that catch typos in every word (first letters of the name's words, the
+    street's name by its first letters); without them, the keys the training's prior is counted on
+    (:func:`candidate_pairs`), so that the scores do not move with the keys the scan adds."""
     if r.email:
         yield "e:" + r.email
     for phone in r.phones:
@@ -572,6 +592,72 @@ def block_keys(r: MatchRecord) -> Iterator[str]:
                 yield f"sw:{street[0]}|{word}"
     if r.local:
         yield "l:" + r.local
+    if typos:
+        yield from _typo_keys(r, words, street)
+
+
+def _typo_keys(r: MatchRecord, words: Sequence[str], street: Sequence[str]) -> Iterator[str]:
+    # The street's name: its first word that is not a number, by its first four letters ("kallaraclose"
+    # and "kallara close").
+    street_name = next((word[:4] for word in street if len(word) >= 3 and not word.isdigit()), "")
+    if r.zip and street_name:
+        yield f"zn:{r.zip}|{street_name}"
+    if words:
+        # The first three letters of each word of the name ("jemma ryan" / "jemms ryan"), and each word of
+        # the name with the street's name.
+        if len(words) >= 2:
+            yield "np:" + " ".join(sorted(word[:3] for word in words))
+        if street_name:
+            for word in set(words):
+                if len(word) >= 2:
+                    yield f"ns:{word}|{street_name}"
+
+
+def stored_keys(r: MatchRecord) -> list[str]:
+    """The blocking keys of ``r`` as ``Lead.match_keys`` stores them (and the SQL scan and lookup read them):
+    each without spaces or quotes, at most 100 characters, sorted; the customer's key is left out (it needs
+    the customer's company, a query: the exact-key scan and lookup cover the customer)."""
+    keys = set()
+    for key in block_keys(r):
+        if key.startswith("c:"):
+            continue
+        keys.add(key.replace(" ", "_").replace('"', "").replace("\\", "")[:100])
+    return sorted(keys)
+
+
+def match_keys_of(
+    *, name_key: str, company_key: str, email: str, phones: Iterable[str], street: str, city: str, zip_: str
+) -> str:
+    """``Lead.match_keys``: the stored keys of a lead's normalised fields, separated by spaces."""
+    record = MatchRecord(
+        id=0,
+        name_key=name_key,
+        company=company_core(company_key),
+        email=email,
+        phones=tuple(sorted({p for p in phones if p})),
+        street=street,
+        city=city,
+        zip=zip_.strip().lower(),
+    )
+    return " ".join(stored_keys(record))
+
+
+def block_pairs(records: Sequence[MatchRecord], *, cap: int = BLOCK_CAP) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of ``records`` sharing a stored key (:func:`stored_keys`) that at most ``cap``
+    records share: what the SQL scan (:mod:`pheu.leads.blocking`) compares, in memory. A key shared by more
+    records says too little to be worth the comparisons (a common family name with a big city): it is not
+    used, and the scan counts it."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        for key in stored_keys(r):
+            blocks[key].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if 2 <= len(members) <= cap:
+            for pos, i in enumerate(members):
+                for j in members[pos + 1 :]:
+                    pairs.add((i, j))
+    return pairs
 
 
 def _sort_key(r: MatchRecord) -> str:
@@ -585,7 +671,7 @@ def candidate_pairs(records: Sequence[MatchRecord]) -> set[tuple[int, int]]:
     differ by a typo and share nothing else indexed."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
-        for key in block_keys(r):
+        for key in block_keys(r, typos=False):
             blocks[key].append(i)
     pairs: set[tuple[int, int]] = set()
 
@@ -683,6 +769,79 @@ def score_pairs(
     return found
 
 
+class Scorer:
+    """Scores pairs one by one, keeping those at or above ``threshold``: what a scan of many pairs uses.
+
+    The cheap comparisons come first (e-mail, phone, postcode, customer); a pair that cannot reach the
+    threshold even if its other fields were the most alike is left there, before its names and street
+    are compared (most blocked pairs are strangers). The probability of a comparison vector is computed
+    once per distinct vector, and the evidence items are shared between the pairs that have the same."""
+
+    def __init__(self, weights: Weights, threshold: float) -> None:
+        self.weights = weights
+        self.threshold = threshold
+        self._floor = math.log2(threshold / (1 - threshold)) if 0 < threshold < 1 else -math.inf
+        self._table = {f: tuple(weights.weight(f, i) for i in range(len(LEVELS[f]))) for f in FIELDS}
+        self._best = {f: max(0.0, *levels) for f, levels in self._table.items()}
+        self._evidence: dict[tuple[Any, ...], Evidence] = {}
+
+    def _w(self, f: Field, outcome: Outcome) -> float:
+        return 0.0 if outcome is None else self._table[f][outcome[0]]
+
+    def __call__(self, a: MatchRecord, b: MatchRecord, name_count: int = 0) -> PairScore | None:
+        weights, best = self.weights, self._best
+        email, phone = _compare_email(a, b), _compare_phones(a, b)
+        zip_, customer = _compare_zip(a, b), _compare_customer(a, b)
+        total = (
+            weights.prior_weight
+            + self._w(Field.EMAIL, email)
+            + self._w(Field.PHONE, phone)
+            + self._w(Field.ZIP, zip_)
+            + self._w(Field.CUSTOMER, customer)
+        )
+        has_name, has_company = bool(a.name_key and b.name_key), bool(a.company and b.company)
+        has_street, has_city = bool(a.street and b.street), bool(a.city and b.city)
+        rest = (
+            (best[Field.NAME] if has_name else 0.0)
+            + (best[Field.COMPANY] if has_company else 0.0)
+            + (best[Field.STREET] if has_street else 0.0)
+            + (best[Field.CITY] if has_city else 0.0)
+        )
+        if total + rest < self._floor:
+            return None
+        name = compare_names(a.name_key, b.name_key) if has_name else None
+        if name is not None:
+            rest -= best[Field.NAME]
+            if name[0] == 0:  # the same name: its weight depends on how common the name is
+                total += weights.name_weight(name_count)
+            else:
+                total += self._table[Field.NAME][name[0]]
+            if total + rest < self._floor:
+                return None
+        street = _compare_text(a.street, b.street, 0.90, 0.70) if has_street else None
+        company = _compare_text(a.company, b.company, 0.90, None) if has_company else None
+        city = _compare_city(a, b)
+        outcomes = (email, phone, name, company, street, city, zip_, customer)
+        total += self._w(Field.COMPANY, company) + self._w(Field.STREET, street) + self._w(Field.CITY, city)
+        p = probability(total)
+        if p < self.threshold:
+            return None
+        evidence = []
+        for f, outcome in zip(FIELDS, outcomes, strict=True):
+            if outcome is None:
+                continue
+            level, sim = outcome
+            same_name = f is Field.NAME and level == 0
+            w = weights.name_weight(name_count) if same_name else weights.weight(f, level)
+            key = (f, level, round(sim, 2), round(w, 2))
+            item = self._evidence.get(key)
+            if item is None:
+                item = self._evidence[key] = Evidence(str(f), LEVELS[f][level], sim, w)
+            evidence.append(item)
+        evidence.sort(key=lambda e: -abs(e.weight))
+        return PairScore(min(a.id, b.id), max(a.id, b.id), p, tuple(evidence))
+
+
 def components(pairs: Iterable[PairScore]) -> list[tuple[tuple[int, ...], list[PairScore]]]:
     """The connected groups of records joined by ``pairs``: (their ids ascending, their pairs)."""
     parent: dict[int, int] = {}
@@ -707,4 +866,81 @@ def components(pairs: Iterable[PairScore]) -> list[tuple[tuple[int, ...], list[P
     return [
         (tuple(sorted(members[r])), sorted(groups[r], key=lambda p: (-p.probability, p.a, p.b)))
         for r in groups
+    ]
+
+
+def clusters(
+    pairs: Iterable[PairScore], *, merge: float, age: Mapping[int, Any] | None = None
+) -> list[tuple[tuple[int, ...], list[PairScore]]]:
+    """The groups of records joined by ``pairs`` (all at or above the "show as similar" threshold), without
+    chaining namesakes into one long group: (their ids ascending, the pairs inside the group).
+
+    Pairs at the "propose merge" threshold (``merge``) join their records into one group, as connected
+    records (each such pair is very likely one person); a group of more than ``GROUP_CAP`` records so
+    joined is split by centre, each record with the oldest record it is strongly alike. A weaker pair
+    only adds a record to the group of its *centre*, the oldest record of the group (``age``: a sort key
+    per id, e.g. (created_at, id); by default the id), the one a merge goes into, the oldest centres
+    first: a record that only looks like another member, not like the centre, is not pulled in. Each
+    record is in one group at most."""
+    pairs = list(pairs)
+    order = (lambda pk: age[pk]) if age is not None else (lambda pk: pk)
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    for pair in pairs:
+        if pair.probability >= merge:
+            ra, rb = root(pair.a), root(pair.b)
+            if ra != rb:
+                first, second = sorted((ra, rb), key=order)
+                parent[second] = first  # the root of a group is its oldest record: its centre
+    group_of: dict[int, int] = {}
+    strong: dict[int, list[int]] = defaultdict(list)
+    for pair in pairs:
+        if pair.probability >= merge:
+            group_of[pair.a] = group_of[pair.b] = root(pair.a)
+            strong[pair.a].append(pair.b)
+            strong[pair.b].append(pair.a)
+    # A large group of strong pairs is a chain (the same e-mail here, the same phone there): split by
+    # centre, each member with the oldest record it is strongly alike.
+    sizes = Counter(group_of.values())
+    large = {pk for pk, centre in group_of.items() if sizes[centre] > GROUP_CAP}
+    for pk in large:
+        del group_of[pk]
+    for centre in sorted(large, key=order):
+        if centre in group_of:
+            continue
+        group_of[centre] = centre
+        for other in strong[centre]:
+            if other in large and other not in group_of:
+                group_of[other] = centre
+    # Weak pairs, from the oldest centre on: a record alone, or the centre of its group, takes each newer
+    # record alone that looks like it.
+    newer: dict[int, list[int]] = defaultdict(list)
+    for pair in pairs:
+        if pair.probability < merge:
+            centre, other = sorted((pair.a, pair.b), key=order)
+            newer[centre].append(other)
+    for centre in sorted(newer, key=order):
+        if group_of.get(centre, centre) != centre:
+            continue  # a member of another record's group
+        for other in newer[centre]:
+            if other not in group_of:
+                group_of[centre] = centre
+                group_of[other] = centre
+    groups: dict[int, list[PairScore]] = defaultdict(list)
+    members: dict[int, set[int]] = defaultdict(set)
+    for pk, centre in group_of.items():
+        members[centre].add(pk)
+    for pair in pairs:
+        centre = group_of.get(pair.a)
+        if centre is not None and group_of.get(pair.b) == centre:
+            groups[centre].append(pair)
+    return [
+        (tuple(sorted(members[c])), sorted(groups[c], key=lambda p: (-p.probability, p.a, p.b)))
+        for c in groups
     ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.leads.choices import CompanySizeBand, CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
+from pheu.leads.matching import match_keys_of
 from pheu.leads.querysets import LeadQuerySet
 from pheu.lib.emails import valid_email_key
 from pheu.lib.phones import phone_e164_or_empty
@@ -317,6 +318,10 @@ class Lead(models.Model):
     state_key = models.TextField(blank=True, editable=False)
     industry_key = models.TextField(blank=True, editable=False)
     website_key = models.TextField(blank=True, editable=False)
+    # The duplicate matcher's blocking keys (pheu.leads.matching.stored_keys), separated by spaces; indexed
+    # on PostgreSQL (GIN over the words). NULL: not computed yet (a path writing rows by itself, such as the
+    # import; the duplicate scan computes the missing ones, pheu.leads.blocking.fill_match_keys).
+    match_keys = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: not computed)
 
     objects = LeadQuerySet.as_manager()
 
@@ -436,6 +441,7 @@ class Lead(models.Model):
                 "name_key",
                 "company_key",
                 "search_text",
+                "match_keys",
                 "updated_at",
                 *RULE_KEY_FIELDS.values(),
             }
@@ -503,6 +509,15 @@ class Lead(models.Model):
         )
         for field, key in RULE_KEY_FIELDS.items():
             setattr(self, key, text_key(getattr(self, field)))
+        self.match_keys = match_keys_of(
+            name_key=self.name_key,
+            company_key=self.company_key,
+            email=self.email_normalized,
+            phones=(self.phone_e164, self.mobile_e164),
+            street=self.street_key,
+            city=self.city_key,
+            zip_=getattr(self, "zip", "") or "",  # an import's row object may have no postcode
+        )
 
 
 class LeadScore(models.Model):
@@ -529,6 +544,22 @@ class LeadScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.score}"
+
+
+class MatchStopKey(models.Model):
+    """A blocking key of the duplicate matcher shared by too many records to compare them all (more than
+    ``pheu.leads.matching.BLOCK_CAP``: a common family name with a big city): the whole-base scan writes
+    them (:mod:`pheu.leads.blocking`), and the lookup on a lead leaves them out, as the scan does."""
+
+    key = models.CharField(_("key"), max_length=100, primary_key=True)
+    records = models.IntegerField(_("records"))
+
+    class Meta:
+        verbose_name = _("duplicate stop key")
+        verbose_name_plural = _("duplicate stop keys")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.records})"
 
 
 class SavedFilter(models.Model):

@@ -205,3 +205,13 @@ def test_lead_page_lists_a_lost_lookalike_flagged_and_the_convert_page_does_not_
     page = client.get(reverse("leads:convert", args=[a.pk])).content.decode()
     assert f'value="{lost.pk}"' in page
     assert not re.search(rf'<input type="checkbox" name="merge" value="{lost.pk}"[^>]* checked', page)
+
+
+def test_the_duplicates_page_says_how_many_keys_were_too_common(signed_in, actors):
+    from pheu.leads.matching import BLOCK_CAP
+
+    for i in range(BLOCK_CAP + 1):
+        make_lead(f"C{i}", contact_name=f"X{i:02d}a Y{i:02d}b", email=f"p{i}@bigcorp.vn", user=actors.sales1)
+    text = signed_in(actors.sales1).get(reverse("leads:duplicates") + "?similar=1").content.decode()
+    assert f"Keys shared by more than {BLOCK_CAP} records" in text
+    assert "1 such keys pair no records" in text

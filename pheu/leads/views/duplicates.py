@@ -27,6 +27,7 @@ from pheu.accounts.permissions import assignable_users
 from pheu.contacts.models import Partner
 from pheu.core.exceptions import PheuError
 from pheu.core.forms import BootstrapFormMixin, add_service_errors
+from pheu.leads.blocking import ScanStats
 from pheu.leads.choices import LeadType
 from pheu.leads.duplicates import DuplicateMatch, find_duplicates, scan_duplicates, suggest_partners
 from pheu.leads.models import Lead, Merge
@@ -70,7 +71,8 @@ def duplicate_groups(request: HttpRequest) -> HttpResponse:
     visible = _visible(request)
     total = visible.filter(active=True).count()
     fuzzy = request.GET.get("similar", "1" if total <= FUZZY_PAGE_LIMIT else "0") == "1"
-    groups = scan_duplicates(visible, fuzzy=fuzzy)
+    stats = ScanStats()
+    groups = scan_duplicates(visible, fuzzy=fuzzy, stats=stats)
     page_obj = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     # Every group is listed whatever its size; a large one shows its records a page at a time (?group=i
     # &records=n pages the i-th group of the page), and says how many it has.
@@ -92,7 +94,7 @@ def duplicate_groups(request: HttpRequest) -> HttpResponse:
         request,
         "leads/duplicates/groups.html",
         {"page_obj": page_obj, "rows": rows, "fuzzy": fuzzy, "group_count": len(groups),
-         "pairs_shown": PAIRS_SHOWN},
+         "pairs_shown": PAIRS_SHOWN, "scan": stats if fuzzy else None},
     )  # fmt: skip
 
 

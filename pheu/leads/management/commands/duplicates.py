@@ -2,7 +2,8 @@
 the records similar to one; ``--train`` trains the matcher on the base (:mod:`pheu.leads.services.matching`).
 
 Run by an operator: every active record, no user's visibility. JSON: ``{"groups": [{"ids", "score",
-"reasons", "pairs": [{"ids", "probability", "evidence"}], "pair_count"}]}``, or with ``--lead``
+"reasons", "pairs": [{"ids", "probability", "evidence"}], "pair_count"}], "scan": {"records", "pairs",
+"stop_keys", "largest_stop_keys", "cap"}}``, or with ``--lead``
 ``{"lead": id, "matches": [{"id", "name", "score", "probability", "lost", "propose_merge", "reasons",
 "evidence"}]}``. The table shows the first 200 groups and says so when there are more.
 """
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
+from pheu.leads.blocking import ScanStats
 from pheu.leads.duplicates import MatchReason, Reason, find_duplicates, lead_names, scan_duplicates
 from pheu.leads.models import Lead
 from pheu.leads.services.matching import MIN_RECORDS, train_matcher
@@ -88,9 +90,13 @@ class Command(BaseCommand):
             ]
             self.stdout.write(self.render(_("%(n)s similar records") % {"n": len(rows)}, rows), ending="")
             return
-        groups = scan_duplicates(fuzzy=not exact_only)
+        stats = ScanStats()
+        groups = scan_duplicates(fuzzy=not exact_only, stats=stats)
         if as_json:
-            self.stdout.write(json.dumps({"groups": [g.as_dict() for g in groups]}, ensure_ascii=False))
+            data: dict[str, Any] = {"groups": [g.as_dict() for g in groups]}
+            if not exact_only:
+                data["scan"] = stats.as_dict()
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
             return
         names = lead_names(pk for g in groups[:200] for pk in g.ids[:5])
         rows = [
@@ -107,6 +113,19 @@ class Command(BaseCommand):
         if len(groups) > len(rows):
             title += " — " + _("the first %(shown)s shown; --json lists them all") % {"shown": len(rows)}
         self.stdout.write(self.render(title, rows, group=True), ending="")
+        if not exact_only:
+            self.stdout.write(
+                _(
+                    "%(pairs)s pairs of %(records)s records compared. Keys shared by more than %(cap)s "
+                    "records are too common to tell anything and pair no records: %(stop)s"
+                )
+                % {"pairs": stats.pairs, "records": stats.records, "stop": stats.stop_keys, "cap": stats.cap}
+                + (
+                    ": " + ", ".join(f"{key} ({n})" for key, n in stats.largest_stop_keys) + " …"
+                    if stats.largest_stop_keys
+                    else "."
+                )
+            )
 
     def render(self, title: str, rows: list[tuple[str, ...]], group: bool = False) -> str:
         table = Table(title=title)

@@ -1,0 +1,318 @@
+"""The duplicate matcher's blocking in the database (SPEC section 6; the method: :mod:`pheu.leads.matching`).
+
+Every lead stores its blocking keys in ``Lead.match_keys`` (:func:`pheu.leads.matching.stored_keys`:
+e-mail, numbers, the name's words in any order, their first letters, each name word with the postcode,
+the city or the street's name, the house number with the street's words, the e-mail's name part, the
+company and its e-mail domain), computed when the lead is written. A pair of records is compared when
+they share a key that at most ``BLOCK_CAP`` records share; a key shared by more is a *stop key* (too common
+to tell anything: "nguyen" in Hồ Chí Minh City), not used, and counted.
+
+The whole-base scan (:func:`scan_pairs`) works set-based, in one transaction:
+
+1. the keys of the records, one row per (key, record) — ``unnest`` on PostgreSQL, ``json_each`` on
+   SQLite — and the size of each key's block (``GROUP BY``); the stop keys are written to
+   :class:`~pheu.leads.models.MatchStopKey` (whole-base scans) for the lookup;
+2. the candidate pairs: the records of each usable block joined with each other, ``DISTINCT`` (a pair
+   sharing three keys is compared once);
+3. the pairs streamed to Python with both records' fields (a server-side cursor on PostgreSQL, read in
+   chunks): memory stays bounded whatever the size of the base, only the pairs reaching the threshold
+   are kept.
+
+The lookup on one lead (:func:`shares_a_key`) uses the same keys: on PostgreSQL a GIN index over the
+words of ``match_keys`` (``string_to_array(match_keys, ' ') && keys``), the stop keys left out; on SQLite
+(the portable path, small bases) a substring test per key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from pheu.leads.matching import BLOCK_CAP, MatchRecord, company_core, match_keys_of
+
+FILL_BATCH = 5000
+FETCH = 5000  # rows per fetch of the pair stream
+CACHE = 200_000  # records of the stream kept for the pairs to come
+SCAN_WORK_MEM = "128MB"  # PostgreSQL work_mem of the scan's transaction (hash joins and aggregates)
+GIN_INDEX = "lead_match_keys_gin"
+
+# What the matcher reads of each record of a pair, in _record's order.
+_FIELDS = ("id", "name_key", "company_key", "email_normalized", "phone_e164", "mobile_e164", "street_key",
+           "city_key", "zip")  # fmt: skip
+
+
+def _table() -> str:
+    from pheu.leads.models import Lead
+
+    return connection.ops.quote_name(Lead._meta.db_table)
+
+
+# --- keys -----------------------------------------------------------------------------------------------
+def fill_match_keys(cursor: Any = None, *, table: str = "leads_lead") -> int:
+    """Compute ``match_keys`` where it is missing (NULL: rows written by a path that does not compute it);
+    return how many rows were filled. In batches of ``FILL_BATCH`` rows, each one ``UPDATE`` (PostgreSQL:
+    from two arrays)."""
+    own = cursor is None
+    cursor = cursor or connection.cursor()
+    vendor = cursor.db.vendor if hasattr(cursor, "db") else connection.vendor
+    filled = 0
+    try:
+        last = 0
+        while True:
+            cursor.execute(
+                f"SELECT id, name_key, company_key, email_normalized, phone_e164, mobile_e164, street_key, "
+                f"city_key, zip FROM {table} WHERE match_keys IS NULL AND id > %s ORDER BY id LIMIT %s",
+                [last, FILL_BATCH],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return filled
+            ids, keys = [], []
+            for pk, name, company, email, phone, mobile, street, city, zip_ in rows:
+                ids.append(pk)
+                keys.append(
+                    match_keys_of(
+                        name_key=name or "",
+                        company_key=company or "",
+                        email=email or "",
+                        phones=(phone or "", mobile or ""),
+                        street=street or "",
+                        city=city or "",
+                        zip_=zip_ or "",
+                    )
+                )
+            if vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {table} AS t SET match_keys = v.k FROM "
+                    f"(SELECT unnest(%s::bigint[]) AS id, unnest(%s::text[]) AS k) AS v WHERE t.id = v.id",
+                    [ids, keys],
+                )
+            else:
+                cursor.executemany(
+                    f"UPDATE {table} SET match_keys = %s WHERE id = %s", list(zip(keys, ids, strict=True))
+                )
+            filled += len(rows)
+            last = ids[-1]
+    finally:
+        if own:
+            cursor.close()
+
+
+def create_gin_index(cursor: Any) -> None:
+    """PostgreSQL: the GIN index over the words of ``match_keys`` that the lookup reads."""
+    cursor.execute(
+        f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON leads_lead USING gin (string_to_array(match_keys, ' '))"
+    )
+
+
+def _stop_table() -> str:
+    from pheu.leads.models import MatchStopKey
+
+    return connection.ops.quote_name(MatchStopKey._meta.db_table)
+
+
+def shares_a_key(keys: Sequence[str]) -> RawSQL:
+    """A condition on leads: the record shares one of ``keys`` that is not a stop key."""
+    stop = _stop_table()
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            f"string_to_array(match_keys, ' ') && ARRAY(SELECT k FROM unnest(%s::text[]) AS k "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {stop} AS s WHERE s.key = k))",
+            [list(keys)],
+            output_field=BooleanField(),
+        )
+    usable = f"SELECT value FROM json_each(%s) WHERE value NOT IN (SELECT key FROM {stop})"
+    return RawSQL(
+        f"EXISTS (SELECT 1 FROM ({usable}) AS k "
+        f"WHERE instr(' ' || match_keys || ' ', ' ' || k.value || ' ') > 0)",
+        [json.dumps(list(keys))],
+        output_field=BooleanField(),
+    )
+
+
+# --- the scan -------------------------------------------------------------------------------------------
+@dataclass
+class ScanStats:
+    """What a scan did: records with keys, candidate pairs compared, and the stop keys it did not use
+    (shared by more than ``cap`` records; the largest few with their sizes)."""
+
+    records: int = 0
+    pairs: int = 0
+    stop_keys: int = 0
+    largest_stop_keys: tuple[tuple[str, int], ...] = ()
+    cap: int = BLOCK_CAP
+    seconds: dict[str, float] = field(default_factory=dict)  # per step: blocks, pairs, fill
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "pairs": self.pairs,
+            "stop_keys": self.stop_keys,
+            "largest_stop_keys": [[key, n] for key, n in self.largest_stop_keys],
+            "cap": self.cap,
+            "seconds": {step: round(s, 3) for step, s in self.seconds.items()},
+        }
+
+
+def _scope_sql(queryset: QuerySet[Any] | None) -> tuple[str, list[Any]]:
+    if queryset is None:
+        return "", []
+    sql, params = queryset.order_by().values("id").query.sql_with_params()
+    return f" AND l.id IN ({sql})", list(params)
+
+
+def _record(values: Sequence[Any], family: int | None) -> MatchRecord:
+    pk, name_key, company_key, email, phone, mobile, street, city, zip_ = values
+    return MatchRecord(
+        id=pk,
+        name_key=name_key or "",
+        company=company_core(company_key or ""),
+        email=email or "",
+        phones=tuple(sorted({p for p in (phone, mobile) if p})),
+        street=street or "",
+        city=city or "",
+        zip=(zip_ or "").strip().lower(),
+        customer=family,
+    )
+
+
+def _drop(cursor: Any, *names: str) -> None:
+    for name in names:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def scan_pairs(
+    queryset: QuerySet[Any] | None = None, *, cap: int = BLOCK_CAP, stats: ScanStats | None = None
+) -> Iterator[tuple[MatchRecord, MatchRecord, int]]:
+    """The candidate pairs of the active records (of ``queryset``, default all): (record a, record b, how
+    many active records carry a's name), a < b, streamed (mostly in order of a). Run inside a transaction.
+
+    A whole-base scan (``queryset`` None) also rewrites the stop keys."""
+    from pheu.contacts.models import Partner
+
+    stats = stats if stats is not None else ScanStats()
+    stats.cap = cap
+    table, partners, stop = _table(), connection.ops.quote_name(Partner._meta.db_table), _stop_table()
+    scope, params = _scope_sql(queryset)
+    postgres = connection.vendor == "postgresql"
+    temp = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if postgres else "CREATE TEMP TABLE {} AS "
+    names = ("pheu_dup_blocks", "pheu_dup_small", "pheu_dup_pairs", "pheu_dup_names", "pheu_dup_recs")
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute(f"SET LOCAL work_mem = '{SCAN_WORK_MEM}'")
+        _drop(cursor, *names)
+        t0 = time.perf_counter()
+        fill_match_keys(cursor, table=table)
+        stats.seconds["fill"] = time.perf_counter() - t0
+        if postgres:
+            keys = f"SELECT k AS key, l.id FROM {table} AS l, unnest(string_to_array(l.match_keys, ' ')) AS k"
+        else:
+            keys = (
+                f"SELECT j.value AS key, l.id FROM {table} AS l, "
+                f"json_each('[\"' || replace(l.match_keys, ' ', '\",\"') || '\"]') AS j"
+            )
+        # The keys are read twice from the table (their blocks' sizes, then the records of the usable
+        # blocks) rather than stored once: most keys are a single record's, and storing every (key,
+        # record) would write the whole base again.
+        keys = f"{keys} WHERE l.active AND l.match_keys <> ''{scope}"
+        t0 = time.perf_counter()
+        cursor.execute(
+            temp.format("pheu_dup_blocks")
+            + f"SELECT key, COUNT(*) AS n FROM ({keys}) AS k GROUP BY key HAVING COUNT(*) > 1",
+            params,
+        )
+        if postgres:
+            cursor.execute("ANALYZE pheu_dup_blocks")
+        stats.seconds["blocks"] = time.perf_counter() - t0
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} AS l WHERE l.active AND l.match_keys <> ''{scope}", params
+        )
+        stats.records = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM pheu_dup_blocks WHERE n > %s", [cap])
+        stats.stop_keys = cursor.fetchone()[0]
+        cursor.execute("SELECT key, n FROM pheu_dup_blocks WHERE n > %s ORDER BY n DESC, key LIMIT 5", [cap])
+        stats.largest_stop_keys = tuple((key, n) for key, n in cursor.fetchall())
+        if queryset is None:
+            cursor.execute(f"DELETE FROM {stop}")
+            cursor.execute(
+                f"INSERT INTO {stop} (key, records) SELECT key, n FROM pheu_dup_blocks WHERE n > %s", [cap]
+            )
+        t0 = time.perf_counter()
+        cursor.execute(
+            temp.format("pheu_dup_small")
+            + f"SELECT k.key, k.id FROM ({keys}) AS k JOIN pheu_dup_blocks AS b ON b.key = k.key "
+            "WHERE b.n <= %s",
+            [*params, cap],
+        )
+        if postgres:
+            cursor.execute("ANALYZE pheu_dup_small")
+        cursor.execute(
+            temp.format("pheu_dup_pairs") + "SELECT DISTINCT x.id AS a, y.id AS b FROM pheu_dup_small AS x "
+            "JOIN pheu_dup_small AS y ON y.key = x.key AND y.id > x.id ORDER BY a, b"
+        )
+        # Term frequency: how many active records (of the scope) carry each name carried more than once.
+        cursor.execute(
+            temp.format("pheu_dup_names") + f"SELECT l.name_key, COUNT(*) AS n FROM {table} AS l "
+            f"WHERE l.active AND l.name_key <> ''{scope} GROUP BY l.name_key HAVING COUNT(*) > 1",
+            params,
+        )
+        if postgres:
+            cursor.execute("ANALYZE pheu_dup_pairs")
+            cursor.execute("ANALYZE pheu_dup_names")
+        cursor.execute("SELECT COUNT(*) FROM pheu_dup_pairs")
+        stats.pairs = cursor.fetchone()[0]
+        stats.seconds["pairs"] = time.perf_counter() - t0
+        # The records of the pairs, narrow (what the matcher reads, the customer's company, how many
+        # records carry the name), so that the pairs are joined to them by hashing, not by looking up the
+        # lead table twice a pair.
+        t0 = time.perf_counter()
+        fields = ", ".join(f"l.{f}" for f in _FIELDS)
+        cursor.execute(
+            temp.format("pheu_dup_recs")
+            + f"SELECT {fields}, COALESCE(pa.parent_id, l.partner_id) AS family, COALESCE(nm.n, 1) AS name_n "
+            f"FROM {table} AS l LEFT JOIN {partners} AS pa ON pa.id = l.partner_id "
+            "LEFT JOIN pheu_dup_names AS nm ON nm.name_key = l.name_key "
+            "WHERE l.id IN (SELECT a FROM pheu_dup_pairs UNION SELECT b FROM pheu_dup_pairs)"
+        )
+        if postgres:
+            cursor.execute("ANALYZE pheu_dup_recs")
+        stats.seconds["records"] = time.perf_counter() - t0
+    a_fields = ", ".join(f"ra.{f}" for f in _FIELDS)
+    b_fields = ", ".join(f"rb.{f}" for f in _FIELDS)
+    stream = (
+        f"SELECT {a_fields}, ra.family, {b_fields}, rb.family, ra.name_n FROM pheu_dup_pairs AS p "
+        "JOIN pheu_dup_recs AS ra ON ra.id = p.a JOIN pheu_dup_recs AS rb ON rb.id = p.b"
+    )
+    width = len(_FIELDS)
+    cursor = connection.chunked_cursor()
+    # The records of the pairs, kept while they come again (a record of a block is in several pairs);
+    # emptied when large, so that memory stays bounded.
+    cache: dict[int, MatchRecord] = {}
+    try:
+        cursor.execute(stream)
+        current: MatchRecord | None = None
+        while rows := cursor.fetchmany(FETCH):
+            if len(cache) > CACHE:
+                cache.clear()
+            for row in rows:
+                if current is None or current.id != row[0]:
+                    current = cache.get(row[0]) or _record(row[:width], row[width])
+                    cache[current.id] = current
+                other = cache.get(row[width + 1])
+                if other is None:
+                    other = cache[row[width + 1]] = _record(
+                        row[width + 1 : 2 * width + 1], row[2 * width + 1]
+                    )
+                yield current, other, row[-1]
+    finally:
+        cursor.close()
+        if not postgres:
+            with connection.cursor() as c:
+                _drop(c, *names)
