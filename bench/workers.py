@@ -6,12 +6,14 @@ are queued on Redis (``PHEU_BENCH_REDIS``, default database 8 of 127.0.0.1:6379,
 run's own) while the queue is held aside; the workers are started as a user starts them (``pheu worker``,
 ``PHEU_TASKS_BACKEND=redis``, on the bench database), and once every one of them is up and idle the queue
 is released and the time until the last job is finished is measured. What is printed: the settings, each
-run's drain time and jobs per second, and the ratio of the two rates (target ≥ 1.7, SPEC 13 / issue 25).
+run's drain time and jobs per second, and the ratio of the two rates (target ≥ 1.7, SPEC 13 / issue 25);
+``BENCH_WORKERS_ROUNDS`` rounds (default 3) of 1 then 2 workers, and the medians.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ from bench._registry import benchmark
 
 REDIS_URL = os.environ.get("PHEU_BENCH_REDIS", "redis://127.0.0.1:6379/8")
 ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("BENCH_WORKERS_ROUNDS", "3"))
 
 
 def _backend(prefix: str):  # type: ignore[no-untyped-def]
@@ -117,13 +120,24 @@ def workers_bench(n: int) -> dict[str, float]:
     log_dir.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(
-        f"  settings: {n:,} jobs, Redis {REDIS_URL} prefix {prefix}, `pheu worker -v 0`, "
+        f"  settings: {n:,} jobs, {ROUNDS} rounds, Redis {REDIS_URL} prefix {prefix}, `pheu worker -v 0`, "
         f"{os.cpu_count()} cores, load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
-    one = _drain(n, 1, prefix, log_dir)
-    print(f"  1 worker:  {one:.2f} s, {n / one:,.0f} jobs/s")
-    two = _drain(n, 2, prefix, log_dir)
-    print(f"  2 workers: {two:.2f} s, {n / two:,.0f} jobs/s")
-    ratio = one / two
-    print(f"  ratio 2 workers / 1 worker: {ratio:.2f} (target ≥ 1.7)")
-    return {"one_per_s": n / one, "two_per_s": n / two, "ratio": ratio}
+    ones, twos = [], []
+    for round_number in range(1, ROUNDS + 1):  # alternated, so that a change of the machine's load hits both
+        one = _drain(n, 1, prefix, log_dir)
+        two = _drain(n, 2, prefix, log_dir)
+        ones.append(n / one)
+        twos.append(n / two)
+        print(
+            f"  round {round_number}: 1 worker {one:.2f} s ({n / one:,.0f} jobs/s), "
+            f"2 workers {two:.2f} s ({n / two:,.0f} jobs/s), ratio {one / two:.2f}"
+        )
+    one_rate, two_rate = statistics.median(ones), statistics.median(twos)
+    ratio = two_rate / one_rate
+    load = os.getloadavg()
+    print(
+        f"  median: 1 worker {one_rate:,.0f} jobs/s, 2 workers {two_rate:,.0f} jobs/s, ratio {ratio:.2f} "
+        f"(target ≥ 1.7); load average after {load[0]:.2f}"
+    )
+    return {"one_per_s": one_rate, "two_per_s": two_rate, "ratio": ratio}
