@@ -139,6 +139,15 @@ def _choice_index(choices: Any) -> dict[str, Any]:
     return index
 
 
+def _choice_list(choices: Any) -> str:
+    """The values a choice column takes, as the reader names them, with the code after a name that is not
+    the code itself: "Lạnh (cold), Ấm (warm), Nóng (hot)" in Vietnamese, "Cold, Warm, Hot" in English."""
+    return ", ".join(
+        str(label) if text_key(str(label)) == text_key(str(value)) else f"{label} ({value})"
+        for value, label in choices.choices
+    )
+
+
 def parse_decimal(text: str) -> Decimal:
     """A number as people type it: "1.500.000", "1,500,000.50", "1 500 000 ₫", "12,5"."""
     cleaned = re.sub(r"[\s₫đ$%]|vnd|usd", "", text.lower())
@@ -348,7 +357,7 @@ class RowReader:
             if value is None:
                 raise ValueWarning(
                     _("Expected one of: %(values)s. Left out.")
-                    % {"values": ", ".join(str(v) for v in CHOICE_FIELDS[name].values)},
+                    % {"values": _choice_list(CHOICE_FIELDS[name])},
                     _EMPTY.get(name),
                 )
             return value

@@ -6,10 +6,11 @@ import re
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from pheu.imports.choices import ImportStatus
 from pheu.imports.models import Import
-from pheu.imports.testing import write_csv
+from pheu.imports.testing import make_import, write_csv
 from pheu.leads.models import Lead
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +220,43 @@ def test_a_running_import_shows_rows_per_second_and_time_left_on_its_page_and_in
     counters = api_client(english.manager).get(f"/api/v1/imports/{run.pk}/").json()["counters"]
     assert (counters["rows"], counters["total"], counters["phase"]) == (500, 1000, "read")
     assert 45 < counters["rows_per_second"] <= 50 and 9 <= counters["seconds_left"] < 11
+
+
+def test_the_summary_says_created_not_the_date_column_s_created(client, actors, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_csv(tmp_path / "new.csv", [["Tên", "Điện thoại"], ["Công ty Sao Mai", "0912345678"]])
+    run = make_import(path, actor=actors.manager)
+    client.force_login(actors.manager)  # Vietnamese
+    counts = re.search(
+        r'<dl[^>]*id="import-counts".*?</dl>',
+        client.get(f"/imports/{run.pk}/progress/").content.decode(),
+        re.S,
+    ).group(0)
+    assert re.search(r"<dt[^>]*>Đã tạo</dt><dd[^>]*>1</dd>", counts), counts
+    assert "Ngày tạo" not in counts
+    listed = client.get("/imports/").content.decode()
+    assert ">Đã tạo</th>" in listed and ">Ngày tạo</th>" not in listed
+
+
+def test_a_rating_is_read_in_vietnamese_and_its_warning_lists_the_vietnamese_names(actors, tmp_path):
+    path = write_csv(
+        tmp_path / "ratings.csv",
+        [
+            ["Tên", "Đánh giá"],
+            ["Nóng hổi", "Nóng"],
+            ["Ấm áp", "ấm"],
+            ["Lạnh lùng", "LẠNH"],
+            ["Sôi", "Rất nóng"],
+        ],
+    )
+    with translation.override("vi"):
+        run = make_import(path, actor=actors.manager)
+    assert dict(Lead.objects.values_list("name", "rating")) == {
+        "Nóng hổi": "hot",
+        "Ấm áp": "warm",
+        "Lạnh lùng": "cold",
+        "Sôi": "",
+    }
+    (issue,) = run.issues.all()
+    assert (issue.row, issue.value) == (5, "Rất nóng")
+    assert "Lạnh (cold), Ấm (warm), Nóng (hot)" in issue.reason, issue.reason
