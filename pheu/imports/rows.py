@@ -35,6 +35,7 @@ from pheu.imports.keys import Keys
 from pheu.imports.readers import Cell
 from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
+from pheu.lib.emails import split_display_name
 from pheu.lib.html import sanitize_html
 from pheu.lib.text import text_key
 from pheu.teams.models import Team
@@ -270,6 +271,7 @@ class RowReader:
         left_out: list[str] = []
         tag_ids: list[int] | None = None
         stage_text = ""
+        self._email_name = ""
         for position, name in self.columns:
             cell = cells[position] if position < len(cells) else None
             raw = _text(cell)
@@ -287,6 +289,8 @@ class RowReader:
                 warnings.append((self.headers[position] or name, raw, warning.reason))
             except RowProblem as problem:
                 problems.append((self.headers[position] or name, raw, problem.reason))
+        if self._email_name and not values.get("contact_name"):
+            values["contact_name"] = self._email_name[: self.max_lengths["contact_name"]]
         if not values.get("name"):
             source = next((n for n in NAME_SOURCES if values.get(n)), None)
             if source is None:
@@ -342,6 +346,8 @@ class RowReader:
                     raw[:limit],
                     left_out=False,
                 )
+            if name == "email" and "<" in raw and (parts := split_display_name(raw)) is not None:
+                self._email_name, raw = parts  # "Tên <x@y.vn>": the address; the name for the contact
             if name == "email" and raw and not self.keys.email_is_valid(raw):
                 raise ValueWarning(
                     _("Not a valid e-mail address: kept as typed, not used to find duplicates."),

@@ -135,3 +135,21 @@ def test_web_form_json_takes_the_display_name(client, actors):
     assert response.status_code == 201, response.content
     lead = Lead.objects.get()
     assert (lead.email, lead.contact_name, lead.name) == ("vi@example.vn", "Bùi Vi", "Bùi Vi")
+
+
+def test_import_takes_the_display_name(tmp_path, actors):
+    from pheu.imports.testing import make_import, write_csv
+
+    rows = [
+        ["Tên", "E-mail", "Người liên hệ"],
+        ["Báo giá", "Bùi Vi <vi@example.vn>", ""],
+        ["Khác", "Lê An <an@x.vn>", "Anh An"],
+    ]
+    run = make_import(write_csv(tmp_path / "a.csv", rows), actor=actors.manager)
+
+    assert run.created_count == 2
+    assert {(lead.email, lead.contact_name) for lead in Lead.objects.all()} == {
+        ("vi@example.vn", "Bùi Vi"),
+        ("an@x.vn", "Anh An"),
+    }
+    assert not run.issues.exists()
