@@ -11,6 +11,8 @@ e-mails), which cleans their text.
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
@@ -65,10 +67,19 @@ def _clean_query_dict(data: QueryDict) -> QueryDict:
     return cleaned
 
 
+# In JSON text a control character or a surrogate can only be written as an escape (a raw one is no valid
+# JSON), so a UTF-8 body without such escapes holds none and is not walked: the walk of a 2 MB body of
+# 100,000 terms costs a few hundred milliseconds. A body with zero bytes (UTF-16, UTF-32) is always walked.
+_ESCAPES = re.compile(rb"\\(?:u00[01][0-9a-fA-F]|u[dD][89a-fA-F][0-9a-fA-F]{2}|[bf])")
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        raw = stream.read() if stream is not None else b""
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
+            if b"\x00" not in raw and not _ESCAPES.search(raw):
+                return data
             _refuse_nul(list(data.items()) if isinstance(data, dict) else [(None, data)])
             return clean(data)
         except RecursionError as exc:  # DRF turns a ValueError into a 400, not this
