@@ -193,7 +193,15 @@ class ConvertForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = assignable_users(actor)
         self.fields["user"].label_from_instance = lambda u: u.display_name
-        self.fields["partner"].queryset = Partner.objects.filter(pk__in=[p.pk for p in partners])
+        # Any active customer may be linked; the select renders the suggested ones and the one chosen, and
+        # the search box above it finds others (there may be many thousands).
+        field = self.fields["partner"]
+        field.queryset = Partner.objects.active()
+        shown = {p.pk: p for p in partners}
+        chosen = self["partner"].value()
+        if chosen not in (None, "") and str(chosen).isdigit() and int(chosen) not in shown:
+            shown.update({p.pk: p for p in Partner.objects.active().filter(pk=int(chosen))})
+        field.widget.choices = [("", "---------")] + [(pk, str(p)) for pk, p in shown.items()]
         self.fields["merge"].choices = [(str(m.lead_id), m.name or f"#{m.lead_id}") for m in duplicates]
 
 
