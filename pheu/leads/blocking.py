@@ -257,10 +257,11 @@ def scan_pairs(
             temp.format("pheu_dup_pairs") + "SELECT DISTINCT x.id AS a, y.id AS b FROM pheu_dup_small AS x "
             "JOIN pheu_dup_small AS y ON y.key = x.key AND y.id > x.id ORDER BY a, b"
         )
-        # Term frequency: how many active records (of the scope) carry each name carried more than once.
+        # Term frequency: how many records (of the scope; merged-away and lost ones too, as the lookup counts
+        # them) carry each name carried more than once.
         cursor.execute(
             temp.format("pheu_dup_names") + f"SELECT l.name_key, COUNT(*) AS n FROM {table} AS l "
-            f"WHERE l.active AND l.name_key <> ''{scope} GROUP BY l.name_key HAVING COUNT(*) > 1",
+            f"WHERE l.name_key <> ''{scope} GROUP BY l.name_key HAVING COUNT(*) > 1",
             params,
         )
         if postgres:

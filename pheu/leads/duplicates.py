@@ -56,7 +56,6 @@ from pheu.leads.matching import (
     Weights,
     clusters,
     company_core,
-    score_pair,
     stored_keys,
 )
 from pheu.leads.models import Lead
@@ -64,6 +63,7 @@ from pheu.lib.public_domains import PUBLIC_EMAIL_DOMAINS
 from pheu.lib.text import text_key
 
 CANDIDATE_LIMIT = 500  # the most records one lookup compares (those sharing the person's own keys first)
+COMPANY_LIMIT = 50  # …of which at most this many colleagues (the same customer or company e-mail domain)
 SCAN_WORK_MEM = "64MB"  # PostgreSQL work_mem of the exact-key scan's transaction
 
 
@@ -319,10 +319,11 @@ def find_duplicates(
     keys = stored_keys(me)
     if keys:
         person.append(Q(shares_a_key(keys)))
-    # Term frequency: how many active records of the base carry the lead's name (read with the rows).
+    # Term frequency: how many records of the base carry the lead's name (read with the rows; all records,
+    # merged-away and lost ones too, so that the name's index alone answers).
     table = connection.ops.quote_name(Lead._meta.db_table)
     carriers = RawSQL(
-        f"SELECT COUNT(*) FROM {table} WHERE active AND name_key = %s",
+        f"SELECT COUNT(*) FROM {table} WHERE name_key = %s",
         [me.name_key],
         output_field=IntegerField(),
     )
@@ -339,13 +340,13 @@ def find_duplicates(
             records[row[0]] = _record(row[:-1])
             base_name_count = row[-1]
     # 2. The company: the same customer (or its company) or company e-mail domain. A large company has
-    # thousands of records: the first ones found, up to CANDIDATE_LIMIT records in all.
+    # thousands of records: the first COMPANY_LIMIT found (up to CANDIDATE_LIMIT records in all).
     company: list[Q] = []
     if family is not None:
         company.append(Q(partner_id__in=family))
     if domain:
         company.append(Q(email_domain=domain) & ~Q(email_normalized=""))
-    room = CANDIDATE_LIMIT - len(records)
+    room = min(COMPANY_LIMIT, CANDIDATE_LIMIT - len(records))
     if company and room > 0:
         rows = (
             scoped(base.alias(email_domain=email_domain_expression()))
@@ -367,15 +368,18 @@ def find_duplicates(
         if domain and other.domain == domain:
             found[other.id].append(MatchReason(Reason.EMAIL_DOMAIN, 100, domain))
 
-    # How many records carry the lead's name: in the base (the lead among them once saved and active).
+    # How many records carry the lead's name: in the base (the lead among them once saved).
     if me.name_key:
         found_count = sum(other.name_key == me.name_key for other in records.values())
-        name_count = max(base_name_count + (0 if lead.pk and lead.active else 1), 1 + found_count)
+        name_count = max(base_name_count + (0 if lead.pk else 1), 1 + found_count)
     else:
         name_count = 0
     matches = []
+    scorer = Scorer(thresholds.weights, 0.0)  # every candidate scored, with its evidence
     for pk, other in records.items():
-        scored = score_pair(me, other, thresholds.weights, name_count=name_count)
+        scored = scorer(me, other, name_count)
+        if scored is None:  # never at threshold 0
+            continue
         reasons = found.get(pk, [])
         levels = {e.field: e for e in scored.evidence}
         if me.company and other.company == me.company:

@@ -193,3 +193,17 @@ def test_trained_weights_with_a_level_rounded_to_zero_still_score():
     b = MatchRecord(2, name_key="an nguyen", email="an.nguyen@b.vn")
     assert scorer(a, b, 1) is not None
     assert weights.weight(Field.EMAIL, 1) > 10
+
+
+def test_a_lookup_lists_a_bounded_number_of_colleagues_and_the_person_always():
+    from pheu.leads.duplicates import COMPANY_LIMIT
+
+    for i in range(COMPANY_LIMIT + 5):
+        make_lead(f"Colleague {i}", contact_name=f"X{i:02d}a Y{i:02d}b", email=f"c{i}@thepviet.vn")
+    again = make_lead("Again", contact_name="Lê Văn Tám", email="tam@gmail.com", phone="0912 345 678")
+    lead = make_lead("Lead", contact_name="Le Van Tam", email="tam@thepviet.vn", phone="+84 912 345 678")
+    _scan_pairs()  # the stop keys of the base (the company's domain among them)
+    found = {m.lead_id: m for m in find_duplicates(lead)}
+    assert Reason.PHONE in found[again.pk].codes
+    colleagues = [m for m in found.values() if Reason.EMAIL_DOMAIN in m.codes]
+    assert len(colleagues) == COMPANY_LIMIT
