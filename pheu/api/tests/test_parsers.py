@@ -25,7 +25,8 @@ def post_json(client, body: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_lone_surrogate_and_control_characters_are_stored_without_them(api_client, actors):
-    """A lone surrogate (a JSON "\\ud800") is encoded by neither database: it was a 500."""
+    """A lone surrogate (a JSON "\\ud800") is encoded by neither database; no control character fits in an
+    XLSX cell."""
     body = r'{"name": "Kh\u00e1ch A\ud800", "description": "d\u0007\u001b"}'
     response = post_json(api_client(actors.sales1), body)
     assert response.status_code == 201, response.content
