@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from pheu.core.models import HistoryEntry, HistoryKind
@@ -106,12 +107,32 @@ def register_history_source(model: type[models.Model], source: HistorySource) ->
         _SOURCES[model].append(source)
 
 
+def _name_the_creation(record: models.Model, entries: list[HistoryEntry]) -> None:
+    """For a record with a ``type`` (a lead or an opportunity), the "created" entry names what was created:
+    the type before its first change of type (a lead converted later was created a lead), else the record's
+    type now. Read from the entries at hand: no query."""
+    try:
+        field = record._meta.get_field("type")
+    except FieldDoesNotExist:
+        return
+    choices = dict(getattr(field, "flatchoices", None) or [])
+    if not choices:
+        return
+    changes = [c for e in reversed(entries) for c in e.changes if c.get("field") == "type"]  # oldest first
+    created_as = changes[0].get("old_id", changes[0].get("old")) if changes else getattr(record, "type", None)
+    if created_as in choices:
+        for entry in entries:
+            if entry.kind == HistoryKind.CREATED:
+                entry.created_as = choices[created_as]
+
+
 def timeline_of(record: models.Model) -> list[HistoryEntry]:
     """The record's whole history, newest first: its stored entries and those its apps' sources derive.
 
     At the same moment, a derived entry comes after (above) the stored ones: it records what was done to
     the record once it existed, such as the assignment of a lead on its creation."""
     entries = list(history_of(record))
+    _name_the_creation(record, entries)
     derived = [e for source in _SOURCES.get(record._meta.concrete_model, []) for e in source(record)]
     if not derived:
         return entries

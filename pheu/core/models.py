@@ -215,6 +215,9 @@ class HistoryEntry(models.Model):
         if self.kind == HistoryKind.CREATED and not self.body:
             model = self.content_type.model_class()
             record = model._meta.verbose_name if model is not None else self.content_type.model
+            # What the record was created as, when the timeline knows it ("opportunity", not "lead").
+            if getattr(self, "created_as", None):
+                record = str(self.created_as).lower()
             return capfirst(_("%(record)s created") % {"record": record})
         return self.body
 

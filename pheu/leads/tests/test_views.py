@@ -393,3 +393,19 @@ def test_the_pipeline_s_priority_filter_reads_all_when_nothing_is_chosen(client,
     assert not re.search(r'<option value="0"[^>]*selected', select)
     chosen = client.get(reverse("leads:pipeline"), {"priority": "3"}).content.decode()
     assert re.search(r'<option value="3"[^>]*selected', chosen)
+
+
+def test_the_history_says_what_was_created_an_opportunity_or_a_lead_converted_later(client, actors):
+    from pheu.leads.services.convert import convert_lead
+
+    opportunity = create_lead(actor=actors.manager, values={"name": "Cơ hội A", "type": LeadType.OPPORTUNITY})
+    lead = create_lead(actor=actors.manager, values={"name": "Khách B", "type": LeadType.LEAD})
+    convert_lead(actor=actors.manager, lead=lead)
+    client.force_login(actors.manager)
+
+    def created(record: Lead) -> str:
+        html = client.get(reverse("leads:detail", args=[record.pk])).content.decode()
+        return re.search(r'history-created.*?<div class="history-body">([^<]*)</div>', html, re.S).group(1)
+
+    assert created(opportunity) == "Đã tạo cơ hội"
+    assert created(lead) == "Đã tạo khách hàng tiềm năng"
