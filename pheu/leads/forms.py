@@ -22,7 +22,7 @@ from pheu.core.forms import (
     style_fields,
 )
 from pheu.core.models import PheuSettings
-from pheu.leads.choices import LeadType
+from pheu.leads.choices import CustomerType, LeadType
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
 from pheu.leads.widgets import DomainWidget
 from pheu.teams.models import Team
@@ -189,6 +189,8 @@ class LeadForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
             initial.update(
                 {
                     "partner": partner.pk,
+                    # Made from a customer's page: a customer already, not "New customer".
+                    "customer_type": CustomerType.EXISTING,
                     "contact_name": "" if partner.is_company else partner.name,
                     "company_name": company.name if company else "",
                     "job_title": partner.job_title,

@@ -156,6 +156,7 @@ def test_new_opportunity_is_prefilled_from_the_customer(client, actors):
     assert chosen in html
     assert re.search(r'<option value="VN" selected>', html)
     assert re.search(r'<option value="opportunity" selected>', html)
+    assert re.search(r'<option value="existing" selected>', html)
 
     form = response.context["form"]
     data = {
@@ -177,6 +178,7 @@ def test_new_opportunity_is_prefilled_from_the_customer(client, actors):
         "VN",
     )
     assert lead.user == actors.sales1
+    assert lead.customer_type == "existing"  # a customer's opportunity is not "Khách hàng mới"
 
 
 def test_customer_picker_options_search_without_accents(client, actors):
