@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
@@ -54,6 +54,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": _("The request cannot be read."), "code": "malformed"},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, Http404):
+        # Django's message ("No Lead matches the given query.") is not translated and names a Python class.
+        exc = NotFound()
     return drf_exception_handler(exc, context)
 
 

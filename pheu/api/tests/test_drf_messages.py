@@ -53,3 +53,21 @@ def test_an_api_client_gets_the_language_it_accepts(client, accept, detail):
     headers = {"HTTP_ACCEPT_LANGUAGE": accept} if accept else {}
     response = client.get("/api/v1/leads/", **headers)
     assert response.status_code in (401, 403) and response.json()["detail"] == detail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "headers", "detail"),
+    [
+        ("en", {}, "Not found."),  # the token's user's language
+        ("vi", {}, "Không tìm thấy."),
+        ("en", {"HTTP_ACCEPT_LANGUAGE": "vi"}, "Không tìm thấy."),  # a language asked for wins
+    ],
+)
+def test_a_token_client_reads_its_users_language_unless_it_asks_for_one(
+    api_client, actors, language, headers, detail
+):
+    actors.sales1.language = language
+    actors.sales1.save(update_fields=["language"])
+    response = api_client(actors.sales1).get("/api/v1/leads/999999/", **headers)
+    assert response.status_code == 404 and response.json()["detail"] == detail
