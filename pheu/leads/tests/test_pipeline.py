@@ -316,3 +316,27 @@ def test_priority_shows_as_filled_stars_everywhere(client, actors, stages):
         html = client.get(url, params).content.decode()
         assert html.count('class="bi bi-star-fill"') == 2, url
         assert html.count('class="bi bi-star"') == 1, url
+
+
+def test_quick_create_opened_on_the_pipeline_makes_an_opportunity_it_shows(client, actors):
+    PheuSettings.objects.update_or_create(pk=1, defaults={"use_leads": True})
+    stage = make_stage("Mới", sequence=1, probability=10)
+    client.force_login(actors.sales1)
+    board = client.get(reverse("leads:pipeline")).content.decode()
+    assert f'hx-get="{reverse("leads:quick_create")}?type=opportunity"' in board
+    modal = client.get(reverse("leads:quick_create"), {"type": "opportunity"}, HTTP_HX_REQUEST="true")
+    assert '<input type="hidden" name="type" value="opportunity">' in modal.content.decode()
+    response = client.post(
+        reverse("leads:quick_create"),
+        {"name": "Hợp đồng bảo trì", "type": "opportunity"},
+        HTTP_HX_REQUEST="true",
+    )
+    lead = Lead.objects.get(name="Hợp đồng bảo trì")
+    assert response["HX-Redirect"] == reverse("leads:detail", args=[lead.pk])
+    assert (lead.type, lead.stage) == ("opportunity", stage)
+    assert "Hợp đồng bảo trì" in client.get(reverse("leads:pipeline")).content.decode()
+    # Elsewhere the "+" makes what the settings say: a lead.
+    home = client.get(reverse("leads:list")).content.decode()
+    assert f'hx-get="{reverse("leads:quick_create")}"' in home
+    client.post(reverse("leads:quick_create"), {"name": "Khách lẻ"})
+    assert Lead.objects.get(name="Khách lẻ").type == "lead"

@@ -16,6 +16,7 @@ from pheu.core.forms import NoteForm, add_service_errors
 from pheu.core.history import timeline_of
 from pheu.core.htmx import is_htmx, note_response, wants_partial
 from pheu.core.panels import panels_for
+from pheu.leads.choices import LeadType
 from pheu.leads.exceptions import LeadError, SavedFilterError
 from pheu.leads.filters import LeadFilterSet
 from pheu.leads.forms import (
@@ -175,11 +176,15 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def lead_quick_create(request: HttpRequest) -> HttpResponse:
-    """The "+" form: in the modal (htmx) or as a page. Success goes to the new record's page."""
+    """The "+" form: in the modal (htmx) or as a page. Success goes to the new record's page. Opened on the
+    pipeline (``type=opportunity``), it makes an opportunity, which the pipeline shows; elsewhere the type
+    the settings give a new record."""
     form = QuickLeadForm(request.POST or None)
+    opportunity = (request.POST or request.GET).get("type") == LeadType.OPPORTUNITY
     if request.method == "POST" and form.is_valid():
+        values = {**form.cleaned_data, **({"type": LeadType.OPPORTUNITY} if opportunity else {})}
         try:
-            lead = create_lead(actor=request.user, values=form.cleaned_data)
+            lead = create_lead(actor=request.user, values=values)
         except LeadError as exc:
             add_service_errors(form, exc)
         else:
@@ -188,9 +193,10 @@ def lead_quick_create(request: HttpRequest) -> HttpResponse:
             if is_htmx(request):
                 return HttpResponse(headers={"HX-Redirect": url})
             return redirect(url)
+    context = {"form": form, "opportunity": opportunity}
     if is_htmx(request):
-        return render(request, "leads/_quick_create.html", {"form": form, "in_modal": True})
-    return render(request, "leads/quick_create.html", {"form": form})
+        return render(request, "leads/_quick_create.html", {**context, "in_modal": True})
+    return render(request, "leads/quick_create.html", context)
 
 
 @login_required
