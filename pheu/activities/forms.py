@@ -23,8 +23,20 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
     due_date = forms.DateField(
         label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+    start_time = forms.TimeField(
+        label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), required=False, min_value=1, max_value=24 * 60
+    )
     summary = forms.CharField(label=_("Summary"), max_length=200, required=False)
     assignee = AssigneeChoiceField(label=_("Assigned to"), queryset=get_user_model().objects.none())
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("Attendees"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
@@ -35,6 +47,8 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
         self.fields["assignee"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
         )
+        self.fields["attendees"].queryset = self.fields["assignee"].queryset
+        self.fields["attendees"].label_from_instance = lambda user: user.display_name
 
 
 class FeedbackForm(BootstrapFormMixin, forms.Form):

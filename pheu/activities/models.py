@@ -44,6 +44,18 @@ class Activity(models.Model):
     summary = models.CharField(_("summary"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
     due_date = models.DateField(_("due date"))
+    # A meeting (or any activity) at a time of day, in the installation's time zone; none: all day.
+    start_time = models.TimeField(_("time"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"), null=True, blank=True, help_text=_("Empty: one hour for a timed activity.")
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("attendees"),
+        blank=True,
+        related_name="meetings_attended",
+        help_text=_("Colleagues who take part besides the assignee (their calendars show it too)."),
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),
@@ -120,3 +132,38 @@ class Activity(models.Model):
     @property
     def current_state(self) -> ActivityState:
         return self.state()
+
+    DEFAULT_MINUTES = 60
+
+    def starts_at(self) -> dt.datetime | None:
+        """When it starts (aware, in the installation's time zone); None for an all-day activity."""
+        if self.start_time is None:
+            return None
+        return timezone.make_aware(dt.datetime.combine(self.due_date, self.start_time))
+
+    def ends_at(self) -> dt.datetime | None:
+        start = self.starts_at()
+        if start is None:
+            return None
+        return start + dt.timedelta(minutes=self.duration_minutes or self.DEFAULT_MINUTES)
+
+
+class CalendarFeed(models.Model):
+    """The secret address of a user's calendar feed (``.ics``) that a calendar app subscribes to: whoever
+    knows the token reads that user's meetings, so it is random (192 bits) and can be replaced."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -33,6 +33,10 @@ class ActivityQuerySet(models.QuerySet):
     def assigned_to(self, user: Any) -> ActivityQuerySet:
         return self.filter(assignee=user)
 
+    def in_calendar_of(self, user: Any) -> ActivityQuerySet:
+        """The activities on ``user``'s calendar: given to them, or with them among the attendees."""
+        return self.filter(Q(assignee=user) | Q(attendees=user)).distinct()
+
     def overdue(self, today: dt.date | None = None) -> ActivityQuerySet:
         return self.open().filter(due_date__lt=today or timezone.localdate())
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,18 +22,28 @@ from django.utils.translation import gettext as _
 
 from pheu.activities.choices import ActivityKind
 from pheu.activities.exceptions import ActivityError
-from pheu.activities.models import Activity
+from pheu.activities.models import Activity, CalendarFeed
 from pheu.contacts.models import Partner
 from pheu.core.history import log_entry
 from pheu.core.models import HistoryEntry, HistoryKind
 from pheu.leads.models import Lead
+from pheu.lib import ical
 from pheu.lib.emails import InvalidEmailError, clean_email
 
 logger = logging.getLogger(__name__)
 
 Record = Lead | Partner
 # Fields a person may set when scheduling or rescheduling an activity.
-ACTIVITY_FIELDS: tuple[str, ...] = ("kind", "summary", "note", "due_date", "assignee")
+ACTIVITY_FIELDS: tuple[str, ...] = (
+    "kind",
+    "summary",
+    "note",
+    "due_date",
+    "start_time",
+    "duration_minutes",
+    "assignee",
+)
+MAX_DURATION_MINUTES = 24 * 60
 MAX_RECIPIENTS = 20
 
 
@@ -66,6 +77,22 @@ def _check_values(values: Mapping[str, Any], record: Record) -> dict[str, list[s
         errors["kind"] = [_("Choose a call, a meeting, an e-mail or a to-do.")]
     if "due_date" in values and not isinstance(values["due_date"], dt.date):
         errors["due_date"] = [_("Give the date it is due.")]
+    if values.get("start_time") is not None and not isinstance(values["start_time"], dt.time):
+        errors["start_time"] = [_("Give the time as HH:MM.")]
+    duration = values.get("duration_minutes")
+    if duration is not None and (
+        not isinstance(duration, int)
+        or isinstance(duration, bool)
+        or not 1 <= duration <= MAX_DURATION_MINUTES
+    ):
+        errors["duration_minutes"] = [
+            _("A duration in minutes, from 1 to %(max)s.") % {"max": MAX_DURATION_MINUTES}
+        ]
+    attendees = values.get("attendees")
+    if attendees:
+        inactive = [user.display_name for user in attendees if not user.is_active]
+        if inactive:
+            errors["attendees"] = [_("Not active: %(names)s.") % {"names": ", ".join(inactive)}]
     if len(str(values.get("summary") or "")) > 200:
         errors["summary"] = [_("At most 200 characters.")]
     assignee = values.get("assignee")
@@ -83,8 +110,9 @@ def schedule_activity(
 ) -> Activity:
     """Plan an activity on a lead/opportunity *or* a customer.
 
-    ``values``: ``kind`` (default to-do), ``summary``, ``note``, ``due_date`` (required), ``assignee``
-    (default: the acting user; must be able to see the record).
+    ``values``: ``kind`` (default to-do), ``summary``, ``note``, ``due_date`` (required), ``start_time``
+    and ``duration_minutes`` (a timed activity — a meeting —; none: all day), ``attendees`` (users),
+    ``assignee`` (default: the acting user; must be able to see the record).
     """
     if (lead is None) == (partner is None):
         raise ActivityError(
@@ -104,6 +132,8 @@ def schedule_activity(
             value = values[name]
             setattr(activity, name, value.strip() if isinstance(value, str) else value)
     activity.save()
+    if "attendees" in values:
+        activity.attendees.set(values["attendees"] or [])
     return activity
 
 
@@ -129,6 +159,8 @@ def update_activity(*, actor: Any, activity: Activity, values: Mapping[str, Any]
             value = values[name]
             setattr(activity, name, value.strip() if isinstance(value, str) else value)
     activity.save()
+    if "attendees" in values:
+        activity.attendees.set(values["attendees"] or [])
     return activity
 
 
@@ -168,6 +200,67 @@ def cancel_activity(*, actor: Any, activity: Activity) -> None:
     activity = _locked_open(activity)
     _check_activity(actor, activity)
     activity.delete()
+
+
+# --- calendars ---------------------------------------------------------------------------------------
+FEED_PAST_DAYS = 90  # a feed holds the meetings from this many days ago on
+
+
+def calendar_feed_token(*, user: Any, renew: bool = False) -> str:
+    """The token of ``user``'s calendar feed, made on first use; ``renew``: a new one (the old address
+    stops working at once)."""
+    with transaction.atomic():
+        feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
+        if feed is None:
+            feed = CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(24))
+        elif renew:
+            feed.token = secrets.token_urlsafe(24)
+            feed.save(update_fields=["token"])
+    return feed.token
+
+
+def feed_user(token: str) -> Any | None:
+    """The active user whose calendar feed has ``token`` (None for an unknown token)."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first() if token else None
+    return feed.user if feed is not None and feed.user.is_active else None
+
+
+def calendar_events(*, user: Any, link: Callable[[Activity], str], today: dt.date | None = None) -> str:
+    """``user``'s meetings — given to them or attended — from ``FEED_PAST_DAYS`` ago on, as an iCalendar
+    (``.ics``) text: timed ones with their duration (one hour when none is given), the others all day.
+    ``link(activity)``: the address of its record's page."""
+    start = (today or timezone.localdate()) - dt.timedelta(days=FEED_PAST_DAYS)
+    meetings = (
+        Activity.objects.in_calendar_of(user)
+        .filter(kind=ActivityKind.MEETING, due_date__gte=start)
+        .select_related("lead", "partner")
+        .prefetch_related("attendees")
+        .order_by("due_date", "start_time", "id")
+    )
+    now = timezone.now()
+    events = []
+    for meeting in meetings:
+        begin = meeting.starts_at()
+        record = meeting.record
+        people = ", ".join(person.display_name for person in meeting.attendees.all())
+        details = [str(record)]
+        if people:
+            details.append(_("Attendees: %(names)s") % {"names": people})
+        if meeting.note:
+            details.append(meeting.note)
+        events.append(
+            ical.Event(
+                uid=f"activity-{meeting.pk}@pheu",
+                summary=meeting.title,
+                start=begin or meeting.due_date,
+                end=meeting.ends_at() or meeting.due_date + dt.timedelta(days=1),
+                stamp=now,
+                description="\n".join(details),
+                url=link(meeting),
+                status="CONFIRMED",
+            )
+        )
+    return ical.calendar(events, name=_("Pheu meetings of %(name)s") % {"name": user.display_name})
 
 
 # --- e-mail -----------------------------------------------------------------------------------------

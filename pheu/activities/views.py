@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from pheu.activities.choices import ActivityKind
@@ -23,10 +24,14 @@ from pheu.activities.exceptions import ActivityError
 from pheu.activities.forms import ActivityForm, EmailForm, FeedbackForm
 from pheu.activities.models import Activity
 from pheu.activities.panels import activities_panel
+from pheu.activities.querysets import ActivityQuerySet
 from pheu.activities.services import (
+    calendar_events,
+    calendar_feed_token,
     cancel_activity,
     complete_activity,
     default_recipient,
+    feed_user,
     schedule_activity,
     send_record_email,
 )
@@ -115,24 +120,71 @@ def _month(text: str) -> dt.date:
         return timezone.localdate().replace(day=1)
 
 
-@login_required
-def meeting_calendar(request: HttpRequest) -> HttpResponse:
-    """A month of meetings (``?month=2025-06``; ``all=1``: every kind of activity; ``who=all``: everyone's
-    that the user may see)."""
-    first = _month(request.GET.get("month", ""))
-    everyone = request.GET.get("who") == "all"
-    all_kinds = request.GET.get("all") == "1"
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except (ValueError, TypeError):
+        return timezone.localdate()
+
+
+def _calendar_activities(request: HttpRequest, everyone: bool, all_kinds: bool) -> ActivityQuerySet:
     activities = Activity.objects.visible_to(request.user).for_list()
     if not everyone:
-        activities = activities.assigned_to(request.user)
+        activities = activities.in_calendar_of(request.user)
     if not all_kinds:
         activities = activities.filter(kind=ActivityKind.MEETING)
+    return activities
+
+
+def _by_day(activities: ActivityQuerySet, first: dt.date, last: dt.date) -> dict[dt.date, list[Activity]]:
+    """The activities from ``first`` to ``last`` by day, the timed ones in time order after the all-day."""
     by_day: dict[dt.date, list[Activity]] = {}
-    for activity in activities.filter(due_date__range=(weeks[0][0], weeks[-1][-1])).order_by(
-        "due_date", "id"
-    ):
+    rows = activities.filter(due_date__range=(first, last)).order_by("due_date", "start_time", "id")
+    for activity in rows:
         by_day.setdefault(activity.due_date, []).append(activity)
+    return by_day
+
+
+def _week_or_day(request: HttpRequest, view: str, everyone: bool, all_kinds: bool) -> HttpResponse:
+    day = _day(request.GET.get("date", ""))
+    if view == "week":
+        first = day - dt.timedelta(days=day.weekday())
+        days = [first + dt.timedelta(days=n) for n in range(7)]
+        step = dt.timedelta(days=7)
+    else:
+        first, days, step = day, [day], dt.timedelta(days=1)
+    by_day = _by_day(_calendar_activities(request, everyone, all_kinds), days[0], days[-1])
+    return render(
+        request,
+        "activities/calendar_days.html",
+        {
+            "view": view,
+            "days": [(d, by_day.get(d, [])) for d in days],
+            "first": days[0],
+            "last": days[-1],
+            "previous": (first - step).isoformat(),
+            "following": (first + step).isoformat(),
+            "this_day": timezone.localdate().isoformat(),
+            "today": timezone.localdate(),
+            "everyone": everyone,
+            "all_kinds": all_kinds,
+        },
+    )
+
+
+@login_required
+def meeting_calendar(request: HttpRequest) -> HttpResponse:
+    """Meetings by month (``?month=2025-06``), by week or by day (``view=week|day&date=2025-06-02``);
+    ``all=1``: every kind of activity; ``who=all``: everyone's that the user may see, else the user's own
+    (given to them or attended)."""
+    everyone = request.GET.get("who") == "all"
+    all_kinds = request.GET.get("all") == "1"
+    view = request.GET.get("view", "month")
+    if view in ("week", "day"):
+        return _week_or_day(request, view, everyone, all_kinds)
+    first = _month(request.GET.get("month", ""))
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    by_day = _by_day(_calendar_activities(request, everyone, all_kinds), weeks[0][0], weeks[-1][-1])
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
     return render(
@@ -147,8 +199,51 @@ def meeting_calendar(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(),
             "everyone": everyone,
             "all_kinds": all_kinds,
+            "feed_url": request.build_absolute_uri(
+                reverse("activities:feed", args=[calendar_feed_token(user=request.user)])
+            ),
         },
     )
+
+
+def _ics_response(request: HttpRequest, user: Any, filename: str) -> HttpResponse:
+    def link(activity: Activity) -> str:
+        if activity.lead_id:
+            return request.build_absolute_uri(reverse("leads:detail", args=[activity.lead_id]))
+        return request.build_absolute_uri(reverse("contacts:detail", args=[activity.partner_id]))
+
+    response = HttpResponse(
+        calendar_events(user=user, link=link), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@login_required
+def calendar_export(request: HttpRequest) -> HttpResponse:
+    """The user's meetings as an ``.ics`` file (from 90 days ago on)."""
+    return _ics_response(request, request.user, "pheu-meetings.ics")
+
+
+@never_cache
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The calendar feed a calendar app subscribes to: no log-in, the secret token says whose (404 for an
+    unknown one)."""
+    user = feed_user(token)
+    if user is None:
+        raise Http404
+    return _ics_response(request, user, "pheu-meetings.ics")
+
+
+@login_required
+@require_POST
+def calendar_feed_renew(request: HttpRequest) -> HttpResponse:
+    """A new secret address for the user's feed; the old one stops working."""
+    calendar_feed_token(user=request.user, renew=True)
+    messages.success(
+        request, _("Your calendar has a new address: subscribe to it again in your calendar app.")
+    )
+    return redirect("activities:calendar")
 
 
 @login_required

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from pheu.activities.api.views import ActivityViewSet, LeadSendEmailView
+from pheu.activities.api.views import ActivityViewSet, CalendarFeedView, LeadSendEmailView
 
 
 def register(router: DefaultRouter) -> None:
@@ -16,4 +16,5 @@ def register(router: DefaultRouter) -> None:
 
 urlpatterns: list = [
     path("leads/<int:pk>/send-email/", LeadSendEmailView.as_view(), name="lead-send-email"),
+    path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
 ]

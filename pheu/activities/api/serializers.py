@@ -41,6 +41,25 @@ class ActivitySerializer(serializers.ModelSerializer):
         help_text=_("Who does it (default: the requesting user); they must see the record."),
     )
     kind = ActivityKindField(required=False)
+    start_time = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        format="%H:%M",
+        help_text=_("The time it starts (HH:MM, the installation's time zone); null: all day."),
+    )
+    duration_minutes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=24 * 60,
+        help_text=_("How long, in minutes (null: one hour for a timed activity)."),
+    )
+    attendees = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        help_text=_("Colleagues who take part besides the assignee (user ids)."),
+    )
     state = serializers.ChoiceField(
         choices=ActivityState.choices,
         read_only=True,
@@ -58,7 +77,10 @@ class ActivitySerializer(serializers.ModelSerializer):
             "summary",
             "note",
             "due_date",
+            "start_time",
+            "duration_minutes",
             "assignee",
+            "attendees",
             "state",
             "done_at",
             "done_by",
@@ -97,3 +119,10 @@ class SendEmailSerializer(serializers.Serializer):
     )
     subject = serializers.CharField(max_length=300)
     body = serializers.CharField(max_length=100_000, trim_whitespace=False)
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(
+        read_only=True, help_text=_("The secret address of the user's meetings (.ics) for a calendar app.")
+    )
+    download = serializers.URLField(read_only=True, help_text=_("The same meetings as a file, signed in."))

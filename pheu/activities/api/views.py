@@ -7,17 +7,25 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pheu.activities.api.serializers import ActivitySerializer, FeedbackSerializer, SendEmailSerializer
+from pheu.activities.api.serializers import (
+    ActivitySerializer,
+    CalendarFeedSerializer,
+    FeedbackSerializer,
+    SendEmailSerializer,
+)
 from pheu.activities.filters import ActivityFilterSet
 from pheu.activities.models import Activity
 from pheu.activities.services import (
+    calendar_feed_token,
     cancel_activity,
     complete_activity,
     default_recipient,
@@ -61,6 +69,7 @@ class ActivityViewSet(
         return (
             Activity.objects.visible_to(self.request.user)
             .select_related("lead", "partner")
+            .prefetch_related("attendees")
             .order_by("due_date", "id")
         )
 
@@ -128,3 +137,39 @@ class LeadSendEmailView(APIView):
             body=form.validated_data["body"],
         )
         return Response(HistoryEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class CalendarFeedView(APIView):
+    """``/api/v1/calendar-feed/``: the requesting user's calendar feed (made on first use)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _answer(self, request: Request, token: str) -> Response:
+        body = {
+            "url": request.build_absolute_uri(reverse("activities:feed", args=[token])),
+            "download": request.build_absolute_uri(reverse("activities:calendar_ics")),
+        }
+        return Response(CalendarFeedSerializer(body).data)
+
+    @extend_schema(
+        operation_id="calendar_feed_retrieve",
+        tags=["activities"],
+        summary="The address of the user's meetings for a calendar app",
+        description="An iCalendar (.ics) feed of the meetings given to the user or that they attend, from "
+        "90 days ago on (timed meetings with their duration, the others all day), at a secret address "
+        "that needs no log-in: subscribe to it in Google Calendar, Outlook or a phone. Made on first use.",
+        responses={200: CalendarFeedSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return self._answer(request, calendar_feed_token(user=request.user))
+
+    @extend_schema(
+        operation_id="calendar_feed_renew",
+        tags=["activities"],
+        summary="A new address for the user's calendar feed",
+        description="The old address stops working at once.",
+        request=None,
+        responses={200: CalendarFeedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return self._answer(request, calendar_feed_token(user=request.user, renew=True))
