@@ -26,6 +26,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# A database that does not answer is a 503, also when it fails before any view (pheu.core.middleware).
+handler500 = "pheu.core.views.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

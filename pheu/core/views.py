@@ -76,3 +76,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             return redirect("core:settings")
     context = {"form": form, "phone_region": django_settings.PHEU_PHONE_REGION}
     return render(request, "core/settings.html", context)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a database that does not answer is a 503 (``pheu.core.middleware``) even when it
+    failed before any view (reading the session); anything else is the 500 page."""
+    import sys
+
+    from django.views.defaults import server_error as default_server_error
+
+    from pheu.core.middleware import UNAVAILABLE, database_unavailable
+
+    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+        return database_unavailable(request)
+    return default_server_error(request)
