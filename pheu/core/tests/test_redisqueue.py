@@ -239,7 +239,9 @@ def test_two_worker_processes_run_each_job_once_and_retry_the_job_of_a_killed_on
         PHEU_TASKS_BACKEND="redis",
         PHEU_REDIS_URL=redis_store.url,
         PHEU_REDIS_PREFIX=redis_store.prefix,
-        PHEU_REDIS_LEASE_SECONDS="2",
+        # Short, for the killed worker's job to come back soon; long enough that a live worker starved of CPU
+        # on a loaded machine keeps its lease (renewed every third of it).
+        PHEU_REDIS_LEASE_SECONDS="5",
         PHEU_IMAP_POLL_SECONDS="3600",  # one periodic poll in the test's time
         PYTHONUNBUFFERED="1",
     )
