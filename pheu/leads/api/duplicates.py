@@ -48,6 +48,15 @@ def _resolve(request: Request, ids: list[int], field: str) -> list[Lead]:
 
 
 # --- serializers ----------------------------------------------------------------------------------------
+# An id as the database holds it (a 64-bit integer): found by the schema fuzzer, a larger one reached SQLite
+# ("Python int too large to convert to SQLite INTEGER", a 500); now it is a 400 naming the field.
+MAX_ID = 2**63 - 1
+
+
+def record_id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class MatchReasonSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=[r.value for r in Reason])
     label = serializers.CharField(help_text="The reason in words, in the request's language.")
@@ -102,13 +111,13 @@ class ConvertSerializer(serializers.Serializer):
         help_text="The salesperson. Default: the lead's, else the requesting user.",
     )
     merge = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="Records to merge into it."
+        child=record_id(), required=False, default=list, help_text="Records to merge into it."
     )
     confirm_different_customers = serializers.BooleanField(default=False)
 
 
 class MergeSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), help_text="Two or more records.")
+    ids = serializers.ListField(child=record_id(), help_text="Two or more records.")
     confirm_different_customers = serializers.BooleanField(
         default=False, help_text="Needed when the records belong to different customers."
     )
@@ -122,7 +131,7 @@ class MergeResultSerializer(serializers.Serializer):
 
 
 class UnmergeSerializer(serializers.Serializer):
-    merge_id = serializers.IntegerField()
+    merge_id = record_id()
 
 
 class UnmergeResultSerializer(serializers.Serializer):
