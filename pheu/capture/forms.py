@@ -30,7 +30,8 @@ class WebLeadForm(BootstrapFormMixin, forms.Form):
     description = forms.CharField(
         label=_("Your message"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    name = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    # The need, which names the lead ("Báo giá 50 máy lọc nước"); without it the lead takes the person's name.
+    name = forms.CharField(label=_("What do you need?"), max_length=200, required=False)
     mobile = forms.CharField(label=_("Mobile"), max_length=40, required=False)
     website = forms.CharField(label=_("Website"), max_length=200, required=False)
     job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
@@ -41,7 +42,7 @@ class WebLeadForm(BootstrapFormMixin, forms.Form):
     country = forms.CharField(label=_("Country"), max_length=100, required=False)
 
     # The fields the hosted page and the snippet show; the others are accepted from custom forms.
-    SHOWN = ("contact_name", "email", "phone", "company_name", "description")
+    SHOWN = ("contact_name", "email", "phone", "company_name", "name", "description")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
