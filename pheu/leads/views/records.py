@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -26,7 +28,7 @@ from pheu.leads.forms import (
     prepare_domain_filter,
     prepare_filter_form,
 )
-from pheu.leads.models import Lead, SavedFilter
+from pheu.leads.models import Lead, SavedFilter, Stage
 from pheu.leads.saved_filters import create_saved_filter, delete_saved_filter, normalize_query_string
 from pheu.leads.services import create_lead, preview_domain, update_lead
 
@@ -154,7 +156,14 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("“%(name)s” was created.") % {"name": lead.name})
             return redirect("leads:detail", pk=lead.pk)
-    return render(request, "leads/form.html", {"form": form, "lead": None})
+    return render(request, "leads/form.html", _form_context(form, None))
+
+
+def _form_context(form: LeadForm, lead: Lead | None) -> dict[str, Any]:
+    # Each stage's probability (one query), for the form's script: the probability follows the stage chosen
+    # at once, before saving, while it is automatic.
+    probabilities = {str(pk): str(p) for pk, p in Stage.objects.values_list("pk", "probability")}
+    return {"form": form, "lead": lead, "stage_probabilities": probabilities}
 
 
 @login_required
@@ -171,7 +180,7 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect("leads:detail", pk=lead.pk)
-    return render(request, "leads/form.html", {"form": form, "lead": lead})
+    return render(request, "leads/form.html", _form_context(form, lead))
 
 
 @login_required

@@ -52,3 +52,16 @@ document.addEventListener("htmx:configRequest", function (event) {
     if (data.getAll(key).every(function (value) { return value === ""; })) { data.delete(key); }
   });
 });
+
+// The lead form: while the probability is automatic, it follows the stage chosen at once (the service gives
+// the same value on saving), so the form shows what will be saved.
+document.addEventListener("change", function (event) {
+  var stage = event.target;
+  if (!stage.matches || !stage.matches("#lead-form select[name=stage]")) { return; }
+  var data = document.getElementById("stage-probabilities");
+  var probability = document.querySelector("#lead-form input[name=probability]");
+  var automatic = document.querySelector("#lead-form input[name=auto_probability]");
+  if (!data || !probability || (automatic && !automatic.checked)) { return; }
+  var value = JSON.parse(data.textContent)[stage.value];
+  if (value !== undefined) { probability.value = value; }
+});
