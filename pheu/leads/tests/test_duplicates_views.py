@@ -137,6 +137,9 @@ def test_convert_page_suggests_the_customer_and_preselects_duplicates(signed_in,
     lead.refresh_from_db()
     assert (lead.type, lead.partner) == (LeadType.OPPORTUNITY, partner)
     assert Lead.objects.get(pk=dup.pk).merged_into_id == lead.pk
+    # The message says both: the conversion and the merge.
+    told = client.get(response["Location"]).content.decode()
+    assert "“A” is now an opportunity. 1 duplicate was merged into it." in told
 
 
 def test_convert_page_shows_service_errors(signed_in, actors):

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from pheu.accounts.permissions import assignable_users
@@ -256,7 +256,12 @@ def convert(request: HttpRequest, pk: int) -> HttpResponse:
         except PheuError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("“%(name)s” is now an opportunity.") % {"name": result.name})
+            text = _("“%(name)s” is now an opportunity.") % {"name": result.name}
+            if merge:  # the conversion merged duplicates too: say so, with the conversion
+                text += " " + ngettext(
+                    "%(n)s duplicate was merged into it.", "%(n)s duplicates were merged into it.", len(merge)
+                ) % {"n": len(merge)}
+            messages.success(request, text)
             return redirect("leads:detail", pk=result.pk)
     return render(request, "leads/duplicates/convert.html", {"lead": lead, "form": form, **ctx})
 
