@@ -164,6 +164,7 @@ def duplicates_fuzzy(n: int) -> dict[str, float]:
         "scan_s": elapsed,
         "peak_rss_mb_before": rss_before,
         "peak_rss_mb": rss,
+        **{f"scan_{step}_s": seconds for step, seconds in stats.seconds.items()},
     }
     print("  ".join(f"{k}={v:,.3f}" for k, v in result.items()))
     result.update({f"lookup_{k}": v for k, v in duplicates_lookup(n).items() if k not in ("leads", "fill_s")})
