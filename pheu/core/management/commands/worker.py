@@ -38,8 +38,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval",
             type=_interval,
-            default=1.0,
-            help=gettext_lazy("Seconds to wait before looking again at an empty queue (default: 1)."),
+            default=0.5,  # a webhook reaches its receiver within a second of the commit (issue 25)
+            help=gettext_lazy("Seconds to wait before looking again at an empty queue (default: 0.5)."),
         )
         parser.add_argument(
             "--queue-name",
