@@ -6,6 +6,9 @@
   workers, on any machines, share one queue.
 - A side thread enqueues the due periodic jobs (:mod:`pheu.core.periodic`) every few seconds and writes this
   worker's heartbeat (``WorkerHeartbeat``, name ``host:pid``) every ~15 s; ``/healthz`` reads it.
+- A task left RUNNING by a worker that died (SIGKILL, power cut: its process is gone, or its heartbeat is
+  stale) is put back in the queue — once: a task whose second worker died too is marked failed, so that a
+  task that kills its worker cannot loop (:func:`requeue_orphaned_tasks`, at start and on every tick).
 - SIGTERM / SIGINT stop it gracefully: the task running is finished first (a second signal aborts it); the
   heartbeat is removed on the way out.
 
@@ -22,6 +25,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import FrameType
 
 from django.db import close_old_connections, connections
@@ -44,6 +48,67 @@ def worker_name() -> str:
     """``host:pid``, at most 64 characters (django_tasks_db's limit for a worker id)."""
     pid = str(os.getpid())
     return f"{socket.gethostname()[: 63 - len(pid)]}:{pid}"
+
+
+# A task is tried by at most this many workers: one that died, then one more.
+MAX_ATTEMPTS = 2
+
+
+def _worker_gone(worker_id: str, *, stale_before: datetime) -> bool:
+    """Is the worker ``host:pid`` dead? On this host its process says so at once; elsewhere its heartbeat
+    (missing or older than ``stale_before``)."""
+    from pheu.core.models import WorkerHeartbeat
+
+    host, _sep, pid = worker_id.rpartition(":")
+    if pid.isdigit() and host == socket.gethostname()[: 63 - len(pid)]:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, someone else's
+            return False
+        return False
+    seen = WorkerHeartbeat.objects.filter(name=worker_id).values_list("seen_at", flat=True).first()
+    return seen is None or seen < stale_before
+
+
+def requeue_orphaned_tasks(*, me: str = "") -> int:
+    """Put back in the queue the database tasks whose worker died while running them; return how many.
+
+    Only a task still RUNNING with the same start is changed (one conditional UPDATE per task), so that two
+    workers recovering at once give it back once, and one worker then claims it (``SKIP LOCKED``). A task
+    already tried by :data:`MAX_ATTEMPTS` workers is marked failed instead. Tasks are meant to be idempotent
+    (STYLE 12): the one run again redoes what the dead worker had not committed.
+    """
+    from django.conf import settings
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends[BACKEND], DatabaseBackend):
+        return 0
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.PHEU_WORKER_STALE_SECONDS)
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, backend_name=BACKEND)
+    requeued = 0
+    for task_id, worker_ids, started_at in running.values_list("id", "worker_ids", "started_at"):
+        owner = worker_ids[-1] if worker_ids else ""
+        if not owner or owner == me or not _worker_gone(owner, stale_before=stale_before):
+            continue
+        same = DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING, started_at=started_at)
+        if len(worker_ids) >= MAX_ATTEMPTS:
+            same.update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path="pheu.core.worker.WorkerDied",
+                traceback=f"The workers running it died: {', '.join(worker_ids)}.",
+            )
+            logger.error("task %s failed: its workers died (%s)", task_id, ", ".join(worker_ids))
+            continue
+        if same.update(status=TaskResultStatus.READY, started_at=None):
+            requeued += 1
+            logger.warning("task %s queued again: its worker %s died while running it", task_id, owner)
+    return requeued
 
 
 @dataclass(frozen=True)
@@ -76,6 +141,8 @@ class PheuWorker:
             ",".join(self.options.queue_names),
             ",".join(job.name for job in jobs) or "-",
         )
+        if self.has_queue:
+            requeue_orphaned_tasks(me=self.name)
         if self.options.once:
             self._beat()
             enqueue_due_jobs(jobs=jobs)
@@ -135,6 +202,7 @@ class PheuWorker:
                 try:
                     if time.monotonic() - self._last_beat >= self.options.heartbeat_seconds:
                         self._beat()
+                        requeue_orphaned_tasks(me=self.name)
                     enqueue_due_jobs()
                 except Exception:
                     logger.exception("worker %s: scheduling or heartbeat failed", self.name)
