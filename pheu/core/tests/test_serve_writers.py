@@ -40,7 +40,7 @@ def _post(url: str, token: str, body: dict) -> int:
         return error.code
 
 
-@pytest.mark.timeout(900)  # ~20 s alone; minutes on a busy shared machine (2,400 creates, one writer)
+@pytest.mark.timeout(900)  # 2,400 creates, one writer at a time: 5 minutes on a busy shared machine
 def test_eight_clients_creating_at_once_against_pheu_serve_on_sqlite_get_no_error(
     process_database: Path, tmp_path: Path
 ):
