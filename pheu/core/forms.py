@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pheu.core.exceptions import PheuError
 from pheu.core.models import PREDICTIVE_FIELD_LABELS, PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
-from pheu.core.services import add_note
+from pheu.core.services import SETTINGS_FIELDS, add_note
 from pheu.lib.emails import with_display_name
 
 
@@ -209,17 +209,7 @@ class SettingsForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = PheuSettings
-        fields = (
-            "use_leads",
-            "realtime_assignment",
-            "merge_duplicates_on_assignment",
-            "confirm_marks_won",
-            "currency",
-            "predictive_fields",
-            "probability_follows_prediction",
-            "duplicate_show_threshold",
-            "duplicate_merge_threshold",
-        )
+        fields = SETTINGS_FIELDS  # what the settings service changes
 
     GROUPS = (
         (_("Leads and assignment"), ("use_leads", "realtime_assignment", "merge_duplicates_on_assignment")),
