@@ -44,7 +44,6 @@ class ActivitySerializer(serializers.ModelSerializer):
     start_time = serializers.TimeField(
         required=False,
         allow_null=True,
-        format="%H:%M",
         help_text=_("The time it starts (HH:MM, the installation's time zone); null: all day."),
     )
     duration_minutes = serializers.IntegerField(
