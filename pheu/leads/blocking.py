@@ -168,7 +168,9 @@ def _scope_sql(queryset: QuerySet[Any] | None) -> tuple[str, list[Any]]:
     return f" AND l.id IN ({sql})", list(params)
 
 
-def _record(values: Sequence[Any], family: int | None) -> MatchRecord:
+def match_record(values: Sequence[Any], family: int | None, **extra: Any) -> MatchRecord:
+    """The matcher's record of a row of (id, name key, company key, e-mail, phone, mobile, street, city,
+    postcode); ``extra``: the record's other fields (lost, name), where the caller read them."""
     pk, name_key, company_key, email, phone, mobile, street, city, zip_ = values
     return MatchRecord(
         id=pk,
@@ -180,6 +182,7 @@ def _record(values: Sequence[Any], family: int | None) -> MatchRecord:
         city=city or "",
         zip=(zip_ or "").strip().lower(),
         customer=family,
+        **extra,
     )
 
 
@@ -304,11 +307,11 @@ def scan_pairs(
                 cache.clear()
             for row in rows:
                 if current is None or current.id != row[0]:
-                    current = cache.get(row[0]) or _record(row[:width], row[width])
+                    current = cache.get(row[0]) or match_record(row[:width], row[width])
                     cache[current.id] = current
                 other = cache.get(row[width + 1])
                 if other is None:
-                    other = cache[row[width + 1]] = _record(
+                    other = cache[row[width + 1]] = match_record(
                         row[width + 1 : 2 * width + 1], row[2 * width + 1]
                     )
                 yield current, other, row[-1]

@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pheu.contacts.models import Partner
 from pheu.core.models import PheuSettings
-from pheu.leads.blocking import ScanStats, scan_pairs, shares_a_key
+from pheu.leads.blocking import ScanStats, match_record, scan_pairs, shares_a_key
 from pheu.leads.choices import WonStatus
 from pheu.leads.matching import (
     DEFAULT_WEIGHTS,
@@ -55,7 +55,6 @@ from pheu.leads.matching import (
     Scorer,
     Weights,
     clusters,
-    company_core,
     stored_keys,
 )
 from pheu.leads.models import Lead
@@ -212,20 +211,8 @@ _SAME_CUSTOMER = -1
 
 
 def _record(row: Sequence[Any]) -> MatchRecord:
-    pk, name_key, company_key, email, phone, mobile, street, city, zip_, family, won, active, name = row
-    return MatchRecord(
-        id=pk,
-        name_key=name_key or "",
-        company=company_core(company_key or ""),
-        email=email or "",
-        phones=tuple(sorted({p for p in (phone, mobile) if p})),
-        street=street or "",
-        city=city or "",
-        zip=(zip_ or "").strip().lower(),
-        customer=family,
-        lost=won == WonStatus.LOST or not active,
-        name=name or "",
-    )
+    *values, family, won, active, name = row
+    return match_record(values, family, lost=won == WonStatus.LOST or not active, name=name or "")
 
 
 def _with_family(queryset: QuerySet[Lead]) -> QuerySet[Lead]:

@@ -8,11 +8,11 @@ from pheu.core.models import PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.duplicates import (
     Reason,
-    company_core,
     find_duplicates,
     scan_duplicates,
     suggest_partners,
 )
+from pheu.leads.matching import company_core
 from pheu.leads.models import Lead
 from pheu.lib.public_domains import PUBLIC_EMAIL_DOMAINS, is_public_domain
 from pheu.testing import make_lead, make_partner
