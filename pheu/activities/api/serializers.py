@@ -26,6 +26,23 @@ class ActivityKindField(serializers.ChoiceField):
         super().__init__(choices=ActivityKind.choices, **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "09:30",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the installation's time zone, answered as ``HH:MM`` (``HH:MM[:SS]`` accepted).
+
+    Published as a pattern rather than ``format: time``: that format is RFC 3339's full time, which carries a
+    UTC offset, and a meeting's time has none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S", "%H:%M:%S.%f"], **kwargs)
+
+
 class ActivitySerializer(serializers.ModelSerializer):
     """An activity on a lead/opportunity (``lead``) or on a customer (``partner``): exactly one of them."""
 
@@ -41,7 +58,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         help_text=_("Who does it (default: the requesting user); they must see the record."),
     )
     kind = ActivityKindField(required=False)
-    start_time = serializers.TimeField(
+    start_time = LocalTimeField(
         required=False,
         allow_null=True,
         help_text=_("The time it starts (HH:MM, the installation's time zone); null: all day."),
