@@ -73,6 +73,7 @@ test-browser:
 check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(PHEU) makemigrations --check --dry-run
 	$(PHEU) check
 
