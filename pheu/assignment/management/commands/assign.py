@@ -21,6 +21,7 @@ from rich.table import Table
 from pheu.assignment.models import AssignmentTrigger
 from pheu.assignment.services import AssignmentResult, assign_leads, redistribute_leads
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.leads.models import Lead
 from pheu.teams.models import Team, TeamMember
 from pheu.teams.services import set_member_away
@@ -39,19 +40,31 @@ class Command(BaseCommand):
         return _("Assign the waiting leads to teams and salespeople now (or say what it would do).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("Write nothing."))
-        parser.add_argument("--explain", action="store_true", help=gettext_lazy("One line per lead: why."))
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
-        parser.add_argument("--team", help=gettext_lazy("Only this team (name or id)."))
+        parser.add_argument("--dry-run", action="store_true", help=lazy_help(gettext_lazy("Write nothing.")))
+        parser.add_argument(
+            "--explain", action="store_true", help=lazy_help(gettext_lazy("One line per lead: why."))
+        )
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
+        parser.add_argument("--team", help=lazy_help(gettext_lazy("Only this team (name or id).")))
         parser.add_argument(
             "--redistribute",
             action="store_true",
-            help=gettext_lazy("Give the untouched leads of away members to their teammates."),
+            help=lazy_help(gettext_lazy("Give the untouched leads of away members to their teammates.")),
         )
-        parser.add_argument("--away", metavar="USERNAME", help=gettext_lazy("Mark a member of --team away."))
-        parser.add_argument("--back", metavar="USERNAME", help=gettext_lazy("Mark a member of --team back."))
-        parser.add_argument("--from", dest="away_from", help=gettext_lazy("First day away (YYYY-MM-DD)."))
-        parser.add_argument("--until", dest="away_until", help=gettext_lazy("Last day away (YYYY-MM-DD)."))
+        parser.add_argument(
+            "--away", metavar="USERNAME", help=lazy_help(gettext_lazy("Mark a member of --team away."))
+        )
+        parser.add_argument(
+            "--back", metavar="USERNAME", help=lazy_help(gettext_lazy("Mark a member of --team back."))
+        )
+        parser.add_argument(
+            "--from", dest="away_from", help=lazy_help(gettext_lazy("First day away (YYYY-MM-DD)."))
+        )
+        parser.add_argument(
+            "--until", dest="away_until", help=lazy_help(gettext_lazy("Last day away (YYYY-MM-DD)."))
+        )
 
     def _team(self, value: str | None) -> Team | None:
         if not value:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
+from pheu.core.management import lazy_help
 from pheu.leads.blocking import ScanStats
 from pheu.leads.duplicates import MatchReason, Reason, find_duplicates, lead_names, scan_duplicates
 from pheu.leads.models import Lead
@@ -42,15 +43,23 @@ class Command(BaseCommand):
         return _("List duplicate groups among the active leads and opportunities, with reasons and scores.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
-        parser.add_argument("--lead", type=int, help=gettext_lazy("Only the records similar to this one."))
         parser.add_argument(
-            "--exact-only", action="store_true", help=gettext_lazy("Exact keys only (no similar names).")
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
+        parser.add_argument(
+            "--lead", type=int, help=lazy_help(gettext_lazy("Only the records similar to this one."))
+        )
+        parser.add_argument(
+            "--exact-only",
+            action="store_true",
+            help=lazy_help(gettext_lazy("Exact keys only (no similar names).")),
         )
         parser.add_argument(
             "--train",
             action="store_true",
-            help=gettext_lazy("Train the matcher on this base (how often strangers share a name, a city…)."),
+            help=lazy_help(
+                gettext_lazy("Train the matcher on this base (how often strangers share a name, a city…).")
+            ),
         )
 
     def handle(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.leads.services.merge import unmerge
 
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         return _("Undo a merge (its id is printed by `pheu merge` and shown on the survivor's page).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("merge_id", type=int, help=gettext_lazy("The merge's id."))
+        parser.add_argument("merge_id", type=int, help=lazy_help(gettext_lazy("The merge's id.")))
 
     def handle(self, *args: Any, merge_id: int, **options: Any) -> None:
         try:
