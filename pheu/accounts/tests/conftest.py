@@ -10,7 +10,7 @@ from pheu.accounts.tests.matrix import Scene, build_scene
 
 
 @pytest.fixture(scope="module")
-def scene(django_db_setup, django_db_blocker) -> Scene:  # type: ignore[no-untyped-def]
+def scene(django_db_setup, django_db_blocker) -> Scene:
     """The matrix's people and records, shared by the cells of a module.
 
     Built inside a transaction that is rolled back at the end (as ``TestCase.setUpTestData`` does); each
