@@ -25,7 +25,7 @@ DECISION_FIELDS = [
 ]
 
 
-def _check_rows(result, run_id, previous_names, actor) -> None:  # type: ignore[no-untyped-def]
+def _check_rows(result, run_id, previous_names, actor) -> None:
     """Every written decision has its decision row exactly as the Python builder makes it, nothing else was
     written (no history row: the lead's history shows the decision), and the history shows it as it should."""
     written = [d for d in result.decisions if d.writes]
@@ -143,7 +143,7 @@ def test_a_lead_changed_between_the_read_and_the_write_is_left_alone(monkeypatch
     colleague = make_user("colleague")
     read = services.read_leads
 
-    def read_then_others_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def read_then_others_write(*args, **kwargs):
         rows = read(*args, **kwargs)
         Lead.objects.filter(pk=by_hand.pk).update(user=colleague)
         Lead.objects.filter(pk=by_other_run.pk).update(team=second)
@@ -163,7 +163,7 @@ def test_a_lead_changed_between_the_read_and_the_write_is_left_alone(monkeypatch
     assert (run.teamed, run.assigned) == (1, 1)
 
 
-def _score_updates(queries) -> list[str]:  # type: ignore[no-untyped-def]
+def _score_updates(queries) -> list[str]:
     return [q["sql"] for q in queries if 'UPDATE "leads_leadscore"' in q["sql"]]
 
 
