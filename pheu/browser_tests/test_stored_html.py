@@ -27,7 +27,7 @@ PAYLOADS = [
 HOSTILE = "<b>Đậm</b> " + " ".join(PAYLOADS)
 
 
-def hostile_records(actors):  # type: ignore[no-untyped-def]
+def hostile_records(actors):
     """Every text the pages show, made hostile; returns the ids of the records to open."""
     from pheu.activities.models import Activity
     from pheu.activities.testing import make_activity
