@@ -161,7 +161,7 @@ def test_a_failing_message_leaves_nothing(actors, monkeypatch):
 
     from pheu.capture.services import mail as mail_services
 
-    def broken(**kwargs):  # type: ignore[no-untyped-def]
+    def broken(**kwargs):
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(mail_services, "_store_attachments", broken)
