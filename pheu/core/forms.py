@@ -103,7 +103,7 @@ class BootstrapFormMixin:
     fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         style_fields(self.fields.values())
 
     def add_error(self, field: str | None, error: Any) -> None:
