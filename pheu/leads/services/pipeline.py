@@ -230,7 +230,7 @@ def board(
     with_cards = [key for key, column in by_stage.items() if column.count]
     for card in first_cards(rows, with_cards, per_column):
         column = by_stage[card.stage_id]
-        card.stage = column.stage  # type: ignore[assignment]  # already loaded: no query per card
+        card.stage = column.stage  # already loaded: no query per card
         decorate(card, now=now, today=today)
         column.cards.append(card)
     for column in columns:

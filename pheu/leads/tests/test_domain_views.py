@@ -19,18 +19,18 @@ PREVIEW = reverse("leads:domain_preview")
 SEED = "[['country_id', 'in', ['United States', 'Canada']]]"
 
 
-def _names(response) -> set[str]:  # type: ignore[no-untyped-def]
+def _names(response) -> set[str]:
     html = response.content.decode()
     return set(re.findall(r'<a href="/leads/\d+/" class="fw-semibold">([^<]+)</a>', html))
 
 
-def _sample(response) -> set[str]:  # type: ignore[no-untyped-def]
+def _sample(response) -> set[str]:
     html = response.content.decode()
     return set(re.findall(r'<a href="/leads/\d+/" target="_blank" rel="noopener">([^<]+)</a>', html))
 
 
 @pytest.fixture
-def scene(actors):  # type: ignore[no-untyped-def]
+def scene(actors):
     make_lead("US of sales1", user=actors.sales1, team=actors.north, country="US")
     make_lead("CA north unassigned", team=actors.north, country="CA")
     make_lead("VN of sales1", user=actors.sales1, team=actors.north, country="VN")
@@ -192,7 +192,7 @@ def test_list_with_unreadable_rule_answers_the_table_and_the_errors_out_of_band(
 
 
 # --- the team admin ----------------------------------------------------------------------------------
-def _team_form(name: str, rule: str, member_rule: str = "", member=None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _team_form(name: str, rule: str, member_rule: str = "", member=None) -> dict[str, object]:
     data: dict[str, object] = {
         "name": name,
         "sequence": 10,

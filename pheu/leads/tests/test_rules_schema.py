@@ -386,7 +386,7 @@ class Scene:
 
 
 @pytest.fixture
-def scene(db) -> Scene:  # type: ignore[no-untyped-def]
+def scene(db) -> Scene:
     users = [User.objects.create(username=u, first_name=f, last_name=last) for u, f, last in USERS]
     return Scene(
         teams=[make_team(name) for name in TEAMS],
