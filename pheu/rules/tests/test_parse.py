@@ -9,13 +9,13 @@ from pheu.rules.parse import MAX_TEXT, build, read
 Code = RuleProblemCode
 
 
-def tree(source):  # type: ignore[no-untyped-def]
+def tree(source):
     node, problems = build(read(source))
     assert problems == []
     return node
 
 
-def cond(path, op, value, position):  # type: ignore[no-untyped-def]
+def cond(path, op, value, position):
     return Condition(path, op, value, position)
 
 

@@ -20,13 +20,13 @@ from pheu.rules.tests.schema import SCHEMA
 built: list[str] = []
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory():
     built.append("record")
     return SCHEMA
 
 
 @pytest.fixture(autouse=True)
-def _record_schema():  # type: ignore[no-untyped-def]
+def _record_schema():
     register_schema("test-record", _factory)
     built.clear()
 

@@ -10,11 +10,11 @@ from pheu.rules.tests.schema import SCHEMA
 Code = RuleProblemCode
 
 
-def problems(source):  # type: ignore[no-untyped-def]
+def problems(source):
     return [(p.position, p.path, p.code, str(p.message)) for p in validate_domain(source, SCHEMA)]
 
 
-def bound(source):  # type: ignore[no-untyped-def]
+def bound(source):
     return parse_domain(source, SCHEMA).tree
 
 
