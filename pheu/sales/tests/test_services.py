@@ -52,7 +52,7 @@ TWO_LINES = [
 
 
 @pytest.fixture
-def opportunity(actors):  # type: ignore[no-untyped-def]
+def opportunity(actors):
     return make_opportunity(
         "50 máy lọc nước",
         team=actors.north,
@@ -330,7 +330,7 @@ def test_documents_are_visible_with_their_opportunity_or_by_their_own_salesperso
     direct = create_order(actor=actors.sales3, partner=make_partner(), lines=TWO_LINES)
     from_quote = confirm_quotation(actor=actors.sales1, quotation=quotation)
 
-    def seen(user, model):  # type: ignore[no-untyped-def]
+    def seen(user, model):
         return set(model.objects.visible_to(user).values_list("pk", flat=True))
 
     assert seen(actors.sales1, Quotation) == {quotation.pk}
