@@ -38,6 +38,7 @@ def test_signed_numbers_are_literals():
 
 
 def test_blank_text_and_none_are_the_empty_domain():
+    source: object
     for source in ("", "   ", None, "[]", []):
         assert tree(source) == TrueDomain()
 
