@@ -14,6 +14,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from pheu.core.exceptions import PheuError
+from pheu.core.fields import model_field
 from pheu.core.models import PREDICTIVE_FIELD_LABELS, PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
 from pheu.core.services import SETTINGS_FIELDS, add_note
 from pheu.lib.emails import with_display_name
@@ -149,7 +150,7 @@ def add_service_errors(form: forms.BaseForm, error: PheuError) -> None:
             label: Any = name
             if model is not None:
                 with contextlib.suppress(FieldDoesNotExist):
-                    label = model._meta.get_field(name).verbose_name
+                    label = model_field(model, name).verbose_name
             text = str(label)
             form.add_error(None, f"{text[:1].upper()}{text[1:]}: {message}")
     if not error.field_errors:

@@ -133,7 +133,11 @@ def timeline_of(record: models.Model) -> list[HistoryEntry]:
     the record once it existed, such as the assignment of a lead on its creation."""
     entries = list(history_of(record))
     _name_the_creation(record, entries)
-    derived = [e for source in _SOURCES.get(record._meta.concrete_model, []) for e in source(record)]
+    concrete = record._meta.concrete_model
+    assert (
+        concrete is not None
+    )  # set on every model class (None only on an abstract one, never an instance's)
+    derived = [e for source in _SOURCES.get(concrete, []) for e in source(record)]
     if not derived:
         return entries
     return sorted(entries + derived, key=lambda e: (e.created_at, e.pk is None, e.pk or 0), reverse=True)
