@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
@@ -18,6 +18,17 @@ from pheu.core.fields import model_field
 from pheu.core.models import PREDICTIVE_FIELD_LABELS, PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
 from pheu.core.services import SETTINGS_FIELDS, add_note
 from pheu.lib.emails import with_display_name
+
+FieldT = TypeVar("FieldT", bound=forms.Field)
+
+
+def form_field(form: forms.BaseForm, name: str, kind: type[FieldT]) -> FieldT:
+    """``form.fields[name]`` as the ``kind`` of field it is, e.g. a ``ModelChoiceField`` whose queryset is
+    set per request (``form.fields`` holds plain ``Field``s)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 def _text(value: Any) -> str:
