@@ -16,11 +16,11 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -73,10 +73,9 @@ def with_next_activity(rows: QuerySet[Lead]) -> QuerySet[Lead]:
         return rows
     # Read from the activities' table itself (not through a join back to the lead): a simpler plan.
     relation = Lead._meta.get_field("activities")
+    activity = cast("type[Model]", relation.related_model)  # a class, not "self": the apps are loaded
     first_due = (
-        relation.related_model._base_manager.filter(
-            **{relation.field.name: OuterRef("pk"), "done_at__isnull": True}
-        )
+        activity._base_manager.filter(**{relation.field.name: OuterRef("pk"), "done_at__isnull": True})
         .order_by("due_date")
         .values("due_date")[:1]
     )
@@ -286,10 +285,10 @@ def reorder_stages(*, actor: Any, stage_ids: Sequence[int]) -> None:
 def _lost_reason_errors(values: Mapping[str, Any], current: LostReason | None) -> dict[str, list[str]]:
     errors = required_text_errors(values, {"name": _("Name")})
     name = (values.get("name") or "").strip()
-    if (
-        name
-        and LostReason.objects.filter(name__iexact=name).exclude(pk=getattr(current, "pk", None)).exists()
-    ):
+    same_name = LostReason.objects.filter(name__iexact=name)
+    if current is not None:
+        same_name = same_name.exclude(pk=current.pk)
+    if name and same_name.exists():
         errors["name"] = [_("A lost reason with this name exists already.")]
     return errors
 

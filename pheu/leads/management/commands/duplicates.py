@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 from argparse import ArgumentParser
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -85,8 +86,8 @@ class Command(BaseCommand):
                 raise CommandError(_("Unknown record: #%(id)s.") % {"id": lead})
             matches = find_duplicates(record)
             if as_json:
-                data = {"lead": lead, "matches": [m.as_dict() for m in matches]}
-                self.stdout.write(json.dumps(data, ensure_ascii=False))
+                found = {"lead": lead, "matches": [m.as_dict() for m in matches]}
+                self.stdout.write(json.dumps(found, ensure_ascii=False))
                 return
             rows = [
                 (
@@ -136,7 +137,7 @@ class Command(BaseCommand):
                 )
             )
 
-    def render(self, title: str, rows: list[tuple[str, ...]], group: bool = False) -> str:
+    def render(self, title: str, rows: Sequence[tuple[str, ...]], group: bool = False) -> str:
         table = Table(title=title)
         headings = (
             (_("Records"), _("Count"), _("Score"), _("Reasons"))
