@@ -53,7 +53,7 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"[{self.code}] {self.name}" if self.code else self.name
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         self.normalize()
         super().save(*args, **kwargs)
 

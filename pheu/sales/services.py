@@ -42,6 +42,7 @@ from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
 
 D = TypeVar("D", bound=SalesDocument)
+L = TypeVar("L", QuotationLine, OrderLine)  # the lines of a quotation or of an order
 
 PRODUCT_FIELDS: tuple[str, ...] = ("name", "code", "price", "tax", "description", "active")
 LINE_FIELDS: tuple[str, ...] = ("product", "description", "quantity", "unit_price", "discount", "tax")
@@ -190,11 +191,14 @@ def check_lines(lines: Iterable[Mapping[str, Any]], currency: str) -> list[LineV
 def _write_lines(document: SalesDocument, lines: Sequence[LineValues]) -> None:
     """Replace ``document``'s lines and set its totals (saved by the caller)."""
     if isinstance(document, Quotation):
-        model: type[QuotationLine | OrderLine] = QuotationLine
-        owner = {"quotation": document}
+        _replace_lines(QuotationLine, {"quotation": document}, lines)
     else:
-        model = OrderLine
-        owner = {"order": document}
+        _replace_lines(OrderLine, {"order": document}, lines)
+    totals = sum_amounts((line.amounts for line in lines), document.currency)
+    document.untaxed_amount, document.tax_amount, document.total = totals.untaxed, totals.tax, totals.total
+
+
+def _replace_lines(model: type[L], owner: dict[str, SalesDocument], lines: Sequence[LineValues]) -> None:
     model.objects.filter(**owner).delete()
     model.objects.bulk_create(
         model(
@@ -212,8 +216,6 @@ def _write_lines(document: SalesDocument, lines: Sequence[LineValues]) -> None:
         )
         for index, line in enumerate(lines, start=1)
     )
-    totals = sum_amounts((line.amounts for line in lines), document.currency)
-    document.untaxed_amount, document.tax_amount, document.total = totals.untaxed, totals.tax, totals.total
 
 
 # --- checks shared by quotations and orders -----------------------------------------------------------
@@ -234,7 +236,8 @@ def _check_salesperson(actor: Any, document: SalesDocument, old_user_id: int | N
 
 
 def _lock(document: D) -> D:
-    return type(document).objects.select_for_update().get(pk=document.pk)
+    locked: D = type(document).objects.select_for_update().get(pk=document.pk)
+    return locked
 
 
 def _require_state(document: SalesDocument, allowed: Iterable[str], message: str) -> None:
