@@ -307,6 +307,7 @@ class _DemoBuilder:
 
     def foreign_phone(self, region: str) -> str:
         example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        assert example is not None  # the demo's regions all have an example mobile number
         national = str(example.national_number)
         candidate = phonenumbers.parse(
             f"+{example.country_code}{national[:-4]}{self.rng.randrange(10**4):04d}"
@@ -393,7 +394,7 @@ class _DemoBuilder:
 
     def company_size(self) -> int:
         sizes, weights = zip(*samples.COMPANY_SIZES, strict=True)
-        base = self.rng.choices(sizes, weights=weights)[0]
+        base: int = self.rng.choices(sizes, weights=weights)[0]
         return max(1, base + self.rng.randint(-base // 4, base // 4))
 
     def moment(self, start: datetime, *, max_days: float) -> datetime:
@@ -664,9 +665,10 @@ class _DemoBuilder:
                 lead.assigned_at = self.moment(created, max_days=0.5)
             else:
                 counts["unassigned"] += 1
-            if lead.source.name in ("Điện thoại", "Giới thiệu", "Hội thảo"):
+            source = lead.source.name if lead.source is not None else ""
+            if source in ("Điện thoại", "Giới thiệu", "Hội thảo"):
                 lead.created_by = lead.user
-            elif lead.source.name == "Nhập file":
+            elif source == "Nhập file":
                 lead.created_by = users["manager"]
                 lead.external_id = f"demo-import-{index + 1:06d}"
             history.entries.append(

@@ -98,6 +98,8 @@ class Command(BaseCommand):
         member = TeamMember.objects.filter(team=team, user__username=username).first()
         if member is None:
             raise CommandError(_("%(user)s is not a member of %(team)s.") % {"user": username, "team": team})
+        start: dt.date | None
+        end: dt.date | None
         if options["away"]:
             start = _date(options["away_from"]) if options["away_from"] else dt.date.today()
             end = _date(options["away_until"]) if options["away_until"] else None
@@ -118,7 +120,7 @@ class Command(BaseCommand):
                 data["decisions"] = [d.as_dict() for d in result.decisions]
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        console = Console(file=self.stdout, soft_wrap=True)
+        console = Console(file=self.stdout, soft_wrap=True)  # type: ignore[arg-type]  # a TextIOBase; rich wants IO
         title = (
             _("Dry run: nothing written.") if result.dry_run else _("Run #%(run)s.") % {"run": result.run_id}
         )
