@@ -97,7 +97,7 @@ def history_of(record: models.Model) -> models.QuerySet[HistoryEntry]:
 
 # Changes that an app records in a table of its own, and that the record's history shows among its entries
 # (a lead's assignment decisions): by model, functions that return them as unsaved entries (no ``pk``).
-HistorySource = Callable[[models.Model], Iterable[HistoryEntry]]
+HistorySource = Callable[[Any], Iterable[HistoryEntry]]  # takes a record of the model it is registered for
 _SOURCES: dict[type[models.Model], list[HistorySource]] = {}
 
 

@@ -38,7 +38,7 @@ from pheu.rules.patterns import like_to_glob
 from pheu.rules.schema import FieldType, ResolvedPath, Schema
 
 
-class RulesLike(Lookup[bool]):
+class RulesLike(Lookup[str]):
     """``field LIKE pattern`` matched case-sensitively on every engine.
 
     The right-hand side is a ``LIKE`` pattern with backslash escapes (``LikePattern.like``), always passed as
