@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from pheu.leads.widgets import DomainField
+from pheu.leads.widgets import DomainField, DomainWidget
 from pheu.teams.models import Team, TeamMember
 from pheu.testing import make_lead
 
@@ -55,7 +55,9 @@ def test_field_keeps_the_rule_as_typed_and_refuses_one_with_problems(actors):
 
 
 def test_widget_posts_to_the_preview_as_the_user_types():
-    html = DomainField(required=False).widget.render("domain", SEED, {"id": "id_domain"})
+    widget = DomainField(required=False).widget
+    assert isinstance(widget, DomainWidget)
+    html = widget.render("domain", SEED, {"id": "id_domain"})
     assert f'hx-post="{PREVIEW}"' in html
     assert 'hx-trigger="input changed delay:400ms, load"' in html  # a stored rule is previewed at once
     assert 'hx-target="next .domain-preview"' in html
