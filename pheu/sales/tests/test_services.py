@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -163,7 +164,7 @@ def test_a_salesperson_cannot_quote_an_opportunity_they_do_not_see(actors, oppor
 
 
 def test_bad_lines_are_refused_each_named_and_nothing_is_saved(actors, opportunity):
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"description": "OK", "quantity": 1, "unit_price": Decimal(10)},
         {"description": "", "quantity": 0, "unit_price": Decimal(10)},
         {"description": "Giảm quá nhiều", "unit_price": Decimal(10), "discount": 150, "tax": -1},
