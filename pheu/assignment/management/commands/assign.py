@@ -36,7 +36,7 @@ def _date(value: str) -> dt.date:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Assign the waiting leads to teams and salespeople now (or say what it would do).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
