@@ -165,7 +165,7 @@ def check_rate_limit(*, ip: str) -> None:
             _("Too many forms sent from your address; try again in a minute."),
             code=CaptureError.Code.RATE_LIMITED,
         )
-        error.retry_after = wait  # type: ignore[attr-defined]
+        error.retry_after = wait  # type: ignore[attr-defined]  # read by the view for Retry-After
         raise error
 
 

@@ -29,7 +29,7 @@ def _dumps(data: Any) -> str:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Fetch the mailboxes once, or import .eml files, as leads.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
