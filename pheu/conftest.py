@@ -6,8 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import redis
 from rest_framework.test import APIClient
 
 from pheu.accounts.models import Role, User
@@ -98,10 +102,10 @@ class RedisForTest:
 
     url: str
     prefix: str
-    client: object  # redis.Redis
+    client: redis.Redis
 
     def stored_keys(self) -> list[str]:
-        return [key.decode() for key in self.client.scan_iter(f"{self.prefix}:*", count=1000)]  # type: ignore[attr-defined]
+        return [key.decode() for key in self.client.scan_iter(f"{self.prefix}:*", count=1000)]
 
 
 # Database 9 of the local Redis, keys under a prefix drawn per test: parallel runs and a Redis in use for
