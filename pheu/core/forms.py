@@ -119,8 +119,8 @@ class BootstrapFormMixin:
         style_fields(self.fields.values())
 
     def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
+        super().add_error(field, error)  # type: ignore[misc]  # a mixin: super() is the form it is mixed into
+        for name in self.errors:  # type: ignore[attr-defined]  # a mixin: self is a form
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
                 if "is-invalid" not in attrs.get("class", "").split():
@@ -138,7 +138,7 @@ class DisplayNameEmailMixin:
             instance = kwargs.get("instance")
             current = str(getattr(instance, self.display_name_field, "") or "") if instance else ""
             data = with_display_name(data, name=self.display_name_field, current=current)
-        super().__init__(data, *args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(data, *args, **kwargs)  # type: ignore[call-arg]  # a mixin: super() is the form it is mixed into
 
 
 # An e-mail input that takes ``Tên <x@y.vn>``: a browser refuses that in ``type="email"``.

@@ -308,7 +308,7 @@ class RedisBackend(BaseTaskBackend):
             "priority": str(task.priority),
             "backend": self.alias,
             "status": TaskResultStatus.READY,
-            "enqueued_at": result.enqueued_at.isoformat(),  # type: ignore[union-attr]
+            "enqueued_at": result.enqueued_at.isoformat(),  # type: ignore[union-attr]  # set when enqueued (just above)
             "run_after": task.run_after.isoformat() if task.run_after else "",
             "attempts": "0",
             "worker_ids": "[]",
@@ -515,7 +515,7 @@ class RedisWorker:
                 return None
             # BLMOVE takes fractional seconds (Redis 6+); redis-py's annotation says int.
             timeout = self.block_seconds
-            job_id = self.client.blmove(self.queue_keys[0], self.wip_key, timeout, "RIGHT", "LEFT")  # type: ignore[arg-type]
+            job_id = self.client.blmove(self.queue_keys[0], self.wip_key, timeout, "RIGHT", "LEFT")  # type: ignore[arg-type]  # BLMOVE takes fractional seconds; redis-py says int
             if job_id is None:
                 return None
             return self._start(args=[self.config.prefix, self.name, _now_iso(), _text(job_id)]) or None

@@ -36,7 +36,7 @@ class Command(BaseCommand):
     requires_migrations_checks = True  # warn, like runserver, when migrations are not applied
 
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Serve Pheu with gunicorn and, on the embedded task backend, run the worker beside it.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:

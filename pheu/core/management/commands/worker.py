@@ -27,7 +27,7 @@ def _interval(raw: str) -> float:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Run queued background tasks and periodic jobs until stopped (Ctrl-C or SIGTERM).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
