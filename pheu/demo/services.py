@@ -255,14 +255,14 @@ def _dates_as_given(model: type[models.Model]) -> Iterator[None]:
         for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]  # date fields only (filtered above)
     try:
         for f in fields:
-            f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+            f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]  # date fields only (filtered above)
         yield
     finally:
         for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]  # date fields only (filtered above)
 
 
 def _pct(value: int | Decimal) -> str:

@@ -20,7 +20,7 @@ from pheu.demo.services import ADMIN_USERNAME, DemoSummary, demo_loaded, load_de
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Load demo users, teams, pipeline, customers and leads (Vietnamese and English).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
