@@ -253,7 +253,7 @@ def prepare_filter_form(form: forms.Form, names: tuple[str, ...]) -> list[forms.
             filter_field.choices = filter_field.choices.choices
         elif isinstance(field, forms.ChoiceField):
             # django-stubs types the property by what its setter takes; read, it is the normalised list.
-            choices = list(field.choices)  # type: ignore[arg-type]
+            choices = list(field.choices)  # type: ignore[arg-type]  # read, the choices property is the normalised list
             if choices and choices[0][0] == "":
                 field.choices = [("", _("All")), *choices[1:]]
     return [form[name] for name in names]

@@ -239,8 +239,8 @@ def board(
 
 def decorate(card: Lead, *, now: dt.datetime, today: dt.date) -> Lead:
     """Set what a card shows beyond its fields: ``activity_state`` and ``rotting``."""
-    card.activity_state = activity_state(getattr(card, "next_activity_date", None), today)  # type: ignore[attr-defined]
-    card.rotting = is_rotting(card, now=now)  # type: ignore[attr-defined]
+    card.activity_state = activity_state(getattr(card, "next_activity_date", None), today)  # type: ignore[attr-defined]  # card attributes the board template reads
+    card.rotting = is_rotting(card, now=now)  # type: ignore[attr-defined]  # card attributes the board template reads
     return card
 
 

@@ -175,7 +175,7 @@ def _carry_tags(lead: Lead, tags: list[Any]) -> None:
     carried = lead.tags.all()
     carried._result_cache = sorted(tags, key=lambda tag: (tag.name, tag.pk))
     carried._prefetch_done = True  # type: ignore[attr-defined]  # Django's private flag; not in django-stubs
-    lead._prefetched_objects_cache = {"tags": carried}  # type: ignore[attr-defined]
+    lead._prefetched_objects_cache = {"tags": carried}  # type: ignore[attr-defined]  # Django's private prefetch cache; not in django-stubs
 
 
 @transaction.atomic

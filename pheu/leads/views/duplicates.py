@@ -283,7 +283,7 @@ def convert_selection(request: HttpRequest) -> HttpResponse:
     )
     customer = form_field(form, "customer", forms.ChoiceField)
     # django-stubs types the property by what its setter takes; read, it is the normalised list.
-    offered: list[tuple[Any, Any]] = customer.choices  # type: ignore[assignment]
+    offered: list[tuple[Any, Any]] = customer.choices  # type: ignore[assignment]  # read, the choices property is the normalised list
     customer.choices = [c for c in offered if c[0] != CustomerChoice.LINK]
     if request.method == "POST" and form.is_valid() and leads:
         done, failed = 0, []

@@ -69,7 +69,7 @@ class PipelineFilterSet(LeadFilterSet):
 
     type = country = campaign = source = medium = partner = email = external_id = None
     # django-filter: None removes an inherited filter (the stubs' class attribute is the filter's type).
-    created_after = created_before = score_min = domain = None  # type: ignore[assignment]
+    created_after = created_before = score_min = domain = None  # type: ignore[assignment]  # django-filter: None removes an inherited filter
 
     team = filters.NumberFilter(
         field_name="team_id",
@@ -208,7 +208,7 @@ def pipeline_calendar(request: HttpRequest) -> HttpResponse:
         rows.select_related("user").order_by("expected_close_date", "-priority", "id")[:CALENDAR_LIMIT]
     )
     for lead in shown:
-        by_day.setdefault(lead.expected_close_date, []).append(lead)  # type: ignore[arg-type]
+        by_day.setdefault(lead.expected_close_date, []).append(lead)  # type: ignore[arg-type]  # the rows shown all have a date (filtered above)
     previous = (month - dt.timedelta(days=1)).replace(day=1)
     following = (month + dt.timedelta(days=32)).replace(day=1)
     context = {

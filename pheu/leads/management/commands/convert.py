@@ -26,7 +26,7 @@ from pheu.teams.models import Team
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Convert leads into opportunities.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:

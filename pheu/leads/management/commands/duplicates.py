@@ -40,7 +40,7 @@ def describe(reason: MatchReason) -> str:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("List duplicate groups among the active leads and opportunities, with reasons and scores.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:

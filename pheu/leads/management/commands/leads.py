@@ -24,7 +24,7 @@ from pheu.rules import DomainError, clean_domain
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("List the active leads and opportunities that a rule selects.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -22,7 +22,7 @@ from pheu.leads.services.merge import merge_leads, merge_warnings
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Merge two or more leads/opportunities; nothing is lost and `pheu unmerge` undoes it.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:

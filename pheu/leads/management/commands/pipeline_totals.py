@@ -20,7 +20,7 @@ from pheu.leads.models import PipelineTotal
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _(
             "Fold the pipeline's running totals (the kanban's column sums), or rebuild them from the records."
         )

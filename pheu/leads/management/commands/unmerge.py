@@ -16,7 +16,7 @@ from pheu.leads.services.merge import unmerge
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Undo a merge (its id is printed by `pheu merge` and shown on the survivor's page).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
