@@ -90,7 +90,7 @@ def test_a_bad_domain_raises_with_every_problem():
 
 def test_a_value_that_is_not_a_list_is_a_problem():
     with pytest.raises(DomainError) as caught:
-        clean_domain({"country": "VN"}, "test-record")  # type: ignore[arg-type]
+        clean_domain({"country": "VN"}, "test-record")  # type: ignore[arg-type]  # a wrong type on purpose: it is refused
     assert caught.value.code == RuleProblemCode.NOT_A_LIST
 
 
