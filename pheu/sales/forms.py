@@ -76,7 +76,7 @@ class BaseLineFormSet(forms.BaseFormSet):
         # The products are read once and listed in every row, not queried again by each row's select.
         products = forms.ModelChoiceField(queryset=Product.objects.active(), required=False)
         # django-stubs types the property by what its setter takes; read, it is a ModelChoiceIterator.
-        choices = list(products.choices)  # type: ignore[arg-type]
+        choices = list(products.choices)  # type: ignore[arg-type]  # read, the property is a ModelChoiceIterator
         kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "product_choices": choices}
         super().__init__(*args, **kwargs)
 

@@ -241,16 +241,16 @@ def _lock(document: D) -> D:
 
 
 def _require_state(document: SalesDocument, allowed: Iterable[str], message: str) -> None:
-    if document.state not in allowed:  # type: ignore[attr-defined]
+    if document.state not in allowed:  # type: ignore[attr-defined]  # abstract SalesDocument: state is each concrete document's
         raise SalesError(
-            message % {"number": document.number, "state": document.get_state_display()},  # type: ignore[attr-defined]
+            message % {"number": document.number, "state": document.get_state_display()},  # type: ignore[attr-defined]  # abstract SalesDocument: state is each concrete document's
             code=SalesError.Code.WRONG_STATE,
         )
 
 
 def _record_of(document: SalesDocument) -> Lead | Partner:
     """Where a document's events are told: its opportunity, else its customer."""
-    return document.lead if document.lead_id else document.partner  # type: ignore[attr-defined]
+    return document.lead if document.lead_id else document.partner  # type: ignore[attr-defined]  # abstract SalesDocument: lead/partner are each concrete document's
 
 
 # --- quotations -----------------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def update_quotation(
 
 
 def _require_lines(document: SalesDocument) -> None:
-    if not document.lines.exists():  # type: ignore[attr-defined]
+    if not document.lines.exists():  # type: ignore[attr-defined]  # abstract SalesDocument: lines is each document's reverse relation
         raise SalesError(
             field_errors={"lines": [_("Add at least one line first.")]}, code=SalesError.Code.NO_LINES
         )
@@ -562,7 +562,7 @@ def print_context(document: SalesDocument) -> dict[str, Any]:
     return {
         "document": document,
         "is_quotation": isinstance(document, Quotation),
-        "lines": list(document.lines.select_related("product")),  # type: ignore[attr-defined]
+        "lines": list(document.lines.select_related("product")),  # type: ignore[attr-defined]  # abstract SalesDocument: lines is each document's reverse relation
         "partner": document.partner,
         "currency": document.currency,
         "printed_at": timezone.now(),

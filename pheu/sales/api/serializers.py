@@ -86,7 +86,7 @@ class _DocumentSerializer(serializers.ModelSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         user = getattr(self.context.get("request"), "user", None)
-        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]
+        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]  # lead is a PrimaryKeyRelatedField
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["lead"].read_only = True
 
