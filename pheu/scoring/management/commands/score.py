@@ -29,7 +29,7 @@ from pheu.scoring.services import rescore_open_leads
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Re-score every open lead; optionally rebuild the predictive model and predict again.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
