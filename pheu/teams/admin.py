@@ -30,7 +30,7 @@ class DomainFieldAdminMixin:
                 label=str(db_field.verbose_name).capitalize(),
                 help_text=db_field.help_text,
             )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin: super() is the admin it is mixed into
 
 
 class TeamMemberInline(DomainFieldAdminMixin, admin.TabularInline):
