@@ -164,7 +164,7 @@ def assignment_batch(n: int) -> dict[str, float]:
     return figures
 
 
-def _remove_scene(teams, users, last_run: int) -> None:  # type: ignore[no-untyped-def]
+def _remove_scene(teams, users, last_run: int) -> None:
     """Delete what the benchmark made: its leads (with their history and assignment records), members, users
     and teams, so that the benchmarks after it start from the base they expect."""
     from django.contrib.contenttypes.models import ContentType

@@ -71,7 +71,9 @@ def _scenarios(label: str) -> dict[str, float]:
     for who, user in (("manager", manager), ("sales", seller)):
         client = Client()
         client.force_login(user)
-        params = {"team": team.pk} if who == "manager" else {"team": team.pk, "mine": "true"}
+        params: dict[str, object] = (
+            {"team": team.pk} if who == "manager" else {"team": team.pk, "mine": "true"}
+        )
         for page, url, target in (
             ("kanban", reverse("leads:pipeline"), "pipeline-board"),
             ("list", reverse("leads:pipeline_list"), "pipeline-list"),

@@ -15,6 +15,7 @@ leads (1–2 each), 1–5 page views on ≈20%.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import statistics
 import time
@@ -1065,7 +1066,7 @@ def rules_count(n: int) -> dict[str, float]:
     results = []
     print(f"{'#':>2} {'matches':>9} {'parse ms':>9} {'count ms':>9}  rule / plan")
     for i, rule in enumerate(rules(), 1):
-        parse_ms, domain = _median_ms(lambda rule=rule: parse_domain(rule.text, schema))
+        parse_ms, domain = _median_ms(functools.partial(parse_domain, rule.text, schema))
         qs = Lead.objects.filter(domain.to_q())
         count_ms, matches = _median_ms(qs.count)
         sql, params = _count_sql(qs)
@@ -1077,7 +1078,7 @@ def rules_count(n: int) -> dict[str, float]:
     print(f"\nslowest: {slowest[0].text}  ({slowest[3]:.1f} ms)\nSQL: {slowest[4]}\nparams: {slowest[5]}")
     print("\n".join(_explain(slowest[4], slowest[5], analyze=True)))
 
-    def count_ms(q: Any) -> tuple[float, int, list[str]]:
+    def timed_count(q: Any) -> tuple[float, int, list[str]]:
         qs = Lead.objects.filter(q)
         ms, matches = _median_ms(qs.count)
         return ms, matches, _explain(*_count_sql(qs))
@@ -1089,8 +1090,8 @@ def rules_count(n: int) -> dict[str, float]:
         )
     for rule, matches, _parse_ms, _ms, _sql, _params in direct:
         assert rule.direct is not None
-        base_ms, _m, _plan = count_ms(parse_domain(rule.text, schema).to_q())
-        alt_ms, alt_matches, alt_plan = count_ms(rule.direct())
+        base_ms, _m, _plan = timed_count(parse_domain(rule.text, schema).to_q())
+        alt_ms, alt_matches, alt_plan = timed_count(rule.direct())
         assert alt_matches == matches, (rule.text, alt_matches, matches)
         print(f"  {base_ms:.1f} -> {alt_ms:.1f} ms  {rule.text}\n      plan: {_top_node(alt_plan)}")
 
@@ -1101,7 +1102,7 @@ def rules_count(n: int) -> dict[str, float]:
             if ms < SLOW_MS or not rule.index:
                 continue
             texts = [rule.text, *rule.probes]
-            before = [count_ms(parse_domain(text, schema).to_q()) for text in texts]
+            before = [timed_count(parse_domain(text, schema).to_q()) for text in texts]
             name = rule.index[-1].split()[2]
             table = rule.index[-1].split(" ON ")[1].split()[0]
             with connection.cursor() as cursor:
@@ -1114,7 +1115,7 @@ def rules_count(n: int) -> dict[str, float]:
                 size_mb = cursor.fetchone()[0] / 2**20
             print(f"  {rule.index_note} ({name}: build {build_s:.1f} s, {size_mb:.0f} MB)")
             for text, (b_ms, b_matches, _b_plan) in zip(texts, before, strict=True):
-                a_ms, _a, a_plan = count_ms(parse_domain(text, schema).to_q())
+                a_ms, _a, a_plan = timed_count(parse_domain(text, schema).to_q())
                 used = "used" if any(name in line for line in a_plan) else "NOT used"
                 print(f"    {b_ms:8.1f} -> {a_ms:8.1f} ms  index {used:8s} {b_matches:>9,} rows  {text}")
             with connection.cursor() as cursor:

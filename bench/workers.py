@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_WORKERS_ROUNDS", "3"))
 
 
-def _backend(prefix: str):  # type: ignore[no-untyped-def]
+def _backend(prefix: str):
     from pheu.core.redisqueue import RedisBackend
 
     return RedisBackend("bench", {"QUEUES": ["default"], "OPTIONS": {"URL": REDIS_URL, "PREFIX": prefix}})
 
 
-def _clear(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
+def _clear(client, prefix: str) -> None:
     keys = list(client.scan_iter(f"{prefix}:*", count=1000))
     for start in range(0, len(keys), 1000):
         client.delete(*keys[start : start + 1000])

@@ -6,8 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import redis
 from rest_framework.test import APIClient
 
 from pheu.accounts.models import Role, User
@@ -16,7 +20,7 @@ from pheu.testing import make_member, make_team, make_user
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):  # type: ignore[no-untyped-def]
+def _test_settings(settings):
     """Background tasks run at once, inside the test, so their effects can be asserted; passwords are
     hashed with a fast hasher (Argon2 costs ~0.1 s a user by design, which would dominate the suite)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -24,7 +28,7 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_prediction_model(monkeypatch):  # type: ignore[no-untyped-def]
+def _fresh_prediction_model(monkeypatch):
     """Each test starts with an empty database, whose model versions restart at 0: forget the model
     a previous test cached under the same version."""
     from pheu.scoring import prediction
@@ -54,7 +58,7 @@ class Actors:
 
 
 @pytest.fixture
-def actors(db) -> Actors:  # type: ignore[no-untyped-def]
+def actors(db) -> Actors:
     admin = make_user("admin", role=Role.ADMINISTRATOR, first_name="Quản", last_name="Trị")
     manager = make_user("manager", role=Role.SALES_MANAGER, first_name="Minh", last_name="Trần")
     leader = make_user("leader", role=Role.TEAM_LEADER, first_name="Lan", last_name="Phạm")
@@ -67,7 +71,7 @@ def actors(db) -> Actors:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def english(client, actors):  # type: ignore[no-untyped-def]
+def english(client, actors):
     """Pages in English, for tests that read English text (Pheu's default language is Vietnamese)."""
     User.objects.update(language="en")
     for person in vars(actors).values():
@@ -78,7 +82,7 @@ def english(client, actors):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api_client():  # type: ignore[no-untyped-def]
+def api_client():
     """``api_client(user)`` → an APIClient authenticated with that user's API token."""
     from rest_framework.authtoken.models import Token
 
@@ -98,10 +102,10 @@ class RedisForTest:
 
     url: str
     prefix: str
-    client: object  # redis.Redis
+    client: redis.Redis
 
     def stored_keys(self) -> list[str]:
-        return [key.decode() for key in self.client.scan_iter(f"{self.prefix}:*", count=1000)]  # type: ignore[attr-defined]
+        return [key.decode() for key in self.client.scan_iter(f"{self.prefix}:*", count=1000)]
 
 
 # Database 9 of the local Redis, keys under a prefix drawn per test: parallel runs and a Redis in use for

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -254,7 +255,9 @@ if PHEU_TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"PHEU_TASKS_BACKEND={PHEU_TASKS_BACKEND!r}: expected one of {', '.join(sorted(_TASK_BACKENDS))}"
     )
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[PHEU_TASKS_BACKEND], "QUEUES": ["default"]}}
+TASKS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": _TASK_BACKENDS[PHEU_TASKS_BACKEND], "QUEUES": ["default"]}
+}
 if PHEU_TASKS_BACKEND == "redis":
     if not PHEU_REDIS_URL:
         raise ImproperlyConfigured(

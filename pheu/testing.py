@@ -24,7 +24,7 @@ def make_user(username: str | None = None, *, role: str = Role.SALESPERSON, **kw
     return user
 
 
-def make_team(name: str | None = None, *, members: list[User] = (), **kw: Any) -> Team:  # type: ignore[assignment]
+def make_team(name: str | None = None, *, members: list[User] = (), **kw: Any) -> Team:  # type: ignore[assignment]  # an empty tuple as the immutable default
     team = Team.objects.create(name=name or f"Team {next(_seq)}", **kw)
     for user in members:
         TeamMember.objects.create(team=team, user=user)
@@ -62,7 +62,7 @@ def make_partner(name: str | None = None, **kw: Any) -> Partner:
     return Partner.objects.create(name=name or f"Customer {next(_seq)}", **kw)
 
 
-def make_lead(name: str | None = None, *, tags: list[Tag] = (), **kw: Any) -> Lead:  # type: ignore[assignment]
+def make_lead(name: str | None = None, *, tags: list[Tag] = (), **kw: Any) -> Lead:  # type: ignore[assignment]  # an empty tuple as the immutable default
     """A lead saved directly (no service, no history): for setting up a scene quickly."""
     if isinstance(kw.get("country"), str):
         kw["country"] = country(kw["country"])

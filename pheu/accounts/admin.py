@@ -13,7 +13,7 @@ from pheu.accounts.services import unlock_users
 from pheu.core.admin import AdministrationAdmin
 
 # The admin logs people in through Pheu's own page, so the failed-login lock-out applies there too.
-admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]  # the admin site's login behind ours
 
 
 @admin.register(User)

@@ -6,7 +6,22 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from pheu.accounts.models import User
 from pheu.core.forms import BootstrapFormMixin
+
+
+class UserChoiceField(forms.ModelChoiceField["User"]):
+    """A choice of one person, listed by their display name."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
+class UsersChoiceField(forms.ModelMultipleChoiceField["User"]):
+    """A choice of several people, listed by their display name."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
 
 
 class LoginForm(BootstrapFormMixin, forms.Form):

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 if TYPE_CHECKING:
     from pheu.accounts.models import User
 
-M = TypeVar("M", bound=Model)
+# The queryset's own class comes back (a LeadQuerySet stays one), so its methods chain after the scope.
+QS = TypeVar("QS", bound=QuerySet[Any, Any])
 
 
 def record_scope(user: User, *, owner_field: str = "user", team_field: str = "team") -> Q | None:
@@ -34,9 +35,7 @@ def record_scope(user: User, *, owner_field: str = "user", team_field: str = "te
     return scope
 
 
-def scope_queryset(
-    queryset: QuerySet[M], user: Any, *, owner_field: str = "user", team_field: str = "team"
-) -> QuerySet[M]:
+def scope_queryset(queryset: QS, user: Any, *, owner_field: str = "user", team_field: str = "team") -> QS:
     """Narrow ``queryset`` to the records ``user`` may see and edit (nothing for anonymous users)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()

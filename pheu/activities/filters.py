@@ -29,7 +29,7 @@ class ActivityFilterSet(filters.FilterSet):
         fields: list[str] = []
 
     def filter_state(self, queryset: QuerySet[Activity], name: str, value: Any) -> QuerySet[Activity]:
-        return queryset.in_state(value) if value else queryset  # type: ignore[attr-defined]
+        return queryset.in_state(value) if value else queryset  # type: ignore[attr-defined]  # the FilterSet's queryset: an ActivityQuerySet
 
     def filter_mine(self, queryset: QuerySet[Activity], name: str, value: Any) -> QuerySet[Activity]:
         request = getattr(self, "request", None)

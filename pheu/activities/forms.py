@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pheu.accounts.forms import UsersChoiceField
 from pheu.activities.choices import ActivityKind
-from pheu.core.forms import BootstrapFormMixin
+from pheu.core.forms import BootstrapFormMixin, form_field
 
 
 class AssigneeChoiceField(forms.ModelChoiceField):
@@ -31,7 +32,7 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
     )
     summary = forms.CharField(label=_("Summary"), max_length=200, required=False)
     assignee = AssigneeChoiceField(label=_("Assigned to"), queryset=get_user_model().objects.none())
-    attendees = forms.ModelMultipleChoiceField(
+    attendees = UsersChoiceField(
         label=_("Attendees"),
         required=False,
         queryset=get_user_model().objects.none(),
@@ -44,11 +45,11 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
             {"due_date": timezone.localdate(), "assignee": actor.pk if actor else None}
         )
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
+        people = (
             get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
         )
-        self.fields["attendees"].queryset = self.fields["assignee"].queryset
-        self.fields["attendees"].label_from_instance = lambda user: user.display_name
+        form_field(self, "assignee", AssigneeChoiceField).queryset = people
+        form_field(self, "attendees", UsersChoiceField).queryset = people
 
 
 class FeedbackForm(BootstrapFormMixin, forms.Form):

@@ -113,7 +113,7 @@ class Activity(models.Model):
 
     @property
     def record(self) -> Lead | Partner:
-        return self.lead if self.lead_id else self.partner  # type: ignore[return-value]
+        return self.lead if self.lead_id else self.partner  # type: ignore[return-value]  # one of the two is set (a check constraint)
 
     @property
     def icon(self) -> str:

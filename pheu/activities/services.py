@@ -118,7 +118,7 @@ def schedule_activity(
         raise ActivityError(
             field_errors={"lead": [_("An activity belongs to one lead or one customer.")]},
         )
-    record: Record = lead if lead is not None else partner  # type: ignore[assignment]
+    record: Record = lead if lead is not None else partner  # type: ignore[assignment]  # one of the two is given (checked just above)
     _check_record(actor, record)
     values = {"kind": ActivityKind.TODO, "due_date": None, **values}
     if values.get("assignee") is None and actor is not None:

@@ -270,7 +270,7 @@ def schedule(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         return _panel_response(request, record, form=form)
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))  # an ErrorList yields its messages as text
     return redirect(_record_url(record))
 
 

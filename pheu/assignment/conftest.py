@@ -4,7 +4,7 @@ from pheu.assignment.facts import clear_rule_cache
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rule_cache():  # type: ignore[no-untyped-def]
+def _fresh_rule_cache():
     """Parsed rules hold ids of tags and teams, which differ from test to test."""
     clear_rule_cache()
     yield

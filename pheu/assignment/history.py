@@ -100,6 +100,6 @@ def decision_entries(lead: Lead) -> list[HistoryEntry]:
             body=decision_body(decision),
             changes=decision_changes(decision),
         )
-        entry.decision_id = decision.pk  # type: ignore[attr-defined]
+        entry.decision_id = decision.pk  # type: ignore[attr-defined]  # not stored: a derived entry names its decision
         entries.append(entry)
     return entries

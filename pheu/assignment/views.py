@@ -70,7 +70,7 @@ def run(request: HttpRequest) -> HttpResponse:
 
 
 def _simulate(request: HttpRequest, **target: Any) -> HttpResponse:
-    values = {
+    values: dict[str, str | bool] = {
         k: request.POST[k]
         for k in ("assignment_domain", "min_score", "capacity", "weight")
         if k in request.POST

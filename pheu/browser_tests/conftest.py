@@ -48,7 +48,7 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture(autouse=True)
-def countries(transactional_db) -> None:  # type: ignore[no-untyped-def]
+def countries(transactional_db) -> None:
     """The countries, loaded by a migration, are flushed after each browser test (a transactional test
     empties every table): load them again before each one."""
     from pheu.contacts.countries import iter_countries
@@ -67,11 +67,11 @@ def countries(transactional_db) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def open_page(chromium, live_server, transactional_db) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
+def open_page(chromium, live_server, transactional_db) -> Iterator[Callable[..., object]]:
     """``open_page(viewport=DESKTOP)`` → a new browser page (own cookies) on the live server."""
     contexts = []
 
-    def make(viewport: dict[str, int] = DESKTOP):  # type: ignore[no-untyped-def]
+    def make(viewport: dict[str, int] = DESKTOP):
         context = chromium.new_context(
             base_url=live_server.url, viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
         )
@@ -89,7 +89,7 @@ def screenshot() -> Callable[..., Path]:
     """``screenshot(page, "name")`` saves ``test-artifacts/<name>.png`` (whole page) and returns its path."""
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    def take(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

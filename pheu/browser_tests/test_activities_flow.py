@@ -14,7 +14,7 @@ from pheu.testing import make_lead
 pytestmark = pytest.mark.browser
 
 
-def expand(page, button, section) -> None:  # type: ignore[no-untyped-def]
+def expand(page, button, section) -> None:
     """Click a Bootstrap collapse toggle and wait until its section has finished opening: while it grows,
     the section clips its content, and a click there lands on the form instead of its button."""
     from playwright.sync_api import expect

@@ -11,7 +11,7 @@ from pheu.testing import PASSWORD, make_lead
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, username: str) -> None:
     page.goto("/accounts/login/?next=/leads/")  # the list, not the dashboard that follows a log-in
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)

@@ -19,7 +19,7 @@ NAV_LEADS = '#main-nav a[href="/leads/"]'
 NAV_CUSTOMERS = '#main-nav a[href="/customers/"]'
 
 
-def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, username: str) -> None:
     page.goto("/accounts/login/?next=/leads/")  # the list, not the dashboard that follows a log-in
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -27,7 +27,7 @@ def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url("**/leads/")
 
 
-def log_out(page) -> None:  # type: ignore[no-untyped-def]
+def log_out(page) -> None:
     page.click("#user-menu")
     page.click("#logout-button")
     page.wait_for_url("**/accounts/login/")

@@ -17,7 +17,7 @@ from pheu.testing import make_lead, make_lost_reason, make_stage
 pytestmark = pytest.mark.browser
 
 
-def drag(page, card: str, column: str) -> None:  # type: ignore[no-untyped-def]
+def drag(page, card: str, column: str) -> None:
     """Drag ``card`` into the list of cards ``column`` with the mouse, as a person does."""
     source = page.locator(card).bounding_box()
     target = page.locator(column).bounding_box()

@@ -14,7 +14,7 @@ from pheu.testing import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def log_in_home(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def log_in_home(page, username: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -22,7 +22,7 @@ def log_in_home(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("#dashboard-pipeline")
 
 
-def chart_data(page):  # type: ignore[no-untyped-def]
+def chart_data(page):
     page.wait_for_selector("#report-chart[data-rendered]")
     return page.evaluate(
         "() => { const c = document.getElementById('report-chart').chart;"

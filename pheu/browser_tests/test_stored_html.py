@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ PAYLOADS = [
 HOSTILE = "<b>Đậm</b> " + " ".join(PAYLOADS)
 
 
-def hostile_records(actors):  # type: ignore[no-untyped-def]
+def hostile_records(actors):
     """Every text the pages show, made hostile; returns the ids of the records to open."""
     from pheu.activities.models import Activity
     from pheu.activities.testing import make_activity
@@ -95,9 +96,14 @@ def test_no_stored_markup_runs_on_any_page(open_page, actors):
         "/reports/activities/",
     ]
     dialogs: list[str] = []
+
+    def dismiss_noting(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
     for username, urls in (("sales1", pages), ("manager", [*pages, "/assignment/", "/leads/duplicates/"])):
         page = open_page()
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("dialog", dismiss_noting)
         log_in(page, username)
         for url in urls:
             response = page.goto(url)

@@ -14,7 +14,7 @@ from pheu.capture.services import HONEYPOT_FIELD, VISITOR_FIELD
 from pheu.capture.services.mail import MAX_MESSAGE_BYTES
 from pheu.contacts.countries import find_country
 from pheu.contacts.models import Country
-from pheu.core.forms import BootstrapFormMixin
+from pheu.core.forms import BootstrapFormMixin, form_field
 from pheu.lib.emails import with_display_name
 from pheu.teams.models import Team
 
@@ -108,7 +108,7 @@ class MailboxForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(active=True)
+        form_field(self, "team", forms.ModelChoiceField).queryset = Team.objects.filter(active=True)
 
     def values(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name in self.Meta.fields}

@@ -79,7 +79,7 @@ def _message_ids(text: str) -> tuple[str, ...]:
 
 def _part_text(part: Message) -> str:
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
+        content = part.get_content()  # type: ignore[attr-defined]  # an EmailMessage part (policy=default); typed as the legacy Message
     except (LookupError, UnicodeError, AttributeError):
         payload = part.get_payload(decode=True) or b""
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)

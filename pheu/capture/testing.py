@@ -116,7 +116,11 @@ class ImapServer:
         """APPEND a message, unseen."""
         conn = self.client()
         try:
-            status, data = conn.append(f'"{folder}"', "", imaplib.Time2Internaldate(time.time()), raw)
+            # imaplib returns (status, data) like every command
+            answer: tuple[str, list[Any]] = conn.append(  # type: ignore[assignment]  # typeshed: -> str
+                f'"{folder}"', "", imaplib.Time2Internaldate(time.time()), raw
+            )
+            status, data = answer
             assert status == "OK", data
         finally:
             conn.logout()

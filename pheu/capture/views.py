@@ -18,6 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pheu.accounts.requests import AuthenticatedHttpRequest
 from pheu.capture.exceptions import CaptureError
 from pheu.capture.forms import EmlUploadForm, MailboxForm, WebFormSettingsForm, WebLeadForm, web_form_data
 from pheu.capture.models import Attachment, Mailbox
@@ -163,12 +164,12 @@ def web_form_thanks(request: HttpRequest, key: str) -> HttpResponse:
 
 
 # --- the capture page -------------------------------------------------------------------------------
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: AuthenticatedHttpRequest) -> None:
     if not request.user.manages_configuration:
         raise PermissionDenied
 
 
-def _index_context(request: HttpRequest, upload_form: EmlUploadForm) -> dict[str, Any]:
+def _index_context(request: AuthenticatedHttpRequest, upload_form: EmlUploadForm) -> dict[str, Any]:
     manager = request.user.manages_configuration
     return {
         "manager": manager,
@@ -179,7 +180,7 @@ def _index_context(request: HttpRequest, upload_form: EmlUploadForm) -> dict[str
 
 
 @login_required
-def capture_index(request: HttpRequest) -> HttpResponse:
+def capture_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "capture/index.html", _index_context(request, EmlUploadForm()))
 
 
@@ -190,7 +191,7 @@ def form_url(request: HttpRequest, team: Team) -> str:
 
 
 @login_required
-def team_web_form(request: HttpRequest, pk: int) -> HttpResponse:
+def team_web_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A team's web form: the snippet to paste, the settings (sites, thank-you page), the key."""
     _require_manager(request)
     team = get_object_or_404(Team, pk=pk)
@@ -234,7 +235,7 @@ def team_web_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def team_form_key(request: HttpRequest, pk: int) -> HttpResponse:
+def team_form_key(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     team = get_object_or_404(Team, pk=pk)
     regenerate_form_key(actor=request.user, team=team)
@@ -243,7 +244,7 @@ def team_form_key(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def mailbox_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def mailbox_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     _require_manager(request)
     mailbox = get_object_or_404(Mailbox, pk=pk) if pk is not None else None
     form = MailboxForm(request.POST or None, instance=mailbox)
@@ -268,7 +269,7 @@ def mailbox_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 @require_POST
-def mailbox_fetch(request: HttpRequest, pk: int) -> HttpResponse:
+def mailbox_fetch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     result = fetch_mailbox(mailbox=get_object_or_404(Mailbox, pk=pk))
     summary = _("%(new)d new leads, %(replies)d replies.") % {
@@ -284,7 +285,7 @@ def mailbox_fetch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mailbox_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def mailbox_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     mailbox = get_object_or_404(Mailbox, pk=pk)
     delete_mailbox(actor=request.user, mailbox=mailbox)
@@ -294,7 +295,7 @@ def mailbox_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def eml_upload(request: HttpRequest) -> HttpResponse:
+def eml_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EmlUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -317,7 +318,7 @@ def eml_upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """A file of a lead, to who may see the lead (404 otherwise: it does not say the file exists)."""
     attachment = get_object_or_404(
         Attachment.objects.filter(lead__in=Lead.objects.visible_to(request.user)), pk=pk

@@ -40,7 +40,7 @@ class PartnerAdmin(ReadOnlyAdmin):
     list_select_related = ("parent", "country")
     show_full_result_count = False
 
-    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+    def get_search_results(self, request, queryset, search_term):
         # Accent-insensitive on the name (as on the customer list), or the exact e-mail or tax id.
         term = search_term.strip()
         if not term:

@@ -47,7 +47,7 @@ class PartnerFilterSet(filters.FilterSet):
         if not text_key(value):
             return queryset
         by_email = queryset.filter(email_normalized__contains=value.strip().lower())
-        return queryset.search(value) | by_email  # type: ignore[attr-defined]
+        return queryset.search(value) | by_email  # type: ignore[attr-defined]  # the FilterSet's queryset: a PartnerQuerySet
 
     def filter_email(self, queryset: QuerySet[Partner], name: str, value: str) -> QuerySet[Partner]:
         return queryset.filter(email_normalized=value.strip().lower()) if value else queryset

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.contacts.services import EDITABLE_FIELDS
-from pheu.core.forms import BootstrapFormMixin, DisplayNameEmailMixin, email_text_input
+from pheu.core.forms import BootstrapFormMixin, DisplayNameEmailMixin, email_text_input, form_field
 
 
 class CountryChoiceField(forms.ModelChoiceField):
@@ -42,18 +42,19 @@ class PartnerForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
         parents = Partner.objects.companies().active()
         if partner.parent_id:
             parents = Partner.objects.filter(Q(pk__in=parents.values("pk")) | Q(pk=partner.parent_id))
-        self.fields["parent"].queryset = parents
-        self.fields["country"].queryset = Country.objects.order_by(
+        form_field(self, "parent", forms.ModelChoiceField).queryset = parents
+        form_field(self, "country", forms.ModelChoiceField).queryset = Country.objects.order_by(
             "name_vi" if translation.get_language() == "vi" else "name_en"
         )
-        self.fields["tags"].queryset = Tag.objects.all()
+        form_field(self, "tags", forms.ModelChoiceField).queryset = Tag.objects.all()
         try:
             chosen = int(self["parent"].value())
         except (TypeError, ValueError):
             chosen = None
         # There may be many thousands of companies: render the chosen one, the search box fetches others.
         self.fields["parent"].widget.choices = [("", "---------")] + [
-            (p.pk, str(p)) for p in Partner.objects.filter(pk=chosen)
+            (p.pk, str(p))
+            for p in Partner.objects.filter(Q(pk=chosen))  # None: no row
         ]
 
     def values(self) -> dict[str, Any]:

@@ -100,11 +100,11 @@ class Partner(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        if self.parent_id and not self.is_company:
+        if not self.is_company and self.parent is not None:  # no query without a parent
             return f"{self.parent.name}, {self.name}"
         return self.name
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         self.normalize()
         super().save(*args, **kwargs)
 

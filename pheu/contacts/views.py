@@ -75,7 +75,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def partner_create(request: HttpRequest) -> HttpResponse:
-    initial = {"is_company": request.GET.get("company") == "1"}
+    initial: dict[str, bool | int] = {"is_company": request.GET.get("company") == "1"}
     if request.GET.get("parent", "").isdigit():
         initial["parent"] = int(request.GET["parent"])
     form = PartnerForm(request.POST or None, initial=initial)

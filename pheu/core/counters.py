@@ -17,7 +17,7 @@ from django.db import connection
 _redis_client = None
 
 
-def _redis():  # type: ignore[no-untyped-def]
+def _redis():
     global _redis_client
     url = settings.PHEU_REDIS_URL
     if _redis_client is None or _redis_client[0] != url:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
@@ -14,9 +14,21 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from pheu.core.exceptions import PheuError
+from pheu.core.fields import model_field
 from pheu.core.models import PREDICTIVE_FIELD_LABELS, PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
 from pheu.core.services import SETTINGS_FIELDS, add_note
 from pheu.lib.emails import with_display_name
+
+FieldT = TypeVar("FieldT", bound=forms.Field)
+
+
+def form_field(form: forms.BaseForm, name: str, kind: type[FieldT]) -> FieldT:
+    """``form.fields[name]`` as the ``kind`` of field it is, e.g. a ``ModelChoiceField`` whose queryset is
+    set per request (``form.fields`` holds plain ``Field``s)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 def _text(value: Any) -> str:
@@ -103,12 +115,12 @@ class BootstrapFormMixin:
     fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         style_fields(self.fields.values())
 
     def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
+        super().add_error(field, error)  # type: ignore[misc]  # a mixin: super() is the form it is mixed into
+        for name in self.errors:  # type: ignore[attr-defined]  # a mixin: self is a form
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
                 if "is-invalid" not in attrs.get("class", "").split():
@@ -126,7 +138,7 @@ class DisplayNameEmailMixin:
             instance = kwargs.get("instance")
             current = str(getattr(instance, self.display_name_field, "") or "") if instance else ""
             data = with_display_name(data, name=self.display_name_field, current=current)
-        super().__init__(data, *args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(data, *args, **kwargs)  # type: ignore[call-arg]  # a mixin: super() is the form it is mixed into
 
 
 # An e-mail input that takes ``Tên <x@y.vn>``: a browser refuses that in ``type="email"``.
@@ -149,7 +161,7 @@ def add_service_errors(form: forms.BaseForm, error: PheuError) -> None:
             label: Any = name
             if model is not None:
                 with contextlib.suppress(FieldDoesNotExist):
-                    label = model._meta.get_field(name).verbose_name
+                    label = model_field(model, name).verbose_name
             text = str(label)
             form.add_error(None, f"{text[:1].upper()}{text[1:]}: {message}")
     if not error.field_errors:

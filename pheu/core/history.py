@@ -97,7 +97,7 @@ def history_of(record: models.Model) -> models.QuerySet[HistoryEntry]:
 
 # Changes that an app records in a table of its own, and that the record's history shows among its entries
 # (a lead's assignment decisions): by model, functions that return them as unsaved entries (no ``pk``).
-HistorySource = Callable[[models.Model], Iterable[HistoryEntry]]
+HistorySource = Callable[[Any], Iterable[HistoryEntry]]  # takes a record of the model it is registered for
 _SOURCES: dict[type[models.Model], list[HistorySource]] = {}
 
 
@@ -133,7 +133,11 @@ def timeline_of(record: models.Model) -> list[HistoryEntry]:
     the record once it existed, such as the assignment of a lead on its creation."""
     entries = list(history_of(record))
     _name_the_creation(record, entries)
-    derived = [e for source in _SOURCES.get(record._meta.concrete_model, []) for e in source(record)]
+    concrete = record._meta.concrete_model
+    assert (
+        concrete is not None
+    )  # set on every model class (None only on an abstract one, never an instance's)
+    derived = [e for source in _SOURCES.get(concrete, []) for e in source(record)]
     if not derived:
         return entries
     return sorted(entries + derived, key=lambda e: (e.created_at, e.pk is None, e.pk or 0), reverse=True)

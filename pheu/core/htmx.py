@@ -34,7 +34,7 @@ def note_response(
         if entry is None:
             for errors in form.errors.values():
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))  # an ErrorList yields its messages as text
         return redirect(record_url)
     if entry is None:
         html = render_to_string("includes/note_form.html", {"note_form": form, "note_url": note_url}, request)

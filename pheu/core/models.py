@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -18,7 +18,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from pheu.core.fields import model_field
 from pheu.lib.names import language_name
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Currency(models.TextChoices):
@@ -197,6 +201,9 @@ class HistoryEntry(models.Model):
     created_at = models.DateTimeField(_("date"), default=timezone.now)
     body = models.TextField(_("text"), blank=True)
     changes = models.JSONField(_("changes"), default=list, blank=True)
+    # Not stored: what the record of a "created" entry was created as, when the timeline knows it
+    # (pheu.core.history names it: "opportunity", not "lead").
+    created_as: StrOrPromise | None = None
 
     class Meta:
         verbose_name = _("history entry")
@@ -229,8 +236,9 @@ class HistoryEntry(models.Model):
             label: Any = change["field"]
             old, new = change.get("old"), change.get("new")
             if model is not None:
+                field: models.Field[Any, Any] | None
                 try:
-                    field = model._meta.get_field(change["field"])
+                    field = model_field(model, change["field"])
                 except Exception:  # a field removed since: show its stored name
                     field = None
                 if field is not None:

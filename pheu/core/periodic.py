@@ -54,7 +54,7 @@ def register_periodic(name: str, every: timedelta, task: Any) -> PeriodicSpec:
     """
     if every <= timedelta(0):
         raise ValueError(f"periodic job {name!r}: the period must be positive, not {every}")
-    if len(name) > PeriodicJob._meta.get_field("name").max_length:  # type: ignore[operator]
+    if len(name) > PeriodicJob._meta.get_field("name").max_length:  # type: ignore[operator]  # a CharField: max_length is set
         raise ValueError(f"periodic job {name!r}: the name is too long")
     spec = PeriodicSpec(name=name, every=every, task=task)
     existing = _REGISTRY.get(name)

@@ -60,6 +60,7 @@ from django_tasks.base import (
 from django_tasks.exceptions import TaskResultDoesNotExist
 from django_tasks.signals import task_enqueued, task_finished, task_started
 from django_tasks.utils import get_exception_traceback, get_module_path, get_random_id
+from redis.typing import EncodableT, FieldT
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +300,7 @@ class RedisBackend(BaseTaskBackend):
             errors=[],
             worker_ids=[],
         )
-        fields = {
+        fields: dict[FieldT, EncodableT] = {  # all text; typed as hset's mapping (its keys are invariant)
             "task": task.module_path,
             "args": json.dumps(result.args),
             "kwargs": json.dumps(result.kwargs),
@@ -307,7 +308,7 @@ class RedisBackend(BaseTaskBackend):
             "priority": str(task.priority),
             "backend": self.alias,
             "status": TaskResultStatus.READY,
-            "enqueued_at": result.enqueued_at.isoformat(),  # type: ignore[union-attr]
+            "enqueued_at": result.enqueued_at.isoformat(),  # type: ignore[union-attr]  # set when enqueued (just above)
             "run_after": task.run_after.isoformat() if task.run_after else "",
             "attempts": "0",
             "worker_ids": "[]",
@@ -344,7 +345,7 @@ class RedisBackend(BaseTaskBackend):
             TaskError(exception_class_path=item["exception_class_path"], traceback=item["traceback"])
             for item in json.loads(_text(data.get("errors")) or "[]")
         ]
-        result = TaskResult(
+        result: TaskResult[Any] = TaskResult(
             task=task,
             id=result_id,
             status=TaskResultStatus(_text(data["status"])),
@@ -512,7 +513,9 @@ class RedisWorker:
             if len(self.queue_keys) > 1:
                 self._stop.wait(self.block_seconds)
                 return None
-            job_id = self.client.blmove(self.queue_keys[0], self.wip_key, self.block_seconds, "RIGHT", "LEFT")
+            # BLMOVE takes fractional seconds (Redis 6+); redis-py's annotation says int.
+            timeout = self.block_seconds
+            job_id = self.client.blmove(self.queue_keys[0], self.wip_key, timeout, "RIGHT", "LEFT")  # type: ignore[arg-type]  # BLMOVE takes fractional seconds; redis-py says int
             if job_id is None:
                 return None
             return self._start(args=[self.config.prefix, self.name, _now_iso(), _text(job_id)]) or None

@@ -255,14 +255,14 @@ def _dates_as_given(model: type[models.Model]) -> Iterator[None]:
         for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]  # date fields only (filtered above)
     try:
         for f in fields:
-            f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+            f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]  # date fields only (filtered above)
         yield
     finally:
         for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]  # date fields only (filtered above)
 
 
 def _pct(value: int | Decimal) -> str:
@@ -307,6 +307,7 @@ class _DemoBuilder:
 
     def foreign_phone(self, region: str) -> str:
         example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        assert example is not None  # the demo's regions all have an example mobile number
         national = str(example.national_number)
         candidate = phonenumbers.parse(
             f"+{example.country_code}{national[:-4]}{self.rng.randrange(10**4):04d}"
@@ -393,7 +394,7 @@ class _DemoBuilder:
 
     def company_size(self) -> int:
         sizes, weights = zip(*samples.COMPANY_SIZES, strict=True)
-        base = self.rng.choices(sizes, weights=weights)[0]
+        base: int = self.rng.choices(sizes, weights=weights)[0]
         return max(1, base + self.rng.randint(-base // 4, base // 4))
 
     def moment(self, start: datetime, *, max_days: float) -> datetime:
@@ -664,9 +665,10 @@ class _DemoBuilder:
                 lead.assigned_at = self.moment(created, max_days=0.5)
             else:
                 counts["unassigned"] += 1
-            if lead.source.name in ("Điện thoại", "Giới thiệu", "Hội thảo"):
+            source = lead.source.name if lead.source is not None else ""
+            if source in ("Điện thoại", "Giới thiệu", "Hội thảo"):
                 lead.created_by = lead.user
-            elif lead.source.name == "Nhập file":
+            elif source == "Nhập file":
                 lead.created_by = users["manager"]
                 lead.external_id = f"demo-import-{index + 1:06d}"
             history.entries.append(

@@ -66,7 +66,7 @@ class LeadAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+    def get_search_results(self, request, queryset, search_term):
         # The list page's accent-insensitive search ("nguyen van" finds "Nguyễn Văn An"), or an external id.
         if not search_term.strip():
             return queryset, False

@@ -63,7 +63,7 @@ class DomainFilter(filters.CharFilter):
     def filter(self, qs: QuerySet[Lead], value: CleanDomain | None) -> QuerySet[Lead]:
         if value is None:
             return qs
-        return qs.matching(value.domain)  # type: ignore[attr-defined]
+        return qs.matching(value.domain)  # type: ignore[attr-defined]  # the FilterSet's queryset: a LeadQuerySet
 
 
 class LeadFilterSet(filters.FilterSet):
@@ -128,7 +128,7 @@ class LeadFilterSet(filters.FilterSet):
         return queryset.filter(active=value)
 
     def filter_search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
-        return queryset.search(value) if value else queryset  # type: ignore[attr-defined]
+        return queryset.search(value) if value else queryset  # type: ignore[attr-defined]  # the FilterSet's queryset: a LeadQuerySet
 
     def filter_email(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         return queryset.filter(email_normalized=value.strip().lower()) if value else queryset

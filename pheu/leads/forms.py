@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -18,6 +18,7 @@ from pheu.core.forms import (
     BootstrapFormMixin,
     DisplayNameEmailMixin,
     email_text_input,
+    form_field,
     plain_selects,
     style_fields,
 )
@@ -27,6 +28,9 @@ from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
 from pheu.leads.widgets import DomainWidget
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The full form, in the order and groups the page shows it.
 FORM_GROUPS = (
@@ -99,7 +103,7 @@ class CountryChoiceField(forms.ModelChoiceField):
 
 class StageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Stage) -> str:
-        return f"{obj.name} ({obj.team.name})" if obj.team_id else obj.name
+        return f"{obj.name} ({obj.team.name})" if obj.team is not None else obj.name
 
 
 class LeadForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
@@ -134,24 +138,28 @@ class LeadForm(DisplayNameEmailMixin, BootstrapFormMixin, forms.ModelForm):
         self.actor = actor
         lead = self.instance
         fields = self.fields
-        fields["user"].queryset = _with_current(assignable_users(actor), lead.user_id)
+
+        def choice(name: str) -> forms.ModelChoiceField[Any]:
+            return form_field(self, name, forms.ModelChoiceField)
+
+        choice("user").queryset = _with_current(assignable_users(actor), lead.user_id)
         # A new record is the creator's (initial_for) unless they leave it to the assignment rules.
-        fields["user"].empty_label = _("Leave to automatic assignment")
-        fields["team"].queryset = _with_current(Team.objects.filter(active=True), lead.team_id)
-        fields["stage"].queryset = Stage.objects.select_related("team").order_by("team_id", "sequence", "id")
-        fields["country"].queryset = countries_by_name()
-        fields["tags"].queryset = Tag.objects.all()
+        choice("user").empty_label = _("Leave to automatic assignment")
+        choice("team").queryset = _with_current(Team.objects.filter(active=True), lead.team_id)
+        choice("stage").queryset = Stage.objects.select_related("team").order_by("team_id", "sequence", "id")
+        choice("country").queryset = countries_by_name()
+        choice("tags").queryset = Tag.objects.all()
         for name, model in (("campaign", Campaign), ("source", Source), ("medium", Medium)):
             current = getattr(lead, f"{name}_id")
-            fields[name].queryset = _with_current(model.objects.filter(active=True), current)
-        fields["partner"].queryset = _with_current(Partner.objects.active(), lead.partner_id)
+            choice(name).queryset = _with_current(model.objects.filter(active=True), current)
+        choice("partner").queryset = _with_current(Partner.objects.active(), lead.partner_id)
         # Render only the chosen customer: there may be many thousands (the search box fetches others).
-        chosen = _pk_or_none(self["partner"].value())
+        chosen = Q(pk=_pk_or_none(self["partner"].value()))  # pk=None: no customer chosen, no row
         fields["partner"].widget.choices = [("", "---------")] + [
-            (p.pk, str(p)) for p in Partner.objects.filter(pk=chosen).select_related("parent")
+            (p.pk, str(p)) for p in Partner.objects.filter(chosen).select_related("parent")
         ]
 
-    def grouped_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def grouped_fields(self) -> list[tuple[StrOrPromise, list[forms.BoundField]]]:
         return [
             (title, [self[name] for name in names if name in self.fields]) for title, names in self.GROUPS
         ]
@@ -240,10 +248,12 @@ def prepare_filter_form(form: forms.Form, names: tuple[str, ...]) -> list[forms.
         elif isinstance(getattr(field, "choices", None), ChoiceIterator):
             # django-filter's ChoiceField adds its ``empty_label`` when its choices are read: relabel it, and
             # bind the choices to this copy of the field (they still point at the FilterSet's base field).
-            field.empty_label = _("All")
-            field.choices = field.choices.choices
+            filter_field: Any = field  # django-filter's fields are untyped
+            filter_field.empty_label = _("All")
+            filter_field.choices = filter_field.choices.choices
         elif isinstance(field, forms.ChoiceField):
-            choices = list(field.choices)
+            # django-stubs types the property by what its setter takes; read, it is the normalised list.
+            choices = list(field.choices)  # type: ignore[arg-type]  # read, the choices property is the normalised list
             if choices and choices[0][0] == "":
                 field.choices = [("", _("All")), *choices[1:]]
     return [form[name] for name in names]

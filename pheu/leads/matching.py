@@ -761,9 +761,10 @@ def score_pairs(
             tf = weights.name_weight(names[records[i].name_key]) - weights.weight(Field.NAME, 0)
             p = probability(weights.match_weight(levels) + tf)
         else:
-            p = cache.get(levels)
-            if p is None:
-                p = cache[levels] = probability(weights.match_weight(levels))
+            cached = cache.get(levels)
+            if cached is None:
+                cached = cache[levels] = probability(weights.match_weight(levels))
+            p = cached
         if p >= threshold:
             found.append(score_pair(records[i], records[j], weights, name_count=names[records[i].name_key]))
     return found
@@ -937,9 +938,9 @@ def clusters(
     for pk, centre in group_of.items():
         members[centre].add(pk)
     for pair in pairs:
-        centre = group_of.get(pair.a)
-        if centre is not None and group_of.get(pair.b) == centre:
-            groups[centre].append(pair)
+        group = group_of.get(pair.a)
+        if group is not None and group_of.get(pair.b) == group:
+            groups[group].append(pair)
     return [
         (tuple(sorted(members[c])), sorted(groups[c], key=lambda p: (-p.probability, p.a, p.b)))
         for c in groups

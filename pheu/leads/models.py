@@ -429,7 +429,7 @@ class Lead(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         self.normalize()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -467,7 +467,7 @@ class Lead(models.Model):
     def score(self, value: int) -> None:
         self.__dict__["_score"] = value
 
-    def refresh_from_db(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def refresh_from_db(self, *args, **kwargs) -> None:
         self.__dict__.pop("_score", None)
         self._state.fields_cache.pop("score_row", None)
         super().refresh_from_db(*args, **kwargs)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pheu.accounts.models import User
 from pheu.contacts.models import Country, Partner, Tag
+from pheu.core.fields import model_field
 from pheu.leads.choices import CompanySizeBand, CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
 from pheu.leads.models import RULE_KEY_FIELDS, Campaign, Lead, LeadScore, LostReason, Medium, Source, Stage
 from pheu.lib.emails import email_key
@@ -53,7 +54,7 @@ FACTS_PREFETCH = ("tags", "pageviews") if apps.is_installed("pheu.scoring") else
 
 
 def _label(model: type[Model], name: str) -> Any:
-    return model._meta.get_field(name).verbose_name
+    return model_field(model, name).verbose_name
 
 
 def _key200(value: str) -> str:
@@ -322,7 +323,7 @@ def _typed(model: type[Model], name: str, value: Any) -> Any:
     """A field's value as the database would return it (a form may have set "12.5" on an unsaved lead)."""
     if value is None:
         return None
-    value = model._meta.get_field(name).to_python(value)
+    value = model_field(model, name).to_python(value)
     if isinstance(value, dt.datetime) and timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
@@ -116,7 +116,7 @@ def with_display_name(
         return values
     display, address = parts
     # A copy of the same kind: a QueryDict (a form, a form-encoded request) keeps its lists of values.
-    changed: Any = values.copy() if hasattr(values, "copy") else dict(values)
+    changed: MutableMapping[str, Any] = values.copy() if hasattr(values, "copy") else dict(values)
     changed[email] = address
     if display and not str(values.get(name, current) or "").strip():
         changed[name] = display

@@ -17,11 +17,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Final, TypedDict
 
 from babel.numbers import get_currency_precision
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+
+
+class DecimalDigits(TypedDict):
+    """The size of a decimal column: the keyword arguments Django's and DRF's ``DecimalField`` share."""
+
+    max_digits: int
+    decimal_places: int
+
+
+# Every stored amount (prices, line and document totals): the model and API fields unpack it.
+MONEY_DIGITS: Final[DecimalDigits] = {"max_digits": 18, "decimal_places": 2}
 
 
 def currency_decimals(currency: str) -> int:

@@ -28,7 +28,7 @@ import functools
 import operator
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.db.models import Exists, Lookup, OuterRef, Q, Value
@@ -38,7 +38,7 @@ from pheu.rules.patterns import like_to_glob
 from pheu.rules.schema import FieldType, ResolvedPath, Schema
 
 
-class RulesLike(Lookup):
+class RulesLike(Lookup[str]):
     """``field LIKE pattern`` matched case-sensitively on every engine.
 
     The right-hand side is a ``LIKE`` pattern with backslash escapes (``LikePattern.like``), always passed as
@@ -57,7 +57,10 @@ class RulesLike(Lookup):
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} GLOB {rhs}", [*lhs_params, *(like_to_glob(p) for p in rhs_params)]
+        return f"{lhs} GLOB {rhs}", [
+            *lhs_params,
+            *(like_to_glob(str(p)) for p in rhs_params),
+        ]  # the pattern: a str
 
 
 models.CharField.register_lookup(RulesLike)
@@ -128,16 +131,19 @@ def _link_rows(
         return None
     relation = schema.model()._meta.get_field(first.orm)
     rest = [step.orm for step in target.steps[1:]]
-    if relation.many_to_many and not relation.auto_created:  # a ManyToManyField of the model (tags)
-        through = relation.remote_field.through
+    if isinstance(relation, models.ManyToManyField) and not relation.auto_created:  # of the model (tags)
+        # Set once the app registry is ready (the auto-created model when the field names none).
+        through = cast("type[models.Model]", relation.remote_field.through)
         owner, other = relation.m2m_field_name(), relation.m2m_reverse_field_name()
         rows = through._base_manager.all()
         leaf = "__".join([other, *rest]) if rest else f"{other}_id"
         return _within(rows.filter(**{f"{owner}_id__isnull": False}), f"{owner}_id", ids), f"{owner}_id", leaf
-    if relation.one_to_many:  # a foreign key of another model to this one (page views)
+    if isinstance(relation, models.ManyToOneRel) and relation.one_to_many:  # a foreign key to it (page views)
         link_field = relation.field
-        rows = relation.related_model._base_manager.filter(**{f"{link_field.attname}__isnull": False})
-        if since is not None and any(f.name == "created_at" for f in relation.related_model._meta.fields):
+        # A relation's model is a class once the app registry is ready ("self" is resolved by then).
+        related = cast("type[models.Model]", relation.related_model)
+        rows = related._base_manager.filter(**{f"{link_field.attname}__isnull": False})
+        if since is not None and any(f.name == "created_at" for f in related._meta.fields):
             rows = rows.filter(created_at__gte=since)
         return _within(rows, link_field.attname, ids), link_field.attname, "__".join(rest) if rest else "pk"
     return None

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise, lazy
 
-StrOrPromise = str | Promise
+if TYPE_CHECKING:
+    # Django's own text-or-lazy-text type, which its ValidationError, forms and messages accept.
+    from django_stubs_ext import StrOrPromise as StrOrPromise
+else:
+    StrOrPromise = str | Promise
 
 
 class RuleProblemCode(StrEnum):

@@ -269,4 +269,4 @@ def build(items: list[Any]) -> tuple[Node, list[RuleProblem]]:
 
 
 def _children(node: Node, kind: type[And] | type[Or]) -> tuple[Node, ...]:
-    return node.children if isinstance(node, kind) else (node,)
+    return node.children if isinstance(node, (And, Or)) and isinstance(node, kind) else (node,)

@@ -375,6 +375,7 @@ class _Binder:
             return None
         if spec.is_relation:  # (i)like on a relation: the related names that contain the text
             ids, _labels = self.references(cond, target, [], contains=text, ignore_case=op.ignore_case)
+            assert ids is not None  # with contains=, nothing is a missing reference: ids is a list
             return Operand(Mode.MEMBER, op.negated, tuple(ids), labels=(Quoted(text),), canonical=text)
         if op.kind is OpKind.CONTAINS:
             pattern = LikePattern.containing(text_key(text) if op.ignore_case else text)
@@ -434,8 +435,8 @@ class _Binder:
             typed, labels = list(ids), list(found)
         if empty:
             labels.append(_("empty"))
-        canon: Any = canonical if op.kind is OpKind.MEMBER else canonical[0]
-        return Operand(Mode.MEMBER, op.negated, tuple(typed), empty, labels=tuple(labels), canonical=canon)
+        written: Any = canonical if op.kind is OpKind.MEMBER else canonical[0]
+        return Operand(Mode.MEMBER, op.negated, tuple(typed), empty, labels=tuple(labels), canonical=written)
 
     # --- related records -----------------------------------------------------------------------------
     def candidates(self, lookup: NameLookup, refs: list[Hashable]) -> list[Candidate]:

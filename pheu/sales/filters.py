@@ -24,7 +24,7 @@ class _DocumentFilterSet(filters.FilterSet):
     ordering = OrderingFilter(fields=("created_at", "total"), label=_("Sort by"))
 
     def filter_search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.search(value)  # type: ignore[attr-defined]
+        return queryset.search(value)  # type: ignore[attr-defined]  # the FilterSet's queryset: a SalesDocumentQuerySet
 
 
 class QuotationFilterSet(_DocumentFilterSet):
@@ -53,4 +53,4 @@ class ProductFilterSet(filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
-        return queryset.search(value)  # type: ignore[attr-defined]
+        return queryset.search(value)  # type: ignore[attr-defined]  # the FilterSet's queryset: a ProductQuerySet

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pheu.contacts.models import Partner
-from pheu.core.forms import BootstrapFormMixin
+from pheu.core.forms import BootstrapFormMixin, form_field
 from pheu.sales.models import Product
 
 EXTRA_LINES = 2
@@ -25,7 +26,8 @@ def _limit_partner_choices(form: forms.Form, name: str) -> None:
     raw = form[name].value()
     chosen = int(raw) if str(raw or "").isdigit() else None
     form.fields[name].widget.choices = [("", "---------")] + [
-        (p.pk, str(p)) for p in Partner.objects.filter(pk=chosen).select_related("parent")
+        (p.pk, str(p))
+        for p in Partner.objects.filter(Q(pk=chosen)).select_related("parent")  # None: no row
     ]
 
 
@@ -61,9 +63,10 @@ class LineForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, product_choices: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = Product.objects.active()
+        product = form_field(self, "product", forms.ModelChoiceField)
+        product.queryset = Product.objects.active()
         if product_choices is not None:  # read once by the formset for all its rows
-            self.fields["product"].choices = product_choices
+            product.choices = product_choices
         for name in ("quantity", "unit_price", "discount", "tax"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
 
@@ -71,7 +74,9 @@ class LineForm(BootstrapFormMixin, forms.Form):
 class BaseLineFormSet(forms.BaseFormSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The products are read once and listed in every row, not queried again by each row's select.
-        choices = list(forms.ModelChoiceField(queryset=Product.objects.active(), required=False).choices)
+        products = forms.ModelChoiceField(queryset=Product.objects.active(), required=False)
+        # django-stubs types the property by what its setter takes; read, it is a ModelChoiceIterator.
+        choices = list(products.choices)  # type: ignore[arg-type]  # read, the property is a ModelChoiceIterator
         kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "product_choices": choices}
         super().__init__(*args, **kwargs)
 
@@ -84,7 +89,12 @@ class BaseLineFormSet(forms.BaseFormSet):
         ]
 
 
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=EXTRA_LINES, max_num=500)
+# formset_factory makes a subclass of the formset= class (its lines() included); django-stubs types it as
+# a plain BaseFormSet.
+LineFormSet = cast(
+    "type[BaseLineFormSet]",
+    forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=EXTRA_LINES, max_num=500),
+)
 
 
 def _plain(value: Any) -> str:

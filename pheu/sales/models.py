@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from pheu.contacts.models import Partner
 from pheu.core.models import Currency
 from pheu.leads.models import Campaign, Lead, Source
+from pheu.lib.money import MONEY_DIGITS
 from pheu.lib.text import text_key
 from pheu.sales.choices import OPEN_QUOTATION_STATES, OrderState, QuotationState
 from pheu.sales.querysets import ProductQuerySet, SalesDocumentQuerySet
 from pheu.teams.models import Team
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
-MONEY = {"max_digits": 18, "decimal_places": 2}
+MONEY = MONEY_DIGITS
 
 
 class Product(models.Model):
@@ -52,7 +53,7 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"[{self.code}] {self.name}" if self.code else self.name
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         self.normalize()
         super().save(*args, **kwargs)
 

@@ -42,6 +42,7 @@ from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
 
 D = TypeVar("D", bound=SalesDocument)
+L = TypeVar("L", QuotationLine, OrderLine)  # the lines of a quotation or of an order
 
 PRODUCT_FIELDS: tuple[str, ...] = ("name", "code", "price", "tax", "description", "active")
 LINE_FIELDS: tuple[str, ...] = ("product", "description", "quantity", "unit_price", "discount", "tax")
@@ -190,11 +191,14 @@ def check_lines(lines: Iterable[Mapping[str, Any]], currency: str) -> list[LineV
 def _write_lines(document: SalesDocument, lines: Sequence[LineValues]) -> None:
     """Replace ``document``'s lines and set its totals (saved by the caller)."""
     if isinstance(document, Quotation):
-        model: type[QuotationLine | OrderLine] = QuotationLine
-        owner = {"quotation": document}
+        _replace_lines(QuotationLine, {"quotation": document}, lines)
     else:
-        model = OrderLine
-        owner = {"order": document}
+        _replace_lines(OrderLine, {"order": document}, lines)
+    totals = sum_amounts((line.amounts for line in lines), document.currency)
+    document.untaxed_amount, document.tax_amount, document.total = totals.untaxed, totals.tax, totals.total
+
+
+def _replace_lines(model: type[L], owner: dict[str, SalesDocument], lines: Sequence[LineValues]) -> None:
     model.objects.filter(**owner).delete()
     model.objects.bulk_create(
         model(
@@ -212,8 +216,6 @@ def _write_lines(document: SalesDocument, lines: Sequence[LineValues]) -> None:
         )
         for index, line in enumerate(lines, start=1)
     )
-    totals = sum_amounts((line.amounts for line in lines), document.currency)
-    document.untaxed_amount, document.tax_amount, document.total = totals.untaxed, totals.tax, totals.total
 
 
 # --- checks shared by quotations and orders -----------------------------------------------------------
@@ -234,20 +236,21 @@ def _check_salesperson(actor: Any, document: SalesDocument, old_user_id: int | N
 
 
 def _lock(document: D) -> D:
-    return type(document).objects.select_for_update().get(pk=document.pk)
+    locked: D = type(document).objects.select_for_update().get(pk=document.pk)
+    return locked
 
 
 def _require_state(document: SalesDocument, allowed: Iterable[str], message: str) -> None:
-    if document.state not in allowed:  # type: ignore[attr-defined]
+    if document.state not in allowed:  # type: ignore[attr-defined]  # abstract SalesDocument: state is each concrete document's
         raise SalesError(
-            message % {"number": document.number, "state": document.get_state_display()},  # type: ignore[attr-defined]
+            message % {"number": document.number, "state": document.get_state_display()},  # type: ignore[attr-defined]  # abstract SalesDocument: state is each concrete document's
             code=SalesError.Code.WRONG_STATE,
         )
 
 
 def _record_of(document: SalesDocument) -> Lead | Partner:
     """Where a document's events are told: its opportunity, else its customer."""
-    return document.lead if document.lead_id else document.partner  # type: ignore[attr-defined]
+    return document.lead if document.lead_id else document.partner  # type: ignore[attr-defined]  # abstract SalesDocument: lead/partner are each concrete document's
 
 
 # --- quotations -----------------------------------------------------------------------------------------
@@ -345,7 +348,7 @@ def update_quotation(
 
 
 def _require_lines(document: SalesDocument) -> None:
-    if not document.lines.exists():  # type: ignore[attr-defined]
+    if not document.lines.exists():  # type: ignore[attr-defined]  # abstract SalesDocument: lines is each document's reverse relation
         raise SalesError(
             field_errors={"lines": [_("Add at least one line first.")]}, code=SalesError.Code.NO_LINES
         )
@@ -559,7 +562,7 @@ def print_context(document: SalesDocument) -> dict[str, Any]:
     return {
         "document": document,
         "is_quotation": isinstance(document, Quotation),
-        "lines": list(document.lines.select_related("product")),  # type: ignore[attr-defined]
+        "lines": list(document.lines.select_related("product")),  # type: ignore[attr-defined]  # abstract SalesDocument: lines is each document's reverse relation
         "partner": document.partner,
         "currency": document.currency,
         "printed_at": timezone.now(),

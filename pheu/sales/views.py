@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pheu.accounts.requests import AuthenticatedHttpRequest
 from pheu.activities.exceptions import ActivityError
 from pheu.activities.services import default_recipient
 from pheu.contacts.models import Partner
@@ -273,8 +274,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def product_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    if not request.user.manages_configuration:  # type: ignore[union-attr]
+def product_form(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    if not request.user.manages_configuration:
         raise PermissionDenied
     product = get_object_or_404(Product, pk=pk) if pk is not None else None
     form = ProductForm(request.POST or None, instance=product)

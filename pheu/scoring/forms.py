@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pheu.core.forms import BootstrapFormMixin
+from pheu.core.forms import BootstrapFormMixin, form_field
 from pheu.core.models import PREDICTIVE_FIELDS
 from pheu.leads.widgets import DomainField, DomainWidget
 from pheu.scoring.models import ScoringRule
@@ -43,7 +43,7 @@ class ScoringRuleForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The domain's own preview (reading, count, sample); the page's impact panel follows the whole form.
         self.fields["domain"].widget = DomainWidget(attrs={"rows": 3}, preview_on_load=not self.errors)
-        self.fields["window_days"].min_value = 1
+        form_field(self, "window_days", forms.IntegerField).min_value = 1
 
     def values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in RULE_FIELDS}

@@ -88,7 +88,7 @@ class PageView(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         self.normalize()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:

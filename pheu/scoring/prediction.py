@@ -40,6 +40,7 @@ from pheu.core.models import PREDICTIVE_FIELDS, PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead, Stage
 from pheu.scoring.models import Frequency, ModelSample, ModelState, RebuildStatus
+from pheu.teams.models import Team
 
 VARIABLE_LABELS: dict[str, Any] = {
     "stage": gettext_lazy("Stage"),
@@ -185,7 +186,7 @@ def _joined_sql(vendor: str) -> tuple[str, str]:
     follow :func:`_from_sql`. ``lt``: each record's tags, aggregated once; ``sp``: the stages passed by a
     closed record of each (team, stage, won) — a few hundred rows, whatever the number of records."""
     stage, tags = Stage._meta.db_table, Lead.tags.through._meta.db_table
-    team = Lead._meta.get_field("team").related_model._meta.db_table
+    team = Team._meta.db_table
     where = _passed_where("NULLIF(k.team_key, 0)", "k.won", "k.seq")
     passed = _token_list_sql(vendor, "stage", "s.id", f"{stage} s WHERE {where}")
     if vendor == "postgresql":

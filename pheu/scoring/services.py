@@ -149,7 +149,7 @@ def score_expression(
     ]
     if not terms:
         return Value(0, output_field=IntegerField())
-    total = terms[0]
+    total: Expression = terms[0]
     for term in terms[1:]:
         total = total + term
     return total
@@ -180,7 +180,8 @@ def _write_scores(leads: Any, expression: Expression, ids: tuple[int, int] | Non
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        rows: int = cursor.rowcount
+        return rows
 
 
 # --- keeping scores true ------------------------------------------------------------------------------
@@ -197,8 +198,8 @@ def refresh_leads(*, lead_ids: Collection[int] | QuerySet[Any], outcome_may_chan
     """
     if isinstance(lead_ids, QuerySet):
         if outcome_may_change:
-            ids = Lead.objects.filter(pk__in=lead_ids).values_list("pk", flat=True)
-            return refresh_leads(lead_ids=list(ids), outcome_may_change=True)
+            found = Lead.objects.filter(pk__in=lead_ids).values_list("pk", flat=True)
+            return refresh_leads(lead_ids=list(found), outcome_may_change=True)
         return _write_scores(
             Lead.objects.filter(pk__in=lead_ids, won_status=WonStatus.OPEN, active=True),
             score_expression(active_rules()),

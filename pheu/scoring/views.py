@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pheu.accounts.requests import AuthenticatedHttpRequest
 from pheu.core.forms import add_service_errors
 from pheu.core.htmx import is_htmx
 from pheu.core.models import PheuSettings
@@ -52,6 +53,7 @@ logger = logging.getLogger("pheu.scoring")
 
 def _announce(request: HttpRequest, outcome: RescoreOutcome) -> None:
     if outcome.run is None:
+        assert outcome.changed is not None  # re-scored at once: changed is counted
         messages.success(
             request,
             ngettext("%(count)s score changed.", "%(count)s scores changed.", outcome.changed)
@@ -85,7 +87,7 @@ def rule_row(rule: ScoringRule) -> RuleRow:
 
 
 @login_required
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     run = None
     if request.GET.get("run", "").isdigit():
         run = RescoreRun.objects.filter(pk=int(request.GET["run"])).first()
@@ -261,6 +263,7 @@ def model_rebuild(request: HttpRequest) -> HttpResponse:
         )
         return redirect("scoring:model")
     result, predicted = outcome.rebuilt, outcome.predicted
+    assert result is not None and predicted is not None  # not queued: rebuilt and predicted at once
     messages.success(
         request,
         _(

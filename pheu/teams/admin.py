@@ -30,7 +30,7 @@ class DomainFieldAdminMixin:
                 label=str(db_field.verbose_name).capitalize(),
                 help_text=db_field.help_text,
             )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin: super() is the admin it is mixed into
 
 
 class TeamMemberInline(DomainFieldAdminMixin, admin.TabularInline):
@@ -38,7 +38,7 @@ class TeamMemberInline(DomainFieldAdminMixin, admin.TabularInline):
     extra = 0
     fields = ("user", "capacity", "weight", "optout", "active", "assignment_domain")
 
-    def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_view_permission(self, request, obj=None):
         return bool(getattr(request.user, "manages_configuration", False))
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission

@@ -82,7 +82,10 @@ def _clean_assignment_domain(values: Mapping[str, Any], errors: dict[str, list[s
 def _team_errors(values: Mapping[str, Any], team: Team | None) -> dict[str, list[str]]:
     errors = required_text_errors(values, {"name": _("Name")})
     name = str(values.get("name") or "").strip()
-    if name and Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team else None).exists():
+    same_name = Team.objects.filter(name__iexact=name)
+    if team is not None:
+        same_name = same_name.exclude(pk=team.pk)
+    if name and same_name.exists():
         errors["name"] = [_("A team named “%(name)s” already exists.") % {"name": name}]
     if "min_score" in values and not _is_int(values["min_score"]):
         errors["min_score"] = [_("The minimum score is a whole number.")]
@@ -114,7 +117,9 @@ def _member_errors(values: Mapping[str, Any], member: TeamMember | None) -> dict
     if "user" in values and user is not None and not user.is_active:
         errors["user"] = [_("%(user)s is not an active user.") % {"user": user}]
     if user is not None and team is not None:
-        clash = TeamMember.objects.filter(team=team, user=user).exclude(pk=member.pk if member else None)
+        clash = TeamMember.objects.filter(team=team, user=user)
+        if member is not None:
+            clash = clash.exclude(pk=member.pk)
         if clash.exists():
             errors["user"] = [_("%(user)s is already a member of %(team)s.") % {"user": user, "team": team}]
     return errors

@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pheu.accounts.requests import AuthenticatedHttpRequest
 from pheu.core.exceptions import PheuError
 from pheu.core.forms import add_service_errors
 from pheu.webhooks.choices import WebhookEvent
@@ -21,19 +22,19 @@ from pheu.webhooks.services import create_endpoint, delete_endpoint, send_test, 
 DELIVERIES_PER_PAGE = 25
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: AuthenticatedHttpRequest) -> None:
     if not request.user.manages_configuration:
         raise PermissionDenied
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     return render(request, "webhooks/index.html", {"endpoints": WebhookEndpoint.objects.all()})
 
 
 @login_required
-def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def endpoint_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The endpoint, its secret and the log of its deliveries (newest first)."""
     _require_manager(request)
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
@@ -47,7 +48,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def endpoint_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def endpoint_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     _require_manager(request)
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk) if pk is not None else None
     initial = (
@@ -77,7 +78,7 @@ def endpoint_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
+def endpoint_test(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     send_test(actor=request.user, endpoint=get_object_or_404(WebhookEndpoint, pk=pk))
     messages.success(request, _("A test event was queued; its delivery shows below."))
@@ -86,7 +87,7 @@ def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def endpoint_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     delete_endpoint(actor=request.user, endpoint=endpoint)

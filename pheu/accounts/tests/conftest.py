@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 from django.db import transaction
@@ -10,7 +12,7 @@ from pheu.accounts.tests.matrix import Scene, build_scene
 
 
 @pytest.fixture(scope="module")
-def scene(django_db_setup, django_db_blocker) -> Scene:  # type: ignore[no-untyped-def]
+def scene(django_db_setup, django_db_blocker) -> Iterator[Scene]:
     """The matrix's people and records, shared by the cells of a module.
 
     Built inside a transaction that is rolled back at the end (as ``TestCase.setUpTestData`` does); each

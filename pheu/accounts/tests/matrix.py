@@ -197,7 +197,12 @@ def build_scene() -> Scene:
     )
     due = dt.date.today() + dt.timedelta(days=3)
     for record, (user, team) in owners.items():
-        common = {"user": user, "team": team, "email": f"{record}@matrix.example", "city": "Hà Nội"}
+        common: dict[str, Any] = {
+            "user": user,
+            "team": team,
+            "email": f"{record}@matrix.example",
+            "city": "Hà Nội",
+        }
         scene.lead[record] = make_lead(f"Lead {record}", contact_name=f"Contact {record}", **common)
         scene.opportunity[record] = opportunity = make_lead(
             f"Deal {record}",

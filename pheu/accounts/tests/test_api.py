@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("api:user-list")
 
 
-def names(response) -> list[str]:  # type: ignore[no-untyped-def]
+def names(response) -> list[str]:
     return [row["username"] for row in response.json()["results"]]
 
 

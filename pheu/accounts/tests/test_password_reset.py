@@ -18,14 +18,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def user():  # type: ignore[no-untyped-def]
+def user():
     user = make_user("an", email="an@daiviet.example", first_name="An", last_name="Nguyễn")
     user.set_password("old-pass-123")
     user.save()
     return user
 
 
-def _link(message) -> str:  # type: ignore[no-untyped-def]
+def _link(message) -> str:
     return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
 
 

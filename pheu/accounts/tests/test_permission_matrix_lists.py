@@ -73,6 +73,11 @@ def _customer(scene: Scene, record: str) -> str:
     return f"Customer {record}"
 
 
+def _page(url_name: str, *args: str) -> Callable[[Any], Any]:
+    """A door that GETs ``url_name`` (reversed with ``args``) with the client it is given."""
+    return lambda c: c.get(reverse(url_name, args=list(args)))
+
+
 def _export(path: str, **params: str) -> Callable[[Any, Scene, str], Any]:
     return lambda c, s, r: c.get(reverse(path), {**params, **_inactive(s, r)})
 
@@ -185,7 +190,7 @@ ROLE_DOORS: dict[str, tuple[str, bool, Callable[[Any], Any]]] = {
         f"page_report_{name}": (
             "reports",
             False,
-            lambda c, name=name: c.get(reverse("reports:report", args=[name])),
+            _page("reports:report", name),
         )
         for name in REPORTS
     },
@@ -193,7 +198,7 @@ ROLE_DOORS: dict[str, tuple[str, bool, Callable[[Any], Any]]] = {
         f"report_{name}_csv": (
             "reports",
             False,
-            lambda c, name=name: c.get(reverse("reports:export_csv", args=[name])),
+            _page("reports:export_csv", name),
         )
         for name in REPORTS
     },
@@ -201,14 +206,11 @@ ROLE_DOORS: dict[str, tuple[str, bool, Callable[[Any], Any]]] = {
         f"report_{name}_xlsx": (
             "reports",
             False,
-            lambda c, name=name: c.get(reverse("reports:export_xlsx", args=[name])),
+            _page("reports:export_xlsx", name),
         )
         for name in REPORTS
     },
-    **{
-        f"api_report_{name}": ("reports", True, lambda c, name=name: c.get(reverse(f"api:report-{name}")))
-        for name in REPORTS
-    },
+    **{f"api_report_{name}": ("reports", True, _page(f"api:report-{name}")) for name in REPORTS},
     "api_stage_create": (
         "configuration",
         True,

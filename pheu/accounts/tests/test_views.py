@@ -12,7 +12,7 @@ from pheu.testing import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def _login(client, username: str, password: str):  # type: ignore[no-untyped-def]
+def _login(client, username: str, password: str):
     return client.post(reverse("accounts:login"), {"username": username, "password": password})
 
 

@@ -111,7 +111,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         # A lead the user may not see is "does not exist", as everywhere else.
-        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]
+        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]  # lead is a PrimaryKeyRelatedField
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             # The record of an activity does not change.
             self.fields["lead"].read_only = True

@@ -3,7 +3,7 @@ services (an activity the user may not see is a 404)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -35,7 +35,11 @@ from pheu.activities.services import (
 )
 from pheu.core.api.filters import FilterBackend
 from pheu.core.api.serializers import HistoryEntrySerializer
+from pheu.core.api.views import updated_record
 from pheu.leads.models import Lead
+
+# What a queryset's rows are: DRF's filter_queryset is generic in them, so are these overrides.
+Row = TypeVar("Row")
 
 
 @extend_schema_view(
@@ -73,7 +77,7 @@ class ActivityViewSet(
             .order_by("due_date", "id")
         )
 
-    def filter_queryset(self, queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    def filter_queryset(self, queryset: QuerySet[Activity, Row]) -> QuerySet[Activity, Row]:
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -85,7 +89,9 @@ class ActivityViewSet(
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = update_activity(
-            actor=self.request.user, activity=serializer.instance, values=dict(serializer.validated_data)
+            actor=self.request.user,
+            activity=updated_record(serializer, Activity),
+            values=dict(serializer.validated_data),
         )
 
     def perform_destroy(self, instance: Activity) -> None:

@@ -21,7 +21,7 @@ def detail(activity: Activity, suffix: str = "") -> str:
 
 
 @pytest.fixture
-def lead(actors):  # type: ignore[no-untyped-def]
+def lead(actors):
     return make_lead("Máy lọc nước", team=actors.north, user=actors.sales1)
 
 

@@ -21,7 +21,7 @@ MONDAY = dt.date(2026, 12, 7)
 
 
 @pytest.fixture
-def lead(actors):  # type: ignore[no-untyped-def]
+def lead(actors):
     return make_lead("Công ty Đại Việt", user=actors.sales1, team=actors.north)
 
 

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lead(actors):  # type: ignore[no-untyped-def]
+def lead(actors):
     return make_lead("Máy lọc nước", team=actors.north, user=actors.sales1, email="an@daiviet.example")
 
 
-def _url(lead) -> str:  # type: ignore[no-untyped-def]
+def _url(lead) -> str:
     return f"/api/v1/leads/{lead.pk}/send-email/"
 
 
@@ -61,7 +61,7 @@ def test_bad_input_is_a_400_naming_the_field_and_nothing_is_sent(api_client, act
 
 
 def test_a_mail_server_failure_is_a_400_and_nothing_is_written(api_client, actors, lead, monkeypatch):
-    def fail(self, fail_silently=False):  # type: ignore[no-untyped-def]
+    def fail(self, fail_silently=False):
         raise OSError("Connection refused")
 
     monkeypatch.setattr(EmailMessage, "send", fail)

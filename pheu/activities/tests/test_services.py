@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lead(actors):  # type: ignore[no-untyped-def]
+def lead(actors):
     return make_lead(
         "Máy lọc nước cho văn phòng", team=actors.north, user=actors.sales1, email="an@daiviet.example"
     )
@@ -186,7 +186,7 @@ def test_visibility_follows_the_lead_and_what_is_given_to_me(actors, lead):
     on_customer = make_activity(partner=make_partner(), assignee=actors.manager)
     given_to_sales3 = make_activity(lead=lead, assignee=actors.sales3)
 
-    def seen(user):  # type: ignore[no-untyped-def]
+    def seen(user):
         return set(Activity.objects.visible_to(user))
 
     assert seen(actors.sales1) == {north, on_customer, given_to_sales3}
@@ -231,7 +231,7 @@ def test_bad_emails_are_not_sent_nor_logged(actors, lead, to, subject, body, fie
 
 
 def test_a_backend_failure_is_reported_and_nothing_is_logged(actors, lead, monkeypatch):
-    def fail(self, fail_silently=False):  # type: ignore[no-untyped-def]
+    def fail(self, fail_silently=False):
         raise OSError("Connection refused")
 
     monkeypatch.setattr(EmailMessage, "send", fail)

@@ -17,7 +17,7 @@ HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "activities-panel"}
 
 
 @pytest.fixture
-def lead(actors):  # type: ignore[no-untyped-def]
+def lead(actors):
     return make_lead("Máy lọc nước", team=actors.north, user=actors.sales1, email="an@daiviet.example")
 
 

@@ -25,6 +25,6 @@ def wsgi_app() -> Iterator[WSGIHandler]:
 
 
 @pytest.fixture
-def published(wsgi_app):  # type: ignore[no-untyped-def]
+def published(wsgi_app):
     """The schema ``/api/v1/schema/`` serves (in English), loaded by Schemathesis; requests go in-process."""
     return schemathesis.openapi.from_wsgi("/api/v1/schema/?lang=en", wsgi_app)

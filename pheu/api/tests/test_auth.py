@@ -19,7 +19,7 @@ LEADS = reverse("api:lead-list")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle():  # type: ignore[no-untyped-def]
+def _fresh_throttle():
     cache.clear()
     yield
     cache.clear()

@@ -16,7 +16,9 @@ def _drf_msgids() -> set[str]:
     for path in Path(rest_framework.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("_", "gettext_lazy"):
-                found.update(a.value for a in node.args[:1] if isinstance(a, ast.Constant))
+                found.update(
+                    a.value for a in node.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
     return found
 
 

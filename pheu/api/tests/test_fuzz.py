@@ -104,7 +104,7 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def world(actors):  # type: ignore[no-untyped-def]
+def world(actors):
     """A few records of every kind, so that generated small ids often exist."""
     stage = make_stage("New", required_fields=["expected_revenue"])
     company = make_partner("Công ty A", is_company=True, country="VN")
@@ -125,7 +125,7 @@ def send(client: APIClient, method: str, url: str, payload: Any) -> Any:
     return client.generic(method, url, json.dumps(payload), content_type="application/json")
 
 
-def check(response) -> None:  # type: ignore[no-untyped-def]
+def check(response) -> None:
     assert response.status_code < 500, response.content[:500]
     if 200 <= response.status_code < 300 and response.content:
         json.loads(response.content)

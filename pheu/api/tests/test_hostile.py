@@ -58,11 +58,11 @@ def encode(value: object) -> str:
     return json.dumps(value)
 
 
-def send(client, method: str, url: str, body: object):  # type: ignore[no-untyped-def]
+def send(client, method: str, url: str, body: object):
     return client.generic(method, url, encode(body), content_type="application/json")
 
 
-def writes(actors):  # type: ignore[no-untyped-def]
+def writes(actors):
     """(url, body of a rule) of every API write that stores a rule."""
     member = actors.north.members.first()
     return [

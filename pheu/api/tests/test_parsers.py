@@ -18,7 +18,7 @@ def test_strip_control_keeps_tabs_and_line_breaks_and_drops_the_rest():
     assert strip_control("Nguyễn Văn An") == "Nguyễn Văn An"
 
 
-def post_json(client, body: str):  # type: ignore[no-untyped-def]
+def post_json(client, body: str):
     return client.generic(
         "POST", "/api/v1/leads/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
     )

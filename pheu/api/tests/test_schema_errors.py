@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
-def call(published, method: str, path: str, **parts):  # type: ignore[no-untyped-def]
+def call(published, method: str, path: str, **parts):
     """Send one request made of ``parts`` to ``method path`` and check its answer against the schema."""
     case = published["/api/v1" + path][method].Case(**parts)
     response = case.call()

@@ -71,7 +71,7 @@ class Tally:
 
 
 @pytest.fixture
-def world(actors):  # type: ignore[no-untyped-def]
+def world(actors):
     """Records of every kind the API serves, so that the examples with existing ids reach them."""
     stage = make_stage("Mới", sequence=1, probability=Decimal(20))
     make_stage("Thắng", sequence=9, probability=Decimal(100), is_won=True)
@@ -93,7 +93,7 @@ def world(actors):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def no_network(monkeypatch):  # type: ignore[no-untyped-def]
+def no_network(monkeypatch):
     """A fuzzed mailbox host or URL must not be dialled: every new connection is refused."""
 
     def refuse(*args: Any, **kwargs: Any) -> Any:

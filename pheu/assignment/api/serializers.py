@@ -134,7 +134,7 @@ class WaitingSerializer(serializers.Serializer):
         "team full, away or not matching) | team_off (its team skips automatic assignment) | next_run "
         "(the next run would assign it).",
     )
-    label = serializers.CharField(help_text="The reason in the reader's language.")
+    label = serializers.CharField(help_text="The reason in the reader's language.")  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
 
 
 class LeadAssignmentSerializer(serializers.Serializer):
@@ -159,7 +159,7 @@ class SimulationRequestSerializer(serializers.Serializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    source = serializers.CharField(help_text='Where they would go now ("" nowhere).')
+    source = serializers.CharField(help_text='Where they would go now ("" nowhere).')  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
     to = serializers.CharField(help_text='Where they would go after saving ("" nowhere).')
     count = serializers.IntegerField()
     lead_ids = serializers.ListField(child=serializers.IntegerField(), help_text="The first few.")

@@ -193,7 +193,7 @@ def test_two_pheu_assign_at_once_never_decide_a_lead_twice_nor_exceed_a_capacity
             deadline = time.monotonic() + 120
             while not all((tmp_path / f"done-{repetition}-{name}").exists() for name in ("a", "b")):
                 failed = [child for child in children if child.poll() not in (None, 0)]
-                assert not failed, failed[0].stderr.read().decode()  # type: ignore[union-attr]
+                assert not failed, failed[0].stderr.read().decode()
                 assert time.monotonic() < deadline, f"repetition {repetition}: the runs did not finish"
                 time.sleep(0.05)
 

@@ -39,7 +39,7 @@ def _counted() -> dict[tuple[int, int, dt.date], int]:
 
 
 @pytest.fixture
-def scene():  # type: ignore[no-untyped-def]
+def scene():
     north, south = make_team("North", sequence=1), make_team("South", sequence=2)
     one, two = make_user("one"), make_user("two")
     make_member(team=north, user=one, capacity=50)

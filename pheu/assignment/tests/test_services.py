@@ -43,7 +43,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def manager():  # type: ignore[no-untyped-def]
+def manager():
     return make_user("boss", role=Role.SALES_MANAGER)
 
 
@@ -702,7 +702,7 @@ def test_a_team_whose_scheduled_run_fails_is_tried_again_and_the_next_teams_stil
     second = make_team("Second", sequence=2, assignment_every_hours=24)
     real = services.assign_leads
 
-    def failing_for_first(**kw):  # type: ignore[no-untyped-def]
+    def failing_for_first(**kw):
         if kw["team"] == first:
             raise DatabaseError("lock timeout")
         return real(**kw)

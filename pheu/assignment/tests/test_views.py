@@ -15,7 +15,7 @@ from pheu.testing import make_lead, make_member, make_team, make_user
 pytestmark = pytest.mark.django_db
 
 
-def _scene(actors):  # type: ignore[no-untyped-def]
+def _scene(actors):
     actors.north.assignment_domain = "[['country_id', '=', 'VN']]"
     actors.north.save()
     actors.south.assignment_optout = True

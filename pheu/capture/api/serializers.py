@@ -51,7 +51,7 @@ class FetchResultSerializer(serializers.Serializer):
     replies = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     failed = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
 
 
 class FormKeySerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from pheu.capture.services import (
     update_mailbox,
 )
 from pheu.core.api.parsers import FormParser, MultiPartParser
+from pheu.core.api.views import updated_record
 from pheu.teams.models import Team
 
 
@@ -58,7 +59,9 @@ class MailboxViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = update_mailbox(
-            actor=self.request.user, mailbox=serializer.instance, values=dict(serializer.validated_data)
+            actor=self.request.user,
+            mailbox=updated_record(serializer, Mailbox),
+            values=dict(serializer.validated_data),
         )
 
     def perform_destroy(self, instance: Mailbox) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -118,11 +118,15 @@ def form_target(form_key: str) -> FormTarget:
     for part in parts:
         instances.append(part.instance(row[start : start + len(part)]))
         start += len(part)
-    team, web_form, source, installation = instances
+    # The slices of _TEAM, _WEB_FORM, _SOURCE, _SETTINGS, in that order; the team is the inner join's.
+    team = cast(Team, instances[0])
+    web_form = cast("WebForm | None", instances[1])
+    source = cast("Source | None", instances[2])
+    installation = cast("PheuSettings | None", instances[3])
     Team.web_form.related.set_cached_value(team, web_form)  # team.web_form: no query (DoesNotExist if None)
     if web_form is not None:
         WebForm.team.field.set_cached_value(web_form, team)
-    return FormTarget(team=team, source=source, settings=installation)  # type: ignore[arg-type]
+    return FormTarget(team=team, source=source, settings=installation)
 
 
 def team_for_form_key(form_key: str) -> Team:
@@ -161,7 +165,7 @@ def check_rate_limit(*, ip: str) -> None:
             _("Too many forms sent from your address; try again in a minute."),
             code=CaptureError.Code.RATE_LIMITED,
         )
-        error.retry_after = wait  # type: ignore[attr-defined]
+        error.retry_after = wait  # type: ignore[attr-defined]  # read by the view for Retry-After
         raise error
 
 

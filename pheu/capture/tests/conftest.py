@@ -23,12 +23,12 @@ def imap_server() -> Iterator[ImapServer]:
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limit(request, settings):  # type: ignore[no-untyped-def]
+def _fresh_rate_limit(request, settings):
     """Each test counts web-form posts from zero (the cache outlives tests). The cache is a database table
     without Redis: a test without the database (parsing an e-mail) has nothing to clear."""
     from django.core.cache import cache

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def mailbox(imap_server: ImapServer, actors) -> Mailbox:  # type: ignore[no-untyped-def]
+def mailbox(imap_server: ImapServer, actors) -> Mailbox:
     return make_mailbox(
         name="Hộp thư bán hàng",
         team=actors.north,
@@ -113,7 +113,7 @@ def test_failure_leaves_the_message_unseen_and_the_next_fetch_imports_it_once(
     imap_server.deliver(mailbox.folder, build_message(subject="Tin nhắn tốt", attachments=()))
     real_store = mail_services._store_attachments
 
-    def fail_on_the_first(*, mail, lead, message):  # type: ignore[no-untyped-def]
+    def fail_on_the_first(*, mail, lead, message):
         if mail.subject == "Tin nhắn hỏng giữa chừng":
             raise DatabaseError("could not write: disk full")  # after the lead was inserted
         real_store(mail=mail, lead=lead, message=message)
@@ -143,7 +143,7 @@ def test_imported_but_not_marked_seen_is_only_marked_next_time(mailbox, imap_ser
 
     imap_server.deliver(mailbox.folder, build_message())
 
-    def refuse(self, uid):  # type: ignore[no-untyped-def]
+    def refuse(self, uid):
         raise ImapError("STORE refused")
 
     with monkeypatch.context() as patch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -127,11 +128,12 @@ def test_same_message_twice_is_imported_once(actors):
 def test_reply_goes_to_the_history_of_its_lead(actors, how):
     first = import_message(raw=build_message(message_id="<first@congty.vn>"))
     lead = first.lead
-    headers = {
+    headers_of: dict[str, dict[str, Any]] = {
         "in-reply-to": {"in_reply_to": "<first@congty.vn>"},
         "references": {"references": ["<unknown@x>", "<first@congty.vn>"]},
         "subject-tag": {"subject": f"Re: báo giá [#{lead.pk}]"},
-    }[how]
+    }
+    headers = headers_of[how]
     reply = import_message(
         raw=build_message(
             text="Cảm ơn, chúng tôi đồng ý.",
@@ -161,7 +163,7 @@ def test_a_failing_message_leaves_nothing(actors, monkeypatch):
 
     from pheu.capture.services import mail as mail_services
 
-    def broken(**kwargs):  # type: ignore[no-untyped-def]
+    def broken(**kwargs):
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(mail_services, "_store_attachments", broken)

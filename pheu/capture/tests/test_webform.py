@@ -29,7 +29,7 @@ VISITOR = {
 
 
 @pytest.fixture
-def form(actors) -> WebForm:  # type: ignore[no-untyped-def]
+def form(actors) -> WebForm:
     return make_web_form(team=actors.north, key="north-key")
 
 

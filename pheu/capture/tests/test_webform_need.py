@@ -14,7 +14,7 @@ URL = "/forms/lead/north-key/"
 
 
 @pytest.fixture
-def form(actors):  # type: ignore[no-untyped-def]
+def form(actors):
     return make_web_form(team=actors.north, key="north-key")
 
 

@@ -68,7 +68,7 @@ class PartnerSerializer(DisplayNameEmailMixin, serializers.ModelSerializer):
 
     display_name_field = "name"
 
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
         queryset=Partner.objects.all(),
         allow_null=True,
         required=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -13,7 +13,10 @@ from pheu.contacts.filters import CountryFilterSet, PartnerFilterSet
 from pheu.contacts.models import Country, Partner, Tag
 from pheu.contacts.services import create_partner, update_partner
 from pheu.core.api.filters import FilterBackend
-from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
+from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin, updated_record
+
+# What a queryset's rows are: DRF's filter_queryset is generic in them, so are these overrides.
+Row = TypeVar("Row")
 
 
 @extend_schema_view(
@@ -38,7 +41,7 @@ class PartnerViewSet(
     def get_queryset(self) -> QuerySet[Partner]:
         return Partner.objects.prefetch_related("tags")
 
-    def filter_queryset(self, queryset: QuerySet[Partner]) -> QuerySet[Partner]:
+    def filter_queryset(self, queryset: QuerySet[Partner, Row]) -> QuerySet[Partner, Row]:
         # Filters narrow the list only: one record is found by its id whatever the query string says.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
@@ -51,7 +54,7 @@ class PartnerViewSet(
         values: dict[str, Any] = dict(serializer.validated_data)
         tags = values.pop("tags", None)
         serializer.instance = update_partner(
-            actor=self.request.user, partner=serializer.instance, values=values, tags=tags
+            actor=self.request.user, partner=updated_record(serializer, Partner), values=values, tags=tags
         )
 
 

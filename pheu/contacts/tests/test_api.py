@@ -20,7 +20,7 @@ def detail(partner: Partner, suffix: str = "") -> str:
     return reverse("api:partner-detail", args=[partner.pk]) + suffix
 
 
-def ids(response) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(response) -> list[int]:
     return [row["id"] for row in response.json()["results"]]
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def _names(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _names(response) -> list[str]:
     html = response.content.decode()
     return re.findall(r'<a href="/customers/\d+/" class="fw-semibold">([^<]+)</a>', html)
 

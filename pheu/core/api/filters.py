@@ -27,7 +27,8 @@ def _form_parameter_names(form: forms.Form) -> set[str]:
         if isinstance(widget, SuffixedMultiWidget):
             names.update(widget.suffixed(name, suffix) for suffix in widget.suffixes)
         elif isinstance(widget, forms.MultiWidget):
-            names.update(f"{name}{part}" for part in widget.widgets_names)
+            # widgets_names is set by MultiWidget.__init__; django-stubs does not declare it.
+            names.update(f"{name}{part}" for part in widget.widgets_names)  # type: ignore[attr-defined]  # set by MultiWidget.__init__; not in django-stubs
         else:
             names.add(name)
     return names

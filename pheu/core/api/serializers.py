@@ -98,7 +98,7 @@ class DisplayNameEmailMixin:
             instance = getattr(self, "instance", None)
             current = str(getattr(instance, self.display_name_field, "") or "") if instance else ""
             data = with_display_name(data, name=self.display_name_field, current=current)
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)  # type: ignore[misc]  # a mixin: super() is the serializer it is mixed into
 
 
 class PreparedFieldsMixin:
@@ -132,7 +132,7 @@ class PreparedFieldsMixin:
         # them on every validation, reading the model's relations (≈ 0.4 ms for a lead). They keep no state.
         key = type(self)
         if key not in self._prepared_validators:
-            self._prepared_validators[key] = super().get_validators()  # type: ignore[misc]
+            self._prepared_validators[key] = super().get_validators()  # type: ignore[misc]  # a mixin: super() is the serializer it is mixed into
         return list(self._prepared_validators[key])
 
 

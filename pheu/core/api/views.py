@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +16,17 @@ from pheu.core.api.serializers import HistoryEntrySerializer, NoteSerializer, Se
 from pheu.core.history import timeline_of
 from pheu.core.models import PheuSettings
 from pheu.core.services import add_note, update_settings
+
+M = TypeVar("M", bound=Model)
+
+
+def updated_record(serializer: serializers.BaseSerializer[Any], model: type[M]) -> M:
+    """The record an update's serializer was made for, as ``model`` (``UpdateModelMixin.update`` gives the
+    serializer the object it looked up; a ``perform_update`` always has one)."""
+    record = serializer.instance
+    if not isinstance(record, model):
+        raise TypeError(f"an update of a {model.__name__} without one: {record!r}")
+    return record
 
 
 class ManagesConfigurationOrReadOnly(permissions.BasePermission):

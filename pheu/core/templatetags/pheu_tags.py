@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
 
+from pheu.core.fields import model_field
 from pheu.lib.html import sanitize_html
 
 register = template.Library()
@@ -59,7 +60,7 @@ class _MoneyFormat:
             {",": get_group_symbol(self.locale), ".": get_decimal_symbol(self.locale)}
         )
 
-    def __call__(self, value: Decimal | int | float) -> str:
+    def __call__(self, value: Decimal | int | float | str) -> str:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
         if not self.plain or not amount.is_finite():
             return self.pattern.apply(amount, self.locale, currency=self.currency)
@@ -74,7 +75,7 @@ def money_format(locale_name: str, currency: str) -> _MoneyFormat:
     return _MoneyFormat(locale_name, currency)
 
 
-def money_writer(currency: Any = "VND") -> Callable[[Decimal | int | float | None], str]:
+def money_writer(currency: Any = "VND") -> Callable[[Decimal | int | float | str | None], str]:
     """Amounts in ``currency`` (VND when none is set) written the reader's way, "" for none: for a page
     writing many amounts, the language is looked up once."""
     write = money_format(to_locale(get_language() or "vi"), str(currency or "") or "VND")
@@ -82,7 +83,7 @@ def money_writer(currency: Any = "VND") -> Callable[[Decimal | int | float | Non
 
 
 @register.filter
-def money(value: Decimal | int | float | None, currency: str = "VND") -> str:
+def money(value: Decimal | int | float | str | None, currency: str | None = "VND") -> str:
     """``value`` in ``currency``, written the reader's way ("150.000.000 ₫" in vi), "" for none."""
     return money_writer(currency)(value)
 
@@ -98,7 +99,7 @@ def sanitized(value: str | None) -> SafeString:
 def label(obj: models.Model | type[models.Model], field_name: str) -> str:
     """The (translated) label of a model field, so pages say what the forms and the admin say."""
     try:
-        name = obj._meta.get_field(field_name).verbose_name
+        name = model_field(obj, field_name).verbose_name
     except FieldDoesNotExist:
         return field_name
     text = str(name)

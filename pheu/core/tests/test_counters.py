@@ -20,7 +20,7 @@ from pheu.core.tests.processes import PHEU, free_port, process_env, wait_for
 
 
 @pytest.fixture(params=["database", "redis"])
-def store(request, settings):  # type: ignore[no-untyped-def]
+def store(request, settings):
     """Each test on both stores: the database (no Redis configured) and Redis."""
     if request.param == "redis":
         redis_store = request.getfixturevalue("redis_store")

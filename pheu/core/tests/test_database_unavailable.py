@@ -14,10 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def database_down(monkeypatch):  # type: ignore[no-untyped-def]
+def database_down(monkeypatch):
     """From now on every query fails as with a server that went away."""
 
-    def unavailable(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def unavailable(*args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
 
     def go_down() -> None:
@@ -26,7 +26,7 @@ def database_down(monkeypatch):  # type: ignore[no-untyped-def]
     return go_down
 
 
-def _assert_clean_503(response, *, json: bool) -> None:  # type: ignore[no-untyped-def]
+def _assert_clean_503(response, *, json: bool) -> None:
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     body = response.content.decode()
@@ -53,7 +53,7 @@ def test_a_page_failing_in_a_view_answers_a_clean_503(actors, monkeypatch):
     client = Client(raise_request_exception=False)
     client.force_login(actors.sales1)
 
-    def unavailable(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def unavailable(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(type(Lead.objects.all()), "visible_to", unavailable)
@@ -79,7 +79,7 @@ def test_other_errors_are_still_the_500_page(actors, monkeypatch):
     client = Client(raise_request_exception=False)
     client.force_login(actors.sales1)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(type(Lead.objects.all()), "visible_to", broken)

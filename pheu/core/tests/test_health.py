@@ -42,7 +42,7 @@ def test_healthz_is_degraded_when_the_last_heartbeat_is_stale(client, settings):
 
 
 def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
-    def unavailable(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def unavailable(*args, **kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(connection, "cursor", unavailable)

@@ -35,7 +35,7 @@ class Unqueueable:
 
 
 @pytest.fixture
-def registry(monkeypatch):  # type: ignore[no-untyped-def]
+def registry(monkeypatch):
     """An empty registry for the test (the apps' jobs are imported first, into the real one)."""
     discover_periodic_jobs()
     monkeypatch.setattr(periodic, "_REGISTRY", {})

@@ -51,7 +51,7 @@ def probe_task(label: str, seconds: float = 0.0) -> str:
     return label
 
 
-def _redis_tasks(settings, store, *, lease_seconds: int = 30, max_attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+def _redis_tasks(settings, store, *, lease_seconds: int = 30, max_attempts: int = 3) -> None:
     settings.TASKS = {
         "default": {
             "BACKEND": "pheu.core.redisqueue.RedisBackend",
@@ -68,7 +68,7 @@ def _redis_tasks(settings, store, *, lease_seconds: int = 30, max_attempts: int 
 
 
 @pytest.fixture
-def redis_tasks(settings, redis_store, monkeypatch):  # type: ignore[no-untyped-def]
+def redis_tasks(settings, redis_store, monkeypatch):
     """The Redis backend on the test's own key prefix; the worker's connection clean-up between jobs would
     close the test's own connection inside its transaction."""
     _redis_tasks(settings, redis_store)
@@ -137,7 +137,7 @@ def test_a_deferred_job_waits_for_its_time(redis_tasks):
     assert record_call_task.get_result(later.id).status == TaskResultStatus.SUCCESSFUL
 
 
-def _held_by_dead_worker(store, job_id: str, name: str = "gone:99") -> None:  # type: ignore[no-untyped-def]
+def _held_by_dead_worker(store, job_id: str, name: str = "gone:99") -> None:
     """As if the worker ``name`` took the job and was killed: in its list, no lease any more."""
     store.client.lrem(f"{store.prefix}:q:default", 1, job_id)
     store.client.lpush(f"{store.prefix}:wip:{name}", job_id)
@@ -207,7 +207,7 @@ def _database_url() -> str:
     return f"postgres://{auth}@{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}/{conf['NAME']}"
 
 
-def _job_hashes(store) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+def _job_hashes(store) -> dict[str, dict[str, str]]:
     jobs = {}
     for key in store.stored_keys():
         if ":job:" in key:

@@ -56,7 +56,7 @@ def test_the_row_of_an_outer_join_that_found_nothing_is_none():
 
 
 # --- insert -----------------------------------------------------------------------------------------------
-def _row(model, pk):  # type: ignore[no-untyped-def]
+def _row(model, pk):
     return model.objects.filter(pk=pk).values().get()
 
 
@@ -85,7 +85,7 @@ def test_insert_saves_through_the_orm_when_a_receiver_listens():
 
     heard = []
 
-    def receiver(sender, instance, created, **kwargs):  # type: ignore[no-untyped-def]
+    def receiver(sender, instance, created, **kwargs):
         heard.append((instance.pk, created))
 
     post_save.connect(receiver, sender=Lead, dispatch_uid="test_insert_receiver")

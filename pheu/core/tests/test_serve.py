@@ -166,7 +166,7 @@ def test_serve_answers_healthz_with_its_worker_and_stops_on_sigterm(process_data
             timeout=40,
             what="/healthz to report ok",
         )
-        assert body["database"] == {"ok": True, "vendor": "sqlite"}  # type: ignore[index]
+        assert body["database"] == {"ok": True, "vendor": "sqlite"}  # type: ignore[index]  # the JSON body: a dict
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=40) == 0
     finally:

@@ -39,7 +39,7 @@ def periodic_probe_task() -> str:
 
 
 @pytest.fixture
-def database_tasks(settings, monkeypatch):  # type: ignore[no-untyped-def]
+def database_tasks(settings, monkeypatch):
     """The real database queue, and a registry holding only the test's periodic jobs."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     # django_tasks_db's loop closes "old" connections between tasks, which inside the test's transaction

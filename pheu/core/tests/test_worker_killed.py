@@ -40,7 +40,7 @@ def _dead_worker() -> str:
 
 
 @pytest.fixture
-def database_queue(settings):  # type: ignore[no-untyped-def]
+def database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 

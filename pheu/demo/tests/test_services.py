@@ -31,7 +31,7 @@ ROLES = {
 
 
 @pytest.fixture
-def demo(db) -> DemoSummary:  # type: ignore[no-untyped-def]
+def demo(db) -> DemoSummary:
     return load_demo(leads=30, seed=7)
 
 

@@ -59,7 +59,7 @@ def record_id(**kwargs: Any) -> serializers.IntegerField:
 
 class MatchReasonSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=[r.value for r in Reason])
-    label = serializers.CharField(help_text="The reason in words, in the request's language.")
+    label = serializers.CharField(help_text="The reason in words, in the request's language.")  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
     score = serializers.IntegerField(
         help_text="100 for an exact key; the similarity (0–100) for a name; the probability for `similar`."
     )
@@ -71,7 +71,7 @@ class EvidenceSerializer(serializers.Serializer):
     level = serializers.CharField(help_text="same, close, fair, partial, different… (per field).")
     similarity = serializers.FloatField(help_text="0–1, for the levels compared by similarity.")
     weight = serializers.FloatField(help_text="Its match weight (log2 odds): positive for, negative against.")
-    label = serializers.CharField(help_text="The comparison in words, in the request's language.")
+    label = serializers.CharField(help_text="The comparison in words, in the request's language.")  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
 
 
 class DuplicateMatchSerializer(serializers.Serializer):

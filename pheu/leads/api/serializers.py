@@ -67,7 +67,7 @@ class LeadSerializer(DisplayNameEmailMixin, PreparedFieldsMixin, serializers.Mod
     stage = _optional_id(Stage.objects.all())
     tags = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True, required=False)
     campaign = _optional_id(Campaign.objects.all())
-    source = _optional_id(Source.objects.all())
+    source = _optional_id(Source.objects.all())  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
     medium = _optional_id(Medium.objects.all())
     priority = serializers.ChoiceField(
         choices=LeadPriority.choices, required=False, help_text=_("0–3 stars.")
@@ -176,7 +176,7 @@ class LeadSampleSerializer(serializers.Serializer):
 
 class DomainPreviewSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    errors = RuleProblemSerializer(many=True, help_text="Every problem; empty when valid.")
+    errors = RuleProblemSerializer(many=True, help_text="Every problem; empty when valid.")  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
     text = serializers.CharField(
         help_text="The text to store: as typed, or the canonical text of an array; empty for every record."
     )

@@ -6,7 +6,7 @@ for reading and writing alike. Writes go through ``pheu.leads.services``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pheu.core.api.filters import FilterBackend
-from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
+from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin, updated_record
 from pheu.leads.api.serializers import (
     CampaignSerializer,
     DomainPreviewSerializer,
@@ -31,6 +31,9 @@ from pheu.leads.api.serializers import (
 from pheu.leads.filters import LeadFilterSet
 from pheu.leads.models import Campaign, Lead, LostReason, Medium, Source, Stage
 from pheu.leads.services import create_lead, create_stage, preview_domain, update_lead, update_stage
+
+# What a queryset's rows are: DRF's filter_queryset is generic in them, so are these overrides.
+Row = TypeVar("Row")
 
 _UNIQUE_ORDER = {"id", "-id", "pk", "-pk"}
 
@@ -86,7 +89,7 @@ class LeadViewSet(
             visible = visible.for_list()
         return visible.with_score().prefetch_related("tags")
 
-    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    def filter_queryset(self, queryset: QuerySet[Lead, Row]) -> QuerySet[Lead, Row]:
         # Filters narrow the list only: one record is found by its id whatever the query string says.
         if self.action != "list":
             return queryset
@@ -106,7 +109,7 @@ class LeadViewSet(
         values: dict[str, Any] = dict(serializer.validated_data)
         tags = values.pop("tags", None)
         serializer.instance = update_lead(
-            actor=self.request.user, lead=serializer.instance, values=values, tags=tags
+            actor=self.request.user, lead=updated_record(serializer, Lead), values=values, tags=tags
         )
 
 
@@ -123,7 +126,9 @@ class StageViewSet(ConfigViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = update_stage(
-            actor=self.request.user, stage=serializer.instance, values=dict(serializer.validated_data)
+            actor=self.request.user,
+            stage=updated_record(serializer, Stage),
+            values=dict(serializer.validated_data),
         )
 
 

@@ -4,7 +4,7 @@ rows; on PostgreSQL a GIN index over their words (the lookup on a lead); the sto
 from django.db import migrations, models
 
 
-def fill(apps, schema_editor):  # type: ignore[no-untyped-def]
+def fill(apps, schema_editor):  # type: ignore[no-untyped-def]  # migrations are not checked
     from pheu.leads.blocking import create_gin_index, fill_match_keys
 
     with schema_editor.connection.cursor() as cursor:
@@ -13,7 +13,7 @@ def fill(apps, schema_editor):  # type: ignore[no-untyped-def]
             create_gin_index(cursor)
 
 
-def unfill(apps, schema_editor):  # type: ignore[no-untyped-def]
+def unfill(apps, schema_editor):  # type: ignore[no-untyped-def]  # migrations are not checked
     from pheu.leads.blocking import GIN_INDEX
 
     if schema_editor.connection.vendor == "postgresql":

@@ -162,7 +162,7 @@ def _check_assignment(*, actor: Any, user: Any, team: Team | None) -> None:
     if (
         actor is not None
         and user is not None
-        and not can_assign(actor, salesperson=user, team_id=team and team.pk)
+        and not can_assign(actor, salesperson=user, team_id=team.pk if team is not None else None)
     ):
         raise ConvertError(
             code=ConvertError.Code.FORBIDDEN_ASSIGNMENT,

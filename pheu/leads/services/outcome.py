@@ -33,7 +33,9 @@ def won_stage_for(lead: Lead) -> Stage | None:
 
 def _lock(actor: Any, lead: Lead) -> Lead:
     """The record, locked for the transaction; refused when ``actor`` may not edit it or it was merged."""
-    locked = Lead.objects.select_for_update(of=("self",)).select_related("stage", "team").get(pk=lead.pk)
+    locked: Lead = (
+        Lead.objects.select_for_update(of=("self",)).select_related("stage", "team").get(pk=lead.pk)
+    )
     if actor is not None and not Lead.objects.visible_to(actor).filter(pk=locked.pk).exists():
         raise PermissionDeniedError(_("You may not change this record."))
     if locked.merged_into_id is not None:
@@ -44,7 +46,7 @@ def _lock(actor: Any, lead: Lead) -> Lead:
     return locked
 
 
-def _save(actor: Any, lead: Lead, before: dict, *, body: str = "") -> Lead:
+def _save(actor: Any, lead: Lead, before: dict[str, Any], *, body: str = "") -> Lead:
     lead.save()
     log_changes(record=lead, before=before, fields=TRACKED_FIELDS, author=actor, body=body)
     refresh_leads(lead_ids=[lead.pk])

@@ -16,11 +16,11 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -73,10 +73,9 @@ def with_next_activity(rows: QuerySet[Lead]) -> QuerySet[Lead]:
         return rows
     # Read from the activities' table itself (not through a join back to the lead): a simpler plan.
     relation = Lead._meta.get_field("activities")
+    activity = cast("type[Model]", relation.related_model)  # a class, not "self": the apps are loaded
     first_due = (
-        relation.related_model._base_manager.filter(
-            **{relation.field.name: OuterRef("pk"), "done_at__isnull": True}
-        )
+        activity._base_manager.filter(**{relation.field.name: OuterRef("pk"), "done_at__isnull": True})
         .order_by("due_date")
         .values("due_date")[:1]
     )
@@ -230,7 +229,7 @@ def board(
     with_cards = [key for key, column in by_stage.items() if column.count]
     for card in first_cards(rows, with_cards, per_column):
         column = by_stage[card.stage_id]
-        card.stage = column.stage  # type: ignore[assignment]  # already loaded: no query per card
+        card.stage = column.stage  # already loaded: no query per card
         decorate(card, now=now, today=today)
         column.cards.append(card)
     for column in columns:
@@ -240,8 +239,8 @@ def board(
 
 def decorate(card: Lead, *, now: dt.datetime, today: dt.date) -> Lead:
     """Set what a card shows beyond its fields: ``activity_state`` and ``rotting``."""
-    card.activity_state = activity_state(getattr(card, "next_activity_date", None), today)  # type: ignore[attr-defined]
-    card.rotting = is_rotting(card, now=now)  # type: ignore[attr-defined]
+    card.activity_state = activity_state(getattr(card, "next_activity_date", None), today)  # type: ignore[attr-defined]  # card attributes the board template reads
+    card.rotting = is_rotting(card, now=now)  # type: ignore[attr-defined]  # card attributes the board template reads
     return card
 
 
@@ -286,10 +285,10 @@ def reorder_stages(*, actor: Any, stage_ids: Sequence[int]) -> None:
 def _lost_reason_errors(values: Mapping[str, Any], current: LostReason | None) -> dict[str, list[str]]:
     errors = required_text_errors(values, {"name": _("Name")})
     name = (values.get("name") or "").strip()
-    if (
-        name
-        and LostReason.objects.filter(name__iexact=name).exclude(pk=getattr(current, "pk", None)).exists()
-    ):
+    same_name = LostReason.objects.filter(name__iexact=name)
+    if current is not None:
+        same_name = same_name.exclude(pk=current.pk)
+    if name and same_name.exists():
         errors["name"] = [_("A lost reason with this name exists already.")]
     return errors
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pheu.accounts.permissions import can_assign
+from pheu.core.fields import model_field
 from pheu.core.history import log_changes, log_entry, snapshot
 from pheu.core.models import HistoryKind, PheuSettings
 from pheu.core.rows import insert
@@ -125,7 +126,7 @@ def _enter_stage(lead: Lead, stage: Stage | None, *, check_required: bool = True
         )
     missing = _missing_required(lead, stage) if check_required else []
     if missing:
-        labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in missing)
+        labels = ", ".join(str(model_field(Lead, name).verbose_name) for name in missing)
         raise LeadError(
             code=LeadError.Code.STAGE_REQUIREMENTS,
             field_errors={
@@ -173,8 +174,8 @@ def _carry_tags(lead: Lead, tags: list[Any]) -> None:
     whoever shows the created record (the API's answer) costs no query for them."""
     carried = lead.tags.all()
     carried._result_cache = sorted(tags, key=lambda tag: (tag.name, tag.pk))
-    carried._prefetch_done = True
-    lead._prefetched_objects_cache = {"tags": carried}  # type: ignore[attr-defined]
+    carried._prefetch_done = True  # type: ignore[attr-defined]  # Django's private flag; not in django-stubs
+    lead._prefetched_objects_cache = {"tags": carried}  # type: ignore[attr-defined]  # Django's private prefetch cache; not in django-stubs
 
 
 @transaction.atomic

@@ -36,7 +36,7 @@ from pheu.lib.names import language_name as _language_name
 
 register = template.Library()
 
-_RATING_CLASS = {LeadRating.HOT: "text-bg-danger", LeadRating.WARM: "text-bg-warning"}
+_RATING_CLASS: dict[str, str] = {LeadRating.HOT: "text-bg-danger", LeadRating.WARM: "text-bg-warning"}
 _STAR_ON = '<i class="bi bi-star-fill" aria-hidden="true"></i>'
 _STAR_OFF = '<i class="bi bi-star" aria-hidden="true"></i>'
 _ACTIVITY_ICON = {
@@ -53,11 +53,16 @@ def _e(value: Any) -> str:
     return "" if value is None else html.escape(str(value))
 
 
+# Keys of what one render keeps in its render context (named after this module: no other tag uses them).
+_SHARED = f"{__name__}.shared"
+_COLUMN_LABELS = f"{__name__}.column_labels"
+
+
 def _shared(context: template.Context) -> dict[str, Any]:
     """What every card of one render shares (reversing a URL or translating a label costs ≈ 20–40 µs)."""
-    shared = context.render_context.get(_shared)
+    shared = context.render_context.get(_SHARED)
     if shared is None:
-        shared = context.render_context[_shared] = {
+        shared = context.render_context[_SHARED] = {
             "detail_url": reverse("leads:detail", args=[_ANY_ID]),
             "rating": {value: _e(label) for value, label in LeadRating.choices},
             "priority": {value: _e(label) for value, label in LeadPriority.choices},
@@ -79,9 +84,9 @@ def _shared(context: template.Context) -> dict[str, Any]:
 
 def _column_labels(context: template.Context) -> dict[str, Any]:
     """What every column of one render shares."""
-    labels = context.render_context.get(_column_labels)
+    labels = context.render_context.get(_COLUMN_LABELS)
     if labels is None:
-        labels = context.render_context[_column_labels] = {
+        labels = context.render_context[_COLUMN_LABELS] = {
             "fold": _e(_("Fold or unfold")),
             "no_stage": _e(_("No stage")),
             "won_stage": _e(_("Won stage")),
@@ -164,7 +169,7 @@ def kanban_column(context: template.Context, column: Column, team_id: int | None
             head += (
                 f'<i class="bi bi-trophy text-success" title="{labels["won_stage"]}" aria-hidden="true"></i>'
             )
-        if stage.team_id and not team_id:
+        if not team_id and stage.team is not None:
             head += f'<span class="badge text-bg-light border small">{_e(stage.team.name)}</span>'
         head += (
             '<button type="button" class="btn btn-sm btn-link ms-auto p-0 kanban-add" '

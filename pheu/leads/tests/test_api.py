@@ -22,7 +22,7 @@ def detail(lead: Lead, suffix: str = "") -> str:
     return reverse("api:lead-detail", args=[lead.pk]) + suffix
 
 
-def ids(response) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(response) -> list[int]:
     return [row["id"] for row in response.json()["results"]]
 
 
@@ -531,7 +531,7 @@ def test_the_prepared_fields_of_a_lead_are_drfs_own_in_each_language(language):
 
     from pheu.leads.api.serializers import LeadSerializer
 
-    def described(fields):  # type: ignore[no-untyped-def]
+    def described(fields):
         return {
             name: (type(f), str(f.label), f.required, f.read_only, getattr(f, "allow_null", None))
             for name, f in fields.items()
@@ -552,7 +552,7 @@ def test_the_prepared_validators_of_a_lead_are_drfs_own():
 
     from pheu.leads.api.serializers import LeadSerializer
 
-    def described(validators):  # type: ignore[no-untyped-def]
+    def described(validators):
         return sorted((type(v).__name__, tuple(getattr(v, "fields", ()))) for v in validators)
 
     serializer = LeadSerializer()

@@ -19,7 +19,7 @@ from pheu.testing import make_lead
 pytestmark = pytest.mark.django_db
 
 
-def _scan_pairs(queryset=None):  # type: ignore[no-untyped-def]
+def _scan_pairs(queryset=None):
     stats = blocking.ScanStats()
     with transaction.atomic():
         pairs = {(a.id, b.id) for a, b, _n in blocking.scan_pairs(queryset, stats=stats)}
@@ -144,7 +144,7 @@ def test_the_lookup_finds_a_typo_in_every_word_of_the_name_by_the_first_letters(
     assert b.pk in {m.lead_id for m in find_duplicates(a, thresholds=Thresholds(show=0.0, merge=0.9))}
 
 
-def records_of_lead(lead: Lead):  # type: ignore[no-untyped-def]
+def records_of_lead(lead: Lead):
     from pheu.leads.matching import MatchRecord
 
     return MatchRecord(id=lead.pk, name_key=lead.name_key, city=lead.city_key)

@@ -25,7 +25,7 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture
-def scene(actors):  # type: ignore[no-untyped-def]
+def scene(actors):
     return {
         "us": make_lead(
             "Acme US",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _in_english():  # type: ignore[no-untyped-def]
+def _in_english():
     """Messages are asserted in English (the source language; the default UI language is Vietnamese)."""
     with translation.override("en"):
         yield

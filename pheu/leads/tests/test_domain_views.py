@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from pheu.leads.widgets import DomainField
+from pheu.leads.widgets import DomainField, DomainWidget
 from pheu.teams.models import Team, TeamMember
 from pheu.testing import make_lead
 
@@ -19,18 +19,18 @@ PREVIEW = reverse("leads:domain_preview")
 SEED = "[['country_id', 'in', ['United States', 'Canada']]]"
 
 
-def _names(response) -> set[str]:  # type: ignore[no-untyped-def]
+def _names(response) -> set[str]:
     html = response.content.decode()
     return set(re.findall(r'<a href="/leads/\d+/" class="fw-semibold">([^<]+)</a>', html))
 
 
-def _sample(response) -> set[str]:  # type: ignore[no-untyped-def]
+def _sample(response) -> set[str]:
     html = response.content.decode()
     return set(re.findall(r'<a href="/leads/\d+/" target="_blank" rel="noopener">([^<]+)</a>', html))
 
 
 @pytest.fixture
-def scene(actors):  # type: ignore[no-untyped-def]
+def scene(actors):
     make_lead("US of sales1", user=actors.sales1, team=actors.north, country="US")
     make_lead("CA north unassigned", team=actors.north, country="CA")
     make_lead("VN of sales1", user=actors.sales1, team=actors.north, country="VN")
@@ -55,7 +55,9 @@ def test_field_keeps_the_rule_as_typed_and_refuses_one_with_problems(actors):
 
 
 def test_widget_posts_to_the_preview_as_the_user_types():
-    html = DomainField(required=False).widget.render("domain", SEED, {"id": "id_domain"})
+    widget = DomainField(required=False).widget
+    assert isinstance(widget, DomainWidget)
+    html = widget.render("domain", SEED, {"id": "id_domain"})
     assert f'hx-post="{PREVIEW}"' in html
     assert 'hx-trigger="input changed delay:400ms, load"' in html  # a stored rule is previewed at once
     assert 'hx-target="next .domain-preview"' in html
@@ -192,7 +194,7 @@ def test_list_with_unreadable_rule_answers_the_table_and_the_errors_out_of_band(
 
 
 # --- the team admin ----------------------------------------------------------------------------------
-def _team_form(name: str, rule: str, member_rule: str = "", member=None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _team_form(name: str, rule: str, member_rule: str = "", member=None) -> dict[str, object]:
     data: dict[str, object] = {
         "name": name,
         "sequence": 10,

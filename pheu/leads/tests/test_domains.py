@@ -24,13 +24,13 @@ SEED = "[['country_id', 'in', ['United States', 'Canada']]]"
 EITHER = "['|', ['source', '=', 'Website'], ['score', '>=', 50]]"
 
 
-def ids(response) -> set[int]:  # type: ignore[no-untyped-def]
+def ids(response) -> set[int]:
     assert response.status_code == 200, response.json()
     return {row["id"] for row in response.json()["results"]}
 
 
 @pytest.fixture
-def scene(actors):  # type: ignore[no-untyped-def]
+def scene(actors):
     """North (sales1): a US, a Canadian and a Vietnamese lead; south (sales3): a US lead."""
     web = make_source("Website")
     return {

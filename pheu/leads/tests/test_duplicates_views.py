@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, english):  # type: ignore[no-untyped-def]
-    def sign_in(user):  # type: ignore[no-untyped-def]
+def signed_in(client, english):
+    def sign_in(user):
         client.login(username=user.username, password=PASSWORD)
         return client
 

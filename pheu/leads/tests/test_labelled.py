@@ -14,7 +14,7 @@ from pheu.leads.services.matching import train_matcher
 pytestmark = pytest.mark.django_db
 
 
-def _measure(labelled: LabelledSet):  # type: ignore[no-untyped-def]
+def _measure(labelled: LabelledSet):
     ids = import_leads(labelled)
     assert train_matcher() is not None
     thresholds = Thresholds.load()

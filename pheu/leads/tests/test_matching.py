@@ -26,7 +26,7 @@ from pheu.leads.matching import (
 
 
 @pytest.fixture(autouse=True)
-def _in_english():  # type: ignore[no-untyped-def]
+def _in_english():
     with translation.override("en"):
         yield
 

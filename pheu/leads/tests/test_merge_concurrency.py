@@ -13,7 +13,7 @@ from pheu.leads.services.merge import MergeError, merge_leads
 from pheu.testing import make_lead
 
 
-def _in_thread(target, results: dict[str, object], key: str) -> threading.Thread:  # type: ignore[no-untyped-def]
+def _in_thread(target, results: dict[str, object], key: str) -> threading.Thread:
     def run() -> None:
         try:
             results[key] = target()

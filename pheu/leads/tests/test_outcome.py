@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def pipeline(actors):  # type: ignore[no-untyped-def]
+def pipeline(actors):
     """Shared stages New (10 %) → Qualified (30 %) → Won, and a won stage of the north team."""
     return {
         "new": make_stage("New", sequence=1, probability=10),
@@ -27,7 +27,7 @@ def pipeline(actors):  # type: ignore[no-untyped-def]
     }
 
 
-def _opportunity(actors, pipeline, **kw):  # type: ignore[no-untyped-def]
+def _opportunity(actors, pipeline, **kw):
     values = {
         "type": LeadType.OPPORTUNITY,
         "team": actors.north,

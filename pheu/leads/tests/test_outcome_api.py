@@ -21,7 +21,7 @@ def url(name: str, lead: Lead) -> str:
 
 
 @pytest.fixture
-def deal(actors):  # type: ignore[no-untyped-def]
+def deal(actors):
     make_stage("New", sequence=1, probability=10)
     stage = make_stage("Proposal", sequence=2, probability=60)
     make_stage("Won", sequence=9, probability=100, is_won=True)

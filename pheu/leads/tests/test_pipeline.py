@@ -20,7 +20,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def stages(actors):  # type: ignore[no-untyped-def]
+def stages(actors):
     return {
         "new": make_stage("New", sequence=1, probability=10),
         "qualified": make_stage(
@@ -34,7 +34,7 @@ def stages(actors):  # type: ignore[no-untyped-def]
     }
 
 
-def _deal(actors, stages, name="Deal", **kw):  # type: ignore[no-untyped-def]
+def _deal(actors, stages, name="Deal", **kw):
     values = {
         "type": LeadType.OPPORTUNITY,
         "team": actors.north,

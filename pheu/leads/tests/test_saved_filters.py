@@ -17,7 +17,7 @@ SEED = "[['country_id', 'in', ['United States', 'Canada']]]"
 CREATE = reverse("leads:saved_filter_create")
 
 
-def _saved_names(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _saved_names(response) -> list[str]:
     html = response.content.decode()
     return re.findall(r'<a class="dropdown-item text-truncate" href="[^"]*">([^<]+)</a>', html)
 

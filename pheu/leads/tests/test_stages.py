@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def stages(actors):  # type: ignore[no-untyped-def]
+def stages(actors):
     return {
         "new": make_stage("New", sequence=1, probability=10),
         "qualified": make_stage(
@@ -37,7 +37,7 @@ def stages(actors):  # type: ignore[no-untyped-def]
     }
 
 
-def _deal(actors, stages, **kw):  # type: ignore[no-untyped-def]
+def _deal(actors, stages, **kw):
     values = {
         "type": LeadType.OPPORTUNITY,
         "team": actors.north,

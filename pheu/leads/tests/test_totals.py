@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def stages():  # type: ignore[no-untyped-def]
+def stages():
     return [
         make_stage("New", sequence=1),
         make_stage("Qualified", sequence=2),
@@ -29,7 +29,7 @@ def stages():  # type: ignore[no-untyped-def]
     ]
 
 
-def _live(viewer, team_id=None, salesperson_id=None):  # type: ignore[no-untyped-def]
+def _live(viewer, team_id=None, salesperson_id=None):
     rows = Lead.objects.visible_to(viewer).filter(active=True, type=LeadType.OPPORTUNITY)
     if team_id is not None:
         rows = rows.filter(team_id=team_id)
@@ -38,7 +38,7 @@ def _live(viewer, team_id=None, salesperson_id=None):  # type: ignore[no-untyped
     return {stage: sums for stage, sums in column_totals(rows).items() if sums[0]}
 
 
-def _assert_totals_match(actors) -> None:  # type: ignore[no-untyped-def]
+def _assert_totals_match(actors) -> None:
     for viewer in (actors.manager, actors.leader, actors.sales1, actors.sales3):
         for team_id in (None, actors.north.pk, actors.south.pk):
             for salesperson_id in (None, actors.sales1.pk, actors.sales2.pk):
@@ -46,7 +46,7 @@ def _assert_totals_match(actors) -> None:  # type: ignore[no-untyped-def]
                 assert running_totals(scope) == _live(viewer, team_id, salesperson_id), scope
 
 
-def _deal(actors, stage, **kw):  # type: ignore[no-untyped-def]
+def _deal(actors, stage, **kw):
     values = {"type": LeadType.OPPORTUNITY, "team": actors.north, "user": actors.sales1, "stage": stage}
     return make_lead(**{**values, **kw})
 

@@ -17,14 +17,14 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def _names(response) -> set[str]:  # type: ignore[no-untyped-def]
+def _names(response) -> set[str]:
     """The record names listed in the table, as the user sees them."""
     html = response.content.decode()
     return set(re.findall(r'<a href="/leads/\d+/" class="fw-semibold">([^<]+)</a>', html))
 
 
 @pytest.fixture
-def scene(actors):  # type: ignore[no-untyped-def]
+def scene(actors):
     make_lead("Of sales1", user=actors.sales1, team=actors.north)
     make_lead("Of sales2", user=actors.sales2, team=actors.north)
     make_lead("North unassigned", team=actors.north)
@@ -214,7 +214,7 @@ def test_edit_of_a_colleagues_lead_is_404_and_changes_nothing(client, scene):
     assert not history_of(lead).exists()
 
 
-def _form_data(response) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _form_data(response) -> dict[str, object]:
     """The edit form's current values, as the browser would post them."""
     form = response.context["form"]
     data: dict[str, object] = {}
@@ -265,7 +265,7 @@ def test_service_refusal_is_shown_on_its_field(client, actors, monkeypatch):
     from pheu.leads.exceptions import LeadError
     from pheu.leads.views import records as views
 
-    def refuse(**kwargs):  # type: ignore[no-untyped-def]
+    def refuse(**kwargs):
         raise LeadError(
             code=LeadError.Code.FORBIDDEN_ASSIGNMENT,
             field_errors={"user": ["You may not give this record to Chi Võ."]},

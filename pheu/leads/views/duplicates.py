@@ -23,10 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from pheu.accounts.forms import UserChoiceField
 from pheu.accounts.permissions import assignable_users
 from pheu.contacts.models import Partner
 from pheu.core.exceptions import PheuError
-from pheu.core.forms import BootstrapFormMixin, add_service_errors
+from pheu.core.fields import model_field
+from pheu.core.forms import BootstrapFormMixin, add_service_errors, form_field
 from pheu.leads.blocking import ScanStats
 from pheu.leads.choices import LeadType
 from pheu.leads.duplicates import DuplicateMatch, find_duplicates, scan_duplicates, suggest_partners
@@ -157,7 +159,7 @@ def undo_merge(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The merge was undone: every record is back as it was."))
         if result.kept_fields:
-            labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in result.kept_fields)
+            labels = ", ".join(str(model_field(Lead, name).verbose_name) for name in result.kept_fields)
             messages.info(request, _("Edited since the merge, kept: %(fields)s.") % {"fields": labels})
     return redirect("leads:detail", pk=merge.survivor_id)
 
@@ -167,7 +169,7 @@ class ConvertForm(BootstrapFormMixin, forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.filter(active=True), required=False, label=gettext_lazy("Team")
     )
-    user = forms.ModelChoiceField(queryset=None, required=False, label=gettext_lazy("Salesperson"))
+    user = UserChoiceField(queryset=None, required=False, label=gettext_lazy("Salesperson"))
     customer = forms.ChoiceField(
         choices=[
             (CustomerChoice.CREATE.value, gettext_lazy("Create a new customer from the lead's fields")),
@@ -191,18 +193,19 @@ class ConvertForm(BootstrapFormMixin, forms.Form):
         self, *args: Any, actor: Any, partners: list[Partner], duplicates: list[Any], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = assignable_users(actor)
-        self.fields["user"].label_from_instance = lambda u: u.display_name
+        form_field(self, "user", UserChoiceField).queryset = assignable_users(actor)
         # Any active customer may be linked; the select renders the suggested ones and the one chosen, and
         # the search box above it finds others (there may be many thousands).
-        field = self.fields["partner"]
+        field = form_field(self, "partner", forms.ModelChoiceField)
         field.queryset = Partner.objects.active()
         shown = {p.pk: p for p in partners}
         chosen = self["partner"].value()
         if chosen not in (None, "") and str(chosen).isdigit() and int(chosen) not in shown:
             shown.update({p.pk: p for p in Partner.objects.active().filter(pk=int(chosen))})
         field.widget.choices = [("", "---------")] + [(pk, str(p)) for pk, p in shown.items()]
-        self.fields["merge"].choices = [(str(m.lead_id), m.name or f"#{m.lead_id}") for m in duplicates]
+        form_field(self, "merge", forms.ChoiceField).choices = [
+            (str(m.lead_id), m.name or f"#{m.lead_id}") for m in duplicates
+        ]
 
 
 def _convert_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
@@ -278,9 +281,10 @@ def convert_selection(request: HttpRequest) -> HttpResponse:
         duplicates=[],
         initial={"customer": CustomerChoice.CREATE.value},
     )
-    form.fields["customer"].choices = [
-        c for c in form.fields["customer"].choices if c[0] != CustomerChoice.LINK
-    ]
+    customer = form_field(form, "customer", forms.ChoiceField)
+    # django-stubs types the property by what its setter takes; read, it is the normalised list.
+    offered: list[tuple[Any, Any]] = customer.choices  # type: ignore[assignment]  # read, the choices property is the normalised list
+    customer.choices = [c for c in offered if c[0] != CustomerChoice.LINK]
     if request.method == "POST" and form.is_valid() and leads:
         done, failed = 0, []
         for lead in leads:
@@ -334,8 +338,8 @@ def merges_panel(request: HttpRequest, lead: Lead) -> Mapping[str, Any] | None:
     merges = list(Merge.objects.filter(survivor=lead).select_related("created_by", "undone_by")[:10])
     into = None
     if lead.merged_into_id:
-        into = Merge.objects.filter(survivor_id=lead.merged_into_id, undone_at__isnull=True).order_by("-pk")
-        into = next((m for m in into if lead.pk in m.merged_ids), None)
+        kept = Merge.objects.filter(survivor_id=lead.merged_into_id, undone_at__isnull=True).order_by("-pk")
+        into = next((m for m in kept if lead.pk in m.merged_ids), None)
     if not merges and into is None:
         return None
     names = dict(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pheu.accounts.requests import AuthenticatedHttpRequest
 from pheu.contacts.models import Partner
 from pheu.core.forms import NoteForm, add_service_errors
 from pheu.core.history import timeline_of
@@ -43,7 +44,7 @@ def _visible_lead(request: HttpRequest, pk: int) -> Lead:
 
 
 @login_required
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     leads = Lead.objects.visible_to(request.user).for_list()
     filterset = LeadFilterSet(request.GET, queryset=leads, request=request)
     rows = filterset.qs
@@ -81,7 +82,7 @@ def domain_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_filter_create(request: HttpRequest) -> HttpResponse:
+def saved_filter_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SavedFilterForm(request.POST)
     query = request.POST.get("query_string", "")
     if form.is_valid():
@@ -96,13 +97,13 @@ def saved_filter_create(request: HttpRequest) -> HttpResponse:
             return redirect(saved_filter_url(saved))
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))  # an ErrorList yields its messages as text
     return redirect(f"{reverse('leads:list')}?{normalize_query_string(query)}")
 
 
 @login_required
 @require_POST
-def saved_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_filter_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Another user's filter is a 404: it does not say that the filter exists.
     saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
     delete_saved_filter(actor=request.user, saved_filter=saved)
@@ -140,7 +141,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def lead_create(request: HttpRequest) -> HttpResponse:
+def lead_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     partner = None
     if request.method == "GET" and request.GET.get("partner", "").isdigit():
         partner = get_object_or_404(Partner.objects.select_related("parent"), pk=request.GET["partner"])
@@ -167,7 +168,7 @@ def _form_context(form: LeadForm, lead: Lead | None) -> dict[str, Any]:
 
 
 @login_required
-def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     form = LeadForm(request.POST or None, instance=lead, actor=request.user)
     if request.method == "POST" and form.is_valid():

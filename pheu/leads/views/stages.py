@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pheu.core.exceptions import PheuError
-from pheu.core.forms import BootstrapFormMixin, add_service_errors
+from pheu.core.fields import model_field
+from pheu.core.forms import BootstrapFormMixin, add_service_errors, form_field
 from pheu.core.views import manager_required
 from pheu.leads.models import Lead, LostReason, Stage
 from pheu.leads.services import create_stage, update_stage
@@ -49,11 +50,12 @@ class StageForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["required_fields"].choices = [
-            (name, str(Lead._meta.get_field(name).verbose_name).capitalize()) for name in REQUIRABLE_FIELDS
+        form_field(self, "required_fields", forms.ChoiceField).choices = [
+            (name, str(model_field(Lead, name).verbose_name).capitalize()) for name in REQUIRABLE_FIELDS
         ]
-        self.fields["team"].queryset = Team.objects.filter(active=True)
-        self.fields["team"].empty_label = _("Shared by all teams")
+        team = form_field(self, "team", forms.ModelChoiceField)
+        team.queryset = Team.objects.filter(active=True)
+        team.empty_label = _("Shared by all teams")
 
 
 class LostReasonForm(BootstrapFormMixin, forms.ModelForm):

@@ -5,7 +5,7 @@ from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
-def _english():  # type: ignore[no-untyped-def]
+def _english():
     """Messages are asserted in English, their source language."""
     with translation.override("en"):
         yield

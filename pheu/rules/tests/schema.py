@@ -30,7 +30,7 @@ def _countries() -> Iterable[Candidate]:
         yield Candidate(code, (text_key(en), text_key(vi), text_key(code)), en)
 
 
-def _named(rows: list[tuple[int, str]], counter: str):  # type: ignore[no-untyped-def]
+def _named(rows: list[tuple[int, str]], counter: str):
     def load() -> Iterable[Candidate]:
         calls[counter] += 1
         for pk, name in rows:

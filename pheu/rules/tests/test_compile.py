@@ -10,7 +10,7 @@ from pheu.rules.compile import always, never
 from pheu.rules.tests.schema import SCHEMA
 
 
-def q(source) -> Q:  # type: ignore[no-untyped-def]
+def q(source) -> Q:
     return parse_domain(source, SCHEMA).to_q()
 
 

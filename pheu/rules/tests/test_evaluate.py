@@ -54,7 +54,7 @@ EMPTY = {
 }
 
 
-def holds(domain, facts=RECORD) -> bool:  # type: ignore[no-untyped-def]
+def holds(domain, facts=RECORD) -> bool:
     return parse_domain(domain, SCHEMA).evaluate(facts)
 
 

@@ -9,7 +9,7 @@ from pheu.rules import parse_domain
 from pheu.rules.tests.schema import SCHEMA
 
 
-def explain(source) -> str:  # type: ignore[no-untyped-def]
+def explain(source) -> str:
     return parse_domain(source, SCHEMA).explain()
 
 

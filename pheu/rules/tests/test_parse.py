@@ -9,13 +9,13 @@ from pheu.rules.parse import MAX_TEXT, build, read
 Code = RuleProblemCode
 
 
-def tree(source):  # type: ignore[no-untyped-def]
+def tree(source):
     node, problems = build(read(source))
     assert problems == []
     return node
 
 
-def cond(path, op, value, position):  # type: ignore[no-untyped-def]
+def cond(path, op, value, position):
     return Condition(path, op, value, position)
 
 
@@ -38,6 +38,7 @@ def test_signed_numbers_are_literals():
 
 
 def test_blank_text_and_none_are_the_empty_domain():
+    source: object
     for source in ("", "   ", None, "[]", []):
         assert tree(source) == TrueDomain()
 

@@ -20,13 +20,13 @@ from pheu.rules.tests.schema import SCHEMA
 built: list[str] = []
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory():
     built.append("record")
     return SCHEMA
 
 
 @pytest.fixture(autouse=True)
-def _record_schema():  # type: ignore[no-untyped-def]
+def _record_schema():
     register_schema("test-record", _factory)
     built.clear()
 
@@ -90,7 +90,7 @@ def test_a_bad_domain_raises_with_every_problem():
 
 def test_a_value_that_is_not_a_list_is_a_problem():
     with pytest.raises(DomainError) as caught:
-        clean_domain({"country": "VN"}, "test-record")  # type: ignore[arg-type]
+        clean_domain({"country": "VN"}, "test-record")  # type: ignore[arg-type]  # a wrong type on purpose: it is refused
     assert caught.value.code == RuleProblemCode.NOT_A_LIST
 
 

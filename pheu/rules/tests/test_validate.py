@@ -3,18 +3,18 @@ from __future__ import annotations
 import pytest
 
 from pheu.rules import DomainError, RuleProblemCode, parse_domain, shared_lookups, validate_domain
-from pheu.rules.nodes import Mode
+from pheu.rules.nodes import Condition, Mode
 from pheu.rules.tests import schema as toy
 from pheu.rules.tests.schema import SCHEMA
 
 Code = RuleProblemCode
 
 
-def problems(source):  # type: ignore[no-untyped-def]
+def problems(source):
     return [(p.position, p.path, p.code, str(p.message)) for p in validate_domain(source, SCHEMA)]
 
 
-def bound(source):  # type: ignore[no-untyped-def]
+def bound(source):
     return parse_domain(source, SCHEMA).tree
 
 
@@ -215,6 +215,8 @@ def test_shared_lookups_load_each_small_table_once_for_many_parses():
         with shared_lookups():  # nested: the outer block's tables
             second = parse_domain("[['partner.country', 'in', ['US', 'CA']]]", SCHEMA)
     assert toy.calls["countries"] - before["countries"] == 1
+    assert isinstance(first.tree, Condition) and isinstance(second.tree, Condition)
+    assert first.tree.operand is not None and second.tree.operand is not None
     assert (first.tree.operand.values, second.tree.operand.values) == (("VN",), ("US", "CA"))
     parse_domain("[['country', '=', 'VN']]", SCHEMA)  # outside the block: loaded again
     assert toy.calls["countries"] - before["countries"] == 2

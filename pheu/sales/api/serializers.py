@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -12,11 +12,18 @@ from rest_framework import serializers
 from pheu.accounts.models import User
 from pheu.contacts.models import Partner
 from pheu.leads.models import Lead
+from pheu.lib.money import MONEY_DIGITS, DecimalDigits
 from pheu.sales.models import Order, Product, Quotation
 from pheu.teams.models import Team
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
+
+class _Percent(DecimalDigits):
+    min_value: int
+    max_value: int
+
+
+MONEY = MONEY_DIGITS
+PERCENT: Final[_Percent] = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
 LINE_AMOUNTS = ["untaxed_amount", "tax_amount", "total"]
 DOCUMENT_READ_ONLY = [
     "id",
@@ -79,7 +86,7 @@ class _DocumentSerializer(serializers.ModelSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         user = getattr(self.context.get("request"), "user", None)
-        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]
+        self.fields["lead"].queryset = Lead.objects.visible_to(user)  # type: ignore[attr-defined]  # lead is a PrimaryKeyRelatedField
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["lead"].read_only = True
 

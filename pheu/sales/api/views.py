@@ -3,7 +3,7 @@ may not see is a 404); writes and actions go through ``pheu.sales.services``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from pheu.activities.services import default_recipient
 from pheu.core.api.filters import FilterBackend
-from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin
+from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin, updated_record
 from pheu.sales.api.serializers import OrderSerializer, ProductSerializer, QuotationSerializer, SendSerializer
 from pheu.sales.filters import OrderFilterSet, ProductFilterSet, QuotationFilterSet
 from pheu.sales.models import Order, Product, Quotation
@@ -30,6 +30,9 @@ from pheu.sales.services import (
     update_quotation,
 )
 
+# What a queryset's rows are: DRF's filter_queryset is generic in them, so are these overrides.
+Row = TypeVar("Row")
+
 
 class ProductViewSet(ConfigViewSet):
     """Products: read by every user, written by managers and administrators. Archive with `active`."""
@@ -44,7 +47,9 @@ class ProductViewSet(ConfigViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = update_product(
-            actor=self.request.user, product=serializer.instance, values=dict(serializer.validated_data)
+            actor=self.request.user,
+            product=updated_record(serializer, Product),
+            values=dict(serializer.validated_data),
         )
 
 
@@ -66,7 +71,7 @@ class _DocumentViewSet(
             .order_by("-created_at", "-id")
         )
 
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def filter_queryset(self, queryset: QuerySet[Any, Row]) -> QuerySet[Any, Row]:
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
 
@@ -110,7 +115,10 @@ class QuotationViewSet(mixins.UpdateModelMixin, _DocumentViewSet):
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         _lead, lines, values = _split(serializer.validated_data)
         serializer.instance = update_quotation(
-            actor=self.request.user, quotation=serializer.instance, values=values, lines=lines
+            actor=self.request.user,
+            quotation=updated_record(serializer, Quotation),
+            values=values,
+            lines=lines,
         )
 
     @extend_schema(

@@ -23,7 +23,7 @@ def quotation_url(pk: int, suffix: str = "") -> str:
 
 
 @pytest.fixture
-def opportunity(actors):  # type: ignore[no-untyped-def]
+def opportunity(actors):
     return make_opportunity(
         "50 máy lọc nước",
         team=actors.north,

@@ -33,9 +33,9 @@ def test_round_money_is_half_up_to_the_currency(value, currency, expected):
 
 def test_floats_are_refused():
     with pytest.raises(TypeError):
-        round_money(0.1, "VND")  # type: ignore[arg-type]
+        round_money(0.1, "VND")  # type: ignore[arg-type]  # a float on purpose: it is refused
     with pytest.raises(TypeError):
-        line_amounts(quantity=1, unit_price=0.1, currency="USD")  # type: ignore[arg-type]
+        line_amounts(quantity=1, unit_price=0.1, currency="USD")  # type: ignore[arg-type]  # a float on purpose: it is refused
 
 
 def test_line_quantity_price_discount_then_tax_on_the_discounted_amount():

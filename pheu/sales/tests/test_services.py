@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -52,7 +53,7 @@ TWO_LINES = [
 
 
 @pytest.fixture
-def opportunity(actors):  # type: ignore[no-untyped-def]
+def opportunity(actors):
     return make_opportunity(
         "50 máy lọc nước",
         team=actors.north,
@@ -163,7 +164,7 @@ def test_a_salesperson_cannot_quote_an_opportunity_they_do_not_see(actors, oppor
 
 
 def test_bad_lines_are_refused_each_named_and_nothing_is_saved(actors, opportunity):
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"description": "OK", "quantity": 1, "unit_price": Decimal(10)},
         {"description": "", "quantity": 0, "unit_price": Decimal(10)},
         {"description": "Giảm quá nhiều", "unit_price": Decimal(10), "discount": 150, "tax": -1},
@@ -330,7 +331,7 @@ def test_documents_are_visible_with_their_opportunity_or_by_their_own_salesperso
     direct = create_order(actor=actors.sales3, partner=make_partner(), lines=TWO_LINES)
     from_quote = confirm_quotation(actor=actors.sales1, quotation=quotation)
 
-    def seen(user, model):  # type: ignore[no-untyped-def]
+    def seen(user, model):
         return set(model.objects.visible_to(user).values_list("pk", flat=True))
 
     assert seen(actors.sales1, Quotation) == {quotation.pk}

@@ -33,7 +33,7 @@ def lines_post(*rows: dict[str, str], extra: int = 0) -> dict[str, str]:
 
 
 @pytest.fixture
-def opportunity(actors):  # type: ignore[no-untyped-def]
+def opportunity(actors):
     return make_opportunity(
         "50 máy lọc nước", team=actors.north, user=actors.sales1, partner=make_partner("Đại Việt")
     )

@@ -132,7 +132,9 @@ class PageViewSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["lead"].queryset = Lead.objects.visible_to(request.user)
+            lead = self.fields["lead"]
+            assert isinstance(lead, serializers.PrimaryKeyRelatedField)  # declared above
+            lead.queryset = Lead.objects.visible_to(request.user)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("visitor") and not attrs.get("visitor_id"):
@@ -158,7 +160,7 @@ class MatchedRuleSerializer(serializers.Serializer):
 
 class FactorSerializer(serializers.Serializer):
     variable = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like a Field attribute: DRF moves it to _declared_fields
     value = serializers.CharField()
     weight = serializers.FloatField(help_text="Log-likelihood ratio: above 0 raised the probability.")
 

@@ -199,6 +199,7 @@ class ModelRebuildView(APIView):
             body = {"background": True, "closed": outcome.closed, **_rebuild_state(ModelState.load())}
             return Response(RebuildQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         result, predicted = outcome.rebuilt, outcome.predicted
+        assert result is not None and predicted is not None  # not queued: rebuilt and predicted at once
         body = {
             "samples": result.samples,
             "won": result.won,

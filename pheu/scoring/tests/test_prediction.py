@@ -247,7 +247,7 @@ def test_refreshing_the_records_named_by_another_tables_rows_reads_their_lead_id
 
 # --- a record being created ---------------------------------------------------------------------------
 @pytest.fixture
-def recent_model(monkeypatch):  # type: ignore[no-untyped-def]
+def recent_model(monkeypatch):
     """The process's copy of the model, checked just now (tests run inside a transaction, where
     load_model does not keep one)."""
     import time

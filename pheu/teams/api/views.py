@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from pheu.core.api.views import ConfigViewSet
+from pheu.core.api.views import ConfigViewSet, updated_record
 from pheu.teams.api.serializers import TeamMemberSerializer, TeamSerializer
 from pheu.teams.models import Team, TeamMember
 from pheu.teams.services import create_team, create_team_member, update_team, update_team_member
@@ -25,7 +25,9 @@ class TeamViewSet(ConfigViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         values: dict[str, Any] = dict(serializer.validated_data)
-        serializer.instance = update_team(actor=self.request.user, team=serializer.instance, values=values)
+        serializer.instance = update_team(
+            actor=self.request.user, team=updated_record(serializer, Team), values=values
+        )
 
 
 class TeamMemberViewSet(ConfigViewSet):
@@ -43,5 +45,5 @@ class TeamMemberViewSet(ConfigViewSet):
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         values: dict[str, Any] = dict(serializer.validated_data)
         serializer.instance = update_team_member(
-            actor=self.request.user, member=serializer.instance, values=values
+            actor=self.request.user, member=updated_record(serializer, TeamMember), values=values
         )

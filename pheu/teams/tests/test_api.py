@@ -196,6 +196,7 @@ def test_a_team_rule_sent_as_a_json_array_is_stored_as_canonical_text(actors, ap
 
 def test_an_empty_team_rule_means_all_leads(actors, api_client):
     url = reverse("api:team-detail", args=[actors.north.pk])
+    empty: object
     for empty in ("", [], "  "):
         response = api_client(actors.manager).patch(url, {"assignment_domain": empty}, format="json")
         assert response.status_code == 200, response.json()

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from pheu.core.api.views import updated_record
 from pheu.webhooks.api.serializers import DeliverySerializer, EndpointSerializer
 from pheu.webhooks.models import WebhookEndpoint
 from pheu.webhooks.services import create_endpoint, delete_endpoint, send_test, update_endpoint
@@ -46,7 +47,9 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = update_endpoint(
-            actor=self.request.user, endpoint=serializer.instance, values=dict(serializer.validated_data)
+            actor=self.request.user,
+            endpoint=updated_record(serializer, WebhookEndpoint),
+            values=dict(serializer.validated_data),
         )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():  # type: ignore[no-untyped-def]
+def receiver():
     with run_receiver() as running:
         yield running
 

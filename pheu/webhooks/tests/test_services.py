@@ -38,12 +38,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():  # type: ignore[no-untyped-def]
+def receiver():
     with run_receiver() as running:
         yield running
 
 
-def _payload(received) -> dict:  # type: ignore[no-untyped-def]
+def _payload(received) -> dict:
     return json.loads(received.body)
 
 

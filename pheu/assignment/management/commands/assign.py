@@ -21,6 +21,7 @@ from rich.table import Table
 from pheu.assignment.models import AssignmentTrigger
 from pheu.assignment.services import AssignmentResult, assign_leads, redistribute_leads
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.leads.models import Lead
 from pheu.teams.models import Team, TeamMember
 from pheu.teams.services import set_member_away
@@ -35,23 +36,35 @@ def _date(value: str) -> dt.date:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Assign the waiting leads to teams and salespeople now (or say what it would do).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("Write nothing."))
-        parser.add_argument("--explain", action="store_true", help=gettext_lazy("One line per lead: why."))
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
-        parser.add_argument("--team", help=gettext_lazy("Only this team (name or id)."))
+        parser.add_argument("--dry-run", action="store_true", help=lazy_help(gettext_lazy("Write nothing.")))
+        parser.add_argument(
+            "--explain", action="store_true", help=lazy_help(gettext_lazy("One line per lead: why."))
+        )
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
+        parser.add_argument("--team", help=lazy_help(gettext_lazy("Only this team (name or id).")))
         parser.add_argument(
             "--redistribute",
             action="store_true",
-            help=gettext_lazy("Give the untouched leads of away members to their teammates."),
+            help=lazy_help(gettext_lazy("Give the untouched leads of away members to their teammates.")),
         )
-        parser.add_argument("--away", metavar="USERNAME", help=gettext_lazy("Mark a member of --team away."))
-        parser.add_argument("--back", metavar="USERNAME", help=gettext_lazy("Mark a member of --team back."))
-        parser.add_argument("--from", dest="away_from", help=gettext_lazy("First day away (YYYY-MM-DD)."))
-        parser.add_argument("--until", dest="away_until", help=gettext_lazy("Last day away (YYYY-MM-DD)."))
+        parser.add_argument(
+            "--away", metavar="USERNAME", help=lazy_help(gettext_lazy("Mark a member of --team away."))
+        )
+        parser.add_argument(
+            "--back", metavar="USERNAME", help=lazy_help(gettext_lazy("Mark a member of --team back."))
+        )
+        parser.add_argument(
+            "--from", dest="away_from", help=lazy_help(gettext_lazy("First day away (YYYY-MM-DD)."))
+        )
+        parser.add_argument(
+            "--until", dest="away_until", help=lazy_help(gettext_lazy("Last day away (YYYY-MM-DD)."))
+        )
 
     def _team(self, value: str | None) -> Team | None:
         if not value:
@@ -85,6 +98,8 @@ class Command(BaseCommand):
         member = TeamMember.objects.filter(team=team, user__username=username).first()
         if member is None:
             raise CommandError(_("%(user)s is not a member of %(team)s.") % {"user": username, "team": team})
+        start: dt.date | None
+        end: dt.date | None
         if options["away"]:
             start = _date(options["away_from"]) if options["away_from"] else dt.date.today()
             end = _date(options["away_until"]) if options["away_until"] else None
@@ -105,7 +120,7 @@ class Command(BaseCommand):
                 data["decisions"] = [d.as_dict() for d in result.decisions]
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        console = Console(file=self.stdout, soft_wrap=True)
+        console = Console(file=self.stdout, soft_wrap=True)  # type: ignore[arg-type]  # a TextIOBase; rich wants IO
         title = (
             _("Dry run: nothing written.") if result.dry_run else _("Run #%(run)s.") % {"run": result.run_id}
         )

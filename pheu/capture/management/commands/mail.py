@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from pheu.capture.models import Mailbox
 from pheu.capture.services import fetch_mailboxes, import_message
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.teams.models import Team
 
 
@@ -28,20 +29,24 @@ def _dumps(data: Any) -> str:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Fetch the mailboxes once, or import .eml files, as leads.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        fetch = sub.add_parser("fetch", help=gettext_lazy("Fetch the active mailboxes once."))
+        fetch = sub.add_parser("fetch", help=lazy_help(gettext_lazy("Fetch the active mailboxes once.")))
         fetch.add_argument(
-            "--mailbox", type=int, action="append", help=gettext_lazy("Only this mailbox (id).")
+            "--mailbox", type=int, action="append", help=lazy_help(gettext_lazy("Only this mailbox (id)."))
         )
-        fetch.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
-        eml = sub.add_parser("import", help=gettext_lazy("Import .eml files."))
+        fetch.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
+        eml = sub.add_parser("import", help=lazy_help(gettext_lazy("Import .eml files.")))
         eml.add_argument("files", nargs="+", type=Path)
-        eml.add_argument("--team", type=int, help=gettext_lazy("Team of the new leads (id)."))
-        eml.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
+        eml.add_argument("--team", type=int, help=lazy_help(gettext_lazy("Team of the new leads (id).")))
+        eml.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "fetch":

@@ -11,6 +11,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pheu.core.management import lazy_help
 from pheu.core.serving import (
     DEFAULT_THREADS,
     DEFAULT_WORKERS,
@@ -35,30 +36,34 @@ class Command(BaseCommand):
     requires_migrations_checks = True  # warn, like runserver, when migrations are not applied
 
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Serve Pheu with gunicorn and, on the embedded task backend, run the worker beside it.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--host", default="127.0.0.1", help=gettext_lazy("Address to listen on (default: 127.0.0.1).")
+            "--host",
+            default="127.0.0.1",
+            help=lazy_help(gettext_lazy("Address to listen on (default: 127.0.0.1).")),
         )
-        parser.add_argument("--port", type=int, default=8000, help=gettext_lazy("Port (default: 8000)."))
+        parser.add_argument(
+            "--port", type=int, default=8000, help=lazy_help(gettext_lazy("Port (default: 8000)."))
+        )
         parser.add_argument(
             "--workers",
             type=int,
             default=DEFAULT_WORKERS,
-            help=gettext_lazy("Web worker processes (default: %(default)s)."),
+            help=lazy_help(gettext_lazy("Web worker processes (default: %(default)s).")),
         )
         parser.add_argument(
             "--threads",
             type=int,
             default=DEFAULT_THREADS,
-            help=gettext_lazy("Threads per web worker process (default: %(default)s)."),
+            help=lazy_help(gettext_lazy("Threads per web worker process (default: %(default)s).")),
         )
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help=gettext_lazy("Do not run the background worker in this process."),
+            help=lazy_help(gettext_lazy("Do not run the background worker in this process.")),
         )
 
     def handle(

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pheu.core.management import lazy_help
 from pheu.core.worker import PheuWorker, WorkerOptions, worker_name
 
 
@@ -26,25 +27,29 @@ def _interval(raw: str) -> float:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Run queued background tasks and periodic jobs until stopped (Ctrl-C or SIGTERM).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--once",
             action="store_true",
-            help=gettext_lazy("Enqueue the periodic jobs that are due, run every queued task, then exit."),
+            help=lazy_help(
+                gettext_lazy("Enqueue the periodic jobs that are due, run every queued task, then exit.")
+            ),
         )
         parser.add_argument(
             "--interval",
             type=_interval,
             default=0.5,  # a webhook reaches its receiver within a second of the commit (issue 25)
-            help=gettext_lazy("Seconds to wait before looking again at an empty queue (default: 0.5)."),
+            help=lazy_help(
+                gettext_lazy("Seconds to wait before looking again at an empty queue (default: 0.5).")
+            ),
         )
         parser.add_argument(
             "--queue-name",
             default="*",
-            help=gettext_lazy("Queues to run, separated by commas; * for all (default)."),
+            help=lazy_help(gettext_lazy("Queues to run, separated by commas; * for all (default).")),
         )
 
     def handle(

@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
+from pheu.core.management import lazy_help
 from pheu.demo.exceptions import DemoError
 from pheu.demo.services import ADMIN_USERNAME, DemoSummary, demo_loaded, load_demo
 
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Load demo users, teams, pipeline, customers and leads (Vietnamese and English).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -27,16 +28,18 @@ class Command(BaseCommand):
             "--leads",
             type=int,
             default=200,
-            help=gettext_lazy("Number of leads and opportunities (default: 200)."),
+            help=lazy_help(gettext_lazy("Number of leads and opportunities (default: 200).")),
         )
         parser.add_argument(
             "--seed",
             type=int,
             default=0,
-            help=gettext_lazy("Random seed: the same seed gives the same data (default: 0)."),
+            help=lazy_help(gettext_lazy("Random seed: the same seed gives the same data (default: 0).")),
         )
         parser.add_argument(
-            "--once", action="store_true", help=gettext_lazy("Do nothing if the demo data is already loaded.")
+            "--once",
+            action="store_true",
+            help=lazy_help(gettext_lazy("Do nothing if the demo data is already loaded.")),
         )
 
     def handle(self, *args: Any, leads: int, seed: int, once: bool, **options: Any) -> None:

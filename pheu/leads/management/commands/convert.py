@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from pheu.contacts.models import Partner
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.leads.duplicates import find_duplicates
 from pheu.leads.models import Lead
 from pheu.leads.services.convert import CustomerChoice, convert_lead
@@ -25,21 +26,25 @@ from pheu.teams.models import Team
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Convert leads into opportunities.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("ids", nargs="+", type=int, help=gettext_lazy("The leads' ids."))
-        parser.add_argument("--team", help=gettext_lazy("Team id or name (default: the lead's)."))
-        parser.add_argument("--user", help=gettext_lazy("Salesperson's username (default: the lead's)."))
+        parser.add_argument("ids", nargs="+", type=int, help=lazy_help(gettext_lazy("The leads' ids.")))
+        parser.add_argument("--team", help=lazy_help(gettext_lazy("Team id or name (default: the lead's).")))
+        parser.add_argument(
+            "--user", help=lazy_help(gettext_lazy("Salesperson's username (default: the lead's)."))
+        )
         parser.add_argument(
             "--customer", choices=[c.value for c in CustomerChoice], default=CustomerChoice.NONE.value
         )
-        parser.add_argument("--partner", type=int, help=gettext_lazy("Customer id, with --customer link."))
+        parser.add_argument(
+            "--partner", type=int, help=lazy_help(gettext_lazy("Customer id, with --customer link."))
+        )
         parser.add_argument(
             "--merge-duplicates",
             action="store_true",
-            help=gettext_lazy('Merge the duplicates at the "propose merge" threshold with it.'),
+            help=lazy_help(gettext_lazy('Merge the duplicates at the "propose merge" threshold with it.')),
         )
 
     def handle(self, *args: Any, ids: list[int], **options: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 from argparse import ArgumentParser
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
+from pheu.core.management import lazy_help
 from pheu.leads.blocking import ScanStats
 from pheu.leads.duplicates import MatchReason, Reason, find_duplicates, lead_names, scan_duplicates
 from pheu.leads.models import Lead
@@ -38,19 +40,27 @@ def describe(reason: MatchReason) -> str:
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("List duplicate groups among the active leads and opportunities, with reasons and scores.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
-        parser.add_argument("--lead", type=int, help=gettext_lazy("Only the records similar to this one."))
         parser.add_argument(
-            "--exact-only", action="store_true", help=gettext_lazy("Exact keys only (no similar names).")
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
+        parser.add_argument(
+            "--lead", type=int, help=lazy_help(gettext_lazy("Only the records similar to this one."))
+        )
+        parser.add_argument(
+            "--exact-only",
+            action="store_true",
+            help=lazy_help(gettext_lazy("Exact keys only (no similar names).")),
         )
         parser.add_argument(
             "--train",
             action="store_true",
-            help=gettext_lazy("Train the matcher on this base (how often strangers share a name, a city…)."),
+            help=lazy_help(
+                gettext_lazy("Train the matcher on this base (how often strangers share a name, a city…).")
+            ),
         )
 
     def handle(
@@ -76,8 +86,8 @@ class Command(BaseCommand):
                 raise CommandError(_("Unknown record: #%(id)s.") % {"id": lead})
             matches = find_duplicates(record)
             if as_json:
-                data = {"lead": lead, "matches": [m.as_dict() for m in matches]}
-                self.stdout.write(json.dumps(data, ensure_ascii=False))
+                found = {"lead": lead, "matches": [m.as_dict() for m in matches]}
+                self.stdout.write(json.dumps(found, ensure_ascii=False))
                 return
             rows = [
                 (
@@ -127,7 +137,7 @@ class Command(BaseCommand):
                 )
             )
 
-    def render(self, title: str, rows: list[tuple[str, ...]], group: bool = False) -> str:
+    def render(self, title: str, rows: Sequence[tuple[str, ...]], group: bool = False) -> str:
         table = Table(title=title)
         headings = (
             (_("Records"), _("Count"), _("Score"), _("Reasons"))

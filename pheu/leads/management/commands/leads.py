@@ -17,28 +17,38 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
+from pheu.core.management import lazy_help
 from pheu.leads.models import Lead
 from pheu.rules import DomainError, clean_domain
 
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("List the active leads and opportunities that a rule selects.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--domain",
             default="",
-            help=gettext_lazy(
-                "The rule, as JSON or a Python literal, e.g. \"[['country_id', 'in', ['Vietnam']]]\" "
-                "(default: every record)."
+            help=lazy_help(
+                gettext_lazy(
+                    "The rule, as JSON or a Python literal, e.g. \"[['country_id', 'in', ['Vietnam']]]\" "
+                    "(default: every record)."
+                )
             ),
         )
-        parser.add_argument("--count", action="store_true", help=gettext_lazy("Print only the number."))
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
         parser.add_argument(
-            "--limit", type=int, default=50, help=gettext_lazy("Most records listed (default: 50).")
+            "--count", action="store_true", help=lazy_help(gettext_lazy("Print only the number."))
+        )
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=50,
+            help=lazy_help(gettext_lazy("Most records listed (default: 50).")),
         )
 
     def handle(self, *args: Any, domain: str, count: bool, as_json: bool, limit: int, **options: Any) -> None:

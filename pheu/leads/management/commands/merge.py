@@ -15,23 +15,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.leads.models import Lead
 from pheu.leads.services.merge import merge_leads, merge_warnings
 
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Merge two or more leads/opportunities; nothing is lost and `pheu unmerge` undoes it.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("ids", nargs="+", type=int, help=gettext_lazy("The records' ids."))
+        parser.add_argument("ids", nargs="+", type=int, help=lazy_help(gettext_lazy("The records' ids.")))
         parser.add_argument(
             "--confirm-different-customers",
             action="store_true",
-            help=gettext_lazy("Merge even if the records belong to different customers."),
+            help=lazy_help(gettext_lazy("Merge even if the records belong to different customers.")),
         )
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
 
     def handle(
         self, *args: Any, ids: list[int], confirm_different_customers: bool, as_json: bool, **options: Any

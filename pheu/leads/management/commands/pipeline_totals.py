@@ -13,13 +13,14 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from pheu.core.management import lazy_help
 from pheu.leads import totals
 from pheu.leads.models import PipelineTotal
 
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _(
             "Fold the pipeline's running totals (the kanban's column sums), or rebuild them from the records."
         )
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rebuild",
             action="store_true",
-            help=gettext_lazy("Count the totals afresh from the records instead of folding them."),
+            help=lazy_help(gettext_lazy("Count the totals afresh from the records instead of folding them.")),
         )
 
     def handle(self, *args: Any, rebuild: bool, **options: Any) -> None:

@@ -10,16 +10,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pheu.core.exceptions import PheuError
+from pheu.core.management import lazy_help
 from pheu.leads.services.merge import unmerge
 
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Undo a merge (its id is printed by `pheu merge` and shown on the survivor's page).")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("merge_id", type=int, help=gettext_lazy("The merge's id."))
+        parser.add_argument("merge_id", type=int, help=lazy_help(gettext_lazy("The merge's id.")))
 
     def handle(self, *args: Any, merge_id: int, **options: Any) -> None:
         try:

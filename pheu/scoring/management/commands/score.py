@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pheu.core.management import lazy_help
 from pheu.rules import DomainError, clean_domain
 from pheu.scoring.models import ScoringRule
 from pheu.scoring.prediction import predict_leads, rebuild_model
@@ -28,7 +29,7 @@ from pheu.scoring.services import rescore_open_leads
 
 class Command(BaseCommand):
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # BaseCommand.help is a str; a property translates it when read
         return _("Re-score every open lead; optionally rebuild the predictive model and predict again.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -36,14 +37,18 @@ class Command(BaseCommand):
             "--rebuild-model",
             dest="rebuild",
             action="store_true",
-            help=gettext_lazy("Rebuild the predictive model from the won and lost records, then predict."),
+            help=lazy_help(
+                gettext_lazy("Rebuild the predictive model from the won and lost records, then predict.")
+            ),
         )
         parser.add_argument(
             "--predict",
             action="store_true",
-            help=gettext_lazy("Predict the probability of every open record again."),
+            help=lazy_help(gettext_lazy("Predict the probability of every open record again.")),
         )
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
 
     def handle(self, *args: Any, rebuild: bool, predict: bool, as_json: bool, **options: Any) -> None:
         console = Console(file=sys.stderr, force_terminal=None)
