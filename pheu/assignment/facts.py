@@ -14,6 +14,7 @@ never per lead in Python.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -146,7 +147,9 @@ class _ConfigTail(NamedTuple):
     recent: Any
 
 
-def _config_sql() -> str:
+@functools.cache
+def _config_sql(vendor: str) -> str:
+    """:data:`_CONFIG_SQL` for the default database (of ``vendor``), written once."""
     quote = connection.ops.quote_name
     return _CONFIG_SQL.format(
         team_columns=_TEAM_COLUMNS.select(),
@@ -195,7 +198,8 @@ def load_config(*, now: datetime) -> Config:
     """The teams taking part in automatic assignment and their active members (of active users), each with
     their load at ``now``, the teams by sequence then most free capacity (one query)."""
     with connection.cursor() as cursor:
-        cursor.execute(_config_sql(), [connection.ops.adapt_datefield_value(window_start(now))])
+        start = connection.ops.adapt_datefield_value(window_start(now))
+        cursor.execute(_config_sql(connection.vendor), [start])
         rows = cursor.fetchall()
     teams: dict[int, TeamFacts] = {}
     members: dict[int, list[MemberFacts]] = {}
