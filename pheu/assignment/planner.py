@@ -315,14 +315,10 @@ class Seats:
 
 
 # --- the plan ------------------------------------------------------------------------------------------
-class _Waiting(NamedTuple):
-    """A lead of a team's member phase, in the order the phase takes them (best score, then oldest)."""
-
-    negative_score: int
-    lead_id: int  # unique: the rows below are never compared
-    position: int  # in the plan's leads
-    lead: LeadRow
-    team_chosen: bool
+# A lead waiting for the member phase of its team, sorted in the order the phase takes them (best score, then
+# oldest; the ids are unique, so the rows are never compared): (-score, lead id, position in the plan's leads,
+# the lead, whether the plan chose its team). A plain tuple: a run makes one per lead.
+_Waiting = tuple[int, int, int, LeadRow, bool]
 
 
 class Plan:
@@ -379,9 +375,7 @@ class Plan:
                     lead.id, Outcome.OTHER_TEAM, lead.score, team_id=team.id, team_name=team.name
                 )
                 continue
-            self.by_team.setdefault(team.id, []).append(
-                _Waiting(-lead.score, lead.id, position, lead, chosen)
-            )
+            self.by_team.setdefault(team.id, []).append((-lead.score, lead.id, position, lead, chosen))
 
     def parts(self, count: int, *, smallest: int = 1) -> Iterator[list[LeadDecision]]:
         """The member phase's decisions in at most ``count`` parts, each yielded as soon as it is decided:
@@ -426,46 +420,25 @@ class Plan:
             else:
                 member = seats.choose(lead.mask)
             team_rule, min_score = (team.rule, team.min_score) if chosen else ("", None)
+            # The decisions are built positionally, in the order of LeadDecision's fields (a keyword call
+            # costs twice as much, and a run makes one per lead); test_planner checks the fields by name.
             if member is None:
-                yield (
-                    position,
-                    LeadDecision(
-                        lead_id=lead.id,
-                        outcome=Outcome.TEAM_ONLY if chosen else Outcome.NO_MEMBER,
-                        score=lead.score,
-                        team_id=team.id,
-                        team_name=team.name,
-                        team_chosen=chosen,
-                        team_rule=team_rule,
-                        min_score=min_score,
-                        previous_user_id=previous,
-                    ),
-                )
+                outcome = Outcome.TEAM_ONLY if chosen else Outcome.NO_MEMBER
+                yield position, LeadDecision(
+                    lead.id, outcome, lead.score, team.id, team.name, chosen, team_rule, min_score,
+                    previous_user_id=previous,
+                )  # fmt: skip
                 continue
             loads[member.id] += 1
             if seats is not None:
                 seats.took(member)
-            yield (
-                position,
-                LeadDecision(
-                    lead_id=lead.id,
-                    outcome=Outcome.ASSIGNED,
-                    score=lead.score,
-                    team_id=team.id,
-                    team_name=team.name,
-                    team_chosen=chosen,
-                    team_rule=team_rule,
-                    min_score=min_score,
-                    member_id=member.id,
-                    user_id=member.user_id,
-                    user_label=member.label,
-                    member_rule=member.rule,
-                    capacity=member.capacity,
-                    capacity_left=member.capacity - loads[member.id],
-                    converted=convert_leads and lead.type == LEAD,
-                    previous_user_id=previous,
-                ),
-            )
+            capacity_left = member.capacity - loads[member.id]
+            converted = convert_leads and lead.type == LEAD
+            yield position, LeadDecision(
+                lead.id, Outcome.ASSIGNED, lead.score, team.id, team.name, chosen, team_rule, min_score,
+                member.id, member.user_id, member.label, member.rule, member.capacity, capacity_left,
+                converted, previous,
+            )  # fmt: skip
 
 
 def plan_assignment(
