@@ -220,7 +220,7 @@ def assign_leads(
     config = load_config(now=now)
     parse_rules(config)
     leads = candidate_leads(lead_ids=lead_ids, team_id=scope)
-    rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see _PG_WRITE)
+    rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see writes.py)
     merges = _duplicates_to_merge(config, rows, scope_team_id=scope)
     if dry_run:
         result = summarize(config, plan_assignment(config, rows, scope_team_id=scope), dry_run=True)
