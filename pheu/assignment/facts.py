@@ -1,31 +1,33 @@
-"""What an assignment run decides from, read in a constant number of queries whatever the number of leads.
+"""What an assignment decides from, read in a constant number of queries whatever the number of leads.
 
-- :class:`Config`: the teams that take part (active, not opted out, by sequence) and their members, each
-  member with the leads given to them in the team in the last 30 days (their load against capacity);
-- :class:`LeadRow`: one candidate lead, with a bit mask of the rules (team and member domains) it matches.
+- :func:`load_config`: the teams that take part (active, not opted out, by sequence) and their members, each
+  member with the leads given to them in the team in the capacity window (their load against capacity), in
+  one query — the one builder of :class:`~pheu.assignment.planner.Config`, for batch runs and real time;
+- :func:`parse_rules`: every distinct rule text parsed once and given a bit;
+- :func:`read_leads`: the candidate leads (:class:`~pheu.assignment.planner.LeadRow`), each with a bit mask
+  of the rules (team and member domains) it matches.
 
-Every distinct rule text gets a bit; the masks are computed by the database in the query that reads the
-leads (``CASE WHEN <compiled domain> THEN 2^k``, 62 rules per column), so eligibility is decided by the
-compiled SQL of each rule once for all leads, never per lead in Python.
+The masks are computed by the database in the query that reads the leads (``CASE WHEN <compiled domain> THEN
+2^k``, 62 rules per column), so eligibility is decided by the compiled SQL of each rule once for all leads,
+never per lead in Python.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import (
     BigIntegerField,
     Case,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -35,113 +37,34 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from pheu.accounts.models import User
 from pheu.assignment.loads import window_start
 from pheu.assignment.models import MemberLoadDay
+from pheu.assignment.planner import Config, LeadRow, MemberFacts, TeamFacts
 from pheu.core.models import PheuSettings
+from pheu.core.rows import ModelColumns
 from pheu.leads.models import Lead, Stage
 from pheu.lib.names import full_name
 from pheu.rules import Domain, DomainError, clean_domain, shared_lookups
 from pheu.teams.models import Team, TeamMember
 
+__all__ = [  # the plain values are the planner's; named here too, where the readers of the facts look
+    "BITS_PER_COLUMN",
+    "LEAD_COLUMNS",
+    "Config",
+    "LeadRow",
+    "MemberFacts",
+    "TeamFacts",
+    "clear_rule_cache",
+    "load_config",
+    "mask_columns",
+    "parse_rules",
+    "read_leads",
+    "recent_count",
+    "user_label",
+]
+
 BITS_PER_COLUMN = 62  # stays a positive 64-bit integer on every database
-
-
-@dataclass(frozen=True)
-class TeamFacts:
-    id: int
-    name: str
-    sequence: int
-    min_score: int
-    rule: str  # as stored ("" = every lead)
-    uses_leads: bool
-    first_stage_id: int | None
-    first_stage_probability: Decimal | None
-    merge_duplicates: bool = False
-
-
-@dataclass(frozen=True)
-class MemberFacts:
-    id: int
-    team_id: int
-    user_id: int
-    label: str
-    rule: str
-    capacity: int
-    weight: Decimal
-    recent: int  # leads given to them in this team in the last 30 days
-    optout: bool
-    away: bool
-
-    @property
-    def available(self) -> bool:
-        return not self.optout and not self.away and self.capacity > 0
-
-
-@dataclass
-class Config:
-    """The teams by sequence (ties: most free capacity first), members by team, and the rules' bits."""
-
-    teams: list[TeamFacts]
-    members: dict[int, list[MemberFacts]]
-    rules: dict[str, Domain | None] = field(default_factory=dict)  # None: the stored text no longer parses
-    bits: dict[str, int] = field(default_factory=dict)
-
-    def free_capacity(self, team_id: int) -> int:
-        return sum(max(m.capacity - m.recent, 0) for m in self.members.get(team_id, []) if m.available)
-
-    def order_teams(self) -> None:
-        self.teams.sort(key=lambda t: (t.sequence, -self.free_capacity(t.id), t.id))
-
-    def team(self, team_id: int) -> TeamFacts | None:
-        return next((t for t in self.teams if t.id == team_id), None)
-
-    def member(self, member_id: int) -> MemberFacts | None:
-        return next((m for ms in self.members.values() for m in ms if m.id == member_id), None)
-
-    def rule_texts(self) -> list[str]:
-        texts = [t.rule for t in self.teams] + [m.rule for ms in self.members.values() for m in ms]
-        return list(dict.fromkeys(text for text in texts if text))
-
-    def broken_rules(self) -> list[str]:
-        return [text for text, domain in self.rules.items() if domain is None]
-
-    def matches(self, text: str, mask: int) -> bool:
-        """Whether a lead whose rule mask is ``mask`` satisfies the rule ``text`` ("" = every lead)."""
-        if not text:
-            return True
-        bit = self.bits.get(text)
-        return bit is not None and bool(mask >> bit & 1)
-
-    def with_team(self, team_id: int, **changes: Any) -> Config:
-        teams = [replace(t, **changes) if t.id == team_id else t for t in self.teams]
-        copy = Config(teams, dict(self.members), dict(self.rules), dict(self.bits))
-        copy.order_teams()
-        return copy
-
-    def with_member(self, member_id: int, **changes: Any) -> Config:
-        members = {
-            team_id: [replace(m, **changes) if m.id == member_id else m for m in ms]
-            for team_id, ms in self.members.items()
-        }
-        copy = Config(list(self.teams), members, dict(self.rules), dict(self.bits))
-        copy.order_teams()
-        return copy
-
-
-class LeadRow(NamedTuple):
-    id: int
-    team_id: int | None
-    user_id: int | None
-    score: int
-    type: str
-    stage_id: int | None
-    auto_probability: bool
-    mask: int
-
-
-def first_stage(field_name: str) -> Subquery:
-    stages = Stage.objects.filter(Q(team=OuterRef("pk")) | Q(team__isnull=True)).order_by("sequence", "id")
-    return Subquery(stages.values(field_name)[:1])
 
 
 def recent_count(now: datetime, *, team: Any = None, user: Any = None) -> Coalesce:
@@ -149,10 +72,12 @@ def recent_count(now: datetime, *, team: Any = None, user: Any = None) -> Coales
     the trigger-kept loads (:mod:`pheu.assignment.loads`): a sum of at most 31 rows, whatever the number of
     leads. ``team`` and ``user``: the outer query's references (default: a member row's ``team_id`` and
     ``user_id``), or ids."""
+    team_ref: Any = OuterRef("team_id") if team is None else team
+    user_ref: Any = OuterRef("user_id") if user is None else user
     loads = (
         MemberLoadDay.objects.filter(
-            team_id=OuterRef("team_id") if team is None else team,
-            user_id=OuterRef("user_id") if user is None else user,
+            team_id=team_ref,
+            user_id=user_ref,
             day__gte=window_start(now),
         )
         .order_by()
@@ -167,95 +92,132 @@ def user_label(first: str, last: str, username: str) -> str:
     return full_name(first, last) or username
 
 
+# --- the config: one statement -------------------------------------------------------------------------
+# The teams and their active members with each member's load, in one statement (a row per member; a team
+# without one has a row of NULL member columns): the ORM's form of it (a filtered join, three subqueries) cost
+# ≈ 3 ms a creation to compile, more than the query itself.
+_CONFIG_SQL = """
+SELECT {team_columns}, {member_columns}, u.is_active, u.first_name, u.last_name, u.username,
+  (SELECT p.use_leads FROM {settings} p WHERE p.id = 1),
+  (SELECT p.merge_duplicates_on_assignment FROM {settings} p WHERE p.id = 1),
+  (SELECT s.id FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL ORDER BY s.sequence, s.id LIMIT 1),
+  (SELECT s.probability FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL
+     ORDER BY s.sequence, s.id LIMIT 1),
+  COALESCE((SELECT SUM(l.count) FROM {loads} l
+     WHERE l.team_id = t.id AND l.user_id = m.user_id AND l.day >= %s), 0)
+FROM {team} t
+LEFT JOIN {member} m ON m.team_id = t.id AND m.active
+LEFT JOIN {user} u ON u.id = m.user_id
+WHERE t.active AND NOT t.assignment_optout
+ORDER BY t.sequence, t.id, m.id
+"""
+# Only what the facts read: every column of a team (its web form's settings…) cost ≈ 0.2 ms a creation to
+# fetch and convert.
+_TEAM_COLUMNS = ModelColumns(
+    Team,
+    "t",
+    only=(
+        "name",
+        "sequence",
+        "min_score",
+        "assignment_domain",
+        "use_leads",
+        "merge_duplicates_on_assignment",
+    ),
+)
+_MEMBER_COLUMNS = ModelColumns(
+    TeamMember,
+    "m",
+    only=("user", "assignment_domain", "capacity", "weight", "optout", "away_from", "away_until"),
+)
+_TEAM_ID_AT = _TEAM_COLUMNS.attnames.index("id")
+
+
+class _ConfigTail(NamedTuple):
+    """The columns of a config row after the team's and the member's."""
+
+    user_active: Any  # None for a team without members; SQLite's booleans are 0/1
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    installation_use_leads: Any
+    installation_merge: Any
+    first_stage_id: int | None
+    first_stage_probability: Any  # Decimal, or a float / int on SQLite
+    recent: Any
+
+
+@functools.cache
+def _config_sql(vendor: str) -> str:
+    """:data:`_CONFIG_SQL` for the default database (of ``vendor``), written once."""
+    quote = connection.ops.quote_name
+    return _CONFIG_SQL.format(
+        team_columns=_TEAM_COLUMNS.select(),
+        member_columns=_MEMBER_COLUMNS.select(),
+        settings=quote(PheuSettings._meta.db_table),
+        stage=quote(Stage._meta.db_table),
+        loads=quote(MemberLoadDay._meta.db_table),
+        team=_TEAM_COLUMNS.table(),
+        member=_MEMBER_COLUMNS.table(),
+        user=quote(User._meta.db_table),
+    )
+
+
+def _team_facts(team: Team, tail: _ConfigTail) -> TeamFacts:
+    default = True if tail.installation_use_leads is None else bool(tail.installation_use_leads)
+    probability = tail.first_stage_probability
+    return TeamFacts(
+        id=team.pk,
+        name=team.name,
+        sequence=team.sequence,
+        min_score=team.min_score,
+        rule=team.assignment_domain.strip(),
+        uses_leads=team.uses_leads(default),
+        first_stage_id=tail.first_stage_id,
+        first_stage_probability=None if probability is None else Decimal(str(probability)),
+        merge_duplicates=team.merges_duplicates(bool(tail.installation_merge)),
+    )
+
+
+def _member_facts(member: TeamMember, team_id: int, tail: _ConfigTail, today: Any) -> MemberFacts:
+    return MemberFacts(
+        id=member.pk,
+        team_id=team_id,
+        user_id=member.user_id,
+        label=user_label(tail.first_name or "", tail.last_name or "", tail.username or ""),
+        rule=member.assignment_domain.strip(),
+        capacity=member.capacity,
+        weight=member.weight,
+        recent=int(tail.recent),
+        optout=member.optout,
+        away=member.is_away(today),
+    )
+
+
 def load_config(*, now: datetime) -> Config:
-    """The teams taking part in automatic assignment and their members (2 queries)."""
-    installation_use_leads = Subquery(PheuSettings.objects.filter(pk=1).values("use_leads")[:1])
-    installation_merge = Subquery(
-        PheuSettings.objects.filter(pk=1).values("merge_duplicates_on_assignment")[:1]
-    )
-    team_rows = (
-        Team.objects.filter(active=True, assignment_optout=False)
-        .annotate(
-            first_stage_id=first_stage("id"),
-            first_stage_probability=first_stage("probability"),
-            installation_use_leads=installation_use_leads,
-            installation_merge=installation_merge,
-        )
-        .values_list(
-            "id",
-            "name",
-            "sequence",
-            "min_score",
-            "assignment_domain",
-            "use_leads",
-            "installation_use_leads",
-            "first_stage_id",
-            "first_stage_probability",
-            "merge_duplicates_on_assignment",
-            "installation_merge",
-        )
-    )
-    teams = []
-    for row in team_rows:
-        pk, name, seq, min_score, rule, use_leads, default, stage_id, stage_probability, merge, merging = row
-        uses_leads = (True if default is None else default) if use_leads is None else use_leads
-        merge = bool(merging) if merge is None else merge
-        teams.append(
-            TeamFacts(pk, name, seq, min_score, rule.strip(), uses_leads, stage_id, stage_probability, merge)
-        )
-    wanted = {t.id for t in teams}
-    member_rows = (
-        TeamMember.objects.filter(team_id__in=wanted, active=True, user__is_active=True)
-        .annotate(recent=recent_count(now))
-        .order_by("id")
-        .values_list(
-            "id",
-            "team_id",
-            "user_id",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "assignment_domain",
-            "capacity",
-            "weight",
-            "recent",
-            "optout",
-            "away_from",
-            "away_until",
-        )
-    )
+    """The teams taking part in automatic assignment and their active members (of active users), each with
+    their load at ``now``, the teams by sequence then most free capacity (one query)."""
+    with connection.cursor() as cursor:
+        start = connection.ops.adapt_datefield_value(window_start(now))
+        cursor.execute(_config_sql(connection.vendor), [start])
+        rows = cursor.fetchall()
+    teams: dict[int, TeamFacts] = {}
     members: dict[int, list[MemberFacts]] = {}
     today = timezone.localdate(now)
-    for (
-        pk,
-        team_id,
-        user_id,
-        first,
-        last,
-        username,
-        rule,
-        cap,
-        weight,
-        recent,
-        optout,
-        a_from,
-        a_until,
-    ) in member_rows:
-        away = a_from is not None and a_from <= today and (a_until is None or today <= a_until)
-        member = MemberFacts(
-            pk,
-            team_id,
-            user_id,
-            user_label(first, last, username),
-            rule.strip(),
-            cap,
-            weight,
-            recent,
-            optout,
-            away,
-        )
-        members.setdefault(team_id, []).append(member)
-    config = Config(teams, members)
+    width_team, width_member = len(_TEAM_COLUMNS), len(_MEMBER_COLUMNS)
+    for row in rows:
+        tail = _ConfigTail._make(row[width_team + width_member :])
+        team_id = row[_TEAM_ID_AT]
+        if team_id not in teams:
+            team = _TEAM_COLUMNS.instance(row[:width_team])
+            assert isinstance(team, Team)
+            teams[team_id] = _team_facts(team, tail)
+        if not tail.user_active:  # no member (the team's row of the outer join), or an inactive user
+            continue
+        member = _MEMBER_COLUMNS.instance(row[width_team : width_team + width_member])
+        assert isinstance(member, TeamMember)
+        members.setdefault(team_id, []).append(_member_facts(member, team_id, tail, today))
+    config = Config(list(teams.values()), members)
     config.order_teams()
     return config
 
@@ -343,5 +305,5 @@ def read_leads(queryset: QuerySet[Lead], config: Config) -> list[LeadRow]:
         mask = 0
         for position, part in enumerate(row[width:]):
             mask |= int(part or 0) << (position * BITS_PER_COLUMN)
-        result.append(LeadRow(*row[:width], mask))
+        result.append(LeadRow._make((*row[:width], mask)))
     return result

@@ -21,19 +21,19 @@ Concurrency: a run locks the members of the teams it fills, so two runs count ca
 other, and writes a lead only if its team and salesperson are still those it read: a lead that another run
 or a person changed meanwhile is left alone (PostgreSQL re-checks the condition on the latest version of the
 row, after waiting for the other writer), so no lead is assigned twice.
+
+The module's parts: the plan on plain values (:mod:`pheu.assignment.planner`), what it decides from
+(:mod:`pheu.assignment.facts`), the writes per dialect (:mod:`pheu.assignment.writes`); here the services.
 """
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import json
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -41,370 +41,63 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pheu.accounts.models import User
 from pheu.assignment.exceptions import AssignmentError
-from pheu.assignment.facts import (
+from pheu.assignment.facts import load_config, parse_rules, read_leads, recent_count
+from pheu.assignment.models import AssignmentDecision, AssignmentRun, AssignmentTrigger
+from pheu.assignment.planner import (
+    AssignmentResult,
     Config,
+    LeadDecision,
     LeadRow,
     MemberFacts,
-    TeamFacts,
-    load_config,
-    parse_rules,
-    read_leads,
-    recent_count,
-    user_label,
+    Move,
+    Outcome,
+    Plan,
+    WaitingReason,
+    choose_member,
+    moves_between,
+    plan_assignment,
+    summarize,
+    waiting_reason,
+    without_member,
 )
-from pheu.assignment.loads import window_start
-from pheu.assignment.models import AssignmentDecision, AssignmentRun, AssignmentTrigger, MemberLoadDay
-from pheu.core.models import HistoryEntry, PheuSettings
-from pheu.core.rows import ModelColumns, insert
-from pheu.leads.choices import LeadType, WonStatus
-from pheu.leads.models import Lead, Stage
+from pheu.assignment.writes import (
+    decision_row,
+    has_room,
+    lead_changes,
+    lock_members,
+    lock_team_members,
+    update_if_room,
+    write_portable,
+    write_postgresql,
+)
+from pheu.core.models import HistoryEntry
+from pheu.core.rows import insert
+from pheu.leads.choices import WonStatus
+from pheu.leads.models import Lead
 from pheu.rules import DomainError, clean_domain
 from pheu.scoring.services import refresh_leads, rules_depend_on
 from pheu.teams.models import Team, TeamMember
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_events
 
+__all__ = [  # the planner's values are named here too: other apps and the tests read them from the services
+    "AssignmentResult",
+    "LeadDecision",
+    "Move",
+    "Outcome",
+    "WaitingReason",
+    "plan_assignment",
+    "waiting_reason",
+]
+
 logger = logging.getLogger(__name__)
 
-
-class Outcome:
-    ASSIGNED = "assigned"  # given a salesperson (and the team, when it had none)
-    TEAM_ONLY = "team_only"  # given a team; no member could take it now
-    NO_MEMBER = "no_member"  # had a team; no member could take it now
-    NO_TEAM = "no_team"  # no team's rule and minimum score fit
-    OTHER_TEAM = "other_team"  # belongs to a team outside this run's scope
-
-
-class LeadDecision(NamedTuple):
-    """What the service does (or would do) with one lead, and why (a named tuple: a run makes one per
-    lead, and a tuple costs a third of a frozen dataclass to create)."""
-
-    lead_id: int
-    outcome: str
-    score: int
-    team_id: int | None = None
-    team_name: str = ""
-    team_chosen: bool = False  # the lead had no team; this decision gives it one
-    team_rule: str = ""
-    min_score: int | None = None
-    member_id: int | None = None
-    user_id: int | None = None
-    user_label: str = ""
-    member_rule: str = ""
-    capacity: int | None = None
-    capacity_left: int | None = None
-    converted: bool = False
-    previous_user_id: int | None = None
-
-    @property
-    def writes(self) -> bool:
-        return self.team_chosen or self.user_id is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lead": self.lead_id,
-            "outcome": self.outcome,
-            "score": self.score,
-            "team": self.team_id,
-            "team_name": self.team_name,
-            "team_chosen": self.team_chosen,
-            "team_rule": self.team_rule,
-            "min_score": self.min_score,
-            "member": self.member_id,
-            "user": self.user_id,
-            "user_name": self.user_label,
-            "member_rule": self.member_rule,
-            "capacity": self.capacity,
-            "capacity_left": self.capacity_left,
-            "converted": self.converted,
-            "previous_user": self.previous_user_id,
-        }
-
-
-@dataclass
-class AssignmentResult:
-    """The counts and decisions of a run (or of a dry run: nothing written, ``run_id`` None)."""
-
-    dry_run: bool
-    run_id: int | None = None
-    considered: int = 0
-    teamed: int = 0
-    assigned: int = 0
-    converted: int = 0
-    team_counts: dict[int, int] = field(default_factory=dict)
-    member_counts: dict[int, int] = field(default_factory=dict)
-    team_names: dict[int, str] = field(default_factory=dict)
-    member_labels: dict[int, str] = field(default_factory=dict)
-    decisions: list[LeadDecision] = field(default_factory=list)
-    broken_rules: list[str] = field(default_factory=list)
-    merges: list[tuple[int, int]] = field(default_factory=list)  # (lead, the record it was merged into)
-
-    @property
-    def assigned_lead_ids(self) -> list[int]:
-        return [d.lead_id for d in self.decisions if d.user_id is not None]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run": self.run_id,
-            "dry_run": self.dry_run,
-            "considered": self.considered,
-            "teamed": self.teamed,
-            "assigned": self.assigned,
-            "converted": self.converted,
-            "teams": [
-                {"team": pk, "name": self.team_names.get(pk, ""), "count": n}
-                for pk, n in sorted(self.team_counts.items())
-            ],
-            "members": [
-                {"member": pk, "name": self.member_labels.get(pk, ""), "count": n}
-                for pk, n in sorted(self.member_counts.items())
-            ],
-            "assigned_lead_ids": self.assigned_lead_ids,
-            "broken_rules": self.broken_rules,
-            "merged": [{"lead": lead, "into": into} for lead, into in self.merges],
-        }
-
-
-# --- the plan: pure, in memory ---------------------------------------------------------------------
-def _rule_test(config: Config, text: str) -> int | None:
-    """The bit a lead's mask must have to satisfy ``text``: -1 for "every lead", None for "no lead" (a
-    stored rule that no longer parses) — as :meth:`Config.matches` decides."""
-    if not text:
-        return -1
-    return config.bits.get(text)
-
-
-def _passes(test: int | None, mask: int) -> bool:
-    return test == -1 or (test is not None and bool(mask >> test & 1))
-
-
-def _priority(member: MemberFacts, load: int) -> tuple[float, int, int]:
-    """Highest first: free capacity relative to capacity times the weight, then the fewest leads, then the
-    earliest membership. The ratio is one correctly rounded division of exact integers, so equal ratios
-    are equal floats and different ones keep their order (capacities and weights are far from 2**53)."""
-    numerator, denominator = member.weight.as_integer_ratio()
-    return ((member.capacity - load) * numerator / (member.capacity * denominator), -load, -member.id)
-
-
-def _choose_member(
-    config: Config, members: list[MemberFacts], loads: dict[int, int], mask: int, exclude_user: int | None
-) -> MemberFacts | None:
-    with_rule: list[MemberFacts] = []
-    without_rule: list[MemberFacts] = []
-    for member in members:
-        if not member.available or loads[member.id] >= member.capacity or member.user_id == exclude_user:
-            continue
-        if not member.rule:
-            without_rule.append(member)
-        elif config.matches(member.rule, mask):
-            with_rule.append(member)
-    candidates = with_rule or without_rule
-    if not candidates:
-        return None
-    return max(candidates, key=lambda m: _priority(m, loads[m.id]))
-
-
-class _Seats:
-    """The members of one team as the member phase hands out leads: for each set of members a lead's mask
-    selects, a heap by priority (:func:`_priority`). A member's entries go stale when it receives a lead
-    (its priority only falls); a stale entry is corrected when it reaches the top, and a full member leaves.
-    Choosing a member costs O(log members), whatever the number of leads."""
-
-    def __init__(self, config: Config, members: list[MemberFacts], loads: dict[int, int]) -> None:
-        self.config = config
-        self.loads = loads
-        usable = [m for m in members if m.available and loads[m.id] < m.capacity]
-        self.free = {m.id for m in usable}  # the members who may still receive a lead
-        self.with_rule = [(m, _rule_test(config, m.rule)) for m in usable if m.rule]
-        self.fallback = self._heap([m for m in usable if not m.rule])
-        # The bits of the members' rules: leads that agree on them share a heap.
-        self.relevant = 0
-        for _member, test in self.with_rule:
-            self.relevant |= 1 << test if test is not None and test >= 0 else 0
-        self.groups: dict[int, list[tuple[Any, ...]]] = {}  # relevant bits → heap of the members they select
-
-    def _entry(self, member: MemberFacts) -> tuple[Any, ...]:
-        load = self.loads[member.id]
-        free, fewest, earliest = _priority(member, load)
-        return (-free, -fewest, -earliest, load, member)
-
-    def _heap(self, members: list[MemberFacts]) -> list[tuple[Any, ...]]:
-        heap = [self._entry(m) for m in members if self.loads[m.id] < m.capacity]
-        heapq.heapify(heap)
-        return heap
-
-    @staticmethod
-    def _top(heap: list[tuple[Any, ...]], loads: dict[int, int], entry: Any) -> MemberFacts | None:
-        while heap:
-            member = heap[0][4]
-            load = loads[member.id]
-            if load == heap[0][3]:
-                return member
-            if load >= member.capacity:
-                heapq.heappop(heap)
-            else:
-                heapq.heapreplace(heap, entry(member))
-        return None
-
-    def took(self, member: MemberFacts) -> None:
-        """``member`` received a lead (its load is counted already)."""
-        if self.loads[member.id] >= member.capacity:
-            self.free.discard(member.id)
-
-    def choose(self, mask: int) -> MemberFacts | None:
-        if not self.free:  # the team is full: most leads of a large run end here
-            return None
-        mask &= self.relevant
-        heap = self.groups.get(mask)
-        if heap is None:
-            heap = self._heap([m for m, test in self.with_rule if _passes(test, mask)])
-            self.groups[mask] = heap
-        return self._top(heap, self.loads, self._entry) or self._top(self.fallback, self.loads, self._entry)
-
-
-class _Plan:
-    """A plan decided in two steps: the team phase at once, then the member phase team by team as
-    :meth:`parts` are asked for, so that a run can write one part while it decides the next.
-
-    ``previous_users``: lead id → the away salesperson whose lead is being redistributed (the lead takes
-    part in the member phase of its team, and never goes back to them).
-
-    The team of a lead depends only on its score and rule mask (chosen once per pair); its member is the
-    top of a heap (:class:`_Seats`), so a plan costs O(leads × log members).
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        leads: list[LeadRow],
-        *,
-        scope_team_id: int | None = None,
-        previous_users: Mapping[int, int] | None = None,
-    ) -> None:
-        self.config = config
-        self.previous_users = previous_users or {}
-        self.decisions: list[LeadDecision | None] = [None] * len(leads)
-        self.by_team: dict[int, list[tuple[int, int, int, LeadRow, bool]]] = {}
-        team_ids = {t.id: t for t in config.teams}
-        tests = [(t, t.min_score, _rule_test(config, t.rule)) for t in config.teams]
-        relevant = 0  # the bits of the teams' rules: leads that agree on them and on the score go to one team
-        for _team, _low, test in tests:
-            relevant |= 1 << test if test is not None and test >= 0 else 0
-        chosen_teams: dict[tuple[int, int], TeamFacts | None] = {}
-        for position, lead in enumerate(leads):
-            if lead.team_id is None:
-                key = (lead.score, lead.mask & relevant)
-                if key in chosen_teams:
-                    team = chosen_teams[key]
-                else:
-                    team = chosen_teams[key] = next(
-                        (t for t, low, test in tests if lead.score >= low and _passes(test, lead.mask)), None
-                    )
-                if team is None:
-                    self.decisions[position] = LeadDecision(lead.id, Outcome.NO_TEAM, lead.score)
-                    continue
-                chosen = True
-            else:
-                team = team_ids.get(lead.team_id)
-                chosen = False
-                if team is None:  # its team is inactive or opted out: nothing to do
-                    self.decisions[position] = LeadDecision(
-                        lead.id, Outcome.OTHER_TEAM, lead.score, lead.team_id
-                    )
-                    continue
-            if scope_team_id is not None and team.id != scope_team_id:
-                self.decisions[position] = LeadDecision(
-                    lead.id, Outcome.OTHER_TEAM, lead.score, team.id, team.name
-                )
-                continue
-            self.by_team.setdefault(team.id, []).append((-lead.score, lead.id, position, lead, chosen))
-
-    def parts(self, count: int, *, smallest: int = 1) -> Iterator[list[LeadDecision]]:
-        """The member phase's decisions in at most ``count`` parts, each yielded as soon as it is decided:
-        the first of ``smallest`` decisions (so that the database starts writing early), the others of about
-        the same size (at least ``smallest``). Once they are all yielded, every position of
-        :attr:`decisions` is decided."""
-        total = sum(len(items) for items in self.by_team.values())
-        size = smallest if count > 1 else total
-        rest = max(smallest, -(-(total - smallest) // max(count - 1, 1)))
-        part: list[LeadDecision] = []
-        for team_id, items in self.by_team.items():
-            for position, decision in self._member_phase(team_id, items):
-                self.decisions[position] = decision
-                part.append(decision)
-                if len(part) == size:
-                    yield part
-                    part, size = [], rest
-        if part:
-            yield part
-
-    def decide_all(self) -> list[LeadDecision]:
-        """Every decision, in the order of the leads (the member phase at once)."""
-        for _part in self.parts(1):
-            pass
-        return self.decisions  # type: ignore[return-value]  # every position is decided
-
-    def _member_phase(
-        self, team_id: int, items: list[tuple[int, int, int, LeadRow, bool]]
-    ) -> Iterator[tuple[int, LeadDecision]]:
-        config = self.config
-        team = config.team(team_id)
-        assert team is not None  # the team phase grouped the leads by the config's teams
-        members = config.members.get(team_id, [])
-        loads = {m.id: m.recent for m in members}
-        seats = _Seats(config, members, loads) if members else None
-        convert_leads = not team.uses_leads
-        items.sort()  # best-scored first, then the oldest (ids are unique: the leads are never compared)
-        for _score, _id, position, lead, chosen in items:
-            previous = self.previous_users.get(lead.id)
-            if seats is None:
-                member = None
-            elif previous is not None:
-                member = _choose_member(config, members, loads, lead.mask, previous)
-            else:
-                member = seats.choose(lead.mask)
-            team_rule, min_score = (team.rule, team.min_score) if chosen else ("", None)
-            why = (lead.score, team.id, team.name, chosen, team_rule, min_score)  # after the id and outcome
-            if member is None:
-                outcome = Outcome.TEAM_ONLY if chosen else Outcome.NO_MEMBER
-                yield position, LeadDecision(lead.id, outcome, *why, previous_user_id=previous)
-                continue
-            loads[member.id] += 1
-            if seats is not None:
-                seats.took(member)
-            converted = convert_leads and lead.type == LeadType.LEAD
-            left = member.capacity - loads[member.id]
-            member_part = (member.id, member.user_id, member.label, member.rule, member.capacity, left)
-            yield position, LeadDecision(lead.id, Outcome.ASSIGNED, *why, *member_part, converted, previous)
-
-
-def plan_assignment(
-    config: Config,
-    leads: list[LeadRow],
-    *,
-    scope_team_id: int | None = None,
-    previous_users: Mapping[int, int] | None = None,
-) -> list[LeadDecision]:
-    """Decide every lead of ``leads`` (deterministic; reads and writes nothing): see :class:`_Plan`."""
-    return _Plan(config, leads, scope_team_id=scope_team_id, previous_users=previous_users).decide_all()
-
-
-def _result(config: Config, decisions: list[LeadDecision], *, dry_run: bool) -> AssignmentResult:
-    result = AssignmentResult(dry_run=dry_run, considered=len(decisions), decisions=decisions)
-    result.broken_rules = config.broken_rules()
-    result.team_names = {t.id: t.name for t in config.teams}
-    for decision in decisions:
-        if decision.team_chosen:
-            result.teamed += 1
-            result.team_counts[decision.team_id] = result.team_counts.get(decision.team_id, 0) + 1  # type: ignore[index]
-        if decision.member_id is not None:
-            result.assigned += 1
-            result.member_counts[decision.member_id] = result.member_counts.get(decision.member_id, 0) + 1
-            result.member_labels[decision.member_id] = decision.user_label
-        result.converted += decision.converted
-    return result
+# The planner's and the writers' names as the services had them (read by the tests).
+_Plan = Plan
+_choose_member = choose_member
+_decision_row = decision_row
+_result = summarize
 
 
 # --- reading the candidates --------------------------------------------------------------------------
@@ -418,266 +111,19 @@ def candidate_leads(*, lead_ids: Collection[int] | None = None, team_id: int | N
     return leads.order_by("id")
 
 
-def _lock_members(team_id: int | None) -> None:
-    """Lock the members whose capacities this run spends, in one order for every run (no deadlock), so
-    that concurrent runs count the leads given in the last 30 days one after the other."""
-    if not connection.features.has_select_for_update:
-        return
-    members = TeamMember.objects.filter(active=True, team__active=True, team__assignment_optout=False)
-    if team_id is not None:
-        members = members.filter(team_id=team_id)
-    list(members.select_for_update(of=("self",)).order_by("pk").values_list("pk"))
-
-
 def _locked(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     if connection.features.has_select_for_update_skip_locked:
         return leads.select_for_update(skip_locked=True, of=("self",))
     return leads
 
 
-# --- writing -----------------------------------------------------------------------------------------
-def _lead_rows(decisions: list[LeadDecision], rows: dict[int, LeadRow], config: Config) -> list[dict]:
-    teams = {t.id: t for t in config.teams}
-    values = []
-    for d in decisions:
-        lead = rows[d.lead_id]
-        team = teams[d.team_id]  # type: ignore[index]
-        stage_id, probability, stage_changed = lead.stage_id, None, False
-        if d.converted and lead.stage_id is None and team.first_stage_id is not None:
-            stage_id, stage_changed = team.first_stage_id, True
-            if lead.auto_probability:
-                probability = float(team.first_stage_probability or 0)
-        values.append(
-            {
-                "id": d.lead_id,
-                "team_id": d.team_id,
-                "user_id": d.user_id if d.user_id is not None else lead.user_id,
-                "type": LeadType.OPPORTUNITY if d.converted else lead.type,
-                "stage_id": stage_id,
-                "probability": probability,
-                "assigned": d.user_id is not None,
-                "converted": d.converted,
-                "stage_changed": stage_changed,
-                "prev_team_id": lead.team_id,
-                "prev_user_id": lead.user_id,
-            }
-        )
-    return values
-
-
-_SQLITE_UPDATE = """
-UPDATE {table} SET
-  team_id = v.team_id, user_id = v.user_id, type = v.type, stage_id = v.stage_id,
-  probability = COALESCE(v.probability, {table}.probability),
-  assigned_at = CASE WHEN v.assigned THEN %s ELSE {table}.assigned_at END,
-  converted_at = CASE WHEN v.converted THEN %s ELSE {table}.converted_at END,
-  stage_changed_at = CASE WHEN v.stage_changed THEN %s ELSE {table}.stage_changed_at END,
-  updated_at = %s
-FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.team_id') AS team_id,
-        json_extract(value, '$.user_id') AS user_id, json_extract(value, '$.type') AS type,
-        json_extract(value, '$.stage_id') AS stage_id, json_extract(value, '$.probability') AS probability,
-        json_extract(value, '$.assigned') AS assigned, json_extract(value, '$.converted') AS converted,
-        json_extract(value, '$.stage_changed') AS stage_changed,
-        json_extract(value, '$.prev_team_id') AS prev_team_id,
-        json_extract(value, '$.prev_user_id') AS prev_user_id
-      FROM json_each(%s)) AS v
-WHERE {table}.id = v.id AND {table}.team_id IS v.prev_team_id AND {table}.user_id IS v.prev_user_id
-RETURNING {table}.id
-"""
-
-
-def _update_leads(values: list[dict], now: datetime) -> set[int]:
-    """Write the leads' new team, salesperson, type and stage in one statement (SQLite; PostgreSQL writes
-    everything in :data:`_PG_WRITE`); the ids written (a lead whose team or salesperson changed meanwhile
-    is left alone)."""
-    if not values:
-        return set()
-    sql = _SQLITE_UPDATE
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.format(table=connection.ops.quote_name(Lead._meta.db_table)),
-            [stamp, stamp, stamp, stamp, json.dumps(values)],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _decision_row(d: LeadDecision, run: AssignmentRun | None, now: datetime) -> AssignmentDecision:
-    return AssignmentDecision(
-        run=run,
-        lead_id=d.lead_id,
-        created_at=now,
-        team_id=d.team_id,
-        user_id=d.user_id,
-        member_id=d.member_id,
-        previous_user_id=d.previous_user_id,
-        team_chosen=d.team_chosen,
-        team_rule=d.team_rule,
-        min_score=d.min_score,
-        member_rule=d.member_rule,
-        score=d.score,
-        capacity=d.capacity,
-        capacity_left=d.capacity_left,
-        converted=d.converted,
-    )
-
-
-# PostgreSQL: one statement writes a run, or each part of a large run (WRITE_PARTS). The decisions come as
-# arrays (each as one comma-separated text: quoting a 100,000-element list parameter costs more than the
-# statement; the planner folds the constant arrays and knows their length); the leads are updated from them,
-# and the decisions of the leads written are inserted from them too (they are also the leads' history: see
-# pheu.assignment.history). The small per-team and per-member values (rules, capacities, first stage) come
-# in short arrays, read by each decision's position in them (``t``, ``m``): no join per lead. A lead whose
-# team or salesperson changed since it was read is left alone (manual assignment wins; another run took it):
-# the statement returns those.
-_PG_WRITE = """
-WITH v AS MATERIALIZED (
-  SELECT d.*,
-    (%(t_stage)s::bigint[])[d.t] AS first_stage_id, (%(t_probability)s::numeric[])[d.t] AS first_probability,
-    CASE WHEN d.team_chosen THEN (%(t_rule)s::text[])[d.t] ELSE '' END AS team_rule,
-    CASE WHEN d.team_chosen THEN (%(t_min)s::integer[])[d.t] END AS min_score,
-    COALESCE((%(m_rule)s::text[])[d.m], '') AS member_rule, (%(m_capacity)s::integer[])[d.m] AS capacity
-  FROM unnest(
-    string_to_array(%(lead)s, ',')::bigint[], string_to_array(%(team)s, ',', '')::bigint[],
-    string_to_array(%(user)s, ',', '')::bigint[], string_to_array(%(member)s, ',', '')::bigint[],
-    string_to_array(%(previous)s, ',', '')::bigint[], string_to_array(%(chosen)s, ',')::boolean[],
-    string_to_array(%(score)s, ',')::integer[], string_to_array(%(left)s, ',', '')::integer[],
-    string_to_array(%(converted)s, ',')::boolean[], string_to_array(%(t)s, ',')::integer[],
-    string_to_array(%(m)s, ',', '')::integer[]
-  ) AS d(lead_id, team_id, user_id, member_id, previous_user_id, team_chosen, score, capacity_left, converted,
-    t, m)
-), written AS (
-  UPDATE {lead} AS l SET
-    team_id = v.team_id,
-    user_id = COALESCE(v.user_id, l.user_id),
-    type = CASE WHEN v.converted THEN %(opportunity)s ELSE l.type END,
-    stage_id = CASE WHEN v.converted AND l.stage_id IS NULL AND v.first_stage_id IS NOT NULL
-      THEN v.first_stage_id ELSE l.stage_id END,
-    probability = CASE
-      WHEN v.converted AND l.stage_id IS NULL AND v.first_stage_id IS NOT NULL AND l.auto_probability
-      THEN COALESCE(v.first_probability, 0) ELSE l.probability END,
-    assigned_at = CASE WHEN v.user_id IS NOT NULL THEN %(now)s ELSE l.assigned_at END,
-    converted_at = CASE WHEN v.converted THEN %(now)s ELSE l.converted_at END,
-    stage_changed_at = CASE WHEN v.converted AND l.stage_id IS NULL AND v.first_stage_id IS NOT NULL
-      THEN %(now)s ELSE l.stage_changed_at END,
-    updated_at = %(now)s
-  FROM v
-  WHERE l.id = v.lead_id AND l.user_id IS NOT DISTINCT FROM v.previous_user_id
-    AND l.team_id IS NOT DISTINCT FROM (CASE WHEN v.team_chosen THEN NULL ELSE v.team_id END)
-  RETURNING l.id
-), decisions AS (
-  INSERT INTO {decision} (
-    run_id, lead_id, created_at, team_id, user_id, member_id, previous_user_id, team_chosen, team_rule,
-    min_score, member_rule, score, capacity, capacity_left, converted)
-  SELECT %(run)s, v.lead_id, %(now)s, v.team_id, v.user_id, v.member_id, v.previous_user_id, v.team_chosen,
-    v.team_rule, v.min_score, v.member_rule, v.score, v.capacity, v.capacity_left, v.converted
-  FROM v JOIN written w ON w.id = v.lead_id
-)
-SELECT v.lead_id FROM v WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.id = v.lead_id)
-"""
-
-
-def _joined(values: Any) -> str:
-    """``values`` as one comma-separated text for ``string_to_array(…, ',', '')`` ('' is NULL)."""
-    return ",".join(["" if v is None else str(v) for v in values])
-
-
-def _flags(values: Any) -> str:
-    return ",".join(["t" if v else "f" for v in values])
-
-
-def _write_params(
-    *, config: Config, decisions: list[LeadDecision], run: AssignmentRun, now: datetime
-) -> dict[str, Any]:
-    """The parameters of :data:`_PG_WRITE` for ``decisions`` (all of which write)."""
-    teams = {t.id: t for t in config.teams}
-    members = {m.id: m for ms in config.members.values() for m in ms}
-    team_ids = sorted({d.team_id for d in decisions if d.team_id is not None})
-    member_ids = sorted({d.member_id for d in decisions if d.member_id is not None})
-    team_at = {pk: position for position, pk in enumerate(team_ids, 1)}  # SQL arrays count from 1
-    member_at = {pk: position for position, pk in enumerate(member_ids, 1)}
-    return {
-        "run": run.pk,
-        "now": now,
-        "lead": _joined(d.lead_id for d in decisions),
-        "team": _joined(d.team_id for d in decisions),
-        "user": _joined(d.user_id for d in decisions),
-        "member": _joined(d.member_id for d in decisions),
-        "previous": _joined(d.previous_user_id for d in decisions),
-        "chosen": _flags(d.team_chosen for d in decisions),
-        "score": _joined(d.score for d in decisions),
-        "left": _joined(d.capacity_left for d in decisions),
-        "converted": _flags(d.converted for d in decisions),
-        "t": _joined(team_at[d.team_id] for d in decisions),  # every written decision has a team
-        "m": _joined(member_at.get(d.member_id) for d in decisions),
-        "t_rule": [teams[pk].rule for pk in team_ids],
-        "t_min": [teams[pk].min_score for pk in team_ids],
-        "t_stage": [teams[pk].first_stage_id for pk in team_ids],
-        "t_probability": [teams[pk].first_stage_probability for pk in team_ids],
-        "m_rule": [members[pk].rule for pk in member_ids],
-        "m_capacity": [members[pk].capacity for pk in member_ids],
-        "opportunity": LeadType.OPPORTUNITY.value,
-    }
-
-
-# A large run's writes go in at most this many statements, each sent as soon as its part of the plan is
-# decided, in psycopg's pipeline mode: PostgreSQL writes a part while Python decides the next one, on the
-# other core. The first part holds WRITE_PART_MIN leads, so that the database starts early; the others share
-# the rest (at least WRITE_PART_MIN each), and a small run is one statement.
+# --- writing a run ---------------------------------------------------------------------------------
+# A large run's writes go in at most this many statements on PostgreSQL, each sent as soon as its part of the
+# plan is decided (:func:`~pheu.assignment.writes.write_postgresql`). The first part holds WRITE_PART_MIN
+# leads, so that the database starts early; the others share the rest (at least WRITE_PART_MIN each), and a
+# small run is one statement.
 WRITE_PARTS = 4
 WRITE_PART_MIN = 5_000
-
-
-def _pipeline() -> contextlib.AbstractContextManager[Any]:
-    """psycopg 3's pipeline mode where the driver and libpq have it (PostgreSQL only: imported here)."""
-    import psycopg
-
-    raw = connection.connection
-    if isinstance(raw, psycopg.Connection) and psycopg.Pipeline.is_supported():
-        return raw.pipeline()
-    return contextlib.nullcontext()
-
-
-def _write_postgresql(
-    *, config: Config, parts: Iterable[list[LeadDecision]], run: AssignmentRun, now: datetime
-) -> set[int]:
-    """Write each part (decisions that all write) in one statement; the ids of the leads written."""
-    quote = connection.ops.quote_name
-    sql = _PG_WRITE.format(decision=quote(AssignmentDecision._meta.db_table), lead=quote(Lead._meta.db_table))
-    sent: list[tuple[Any, list[LeadDecision]]] = []
-    with contextlib.ExitStack() as cursors:
-        with _pipeline():
-            for part in parts:
-                if not part:
-                    continue
-                # In the leads' order: the rows and their index entries are then visited in the order they
-                # lie on disk (a run of 100,000 leads in the teams' order took 2 s longer).
-                part.sort(key=lambda d: d.lead_id)
-                cursor = cursors.enter_context(connection.cursor())
-                cursor.execute(sql, _write_params(config=config, decisions=part, run=run, now=now))
-                sent.append((cursor, part))
-        written: set[int] = set()
-        for cursor, part in sent:
-            left_alone = {row[0] for row in cursor.fetchall()}
-            written.update(d.lead_id for d in part if d.lead_id not in left_alone)
-    return written
-
-
-def _write_portable(
-    *,
-    config: Config,
-    rows: list[LeadRow],
-    decisions: list[LeadDecision],
-    run: AssignmentRun,
-    now: datetime,
-) -> set[int]:
-    """The same writes on other databases: one UPDATE from JSON, then the decisions in bulk."""
-    by_id = {row.id: row for row in rows}
-    written = _update_leads(_lead_rows(decisions, by_id, config), now)
-    writing = [d for d in decisions if d.lead_id in written]
-    AssignmentDecision.objects.bulk_create([_decision_row(d, run, now) for d in writing])
-    return written
-
 
 # Lead fields an assignment writes, as the rule language names them: re-scoring is needed only when an
 # active scoring rule reads one of them.
@@ -688,7 +134,7 @@ def _write(
     *,
     config: Config,
     rows: list[LeadRow],
-    plan: _Plan,
+    plan: Plan,
     actor: Any,
     trigger: str,
     team: Team | None,
@@ -703,7 +149,7 @@ def _write(
         team=team,
         rules={
             "teams": {str(t.id): t.rule for t in config.teams},
-            "members": {str(m.id): m.rule for ms in config.members.values() for m in ms},
+            "members": {str(m.id): m.rule for m in config.all_members()},
         },
     )
 
@@ -712,16 +158,16 @@ def _write(
 
     if connection.vendor == "postgresql":
         parts = (writing(part) for part in plan.parts(WRITE_PARTS, smallest=WRITE_PART_MIN))
-        written = _write_postgresql(config=config, parts=parts, run=run, now=now)
+        written = write_postgresql(config=config, parts=parts, run=run, now=now)
     else:
-        written = _write_portable(
+        written = write_portable(
             config=config, rows=rows, decisions=writing(plan.decide_all()), run=run, now=now
         )
     decisions = [d for d in plan.decisions if d is not None and keep(d)]
     # A lead changed between the read and the write is left out (manual assignment wins).
     if len(written) < len(writing(decisions)):
         decisions = [d for d in decisions if not d.writes or d.lead_id in written]
-    result = _result(config, decisions, dry_run=False)
+    result = summarize(config, decisions, dry_run=False)
     result.run_id = run.pk
     run.finished_at = timezone.now()
     run.considered, run.teamed, run.assigned, run.converted = (
@@ -770,20 +216,20 @@ def assign_leads(
     now = timezone.now()
     scope = team.pk if team is not None else None
     if not dry_run:
-        _lock_members(scope)  # then read the loads: as they are once no other run can change them
+        lock_members(scope)  # then read the loads: as they are once no other run can change them
     config = load_config(now=now)
     parse_rules(config)
     leads = candidate_leads(lead_ids=lead_ids, team_id=scope)
-    rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see _PG_WRITE)
+    rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see writes.py)
     merges = _duplicates_to_merge(config, rows, scope_team_id=scope)
     if dry_run:
-        result = _result(config, plan_assignment(config, rows, scope_team_id=scope), dry_run=True)
+        result = summarize(config, plan_assignment(config, rows, scope_team_id=scope), dry_run=True)
         result.merges = merges
         return result
     if merges:
         merges = _merge_duplicates(merges)
         rows = read_leads(leads, config)  # the leads merged away are inactive now; a survivor takes part
-    plan = _Plan(config, rows, scope_team_id=scope)
+    plan = Plan(config, rows, scope_team_id=scope)
     result = _write(config=config, rows=rows, plan=plan, actor=actor, trigger=trigger, team=team, now=now)
     result.merges = merges
     emit_events(event=WebhookEvent.LEAD_ASSIGNED, label="leads.lead", pks=result.assigned_lead_ids)
@@ -846,171 +292,9 @@ def _merge_duplicates(merges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 # --- real time ---------------------------------------------------------------------------------------
-# The teams and their active members with each member's load, in one statement: the ORM's form of it (a
-# filtered join, three subqueries) cost ≈ 3 ms a creation to compile, more than the query itself.
-_REALTIME_SQL = """
-SELECT {team_columns}, {member_columns}, u.is_active, u.first_name, u.last_name, u.username,
-  (SELECT p.use_leads FROM {settings} p WHERE p.id = 1),
-  (SELECT p.merge_duplicates_on_assignment FROM {settings} p WHERE p.id = 1),
-  (SELECT s.id FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL ORDER BY s.sequence, s.id LIMIT 1),
-  (SELECT s.probability FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL
-     ORDER BY s.sequence, s.id LIMIT 1),
-  COALESCE((SELECT SUM(l.count) FROM {loads} l
-     WHERE l.team_id = t.id AND l.user_id = m.user_id AND l.day >= %s), 0)
-FROM {team} t
-LEFT JOIN {member} m ON m.team_id = t.id AND m.active
-LEFT JOIN {user} u ON u.id = m.user_id
-WHERE t.active AND NOT t.assignment_optout
-ORDER BY t.sequence, t.id, m.id
-"""
-# Only what the facts below read: every column of a team (its web form's settings…) cost ≈ 0.2 ms a creation
-# to fetch and convert.
-_TEAM_COLUMNS = ModelColumns(
-    Team,
-    "t",
-    only=(
-        "name",
-        "sequence",
-        "min_score",
-        "assignment_domain",
-        "use_leads",
-        "merge_duplicates_on_assignment",
-    ),
-)
-_MEMBER_COLUMNS = ModelColumns(
-    TeamMember,
-    "m",
-    only=("user", "assignment_domain", "capacity", "weight", "optout", "away_from", "away_until"),
-)
-
-
 def realtime_config(now: datetime) -> Config:
-    """The teams and members as :func:`~pheu.assignment.facts.load_config` reads them, in one query."""
-    quote = connection.ops.quote_name
-    sql = _REALTIME_SQL.format(
-        team_columns=_TEAM_COLUMNS.select(),
-        member_columns=_MEMBER_COLUMNS.select(),
-        settings=quote(PheuSettings._meta.db_table),
-        stage=quote(Stage._meta.db_table),
-        loads=quote(MemberLoadDay._meta.db_table),
-        team=_TEAM_COLUMNS.table(),
-        member=_MEMBER_COLUMNS.table(),
-        user=quote(User._meta.db_table),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datefield_value(window_start(now))])
-        rows = cursor.fetchall()
-    teams: dict[int, TeamFacts] = {}
-    members: dict[int, list[MemberFacts]] = {}
-    today = timezone.localdate(now)
-    width_team, width_member = len(_TEAM_COLUMNS), len(_MEMBER_COLUMNS)
-    for row in rows:
-        team = _TEAM_COLUMNS.instance(row[:width_team])
-        member = _MEMBER_COLUMNS.instance(row[width_team : width_team + width_member])
-        user_active, first, last, username, default, merging, stage_id, probability, recent = row[
-            width_team + width_member :
-        ]
-        assert isinstance(team, Team)
-        if team.pk not in teams:
-            uses = team.uses_leads(True if default is None else bool(default))
-            teams[team.pk] = TeamFacts(
-                team.pk,
-                team.name,
-                team.sequence,
-                team.min_score,
-                team.assignment_domain.strip(),
-                uses,
-                stage_id,
-                None if probability is None else Decimal(str(probability)),
-                team.merges_duplicates(bool(merging)),
-            )
-        if not isinstance(member, TeamMember) or not user_active:
-            continue
-        members.setdefault(team.pk, []).append(
-            MemberFacts(
-                member.pk,
-                team.pk,
-                member.user_id,
-                user_label(first, last, username),
-                member.assignment_domain.strip(),
-                member.capacity,
-                member.weight,
-                int(recent),
-                member.optout,
-                member.is_away(today),
-            )
-        )
-    config = Config(list(teams.values()), members)
-    config.order_teams()
-    return config
-
-
-def _lock_team_members(team_id: int) -> None:
-    """Lock the members of the team a new lead goes to, in the order every run locks members (by id, as
-    :func:`_lock_members`), so that creations and runs count the team's capacities one after the other and
-    never wait for each other in a cycle. Only the members' rows: a join would lock the team and user rows
-    too, which the foreign-key checks of concurrent creations also lock (a deadlock seen under 8 clients)."""
-    if not connection.features.has_select_for_update:  # SQLite: one writer at a time
-        return
-    table = connection.ops.quote_name(TeamMember._meta.db_table)
-    with connection.cursor() as cursor:  # hand-written: the ORM's form cost ≈ 0.3 ms a creation
-        cursor.execute(f"SELECT id FROM {table} WHERE team_id = %s ORDER BY id FOR NO KEY UPDATE", [team_id])
-        cursor.fetchall()
-
-
-def _claim_for_member(
-    *, lead: Lead, decision: LeadDecision, row: LeadRow, config: Config, now: datetime
-) -> bool:
-    """Give ``lead`` its decision's team and member, unless that takes the member over capacity — counted
-    by the ``UPDATE`` itself, after :func:`_lock_team_members`, so that it sees every lead a concurrent
-    creation gave them; whether it was given."""
-    values = _lead_rows([decision], {row.id: row}, config)[0]
-    update: dict[str, Any] = {"team_id": decision.team_id, "updated_at": now}
-    if decision.user_id is not None:
-        update.update(user_id=decision.user_id, assigned_at=now)
-    if decision.converted:
-        update.update(type=LeadType.OPPORTUNITY, converted_at=now, stage_id=values["stage_id"])
-        if values["stage_changed"]:
-            update["stage_changed_at"] = now
-        if values["probability"] is not None:
-            update["probability"] = Decimal(str(values["probability"]))
-    if not _update_if_room(lead.pk, update, decision=decision, now=now):
-        return False
-    for name, value in update.items():
-        setattr(lead, name, value)
-    return True
-
-
-# One UPDATE that gives the lead its team and salesperson if it still has no salesperson and the member
-# is below capacity; hand-written because the ORM's form cost ≈ 1 ms a creation to compile.
-_CLAIM_SQL = """
-UPDATE {lead} SET {assignments} WHERE id = %s AND user_id IS NULL
-"""
-_ROOM_SQL = """
- AND COALESCE((SELECT SUM(l.count) FROM {loads} l WHERE l.team_id = %s AND l.user_id = %s AND l.day >= %s), 0)
- < %s
-"""
-
-
-def _update_if_room(
-    lead_id: int, update: Mapping[str, Any], *, decision: LeadDecision, now: datetime
-) -> bool:
-    quote = connection.ops.quote_name
-    columns: list[str] = []
-    params: list[Any] = []
-    for name, value in update.items():
-        field = Lead._meta.get_field(name)  # "team_id" finds the team field too
-        columns.append(f"{quote(field.column)} = %s")  # type: ignore[union-attr]
-        params.append(field.get_db_prep_save(value, connection))
-    sql = _CLAIM_SQL.format(lead=quote(Lead._meta.db_table), assignments=", ".join(columns)).rstrip()
-    params.append(lead_id)
-    if decision.member_id is not None:
-        sql += _ROOM_SQL.format(loads=quote(MemberLoadDay._meta.db_table))
-        day = connection.ops.adapt_datefield_value(window_start(now))
-        params += [decision.team_id, decision.user_id, day, decision.capacity]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
+    """The teams and members as a creation assigns from (the config every assignment reads: one query)."""
+    return load_config(now=now)
 
 
 def _python_row(lead: Lead, config: Config, tags: Iterable[Any]) -> LeadRow:
@@ -1086,25 +370,23 @@ def assign_new_lead(*, lead: Lead, tags: Iterable[Any] | None = None, config: Co
             return
         row = rows[0]
     locked: int | None = None
-    for _attempt in range(1 + sum(len(ms) for ms in config.members.values())):
+    for _attempt in range(1 + config.member_count()):
         decision = plan_assignment(config, [row])[0]
         if not decision.writes:
             return
         if _attempt == 0 and _merged_into_duplicate(lead=lead, decision=decision, config=config):
             return
         if decision.member_id is not None and locked != decision.team_id:
-            _lock_team_members(decision.team_id)  # type: ignore[arg-type]  # a member's decision has a team
+            lock_team_members(decision.team_id)  # type: ignore[arg-type]  # a member's decision has a team
             locked = decision.team_id
         if _claim_for_member(lead=lead, decision=decision, row=row, config=config, now=now):
             break
         # The member filled up meanwhile (another lead created at the same time): count them as full.
         assert decision.member_id is not None
-        full = config.member(decision.member_id)
-        assert full is not None
-        config = config.with_member(full.id, recent=full.capacity)
+        config = without_member(config, decision.member_id)
     else:  # pragma: no cover — every member was tried
         return
-    _decision_row(decision, None, now).save(force_insert=True)
+    decision_row(decision, None, now).save(force_insert=True)
     # No re-scoring here: the creation scored the lead just before (its score is what chose the team), and
     # the query budget of a creation is tight (SPEC 13); batch runs re-score what they write.
 
@@ -1121,34 +403,18 @@ class NewLeadAssignment:
     after_insert: bool = False
 
 
-_ROOM_LEFT_SQL = """
-SELECT COALESCE(SUM(l.count), 0) FROM {loads} l WHERE l.team_id = %s AND l.user_id = %s AND l.day >= %s
-"""
-
-
-def _has_room(decision: LeadDecision, now: datetime) -> bool:
-    """Whether the decision's member is still below capacity, counted after :func:`_lock_team_members` so
-    that it sees every lead a concurrent creation gave them."""
-    sql = _ROOM_LEFT_SQL.format(loads=connection.ops.quote_name(MemberLoadDay._meta.db_table))
-    day = connection.ops.adapt_datefield_value(window_start(now))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [decision.team_id, decision.user_id, day])
-        (count,) = cursor.fetchone()
-    return int(count) < (decision.capacity or 0)
-
-
-def _apply_decision(lead: Lead, decision: LeadDecision, row: LeadRow, config: Config, now: datetime) -> None:
-    """Give the unsaved ``lead`` what the decision gives (the columns :func:`_claim_for_member` writes)."""
-    values = _lead_rows([decision], {row.id: row}, config)[0]
-    lead.team_id = decision.team_id
-    if decision.user_id is not None:
-        lead.user_id, lead.assigned_at = decision.user_id, now
-    if decision.converted:
-        lead.type, lead.converted_at, lead.stage_id = LeadType.OPPORTUNITY, now, values["stage_id"]
-        if values["stage_changed"]:
-            lead.stage_changed_at = now
-        if values["probability"] is not None:
-            lead.probability = Decimal(str(values["probability"]))
+def _claim_for_member(
+    *, lead: Lead, decision: LeadDecision, row: LeadRow, config: Config, now: datetime
+) -> bool:
+    """Give the stored ``lead`` its decision's team and member, unless that takes the member over capacity
+    — counted by the ``UPDATE`` itself, after :func:`~pheu.assignment.writes.lock_team_members`, so that it
+    sees every lead a concurrent creation gave them; whether it was given."""
+    changes = {**lead_changes(decision, row, config, now), "updated_at": now}
+    if not update_if_room(lead.pk, changes, decision=decision, now=now):
+        return False
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    return True
 
 
 def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment:
@@ -1159,9 +425,9 @@ def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment
     assignment and an open record has its e-mail, ``after_insert``: the merge needs the stored lead.
 
     Same rules, choice and capacity count as :func:`assign_new_lead`: the chosen team's members are locked
-    (:func:`_lock_team_members`) and the member's load counted again under the lock; a member who filled up
-    meanwhile is counted full and the next one tried. Queries: the teams and members, and when a member is
-    chosen the lock and the count."""
+    (:func:`~pheu.assignment.writes.lock_team_members`) and the member's load counted again under the
+    lock; a member who filled up meanwhile is counted full and the next one tried. Queries: the teams and
+    members, and when a member is chosen the lock and the count."""
     if lead.user_id is not None or not lead.active or lead.won_status != WonStatus.OPEN:
         return NewLeadAssignment()
     now = timezone.now()
@@ -1169,7 +435,7 @@ def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment
     parse_rules(config, cached=True)
     row = _python_row(lead, config, tags)
     locked: int | None = None
-    for attempt in range(1 + sum(len(ms) for ms in config.members.values())):
+    for attempt in range(1 + config.member_count()):
         decision = plan_assignment(config, [row])[0]
         if not decision.writes:
             return NewLeadAssignment()
@@ -1179,14 +445,13 @@ def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment
             return NewLeadAssignment(after_insert=True)
         if decision.member_id is not None:
             if locked != decision.team_id:
-                _lock_team_members(decision.team_id)  # type: ignore[arg-type]
+                lock_team_members(decision.team_id)  # type: ignore[arg-type]
                 locked = decision.team_id
-            if not _has_room(decision, now):  # filled by a concurrent creation: count them as full
-                full = config.member(decision.member_id)
-                assert full is not None
-                config = config.with_member(full.id, recent=full.capacity)
+            if not has_room(decision, now):  # filled by a concurrent creation: count them as full
+                config = without_member(config, decision.member_id)
                 continue
-        _apply_decision(lead, decision, row, config, now)
+        for name, value in lead_changes(decision, row, config, now).items():  # as _claim_for_member writes
+            setattr(lead, name, value)
         return NewLeadAssignment(decision=decision, at=now)
     return NewLeadAssignment()  # pragma: no cover — every member was tried
 
@@ -1195,7 +460,7 @@ def record_new_assignment(lead: Lead, assignment: NewLeadAssignment) -> None:
     """Record the decision :func:`assign_unsaved_lead` applied, now that the lead has its id (one INSERT)."""
     if assignment.decision is not None:
         decision = assignment.decision._replace(lead_id=lead.pk)
-        insert(_decision_row(decision, None, assignment.at or timezone.now()))
+        insert(decision_row(decision, None, assignment.at or timezone.now()))
 
 
 # --- availability ------------------------------------------------------------------------------------
@@ -1241,13 +506,12 @@ def redistribute_leads(
     now = timezone.now()
     scope = team.pk if team is not None else (member.team_id if member is not None else None)
     if not dry_run:
-        _lock_members(scope)
+        lock_members(scope)
     config = load_config(now=now)
     parse_rules(config)
     away = [
         m
-        for ms in config.members.values()
-        for m in ms
+        for m in config.all_members()
         if m.away and (scope is None or m.team_id == scope) and (member is None or m.id == member.pk)
     ]
     if member is not None and not away:
@@ -1269,8 +533,8 @@ def redistribute_leads(
 
     if dry_run:
         decisions = plan_assignment(config, rows, previous_users=previous)
-        return _result(config, [d for d in decisions if moves(d)], dry_run=True)
-    plan = _Plan(config, rows, previous_users=previous)
+        return summarize(config, [d for d in decisions if moves(d)], dry_run=True)
+    plan = Plan(config, rows, previous_users=previous)
     result = _write(
         config=config, rows=original, plan=plan, actor=actor, trigger=trigger, team=team, now=now, keep=moves
     )
@@ -1279,17 +543,6 @@ def redistribute_leads(
 
 
 # --- simulation of a rule not yet saved --------------------------------------------------------------
-@dataclass(frozen=True)
-class Move:
-    """``count`` waiting leads would go to ``to`` instead of ``source`` (labels: "Team", "Team / person",
-    or "" for nowhere); ``lead_ids``: the first few."""
-
-    source: str
-    to: str
-    count: int
-    lead_ids: tuple[int, ...]
-
-
 @dataclass(frozen=True)
 class Simulation:
     """What saving an edited team or member would change in the next run: the leads waiting for assignment
@@ -1300,12 +553,6 @@ class Simulation:
     moves: tuple[Move, ...]
     before: AssignmentResult
     after: AssignmentResult
-
-
-def _destination(d: LeadDecision) -> str:
-    if d.team_id is None or d.outcome == Outcome.OTHER_TEAM:
-        return ""
-    return f"{d.team_name} / {d.user_label}" if d.user_label else d.team_name
 
 
 def _edited_values(values: Mapping[str, Any], *, team: bool) -> dict[str, Any]:
@@ -1383,21 +630,13 @@ def simulate_rule_change(
     rows = read_leads(candidate_leads(), config)
     before = plan_assignment(config, rows)
     after = plan_assignment(edited, rows)
-    moved: dict[tuple[str, str], list[int]] = {}
-    for old, new in zip(before, after, strict=True):
-        key = (_destination(old), _destination(new))
-        if key[0] != key[1]:
-            moved.setdefault(key, []).append(old.lead_id)
-    moves = tuple(
-        Move(source, to, len(ids), tuple(ids[:10]))
-        for (source, to), ids in sorted(moved.items(), key=lambda item: (-len(item[1]), item[0]))
-    )
+    moves = moves_between(before, after)
     return Simulation(
         waiting=len(rows),
         moved=sum(m.count for m in moves),
         moves=moves,
-        before=_result(config, before, dry_run=True),
-        after=_result(edited, after, dry_run=True),
+        before=summarize(config, before, dry_run=True),
+        after=summarize(edited, after, dry_run=True),
     )
 
 
@@ -1411,6 +650,7 @@ def run_scheduled_assignments(*, now: datetime | None = None) -> list[Assignment
     results = []
     teams = Team.objects.filter(active=True, assignment_optout=False, assignment_every_hours__isnull=False)
     for team in teams.order_by("sequence", "id"):
+        assert team.assignment_every_hours is not None  # the teams filtered above
         due = now - timedelta(hours=team.assignment_every_hours)
         try:
             with transaction.atomic():
@@ -1449,45 +689,6 @@ def _holds(decision: AssignmentDecision, lead: Lead) -> bool:
 
 
 # --- why a lead waits --------------------------------------------------------------------------------
-class WaitingReason:
-    """Why an open lead has no salesperson: what the next run would meet (the lead page, its API and the
-    assignment report say it in these words)."""
-
-    BELOW_MIN_SCORE = "below_min_score"  # under every team's minimum score
-    NO_TEAM_RULE = "no_team_rule"  # reaches a minimum, but no such team's rule matches
-    NO_TEAM = "no_team"  # no team takes part in automatic assignment
-    MEMBERS_FULL = "members_full"  # its team's members are all full, away, opted out or not matching
-    TEAM_OFF = "team_off"  # its team is inactive or skips automatic assignment
-    NEXT_RUN = "next_run"  # the next run would assign it
-
-    @staticmethod
-    def labels() -> dict[str, str]:
-        return {
-            WaitingReason.BELOW_MIN_SCORE: _("Below every team's minimum score"),
-            WaitingReason.NO_TEAM_RULE: _("No team's rule matches"),
-            WaitingReason.NO_TEAM: _("No team takes automatic assignment"),
-            WaitingReason.MEMBERS_FULL: _("Every member full, away or not matching"),
-            WaitingReason.TEAM_OFF: _("Its team skips automatic assignment"),
-            WaitingReason.NEXT_RUN: _("The next assignment run would assign it"),
-        }
-
-
-def waiting_reason(config: Config, decision: LeadDecision) -> str:
-    """The :class:`WaitingReason` of a lead that the plan (:func:`plan_assignment`) decided as
-    ``decision``. A lead no team takes is *below every team's minimum score* when its score is under the
-    lowest minimum, else no team whose minimum it reaches has a rule that matches it."""
-    if decision.outcome == Outcome.NO_TEAM:
-        if not config.teams:
-            return WaitingReason.NO_TEAM
-        lowest = min(team.min_score for team in config.teams)
-        return WaitingReason.BELOW_MIN_SCORE if decision.score < lowest else WaitingReason.NO_TEAM_RULE
-    if decision.outcome in (Outcome.TEAM_ONLY, Outcome.NO_MEMBER):
-        return WaitingReason.MEMBERS_FULL
-    if decision.outcome == Outcome.OTHER_TEAM:
-        return WaitingReason.TEAM_OFF
-    return WaitingReason.NEXT_RUN
-
-
 @dataclass(frozen=True)
 class Waiting:
     reason: str  # a WaitingReason
@@ -1561,7 +762,7 @@ def assignment_statistics(*, now: datetime | None = None, team: Team | None = No
             m.team.name,
             m.user.display_name,
             m.capacity,
-            m.recent,  # type: ignore[attr-defined]
+            m.recent,
             m.optout,
             m.is_away(today),
             m.active and m.user.is_active,
