@@ -430,24 +430,25 @@ def _funnel_group(filters: ReportFilters, day: str = "created_at") -> tuple[dict
     return {"g": _TRUNC[filters.period](day, output_field=DateField())}, []
 
 
-def histogram_medians(rows: QuerySet[Any], *, group: str) -> dict[Any, float]:
-    """The median of ``days`` per value of ``group`` over histogram rows (a value and how many records have
-    it, :class:`~pheu.reports.models.CohortStep`), in the database: per group, the one or two values at the
-    middle ranks come back. Keys are :func:`group_key`'s."""
+def histogram_medians(rows: QuerySet[Any], *, group: str) -> dict[int, dict[Any, float]]:
+    """Per ``step``, the median of ``days`` per value of ``group`` over histogram rows (a value and how
+    many records have it, :class:`~pheu.reports.models.CohortStep`), in one query: per step and group, the
+    one or two values at the middle ranks come back. Keys are :func:`group_key`'s."""
     quote = connections[rows.db].ops.quote_name
     inner, params = (
-        rows.values(_g=F(group), _v=F("days"))
+        rows.values(_s=F("step"), _g=F(group), _v=F("days"))
         .annotate(_n=Sum("count"))
         .filter(_n__gt=0)
-        .values_list("_g", "_v", "_n")
+        .values_list("_s", "_g", "_v", "_n")
         .order_by()
         .query.sql_with_params()
     )
-    g, v, n = (f"t.{quote(name)}" for name in ("_g", "_v", "_n"))
+    s, g, v, n = (f"t.{quote(name)}" for name in ("_s", "_g", "_v", "_n"))
+    window = f"PARTITION BY {s}, {g}"
     sql = (
-        "SELECT w.g, w.v, w.below, w.upto, w.size FROM ("
-        f"SELECT {g} AS g, {v} AS v, SUM({n}) OVER (PARTITION BY {g} ORDER BY {v}) - {n} AS below, "
-        f"SUM({n}) OVER (PARTITION BY {g} ORDER BY {v}) AS upto, SUM({n}) OVER (PARTITION BY {g}) AS size "
+        "SELECT w.s, w.g, w.v, w.below, w.upto, w.size FROM ("
+        f"SELECT {s} AS s, {g} AS g, {v} AS v, SUM({n}) OVER ({window} ORDER BY {v}) - {n} AS below, "
+        f"SUM({n}) OVER ({window} ORDER BY {v}) AS upto, SUM({n}) OVER ({window}) AS size "
         f"FROM ({inner}) t) w "
         "WHERE (w.below < (w.size + 1) / 2 AND (w.size + 1) / 2 <= w.upto) "
         "OR (w.below < w.size / 2 + 1 AND w.size / 2 + 1 <= w.upto)"
@@ -455,35 +456,37 @@ def histogram_medians(rows: QuerySet[Any], *, group: str) -> dict[Any, float]:
     with connections[rows.db].cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    low: dict[Any, float] = {}
-    high: dict[Any, float] = {}
-    for key_value, number, below, upto, size in fetched:
-        key = group_key(key_value)
+    low: dict[tuple[int, Any], float] = {}
+    high: dict[tuple[int, Any], float] = {}
+    for step, key_value, number, below, upto, size in fetched:
+        key = (int(step), group_key(key_value))
         size, below, upto = int(size), int(below), int(upto)
         if below < (size + 1) // 2 <= upto:
             low[key] = float(number)
         if below < size // 2 + 1 <= upto:
             high[key] = float(number)
     # One middle value (low and high are the same), or the mean of the two: medians()' arithmetic.
-    return {key: (low[key] + high[key]) / 2 for key in low if key in high}
+    found: dict[int, dict[Any, float]] = {1: {}, 2: {}}
+    for key in low:
+        if key in high:
+            found.setdefault(key[0], {})[key[1]] = (low[key] + high[key]) / 2
+    return found
 
 
 def _funnel_medians(user: Any, filters: ReportFilters) -> tuple[dict[Any, float], dict[Any, float]] | None:
-    """Both medians of the funnel from the summary histograms (1 query each), None with a domain."""
+    """Both medians of the funnel from the summary histograms (1 query), None with a domain."""
     steps = summary_rows(CohortStep, user, filters)
     if steps is None:
         return None
     steps = steps.filter(_created_days(filters)).annotate(**_funnel_group(filters, "day")[0])
-    return (
-        histogram_medians(steps.filter(step=1), group="g"),
-        histogram_medians(steps.filter(step=2), group="g"),
-    )
+    found = histogram_medians(steps, group="g")
+    return found[1], found[2]
 
 
 def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
     """The records created in the period (merged-away ones excepted) by period, team, salesperson or source:
     how many became opportunities, were won or lost, the rates, and the median days between the steps
-    (3 queries from the summaries: the counts, and each median; 2 from the records with a domain)."""
+    (2 queries, from the summaries or, with a domain, the records: the counts, and both medians)."""
     cohort_days = summary_rows(CohortDay, user, filters)
     found = _funnel_medians(user, filters)
     if cohort_days is not None and found is not None:

@@ -56,9 +56,30 @@ def _day(vendor: str, column: str) -> Expr:
     zone = settings.TIME_ZONE
     if vendor == "postgresql":
         return lambda r: f"(({r}.{column} AT TIME ZONE '{zone}')::date)"
+    offset = _fixed_offset(zone)
+    if offset is not None and connection.timezone_name == "UTC":
+        # A zone without daylight saving (Asia/Ho_Chi_Minh): plain SQL, no call back into Python per row.
+        return lambda r: f"date({r}.{column}, '{offset:+d} minutes')"
     # The function Django registers on its SQLite connections (what ``TruncDate`` calls).
     db_zone = connection.timezone_name
     return lambda r: f"django_datetime_cast_date({r}.{column}, '{zone}', '{db_zone}')"
+
+
+def _fixed_offset(zone: str) -> int | None:
+    """The zone's offset from UTC in minutes when it has had one offset since 1980 and keeps it, else None."""
+    import datetime as dt
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(zone)
+    offsets = {
+        dt.datetime(year, month, 15, tzinfo=dt.UTC).astimezone(tz).utcoffset()
+        for year in range(1980, 2040)
+        for month in (1, 4, 7, 10)
+    }
+    if len(offsets) != 1:
+        return None
+    (only,) = offsets
+    return int(only.total_seconds() // 60) if only is not None else None
 
 
 def _days_between(vendor: str, start: Expr, end: Expr) -> Expr:
