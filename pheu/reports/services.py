@@ -447,8 +447,11 @@ def histogram_medians(rows: QuerySet[Any], *, group: str) -> dict[int, dict[Any,
     window = f"PARTITION BY {s}, {g}"
     sql = (
         "SELECT w.s, w.g, w.v, w.below, w.upto, w.size FROM ("
-        f"SELECT {s} AS s, {g} AS g, {v} AS v, SUM({n}) OVER ({window} ORDER BY {v}) - {n} AS below, "
-        f"SUM({n}) OVER ({window} ORDER BY {v}) AS upto, SUM({n}) OVER ({window}) AS size "
+        # CAST: PostgreSQL sums bigints as numeric, whose division is not the integer one needed here.
+        f"SELECT {s} AS s, {g} AS g, {v} AS v, "
+        f"CAST(SUM({n}) OVER ({window} ORDER BY {v}) - {n} AS BIGINT) AS below, "
+        f"CAST(SUM({n}) OVER ({window} ORDER BY {v}) AS BIGINT) AS upto, "
+        f"CAST(SUM({n}) OVER ({window}) AS BIGINT) AS size "
         f"FROM ({inner}) t) w "
         "WHERE (w.below < (w.size + 1) / 2 AND (w.size + 1) / 2 <= w.upto) "
         "OR (w.below < w.size / 2 + 1 AND w.size / 2 + 1 <= w.upto)"
