@@ -109,7 +109,8 @@ def month_figures(*, user: Any, today: dt.date | None = None) -> tuple[Figure, .
     )
     won, lost = Q(won_status=WonStatus.WON), Q(won_status=WonStatus.LOST)
     filters = ReportFilters(last, today)
-    cohort_days, closed = summary_rows(CohortDay, user, filters), summary_rows(ClosedDay, user, filters)
+    cohort_days = summary_rows(CohortDay, user, filters, days=(last, today))
+    closed = summary_rows(ClosedDay, user, filters, days=(last, today))
     figures: dict[str, Any]
     if cohort_days is not None and closed is not None:  # the summary rows (2 queries)
         figures = cohort_days.filter(day__gte=last).aggregate(

@@ -147,11 +147,20 @@ def scoped_leads(user: Any, filters: ReportFilters) -> QuerySet[Lead]:
     return leads.order_by()
 
 
-def summary_rows(model: Any, user: Any, filters: ReportFilters) -> QuerySet[Any] | None:
+def whole_months(start: dt.date, end: dt.date) -> bool:
+    """Whether the days ``start`` to ``end`` (both included) can be read from summary rows, whose days
+    before the current month are folded into one row per month (:func:`pheu.reports.summaries.compact`):
+    they start on a month's first day and end on a month's last day or in the current month or later."""
+    return start.day == 1 and ((end + dt.timedelta(1)).day == 1 or end >= month_start(timezone.localdate()))
+
+
+def summary_rows(
+    model: Any, user: Any, filters: ReportFilters, *, days: tuple[dt.date, dt.date] | None = None
+) -> QuerySet[Any] | None:
     """The summary rows (:mod:`pheu.reports.summaries`) of what ``user`` may see — the same visibility rule
-    on the rows' team and salesperson — narrowed by the team and salesperson; None when the report has a
-    rule-language domain, which only the records can answer."""
-    if filters.domain is not None:
+    on the rows' team and salesperson — narrowed by the team and salesperson; None when only the records
+    can answer: the report has a rule-language domain, or reads ``days`` that are not whole months."""
+    if filters.domain is not None or (days is not None and not whole_months(*days)):
         return None
     rows = scope_queryset(model.objects.all(), user)
     if filters.team_id:
@@ -323,7 +332,8 @@ def forecast_rows(*, user: Any, filters: ReportFilters, months: int = FORECAST_M
     day = DateField()
     # One statement: the open records by month (part 0 overdue, 1 ahead), the won ones (2), the targets (3).
     part = Case(When(close_date__lt=today, then=Value(0)), default=Value(1))
-    open_totals, closed = summary_rows(OpenTotal, user, filters), summary_rows(ClosedDay, user, filters)
+    open_totals = summary_rows(OpenTotal, user, filters)
+    closed = summary_rows(ClosedDay, user, filters, days=(first, end - dt.timedelta(1)))
     open_groups: QuerySet[Any]
     won_groups: QuerySet[Any]
     if open_totals is not None and closed is not None:  # the summary rows (no domain)
@@ -478,7 +488,9 @@ def histogram_medians(rows: QuerySet[Any], *, group: str) -> dict[int, dict[Any,
 
 def _funnel_medians(user: Any, filters: ReportFilters) -> tuple[dict[Any, float], dict[Any, float]] | None:
     """Both medians of the funnel from the summary histograms (1 query), None with a domain."""
-    steps = summary_rows(CohortStep, user, filters)
+    if filters.group == "period" and filters.period == "week":
+        return None  # weeks straddle months
+    steps = summary_rows(CohortStep, user, filters, days=(filters.date_from, filters.date_to))
     if steps is None:
         return None
     steps = steps.filter(_created_days(filters)).annotate(**_funnel_group(filters, "day")[0])
@@ -490,7 +502,7 @@ def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
     """The records created in the period (merged-away ones excepted) by period, team, salesperson or source:
     how many became opportunities, were won or lost, the rates, and the median days between the steps
     (2 queries, from the summaries or, with a domain, the records: the counts, and both medians)."""
-    cohort_days = summary_rows(CohortDay, user, filters)
+    cohort_days = summary_rows(CohortDay, user, filters, days=(filters.date_from, filters.date_to))
     found = _funnel_medians(user, filters)
     if cohort_days is not None and found is not None:
         group, names = _funnel_group(filters, "day")
@@ -585,7 +597,7 @@ def _funnel_label(filters: ReportFilters, c: dict[str, Any]) -> tuple[str, str]:
 def lost_reason_rows(*, user: Any, filters: ReportFilters) -> list[LostReasonRow]:
     """The records created in the period and lost since, by lost reason (1 query, of the summaries without
     a domain)."""
-    cohort_days = summary_rows(CohortDay, user, filters)
+    cohort_days = summary_rows(CohortDay, user, filters, days=(filters.date_from, filters.date_to))
     groups: QuerySet[Any]
     if cohort_days is not None:
         groups = (
@@ -616,7 +628,7 @@ def source_rows(*, user: Any, filters: ReportFilters) -> list[SourceRow]:
     opportunities, won and lost, the won revenue and the win rate (1 query, of the summaries without a
     domain)."""
     names = ("source__name", "medium__name", "campaign__name")
-    cohort_days = summary_rows(CohortDay, user, filters)
+    cohort_days = summary_rows(CohortDay, user, filters, days=(filters.date_from, filters.date_to))
     groups: QuerySet[Any]
     if cohort_days is not None:
         groups = (

@@ -18,12 +18,14 @@ The triggers are not in a migration (SQLite drops a table's triggers whenever a 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from pheu.leads.triggers import install, lead_table_triggers
 
@@ -342,10 +344,45 @@ def reinstall(conn: Any = connection) -> None:
         _rebuild(cursor, conn.vendor)
 
 
+def rolled_before() -> dt.date:
+    """Rows of days before this date (the first of the current local month) are folded into one per month
+    (their day becomes the month's first): a report over whole months reads a row per month and group."""
+    today = timezone.localdate()
+    return today.replace(day=1)
+
+
+def _rolled(vendor: str, day: str) -> str:
+    """``day``, or the first of its month when before :func:`rolled_before` (a ``%s`` parameter)."""
+    month = (
+        f"CAST(date_trunc('month', {day}) AS date)"
+        if vendor == "postgresql"
+        else f"date({day}, 'start of month')"
+    )
+    return f"(CASE WHEN {day} < %s THEN {month} ELSE {day} END)"
+
+
+def _group_sql(summary: Summary, vendor: str, source: str) -> tuple[str, str, str]:
+    """The dimensions (days rolled up), the sums and the HAVING of folding ``summary``'s rows."""
+    entry = summary.entries[0]
+    names = [name for name, _ in entry.dims]
+    dims = ", ".join(
+        _rolled(vendor, f"{source}day") if name == "day" else f"{source}{name}" for name in names
+    )
+    sums = ", ".join(f"SUM({source}{name})" for name, _ in entry.measures)
+    keep = "HAVING " + " OR ".join(f"SUM({source}{name}) <> 0" for name, _ in entry.measures)
+    # Grouped by position: the rolled day's parameter written twice would be two expressions to PostgreSQL.
+    by = "GROUP BY " + ", ".join(str(i + 1) for i in range(len(names)))
+    return dims, sums, f"{by} {keep}"
+
+
+def _params(summary: Summary) -> list[Any]:
+    return [rolled_before()] if any(name == "day" for name, _ in summary.entries[0].dims) else []
+
+
 def _folded(entry: Entry, source: str) -> str:
-    """The rows of ``entry`` over ``source`` (the lead table), one per group."""
-    dims = [expr("leads_lead") for _, expr in entry.dims]
-    measures = [f"SUM({expr('leads_lead')})" for _, expr in entry.measures]
+    """The rows of ``entry`` over ``source`` (the lead table), one per group (days not rolled up)."""
+    dims = [f"{expr('leads_lead')} AS {name}" for name, expr in entry.dims]
+    measures = [f"SUM({expr('leads_lead')}) AS {name}" for name, expr in entry.measures]
     groups = ", ".join(str(i + 1) for i in range(len(dims)))
     return (
         f"SELECT {', '.join(dims + measures)} FROM {source} WHERE {entry.where('leads_lead')} "
@@ -361,6 +398,7 @@ def _rebuild(cursor: Any, vendor: str) -> None:
         cursor.execute(f"DELETE FROM {summary.table}")
         for entry in summary.entries:
             cursor.execute(f"INSERT INTO {summary.table} ({_columns(entry)}) {_folded(entry, 'leads_lead')}")
+    _compact(cursor, vendor)
 
 
 def rebuild() -> None:
@@ -370,45 +408,50 @@ def rebuild() -> None:
 
 
 def compact() -> int:
-    """Fold each summary's appended rows into one per group, dropping the empty ones; rows removed.
+    """Fold each summary's appended rows into one per group — the days before the current month into one
+    per month — dropping the empty ones; rows removed.
 
     On PostgreSQL one statement per table (one snapshot): rows appended meanwhile are not seen, so they
     stay. SQLite has a single writer: the statements of the transaction see the same rows."""
-    removed = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        for summary in summaries(connection.vendor):
-            entry = summary.entries[0]
-            dims = ", ".join(name for name, _ in entry.dims)
-            sums = ", ".join(f"SUM({name})" for name, _ in entry.measures)
-            keep = "HAVING " + " OR ".join(f"SUM({name}) <> 0" for name, _ in entry.measures)
-            columns = _columns(entry)
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"WITH gone AS (DELETE FROM {summary.table} RETURNING {columns}), "
-                    f"kept AS (INSERT INTO {summary.table} ({columns}) "
-                    f"SELECT {dims}, {sums} FROM gone GROUP BY {dims} {keep} RETURNING 1) "
-                    "SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM kept)"
-                )
-                removed += int(cursor.fetchone()[0])
-                continue
-            cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {summary.table}")
-            before, last = cursor.fetchone()
-            if not last:
-                continue
+        return _compact(cursor, connection.vendor)
+
+
+def _compact(cursor: Any, vendor: str) -> int:
+    removed = 0
+    for summary in summaries(vendor):
+        columns = _columns(summary.entries[0])
+        dims, sums, keep = _group_sql(summary, vendor, "")
+        params = _params(summary)
+        if vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {summary.table} ({columns}) SELECT {dims}, {sums} FROM {summary.table} "
-                f"WHERE id <= %s GROUP BY {dims} {keep}",
-                [last],
+                f"WITH gone AS (DELETE FROM {summary.table} RETURNING {columns}), "
+                f"kept AS (INSERT INTO {summary.table} ({columns}) "
+                f"SELECT {dims}, {sums} FROM gone {keep} RETURNING 1) "
+                "SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM kept)",
+                params,
             )
-            cursor.execute(f"DELETE FROM {summary.table} WHERE id <= %s", [last])
-            cursor.execute(f"SELECT COUNT(*) FROM {summary.table}")
-            removed += int(before) - int(cursor.fetchone()[0])
+            removed += int(cursor.fetchone()[0])
+            continue
+        cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {summary.table}")
+        before, last = cursor.fetchone()
+        if not last:
+            continue
+        cursor.execute(
+            f"INSERT INTO {summary.table} ({columns}) SELECT {dims}, {sums} FROM {summary.table} "
+            f"WHERE id <= %s {keep}",
+            [*params, last],
+        )
+        cursor.execute(f"DELETE FROM {summary.table} WHERE id <= %s", [last])
+        cursor.execute(f"SELECT COUNT(*) FROM {summary.table}")
+        removed += int(before) - int(cursor.fetchone()[0])
     return removed
 
 
 def drift(conn: Any = connection) -> dict[str, tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]]:
     """Per summary whose folded rows differ from the records': (rows only in the summary, rows only in the
-    records), each a group's dimensions and sums. Empty when the summaries are exact."""
+    records), each a group's dimensions (days before the current month rolled up) and sums. Empty when the
+    summaries are exact."""
 
     def value(v: Any) -> Any:
         if v is None or isinstance(v, str | bool):
@@ -421,16 +464,13 @@ def drift(conn: Any = connection) -> dict[str, tuple[set[tuple[Any, ...]], set[t
     found = {}
     with conn.cursor() as cursor:
         for summary in summaries(conn.vendor):
-            entry = summary.entries[0]
-            dims = ", ".join(name for name, _ in entry.dims)
-            sums = ", ".join(f"SUM({name})" for name, _ in entry.measures)
-            keep = "HAVING " + " OR ".join(f"SUM({name}) <> 0" for name, _ in entry.measures)
-            cursor.execute(f"SELECT {dims}, {sums} FROM {summary.table} GROUP BY {dims} {keep}")
+            dims, sums, keep = _group_sql(summary, conn.vendor, "t.")
+            params = _params(summary)
+            cursor.execute(f"SELECT {dims}, {sums} FROM {summary.table} t {keep}", params)
             kept = {norm(row) for row in cursor.fetchall()}
-            records: set[tuple[Any, ...]] = set()
-            for each in summary.entries:
-                cursor.execute(_folded(each, "leads_lead"))
-                records |= {norm(row) for row in cursor.fetchall()}
-            if kept != records:
-                found[summary.table] = (kept - records, records - kept)
+            records = " UNION ALL ".join(_folded(each, "leads_lead") for each in summary.entries)
+            cursor.execute(f"SELECT {dims}, {sums} FROM ({records}) t {keep}", params)
+            fresh = {norm(row) for row in cursor.fetchall()}
+            if kept != fresh:
+                found[summary.table] = (kept - fresh, fresh - kept)
     return found

@@ -19,7 +19,14 @@ from pheu.leads.services.merge import merge_leads
 from pheu.leads.services.outcome import mark_lost, mark_won
 from pheu.reports import summaries
 from pheu.reports.facts import ReportFilters
-from pheu.reports.services import forecast_rows, funnel_rows, lost_reason_rows, pipeline_rows, source_rows
+from pheu.reports.services import (
+    forecast_rows,
+    funnel_rows,
+    lost_reason_rows,
+    month_start,
+    pipeline_rows,
+    source_rows,
+)
 from pheu.reports.testing import make_report_scene
 from pheu.testing import make_lead, make_lost_reason, make_source
 
@@ -107,11 +114,11 @@ def test_reports_from_summaries_equal_reports_from_records(actors, who, monkeypa
     Lead.objects.filter(pk=scene.c.pk).update(converted_at=timezone.now() - dt.timedelta(hours=30))
     user = getattr(actors, who)
     today = timezone.localdate()
-    filters = ReportFilters(today - dt.timedelta(days=60), today)
+    filters = ReportFilters(month_start(today, -2), today)  # whole months: read from the summaries
     from pheu.reports import services
 
     from_summaries = _all(user, filters)
-    monkeypatch.setattr(services, "summary_rows", lambda *args: None)
+    monkeypatch.setattr(services, "summary_rows", lambda *args, **kwargs: None)
     assert from_summaries == _all(user, filters)
 
 
@@ -126,3 +133,26 @@ def test_a_domain_reads_the_records(actors):
         rows = pipeline_rows(user=actors.manager, filters=filters)
     assert [row.count for row in rows] == [1]
     assert "leads_lead" in queries.captured_queries[-1]["sql"]
+
+
+def test_days_of_past_months_fold_into_months_and_other_periods_read_the_records(actors):
+    from pheu.reports.models import CohortDay
+
+    today = timezone.localdate()
+    past = month_start(today, -3)
+    for day in (1, 9, 20):
+        lead = make_lead(f"Cũ {day}", team=actors.north, user=actors.sales1)
+        at = timezone.make_aware(dt.datetime.combine(past.replace(day=day), dt.time(23, 30)))
+        Lead.objects.filter(pk=lead.pk).update(created_at=at)
+    summaries.compact()
+    assert list(CohortDay.objects.filter(day__lt=month_start(today)).values_list("day", "created")) == [
+        (past, 3)
+    ]
+    assert summaries.drift() == {}
+    whole = ReportFilters(past, month_start(today, -2) - dt.timedelta(days=1))
+    assert [row.created for row in funnel_rows(user=actors.manager, filters=whole)] == [3]
+    # Part of a folded month: from the records, still exact.
+    part = ReportFilters(past.replace(day=5), past.replace(day=25))
+    with CaptureQueriesContext(connection) as queries:
+        assert [row.created for row in funnel_rows(user=actors.manager, filters=part)] == [2]
+    assert all("reports_cohort" not in q["sql"] for q in queries.captured_queries)
