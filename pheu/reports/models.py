@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -41,10 +43,11 @@ class SalesTarget(models.Model):
         super().save(*args, **kwargs)
 
 
-def _ref(model: str, **extra: object) -> models.ForeignKey:  # type: ignore[type-arg]
-    """A summary's dimension: an id, no database constraint (a row describes history, names only ids)."""
+def _ref(model: str) -> Any:
+    """A summary's dimension: an id, no database constraint (a row describes history, names only ids) and no
+    index of its own (the rows are read by day, or all of them)."""
     return models.ForeignKey(
-        model, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", **extra
+        model, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
 
 
@@ -59,12 +62,12 @@ class CohortDay(models.Model):
     """
 
     day = models.DateField()
-    team = _ref("teams.Team", db_index=False)
-    user = _ref("accounts.User", db_index=False)
-    source = _ref("leads.Source", db_index=False)
-    medium = _ref("leads.Medium", db_index=False)
-    campaign = _ref("leads.Campaign", db_index=False)
-    lost_reason = _ref("leads.LostReason", db_index=False)
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    source = _ref("leads.Source")
+    medium = _ref("leads.Medium")
+    campaign = _ref("leads.Campaign")
+    lost_reason = _ref("leads.LostReason")
     created = models.IntegerField()
     opportunities = models.IntegerField()
     won = models.IntegerField()
@@ -86,9 +89,9 @@ class CohortStep(models.Model):
     value is the one the record query computes, so the medians are the same."""
 
     day = models.DateField()
-    team = _ref("teams.Team", db_index=False)
-    user = _ref("accounts.User", db_index=False)
-    source = _ref("leads.Source", db_index=False)
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    source = _ref("leads.Source")
     step = models.SmallIntegerField()
     days = models.FloatField()
     count = models.IntegerField()
@@ -106,8 +109,8 @@ class ClosedDay(models.Model):
     month). Kept like :class:`CohortDay`."""
 
     day = models.DateField()
-    team = _ref("teams.Team", db_index=False)
-    user = _ref("accounts.User", db_index=False)
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
     merged = models.BooleanField()
     won = models.IntegerField()
     lost = models.IntegerField()
@@ -125,9 +128,9 @@ class OpenTotal(models.Model):
     how many, expected and weighted revenue (expected × probability ÷ 100) — the pipeline and the forecast.
     Kept like :class:`CohortDay`."""
 
-    team = _ref("teams.Team", db_index=False)
-    user = _ref("accounts.User", db_index=False)
-    stage = _ref("leads.Stage", db_index=False)
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    stage = _ref("leads.Stage")
     close_date = models.DateField(null=True)
     count = models.IntegerField()
     expected_revenue = models.DecimalField(max_digits=24, decimal_places=2)

@@ -257,6 +257,7 @@ def pipeline_rows(*, user: Any, filters: ReportFilters) -> list[PipelineRow]:
     """
     totals = summary_rows(OpenTotal, user, filters) if filters.as_of is None else None
     leads: QuerySet[Any]
+    sums: dict[str, Any]
     if totals is not None:  # the open opportunities' summary rows (no domain)
         leads = totals
         sums = {"n": Sum("count"), "expected": Sum("expected_revenue"), "weighted": Sum("weighted_revenue")}
@@ -287,7 +288,7 @@ def pipeline_rows(*, user: Any, filters: ReportFilters) -> list[PipelineRow]:
             "user__username",
         )
         .annotate(**sums)
-        .filter(n__gt=0)
+        .filter(Q(n__gt=0))
         .order_by("stage__sequence", "stage_id", "team__name", "team_id", "user__username")
     )
     return [

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from pheu.reports import summaries
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rebuild",
             action="store_true",
-            help=gettext_lazy("Write the triggers again and count the summaries afresh from the records."),
+            help=_("Write the triggers again and count the summaries afresh from the records."),
         )
 
     def handle(self, *args: Any, rebuild: bool, **options: Any) -> None:
