@@ -351,23 +351,38 @@ def rolled_before() -> dt.date:
     return today.replace(day=1)
 
 
+def _month(vendor: str, day: str) -> str:
+    if vendor == "postgresql":
+        return f"CAST(date_trunc('month', {day}) AS date)"
+    return f"date({day}, 'start of month')"
+
+
 def _rolled(vendor: str, day: str) -> str:
     """``day``, or the first of its month when before :func:`rolled_before` (a ``%s`` parameter)."""
-    month = (
-        f"CAST(date_trunc('month', {day}) AS date)"
-        if vendor == "postgresql"
-        else f"date({day}, 'start of month')"
-    )
-    return f"(CASE WHEN {day} < %s THEN {month} ELSE {day} END)"
+    return f"(CASE WHEN {day} < %s THEN {_month(vendor, day)} ELSE {day} END)"
+
+
+def _rolled_close(vendor: str, day: str) -> str:
+    """An expected closing date, or the first of its month when it is in a month before the current one or
+    two months ahead or later (two ``%s`` parameters): the forecast sums open records by month and splits
+    only the current month's at today (overdue or not). The month after this one stays by day, so that the
+    month it becomes at the turn of the month is still by day (the compaction runs every few minutes)."""
+    return f"(CASE WHEN {day} < %s OR {day} >= %s THEN {_month(vendor, day)} ELSE {day} END)"
 
 
 def _group_sql(summary: Summary, vendor: str, source: str) -> tuple[str, str, str]:
     """The dimensions (days rolled up), the sums and the HAVING of folding ``summary``'s rows."""
     entry = summary.entries[0]
     names = [name for name, _ in entry.dims]
-    dims = ", ".join(
-        _rolled(vendor, f"{source}day") if name == "day" else f"{source}{name}" for name in names
-    )
+
+    def dim(name: str) -> str:
+        if name == "day":
+            return _rolled(vendor, f"{source}day")
+        if name == "close_date":
+            return _rolled_close(vendor, f"{source}close_date")
+        return f"{source}{name}"
+
+    dims = ", ".join(dim(name) for name in names)
     sums = ", ".join(f"SUM({source}{name})" for name, _ in entry.measures)
     keep = "HAVING " + " OR ".join(f"SUM({source}{name}) <> 0" for name, _ in entry.measures)
     # Grouped by position: the rolled day's parameter written twice would be two expressions to PostgreSQL.
@@ -376,7 +391,14 @@ def _group_sql(summary: Summary, vendor: str, source: str) -> tuple[str, str, st
 
 
 def _params(summary: Summary) -> list[Any]:
-    return [rolled_before()] if any(name == "day" for name, _ in summary.entries[0].dims) else []
+    names = {name for name, _ in summary.entries[0].dims}
+    first = rolled_before()
+    if "day" in names:
+        return [first]
+    if "close_date" in names:
+        index = first.year * 12 + first.month - 1 + 2
+        return [first, dt.date(index // 12, index % 12 + 1, 1)]
+    return []
 
 
 def _folded(entry: Entry, source: str) -> str:

@@ -156,3 +156,23 @@ def test_days_of_past_months_fold_into_months_and_other_periods_read_the_records
     with CaptureQueriesContext(connection) as queries:
         assert [row.created for row in funnel_rows(user=actors.manager, filters=part)] == [2]
     assert all("reports_cohort" not in q["sql"] for q in queries.captured_queries)
+
+
+def test_expected_closing_dates_fold_into_months_but_this_months_and_the_next(actors):
+    from pheu.reports.models import OpenTotal
+
+    today = timezone.localdate()
+    dates = [
+        month_start(today, -2) + dt.timedelta(days=3),
+        today,
+        month_start(today, 1) + dt.timedelta(days=4),
+    ]
+    dates += [month_start(today, 4) + dt.timedelta(days=d) for d in (2, 9)]
+    for i, day in enumerate(dates):
+        make_lead(f"C{i}", type="opportunity", team=actors.north, expected_close_date=day)
+    summaries.compact()
+    kept = set(OpenTotal.objects.values_list("close_date", flat=True))
+    assert kept == {month_start(today, -2), today, dates[2], month_start(today, 4)}
+    assert summaries.drift() == {}
+    rows = forecast_rows(user=actors.manager, filters=ReportFilters(month_start(today), today))
+    assert [row.count for row in rows][:2] == [1, 1]  # overdue, this month
