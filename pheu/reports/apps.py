@@ -1,7 +1,22 @@
 """Reports (pipeline, forecast, funnel, sources, assignment, activities) and the home dashboards."""
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After every ``migrate``: the triggers keeping the reports' summaries
+    (:mod:`pheu.reports.summaries`)."""
+    from pheu.reports import summaries
+
+    conn = connections[using]
+    tables = set(conn.introspection.table_names())
+    if {"leads_lead", "reports_cohortday", "reports_opentotal"} <= tables:
+        summaries.ensure_triggers(conn)
 
 
 class ReportsConfig(AppConfig):
@@ -10,6 +25,8 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from pheu.core.navigation import register_nav
+
+        post_migrate.connect(_ensure_triggers, sender=self)
 
         register_nav(
             name="reports",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +23,7 @@ from pheu.core.models import PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.reports.facts import ForecastRow, ReportFilters, WaitingRow
+from pheu.reports.models import ClosedDay, CohortDay
 from pheu.reports.services import (
     DaysBetween,
     forecast_rows,
@@ -32,6 +33,7 @@ from pheu.reports.services import (
     pipeline_rows,
     scoped_leads,
     start_of,
+    summary_rows,
     waiting_rows,
 )
 
@@ -106,20 +108,39 @@ def month_figures(*, user: Any, today: dt.date | None = None) -> tuple[Figure, .
         Q(closed_at__gte=since, closed_at__lt=this_start),
     )
     won, lost = Q(won_status=WonStatus.WON), Q(won_status=WonStatus.LOST)
-    figures = (
-        leads.filter(Q(created_at__gte=since) | Q(closed_at__gte=since))
-        .filter(merged_into__isnull=True)
-        .aggregate(
-            new_now=Count("id", filter=created_now),
-            new_before=Count("id", filter=created_before),
-            won_now=Count("id", filter=won & closed_now),
-            won_before=Count("id", filter=won & closed_before),
-            lost_now=Count("id", filter=lost & closed_now),
-            lost_before=Count("id", filter=lost & closed_before),
-            revenue_now=Sum("expected_revenue", filter=won & closed_now),
-            revenue_before=Sum("expected_revenue", filter=won & closed_before),
+    filters = ReportFilters(last, today)
+    cohort_days = summary_rows(CohortDay, user, filters, days=(last, today))
+    closed = summary_rows(ClosedDay, user, filters, days=(last, today))
+    figures: dict[str, Any]
+    if cohort_days is not None and closed is not None:  # the summary rows (2 queries)
+        figures = cohort_days.filter(day__gte=last).aggregate(
+            new_now=Coalesce(Sum("created", filter=Q(day__gte=this)), 0),
+            new_before=Coalesce(Sum("created", filter=Q(day__lt=this)), 0),
         )
-    )
+        ended, ended_before = Q(day__gte=this), Q(day__lt=this)
+        figures |= closed.filter(day__gte=last, merged=False).aggregate(
+            won_now=Coalesce(Sum("won", filter=ended), 0),
+            won_before=Coalesce(Sum("won", filter=ended_before), 0),
+            lost_now=Coalesce(Sum("lost", filter=ended), 0),
+            lost_before=Coalesce(Sum("lost", filter=ended_before), 0),
+            revenue_now=Sum("won_revenue", filter=ended),
+            revenue_before=Sum("won_revenue", filter=ended_before),
+        )
+    else:
+        figures = (
+            leads.filter(Q(created_at__gte=since) | Q(closed_at__gte=since))
+            .filter(merged_into__isnull=True)
+            .aggregate(
+                new_now=Count("id", filter=created_now),
+                new_before=Count("id", filter=created_before),
+                won_now=Count("id", filter=won & closed_now),
+                won_before=Count("id", filter=won & closed_before),
+                lost_now=Count("id", filter=lost & closed_now),
+                lost_before=Count("id", filter=lost & closed_before),
+                revenue_now=Sum("expected_revenue", filter=won & closed_now),
+                revenue_before=Sum("expected_revenue", filter=won & closed_before),
+            )
+        )
     first_activity = Subquery(
         Activity.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("assigned_at"))
         .order_by()

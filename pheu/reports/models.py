@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -39,3 +41,100 @@ class SalesTarget(models.Model):
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.month = self.month.replace(day=1)  # any day typed names its month
         super().save(*args, **kwargs)
+
+
+def _ref(model: str) -> Any:
+    """A summary's dimension: an id, no database constraint (a row describes history, names only ids) and no
+    index of its own (the rows are read by day, or all of them)."""
+    return models.ForeignKey(
+        model, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+
+class CohortDay(models.Model):
+    """The records created on one local day (merged-away ones excepted), per team × salesperson × source ×
+    medium × campaign × lost reason (of the lost ones): how many, how many became opportunities, were won
+    or lost, and their won and lost expected revenue — what the funnel, the sources and the lost reasons
+    sum instead of the records.
+
+    Written by database triggers on the lead table only (:mod:`pheu.reports.summaries`), as signed rows
+    (+1 when a record enters a row, −1 when it leaves it) that the periodic compaction folds.
+    """
+
+    day = models.DateField()
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    source = _ref("leads.Source")
+    medium = _ref("leads.Medium")
+    campaign = _ref("leads.Campaign")
+    lost_reason = _ref("leads.LostReason")
+    created = models.IntegerField()
+    opportunities = models.IntegerField()
+    won = models.IntegerField()
+    lost = models.IntegerField()
+    won_revenue = models.DecimalField(max_digits=24, decimal_places=2)
+    lost_revenue = models.DecimalField(max_digits=24, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="reports_cohort_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id}/{self.user_id}: created {self.created}"
+
+
+class CohortStep(models.Model):
+    """How many records created on one local day (merged-away ones excepted), per team × salesperson ×
+    source, took exactly ``days`` from creation to conversion (``step`` 1) or from conversion — or creation
+    as an opportunity — to being won (``step`` 2): the histogram the funnel's medians are read from. The
+    value is the one the record query computes, so the medians are the same."""
+
+    day = models.DateField()
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    source = _ref("leads.Source")
+    step = models.SmallIntegerField()
+    days = models.FloatField()
+    count = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="reports_step_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id}/{self.user_id}: {self.count} × {self.days} days"
+
+
+class ClosedDay(models.Model):
+    """The records closed (won or lost) on one local day, per team × salesperson and whether merged away:
+    how many won and lost and the won expected revenue (the forecast's "won so far", the dashboard's
+    month). Kept like :class:`CohortDay`."""
+
+    day = models.DateField()
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    merged = models.BooleanField()
+    won = models.IntegerField()
+    lost = models.IntegerField()
+    won_revenue = models.DecimalField(max_digits=24, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="reports_closed_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id}/{self.user_id}: won {self.won}, lost {self.lost}"
+
+
+class OpenTotal(models.Model):
+    """The open opportunities (active, status open) per team × salesperson × stage × expected closing date:
+    how many, expected and weighted revenue (expected × probability ÷ 100) — the pipeline and the forecast.
+    Kept like :class:`CohortDay`."""
+
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    stage = _ref("leads.Stage")
+    close_date = models.DateField(null=True)
+    count = models.IntegerField()
+    expected_revenue = models.DecimalField(max_digits=24, decimal_places=2)
+    weighted_revenue = models.DecimalField(max_digits=30, decimal_places=6)
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.user_id}/{self.stage_id}: {self.count}, {self.expected_revenue}"

@@ -37,6 +37,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQua
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pheu.accounts.permissions import scope_queryset
 from pheu.activities.choices import ActivityKind
 from pheu.activities.models import Activity
 from pheu.assignment.facts import (
@@ -68,7 +69,7 @@ from pheu.reports.facts import (
     SourceRow,
     WaitingRow,
 )
-from pheu.reports.models import SalesTarget
+from pheu.reports.models import ClosedDay, CohortDay, CohortStep, OpenTotal, SalesTarget
 from pheu.teams.models import Team, TeamMember
 
 ZERO = Decimal(0)
@@ -144,6 +145,33 @@ def scoped_leads(user: Any, filters: ReportFilters) -> QuerySet[Lead]:
     if filters.user_id:
         leads = leads.filter(user_id=filters.user_id)
     return leads.order_by()
+
+
+def whole_months(start: dt.date, end: dt.date) -> bool:
+    """Whether the days ``start`` to ``end`` (both included) can be read from summary rows, whose days
+    before the current month are folded into one row per month (:func:`pheu.reports.summaries.compact`):
+    they start on a month's first day and end on a month's last day or in the current month or later."""
+    return start.day == 1 and ((end + dt.timedelta(1)).day == 1 or end >= month_start(timezone.localdate()))
+
+
+def summary_rows(
+    model: Any, user: Any, filters: ReportFilters, *, days: tuple[dt.date, dt.date] | None = None
+) -> QuerySet[Any] | None:
+    """The summary rows (:mod:`pheu.reports.summaries`) of what ``user`` may see — the same visibility rule
+    on the rows' team and salesperson — narrowed by the team and salesperson; None when only the records
+    can answer: the report has a rule-language domain, or reads ``days`` that are not whole months."""
+    if filters.domain is not None or (days is not None and not whole_months(*days)):
+        return None
+    rows = scope_queryset(model.objects.all(), user)
+    if filters.team_id:
+        rows = rows.filter(team_id=filters.team_id)
+    if filters.user_id:
+        rows = rows.filter(user_id=filters.user_id)
+    return rows.order_by()
+
+
+def _created_days(filters: ReportFilters) -> Q:
+    return Q(day__gte=filters.date_from, day__lte=filters.date_to)
 
 
 def _created_in(filters: ReportFilters) -> Q:
@@ -227,16 +255,26 @@ def pipeline_rows(*, user: Any, filters: ReportFilters) -> list[PipelineRow]:
     — created and converted by then, closed (won or lost) after it, never merged away — in their current
     stage (the stage a record had on that day is in its history, not replayed here).
     """
-    leads = scoped_leads(user, filters).filter(type=LeadType.OPPORTUNITY)
-    if filters.as_of is None:
-        leads = leads.filter(active=True, won_status=WonStatus.OPEN)
+    totals = summary_rows(OpenTotal, user, filters) if filters.as_of is None else None
+    leads: QuerySet[Any]
+    sums: dict[str, Any]
+    if totals is not None:  # the open opportunities' summary rows (no domain)
+        leads = totals
+        sums = {"n": Sum("count"), "expected": Sum("expected_revenue"), "weighted": Sum("weighted_revenue")}
     else:
-        end = start_of(filters.as_of + dt.timedelta(1))
-        leads = leads.filter(created_at__lt=end, merged_into__isnull=True).filter(
-            Q(converted_at__isnull=True) | Q(converted_at__lt=end),
-            Q(closed_at__isnull=True, active=True) | Q(closed_at__gte=end),
+        leads = scoped_leads(user, filters).filter(type=LeadType.OPPORTUNITY)
+        weighted = ExpressionWrapper(
+            F("expected_revenue") * F("probability") / Value(100), output_field=MONEY
         )
-    weighted = ExpressionWrapper(F("expected_revenue") * F("probability") / Value(100), output_field=MONEY)
+        sums = {"n": Count("id"), "expected": Sum("expected_revenue"), "weighted": Sum(weighted)}
+        if filters.as_of is None:
+            leads = leads.filter(active=True, won_status=WonStatus.OPEN)
+        else:
+            end = start_of(filters.as_of + dt.timedelta(1))
+            leads = leads.filter(created_at__lt=end, merged_into__isnull=True).filter(
+                Q(converted_at__isnull=True) | Q(converted_at__lt=end),
+                Q(closed_at__isnull=True, active=True) | Q(closed_at__gte=end),
+            )
     groups = (
         leads.values(
             "stage_id",
@@ -249,7 +287,8 @@ def pipeline_rows(*, user: Any, filters: ReportFilters) -> list[PipelineRow]:
             "user__last_name",
             "user__username",
         )
-        .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum(weighted))
+        .annotate(**sums)
+        .filter(Q(n__gt=0))
         .order_by("stage__sequence", "stage_id", "team__name", "team_id", "user__username")
     )
     return [
@@ -291,27 +330,50 @@ def forecast_rows(*, user: Any, filters: ReportFilters, months: int = FORECAST_M
     today = timezone.localdate()
     first = month_start(today)
     end = month_start(today, months)
-    weighted = ExpressionWrapper(F("expected_revenue") * F("probability") / Value(100), output_field=MONEY)
-    base = scoped_leads(user, filters)
     day = DateField()
     # One statement: the open records by month (part 0 overdue, 1 ahead), the won ones (2), the targets (3).
-    open_groups = (
-        base.filter(
-            type=LeadType.OPPORTUNITY, active=True, won_status=WonStatus.OPEN, expected_close_date__lt=end
+    part = Case(When(close_date__lt=today, then=Value(0)), default=Value(1))
+    open_totals = summary_rows(OpenTotal, user, filters)
+    closed = summary_rows(ClosedDay, user, filters, days=(first, end - dt.timedelta(1)))
+    open_groups: QuerySet[Any]
+    won_groups: QuerySet[Any]
+    if open_totals is not None and closed is not None:  # the summary rows (no domain)
+        open_groups = (
+            open_totals.filter(close_date__lt=end)
+            .values(part=part, month=TruncMonth("close_date", output_field=day))
+            .annotate(n=Sum("count"), expected=Sum("expected_revenue"), weighted=Sum("weighted_revenue"))
+            .filter(n__gt=0)
+            .order_by()
         )
-        .values(
-            part=Case(When(expected_close_date__lt=today, then=Value(0)), default=Value(1)),
-            month=TruncMonth("expected_close_date", output_field=day),
+        won_groups = (
+            closed.filter(day__gte=first, day__lt=end)
+            .values(part=Value(2), month=TruncMonth("day", output_field=day))
+            .annotate(n=Sum("won"), expected=Sum("won_revenue"), weighted=Sum("won_revenue"))
+            .filter(n__gt=0)
+            .order_by()
         )
-        .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum(weighted))
-        .order_by()
-    )
-    won_groups = (
-        base.filter(won_status=WonStatus.WON, closed_at__gte=start_of(first), closed_at__lt=start_of(end))
-        .values(part=Value(2), month=TruncMonth("closed_at", output_field=day))
-        .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum("expected_revenue"))
-        .order_by()
-    )
+    else:
+        weighted = ExpressionWrapper(
+            F("expected_revenue") * F("probability") / Value(100), output_field=MONEY
+        )
+        base = scoped_leads(user, filters)
+        open_groups = (
+            base.filter(
+                type=LeadType.OPPORTUNITY, active=True, won_status=WonStatus.OPEN, expected_close_date__lt=end
+            )
+            .values(
+                part=Case(When(expected_close_date__lt=today, then=Value(0)), default=Value(1)),
+                month=TruncMonth("expected_close_date", output_field=day),
+            )
+            .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum(weighted))
+            .order_by()
+        )
+        won_groups = (
+            base.filter(won_status=WonStatus.WON, closed_at__gte=start_of(first), closed_at__lt=start_of(end))
+            .values(part=Value(2), month=TruncMonth("closed_at", output_field=day))
+            .annotate(n=Count("id"), expected=Sum("expected_revenue"), weighted=Sum("expected_revenue"))
+            .order_by()
+        )
     parts = open_groups.union(won_groups, all=True)
     teams = _target_teams(user, filters)
     if teams is not None:
@@ -365,21 +427,131 @@ def _bucket_label(value: Any, period: str) -> tuple[str, str]:
     return day.isoformat(), f"{day:%m/%Y}"
 
 
-def _funnel_group(filters: ReportFilters) -> tuple[dict[str, Any], list[str]]:
-    """The grouping annotation (``g``) of the funnel and the names read with it."""
+def _funnel_group(filters: ReportFilters, day: str = "created_at") -> tuple[dict[str, Any], list[str]]:
+    """The grouping annotation (``g``) of the funnel and the names read with it; ``day``: the records'
+    creation, or the summary rows' day."""
     if filters.group == "team":
         return {"g": F("team_id")}, ["team__name"]
     if filters.group == "user":
         return {"g": F("user_id")}, ["user__first_name", "user__last_name", "user__username"]
     if filters.group == "source":
         return {"g": F("source_id")}, ["source__name"]
-    return {"g": _TRUNC[filters.period]("created_at")}, []
+    if day == "created_at":
+        return {"g": _TRUNC[filters.period]("created_at")}, []
+    return {"g": _TRUNC[filters.period](day, output_field=DateField())}, []
+
+
+def histogram_medians(rows: QuerySet[Any], *, group: str) -> dict[int, dict[Any, float]]:
+    """Per ``step``, the median of ``days`` per value of ``group`` over histogram rows (a value and how
+    many records have it, :class:`~pheu.reports.models.CohortStep`), in one query: per step and group, the
+    one or two values at the middle ranks come back. Keys are :func:`group_key`'s."""
+    quote = connections[rows.db].ops.quote_name
+    inner, params = (
+        rows.values(_s=F("step"), _g=F(group), _v=F("days"))
+        .annotate(_n=Sum("count"))
+        .filter(_n__gt=0)
+        .values_list("_s", "_g", "_v", "_n")
+        .order_by()
+        .query.sql_with_params()
+    )
+    s, g, v, n = (f"t.{quote(name)}" for name in ("_s", "_g", "_v", "_n"))
+    window = f"PARTITION BY {s}, {g}"
+    sql = (
+        "SELECT w.s, w.g, w.v, w.below, w.upto, w.size FROM ("
+        # CAST: PostgreSQL sums bigints as numeric, whose division is not the integer one needed here.
+        f"SELECT {s} AS s, {g} AS g, {v} AS v, "
+        f"CAST(SUM({n}) OVER ({window} ORDER BY {v}) - {n} AS BIGINT) AS below, "
+        f"CAST(SUM({n}) OVER ({window} ORDER BY {v}) AS BIGINT) AS upto, "
+        f"CAST(SUM({n}) OVER ({window}) AS BIGINT) AS size "
+        f"FROM ({inner}) t) w "
+        "WHERE (w.below < (w.size + 1) / 2 AND (w.size + 1) / 2 <= w.upto) "
+        "OR (w.below < w.size / 2 + 1 AND w.size / 2 + 1 <= w.upto)"
+    )
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    low: dict[tuple[int, Any], float] = {}
+    high: dict[tuple[int, Any], float] = {}
+    for step, key_value, number, below, upto, size in fetched:
+        key = (int(step), group_key(key_value))
+        size, below, upto = int(size), int(below), int(upto)
+        if below < (size + 1) // 2 <= upto:
+            low[key] = float(number)
+        if below < size // 2 + 1 <= upto:
+            high[key] = float(number)
+    # One middle value (low and high are the same), or the mean of the two: medians()' arithmetic.
+    found: dict[int, dict[Any, float]] = {1: {}, 2: {}}
+    for key in low:
+        if key in high:
+            found.setdefault(key[0], {})[key[1]] = (low[key] + high[key]) / 2
+    return found
+
+
+def _funnel_medians(user: Any, filters: ReportFilters) -> tuple[dict[Any, float], dict[Any, float]] | None:
+    """Both medians of the funnel from the summary histograms (1 query), None with a domain."""
+    if filters.group == "period" and filters.period == "week":
+        return None  # weeks straddle months
+    steps = summary_rows(CohortStep, user, filters, days=(filters.date_from, filters.date_to))
+    if steps is None:
+        return None
+    steps = steps.filter(_created_days(filters)).annotate(**_funnel_group(filters, "day")[0])
+    found = histogram_medians(steps, group="g")
+    return found[1], found[2]
 
 
 def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
     """The records created in the period (merged-away ones excepted) by period, team, salesperson or source:
     how many became opportunities, were won or lost, the rates, and the median days between the steps
-    (2 queries: the counts, and both medians)."""
+    (2 queries, from the summaries or, with a domain, the records: the counts, and both medians)."""
+    cohort_days = summary_rows(CohortDay, user, filters, days=(filters.date_from, filters.date_to))
+    found = _funnel_medians(user, filters)
+    if cohort_days is not None and found is not None:
+        group, names = _funnel_group(filters, "day")
+        counts = (
+            cohort_days.filter(_created_days(filters))
+            .annotate(**group)
+            .values("g", *names)
+            .annotate(
+                created=Sum("created"),
+                converted=Sum("opportunities"),
+                won=Sum("won"),
+                lost=Sum("lost"),
+                won_revenue=Sum("won_revenue"),
+            )
+            .filter(created__gt=0)
+            .order_by("g")
+        )
+        to_convert, to_win = found
+    else:
+        to_convert, to_win, counts = _funnel_from_records(user, filters)
+    rows = []
+    for c in counts:
+        key, label = _funnel_label(filters, c)
+        rows.append(
+            FunnelRow(
+                key,
+                label,
+                c["created"],
+                c["converted"],
+                c["won"],
+                c["lost"],
+                _money(c["won_revenue"]),
+                percent(c["converted"], c["created"]),
+                percent(c["won"], c["converted"]),
+                percent(c["won"], c["won"] + c["lost"]),
+                _days(to_convert.get(group_key(c["g"]))),
+                _days(to_win.get(group_key(c["g"]))),
+            )
+        )
+    if filters.group != "period":
+        rows.sort(key=lambda row: (-row.created, row.label))
+    return rows
+
+
+def _funnel_from_records(
+    user: Any, filters: ReportFilters
+) -> tuple[dict[Any, float], dict[Any, float], QuerySet[Any]]:
+    """The funnel's medians and counts from the records (a report with a domain; 2 queries)."""
     group, names = _funnel_group(filters)
     cohort = (
         scoped_leads(user, filters).filter(_created_in(filters), merged_into__isnull=True).annotate(**group)
@@ -408,29 +580,7 @@ def funnel_rows(*, user: Any, filters: ReportFilters) -> list[FunnelRow]:
         group="g",
         values=("to_convert", "to_win"),
     )
-    to_convert, to_win = days.median["to_convert"], days.median["to_win"]
-    rows = []
-    for c in counts:
-        key, label = _funnel_label(filters, c)
-        rows.append(
-            FunnelRow(
-                key,
-                label,
-                c["created"],
-                c["converted"],
-                c["won"],
-                c["lost"],
-                _money(c["won_revenue"]),
-                percent(c["converted"], c["created"]),
-                percent(c["won"], c["converted"]),
-                percent(c["won"], c["won"] + c["lost"]),
-                _days(to_convert.get(group_key(c["g"]))),
-                _days(to_win.get(group_key(c["g"]))),
-            )
-        )
-    if filters.group != "period":
-        rows.sort(key=lambda row: (-row.created, row.label))
-    return rows
+    return days.median["to_convert"], days.median["to_win"], counts
 
 
 def _funnel_label(filters: ReportFilters, c: dict[str, Any]) -> tuple[str, str]:
@@ -446,14 +596,25 @@ def _funnel_label(filters: ReportFilters, c: dict[str, Any]) -> tuple[str, str]:
 
 
 def lost_reason_rows(*, user: Any, filters: ReportFilters) -> list[LostReasonRow]:
-    """The records created in the period and lost since, by lost reason (1 query)."""
-    groups = (
-        scoped_leads(user, filters)
-        .filter(_created_in(filters), won_status=WonStatus.LOST, merged_into__isnull=True)
-        .values("lost_reason_id", "lost_reason__name")
-        .annotate(n=Count("id"), expected=Sum("expected_revenue"))
-        .order_by("-n", "lost_reason__name")
-    )
+    """The records created in the period and lost since, by lost reason (1 query, of the summaries without
+    a domain)."""
+    cohort_days = summary_rows(CohortDay, user, filters, days=(filters.date_from, filters.date_to))
+    groups: QuerySet[Any]
+    if cohort_days is not None:
+        groups = (
+            cohort_days.filter(_created_days(filters))
+            .values("lost_reason_id", "lost_reason__name")
+            .annotate(n=Sum("lost"), expected=Sum("lost_revenue"))
+            .filter(n__gt=0)
+        )
+    else:
+        groups = (
+            scoped_leads(user, filters)
+            .filter(_created_in(filters), won_status=WonStatus.LOST, merged_into__isnull=True)
+            .values("lost_reason_id", "lost_reason__name")
+            .annotate(n=Count("id"), expected=Sum("expected_revenue"))
+        )
+    groups = groups.order_by("-n", "lost_reason__name")
     return [
         LostReasonRow(
             g["lost_reason_id"], g["lost_reason__name"] or _("No reason"), g["n"], _money(g["expected"])
@@ -465,21 +626,39 @@ def lost_reason_rows(*, user: Any, filters: ReportFilters) -> list[LostReasonRow
 # --- sources and campaigns -------------------------------------------------------------------------------
 def source_rows(*, user: Any, filters: ReportFilters) -> list[SourceRow]:
     """The records created in the period by source × medium × campaign: how many, how many became
-    opportunities, won and lost, the won revenue and the win rate (1 query)."""
-    opportunity = Q(type=LeadType.OPPORTUNITY) | Q(converted_at__isnull=False)
-    groups = (
-        scoped_leads(user, filters)
-        .filter(_created_in(filters), merged_into__isnull=True)
-        .values("source__name", "medium__name", "campaign__name")
-        .annotate(
-            n=Count("id"),
-            opportunities=Count("id", filter=opportunity),
-            won=Count("id", filter=Q(won_status=WonStatus.WON)),
-            lost=Count("id", filter=Q(won_status=WonStatus.LOST)),
-            won_revenue=Sum("expected_revenue", filter=Q(won_status=WonStatus.WON)),
+    opportunities, won and lost, the won revenue and the win rate (1 query, of the summaries without a
+    domain)."""
+    names = ("source__name", "medium__name", "campaign__name")
+    cohort_days = summary_rows(CohortDay, user, filters, days=(filters.date_from, filters.date_to))
+    groups: QuerySet[Any]
+    if cohort_days is not None:
+        groups = (
+            cohort_days.filter(_created_days(filters))
+            .values(*names)
+            .annotate(
+                n=Sum("created"),
+                opportunities=Sum("opportunities"),
+                won=Sum("won"),
+                lost=Sum("lost"),
+                won_revenue=Sum("won_revenue"),
+            )
+            .filter(n__gt=0)
         )
-        .order_by("-n", "source__name", "medium__name", "campaign__name")
-    )
+    else:
+        opportunity = Q(type=LeadType.OPPORTUNITY) | Q(converted_at__isnull=False)
+        groups = (
+            scoped_leads(user, filters)
+            .filter(_created_in(filters), merged_into__isnull=True)
+            .values(*names)
+            .annotate(
+                n=Count("id"),
+                opportunities=Count("id", filter=opportunity),
+                won=Count("id", filter=Q(won_status=WonStatus.WON)),
+                lost=Count("id", filter=Q(won_status=WonStatus.LOST)),
+                won_revenue=Sum("expected_revenue", filter=Q(won_status=WonStatus.WON)),
+            )
+        )
+    groups = groups.order_by("-n", *names)
     return [
         SourceRow(
             g["source__name"] or _("No source"),
