@@ -496,6 +496,7 @@ _KEY_SOURCES = (
     "state",
     "industry",
     "website",
+    "zip",
 )
 _KEYS = (
     "email_normalized",
@@ -512,4 +513,5 @@ _KEYS = (
     "state_key",
     "industry_key",
     "website_key",
+    "match_keys",  # the duplicate matcher's blocking keys (pheu.leads.matching.match_keys_of)
 )

@@ -94,6 +94,7 @@ _KEY_ATTNAMES = (
     "state_key",
     "industry_key",
     "website_key",
+    "match_keys",
 )
 
 

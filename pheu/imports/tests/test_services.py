@@ -575,3 +575,27 @@ def test_a_reimport_leaves_a_value_it_could_not_read_as_the_record_had_it(tmp_pa
         "hot",
     )
     assert (lead.email, lead.email_normalized) == ("one@x", "")  # kept as typed: written
+
+
+def test_imported_records_carry_the_blocking_keys_so_the_duplicate_lookup_finds_them(tmp_path, actors):
+    from pheu.leads.duplicates import Thresholds, find_duplicates
+
+    header = ["External ID", "Name", "Contact", "Street", "City", "Zip", "Phone"]
+    rows = [["j-1", "Lead Perth", "Jemms Ryann", "12 Kallara Close", "Perth", "6000", ""],
+            ["j-2", "Other", "Trần Thị Bích", "", "Hà Nội", "", "0912 345 678"]]  # fmt: skip
+    make_import(write_csv(tmp_path / "a.csv", [header, *rows]), actor=actors.manager)
+    # A re-import changes the address of one record: its keys follow.
+    rows[1][3:6] = ["5 Lê Lợi", "Huế", "530000"]
+    again = make_import(write_csv(tmp_path / "b.csv", [header, rows[1]]), actor=actors.manager)
+    assert again.updated_count == 1
+    for lead in Lead.objects.all():
+        stored = lead.match_keys
+        lead.normalize()
+        assert stored and stored == lead.match_keys, lead.name
+    assert "zs:530000|5" in Lead.objects.get(external_id="j-2").match_keys.split()
+    # A record typed by hand with a typo in every word of the name, no e-mail or phone in common: the
+    # lookup finds the imported record by its stored blocking keys (no scan ran in between).
+    typed = make_lead("Typed", contact_name="Jemma Ryanne", city="Sydney")
+    imported = Lead.objects.get(external_id="j-1")
+    found = {m.lead_id for m in find_duplicates(typed, thresholds=Thresholds(show=0.0, merge=0.9))}
+    assert imported.pk in found
