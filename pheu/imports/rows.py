@@ -15,7 +15,9 @@ saved record has.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -72,6 +74,7 @@ LANGUAGES = {
     "english": "en",
     "tieng anh": "en",
 }
+KEY_BATCH = 2000  # rows per call of compute_keys
 _TAG_SPLIT = re.compile(r"[,;]")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 
@@ -211,8 +214,8 @@ class RowReader:
         self.now = timezone.now()
         self.keys = Keys()
         self.seen_external_ids: dict[str, int] = {}
-        self.max_lengths = {
-            f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)
+        self.max_lengths: dict[str, int] = {
+            f.name: f.max_length for f in Lead._meta.concrete_fields if f.max_length is not None
         }
         self.choices = {name: _choice_index(choices) for name, choices in CHOICE_FIELDS.items()}
         self.countries = country_codes()
@@ -263,8 +266,71 @@ class RowReader:
             self.first_stage[team_id] = stages[0] if stages else None
         return self.first_stage[team_id]
 
-    # --- one row -------------------------------------------------------------------------------------
+    # --- rows ----------------------------------------------------------------------------------------
     def read(self, number: int, cells: list[Cell]) -> ParsedRow | RowErrors:
+        """One row, its keys included."""
+        result = self._parse(number, cells)
+        if isinstance(result, ParsedRow):
+            self._apply_keys(result, compute_keys([self._sources(result)], self.keys)[0])
+        return result
+
+    def read_all(
+        self, rows: Iterable[tuple[int, list[Cell]]], *, pool: Executor | None = None, batch: int = 0
+    ) -> Iterator[ParsedRow | RowErrors]:
+        """The rows of ``rows`` read, in their order, their keys computed in bulk: ``batch`` rows at a time
+        (:func:`compute_keys`), in the processes of ``pool`` while this one reads the next rows (at most
+        two batches per worker in flight, so memory stays flat), or here without a pool."""
+        batch = batch or KEY_BATCH
+        pending: deque[tuple[list[ParsedRow | RowErrors], list[ParsedRow], Any]] = deque()
+        depth = 2 * getattr(pool, "_max_workers", 1) if pool is not None else 0
+
+        def submit(chunk: list[ParsedRow | RowErrors]) -> None:
+            parsed = [row for row in chunk if isinstance(row, ParsedRow)]
+            sources = [self._sources(row) for row in parsed]
+            job = pool.submit(compute_keys, sources) if pool is not None else compute_keys(sources, self.keys)
+            pending.append((chunk, parsed, job))
+
+        def done() -> list[ParsedRow | RowErrors]:
+            chunk, parsed, job = pending.popleft()
+            keys = job.result() if isinstance(job, Future) else job
+            for row, row_keys in zip(parsed, keys, strict=True):
+                self._apply_keys(row, row_keys)
+            return chunk
+
+        chunk: list[ParsedRow | RowErrors] = []
+        for number, cells in rows:
+            chunk.append(self._parse(number, cells))
+            if len(chunk) >= batch:
+                submit(chunk)
+                chunk = []
+                while len(pending) > depth:
+                    yield from done()
+        if chunk:
+            submit(chunk)
+        while pending:
+            yield from done()
+
+    @staticmethod
+    def _sources(row: ParsedRow) -> tuple[str, ...]:
+        values = row.values
+        return tuple(values.get(name) or "" for name in _KEY_SOURCES)
+
+    def _apply_keys(self, row: ParsedRow, keys: tuple[str, ...]) -> None:
+        """Set the row's keys; an invalid phone or mobile (no E.164 key) is a warning."""
+        values = row.values
+        values.update(zip(_KEYS, keys, strict=True))
+        for name in ("phone", "mobile"):
+            if values.get(name) and not values[f"{name}_e164"]:
+                row.warnings.append(
+                    (
+                        self._header(name),
+                        values[name],
+                        _("Not a valid phone number: kept as typed, not used to find duplicates."),
+                    )
+                )
+
+    def _parse(self, number: int, cells: list[Cell]) -> ParsedRow | RowErrors:
+        """One row without its keys (:meth:`_apply_keys`)."""
         values: dict[str, Any] = {}
         problems: list[tuple[str, str, str]] = []
         warnings: list[tuple[str, str, str]] = []
@@ -425,7 +491,7 @@ class RowReader:
     def _complete(
         self, values: dict[str, Any], stage_text: str, warnings: list[tuple[str, str, str]]
     ) -> None:
-        """Defaults and derived values, as ``create_lead`` gives them; then the matching keys."""
+        """Defaults and derived values, as ``create_lead`` gives them (the matching keys come after)."""
         team_id = values.pop("team", None) or (self.team.pk if self.team else None)
         values["team_id"] = team_id
         values["user_id"] = values.pop("user", None)
@@ -459,19 +525,6 @@ class RowReader:
         for name, default in _EMPTY.items():
             if values.get(name) is None:
                 values[name] = default
-        keys = SimpleNamespace(**{name: values.get(name, "") for name in _KEY_SOURCES})
-        self.keys.normalize(keys)
-        for name in _KEYS:
-            values[name] = getattr(keys, name)
-        for name in ("phone", "mobile"):
-            if values.get(name) and not values[f"{name}_e164"]:
-                warnings.append(
-                    (
-                        self._header(name),
-                        values[name],
-                        _("Not a valid phone number: kept as typed, not used to find duplicates."),
-                    )
-                )
 
 
 _EMPTY: dict[str, Any] = {
@@ -496,6 +549,7 @@ _KEY_SOURCES = (
     "state",
     "industry",
     "website",
+    "zip",
 )
 _KEYS = (
     "email_normalized",
@@ -512,4 +566,26 @@ _KEYS = (
     "state_key",
     "industry_key",
     "website_key",
+    "match_keys",  # the duplicate matcher's blocking keys (pheu.leads.matching.match_keys_of)
 )
+
+
+_worker_keys: Keys | None = None
+
+
+def compute_keys(sources: list[tuple[str, ...]], keys: Keys | None = None) -> list[tuple[str, ...]]:
+    """The matching keys (:data:`_KEYS`) of rows given by their key sources (:data:`_KEY_SOURCES`), as
+    ``Lead.normalize`` computes them, with ``keys``' memoised functions (in a worker process of the
+    import's pool: that process's own, built once)."""
+    global _worker_keys
+    if keys is None:
+        if _worker_keys is None:
+            _worker_keys = Keys()
+        keys = _worker_keys
+    normalize = keys.normalize
+    out: list[tuple[str, ...]] = []
+    for values in sources:
+        record = SimpleNamespace(**dict(zip(_KEY_SOURCES, values, strict=True)))
+        normalize(record)
+        out.append(tuple(getattr(record, name) for name in _KEYS))
+    return out

@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import csv
 import logging
+import multiprocessing
 import operator
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,7 +41,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Field, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -58,6 +62,8 @@ from pheu.teams.models import Team
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+POOL_MIN_ROWS = 5_000  # rows of a file from which its keys may be computed in worker processes
+POOL_WORKERS = 4
 CHUNK = 20_000  # ids per call of the set-based steps after the write (scoring samples, assignment)
 PREVIEW_ROWS = 10
 Progress = Callable[["Counters"], None]
@@ -94,6 +100,7 @@ _KEY_ATTNAMES = (
     "state_key",
     "industry_key",
     "website_key",
+    "match_keys",
 )
 
 
@@ -324,7 +331,7 @@ class _Progress:
     def __init__(self, run: Import, callback: Progress | None, total: int = 0) -> None:
         self.run, self.callback, self.last = run, callback, 0.0
         self.counters = Counters(total=total)
-        self.side = None
+        self.side: Any = None  # the second connection (PostgreSQL), opened at the first write
 
     @staticmethod
     def key(pk: int) -> str:
@@ -466,21 +473,8 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
         reader = RowReader(kind=run.kind, headers=headers, mapping=run.mapping, team=run.team, actor=actor)
         writer = _PgWriter(run) if connection.vendor == "postgresql" else _BatchWriter(run)
         writer.keys = reader.keys  # the update path re-keys records with the same memoised functions
-        for number, cells in rows:
-            counts["total"] += 1
-            result = reader.read(number, cells)
-            if isinstance(result, RowErrors):
-                counts["errors"] += 1
-                for column, value, reason in result.problems:
-                    issues.writerow([IssueLevel.ERROR, result.row, column, value[:1000], reason])
-            else:
-                if result.warnings:
-                    counts["warnings"] += 1
-                    for column, value, reason in result.warnings:
-                        issues.writerow([IssueLevel.WARNING, result.row, column, value[:1000], reason])
-                writer.add(result)
-            if counts["total"] % 1000 == 0:
-                tick(counts["total"])
+        with _key_pool(tick.counters.total) as pool:
+            _read(reader.read_all(rows, pool=pool), writer, counts, issues, tick)
     tick.counters.total = counts["total"]
     steps.mark("read")
     if run.atomic and counts["errors"] and not run.dry_run:
@@ -499,6 +493,54 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
     if counts["created"]:
         _assign(run)
     steps.mark("assignment")
+
+
+def _read(
+    results: Iterator[ParsedRow | RowErrors],
+    writer: Any,
+    counts: dict[str, int],
+    issues: Any,
+    tick: _Progress,
+) -> None:
+    """Count and report the rows read (errors and warnings into the issues' spool), hand the others to
+    the writer."""
+    for result in results:
+        counts["total"] += 1
+        if isinstance(result, RowErrors):
+            counts["errors"] += 1
+            for column, value, reason in result.problems:
+                issues.writerow([IssueLevel.ERROR, result.row, column, value[:1000], reason])
+        else:
+            if result.warnings:
+                counts["warnings"] += 1
+                for column, value, reason in result.warnings:
+                    issues.writerow([IssueLevel.WARNING, result.row, column, value[:1000], reason])
+            writer.add(result)
+        if counts["total"] % 1000 == 0:
+            tick(counts["total"])
+
+
+@contextmanager
+def _key_pool(rows: int) -> Iterator[Executor | None]:
+    """Worker processes computing the rows' keys while the import reads on (``RowReader.read_all``), where
+    they pay: a file of at least :data:`POOL_MIN_ROWS` rows, on a machine with a core to spare (several
+    cores, a load average below their number: on busy cores the workers only add the cost of sending the
+    rows). Forked, they inherit the loaded code and settings; they never touch the database."""
+    cores = os.cpu_count() or 1
+    workers = min(cores, POOL_WORKERS)
+    if (
+        rows < POOL_MIN_ROWS
+        or workers < 2
+        or os.getloadavg()[0] > cores - 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _line_ids(run: Import, *, action: str | None = None) -> Iterator[list[int]]:
@@ -976,6 +1018,7 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
             for attname, value in befores[lead_id].items():
                 if attname != "tags":
                     field = Lead._meta.get_field(attname)
+                    assert isinstance(field, Field)
                     setattr(lead, attname, None if value is None else field.to_python(value))
             keys.normalize(lead)
         # The time of change too, when the import kept it: as if the import had not been.

@@ -575,3 +575,72 @@ def test_a_reimport_leaves_a_value_it_could_not_read_as_the_record_had_it(tmp_pa
         "hot",
     )
     assert (lead.email, lead.email_normalized) == ("one@x", "")  # kept as typed: written
+
+
+def test_imported_records_carry_the_blocking_keys_so_the_duplicate_lookup_finds_them(tmp_path, actors):
+    from pheu.leads.duplicates import Thresholds, find_duplicates
+
+    header = ["External ID", "Name", "Contact", "Street", "City", "Zip", "Phone"]
+    rows = [["j-1", "Lead Perth", "Jemms Ryann", "12 Kallara Close", "Perth", "6000", ""],
+            ["j-2", "Other", "Trần Thị Bích", "", "Hà Nội", "", "0912 345 678"]]  # fmt: skip
+    make_import(write_csv(tmp_path / "a.csv", [header, *rows]), actor=actors.manager)
+    # A re-import changes the address of one record: its keys follow.
+    rows[1][3:6] = ["5 Lê Lợi", "Huế", "530000"]
+    again = make_import(write_csv(tmp_path / "b.csv", [header, rows[1]]), actor=actors.manager)
+    assert again.updated_count == 1
+    for lead in Lead.objects.all():
+        stored = lead.match_keys
+        lead.normalize()
+        assert stored and stored == lead.match_keys, lead.name
+    assert "zs:530000|5" in Lead.objects.get(external_id="j-2").match_keys.split()
+    # A record typed by hand with a typo in every word of the name, no e-mail or phone in common: the
+    # lookup finds the imported record by its stored blocking keys (no scan ran in between).
+    typed = make_lead("Typed", contact_name="Jemma Ryanne", city="Sydney")
+    imported = Lead.objects.get(external_id="j-1")
+    found = {m.lead_id for m in find_duplicates(typed, thresholds=Thresholds(show=0.0, merge=0.9))}
+    assert imported.pk in found
+
+
+def test_keys_computed_in_worker_processes_are_those_computed_in_the_import(tmp_path, actors, monkeypatch):
+    from pheu.imports import rows as rows_module
+    from pheu.imports.rows import _KEYS
+
+    header = ["External ID", "Name", "Contact", "Email", "Phone", "Mobile", "City", "Zip"]
+    phones = ["0912 345 678", "12", "+84 28 3822 1234", "", "0987654321", "84909000111", "abc"]
+    cities = ["Hà Nội", "Huế", "TP Hồ Chí Minh", ""]
+    body = [
+        [f"Đơn {n}", f"Nguyễn Văn {n % 7}", f"k{n}@congty{n % 3}.vn" if n % 5 else "sai@", phones[n % 7],
+         phones[(n + 3) % 7], cities[n % 4], f"{700000 + n % 2}"]
+        for n in range(40)
+    ]  # fmt: skip
+
+    def run(prefix: str):  # type: ignore[no-untyped-def]
+        file = write_csv(
+            tmp_path / f"{prefix}.csv", [header, *([f"{prefix}-{n}", *r] for n, r in enumerate(body))]
+        )
+        done = make_import(file, actor=actors.manager)
+        stored = {
+            lead.external_id.split("-")[1]: tuple(getattr(lead, k) for k in _KEYS)
+            for lead in Lead.objects.filter(external_id__startswith=f"{prefix}-")
+        }
+        return stored, [(i.level, i.row, i.column, i.value) for i in done.issues.order_by("row", "pk")]
+
+    here = run("here")
+    # A pool of two workers, batches of three rows: several batches in flight, answered out of order.
+    monkeypatch.setattr(services, "POOL_MIN_ROWS", 0)
+    monkeypatch.setattr(services, "POOL_WORKERS", 2)
+    monkeypatch.setattr(services.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(services.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    monkeypatch.setattr(rows_module, "KEY_BATCH", 3)
+    pools = []
+
+    class Pool(services.ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            pools.append(self)
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(services, "ProcessPoolExecutor", Pool)
+    pooled = run("pool")
+    assert len(pools) >= 14  # 40 rows, 3 a batch
+    assert len(here[0]) == 40 and here[1]
+    assert pooled == here
