@@ -9,11 +9,13 @@ to tell anything: "nguyen" in Hồ Chí Minh City), not used, and counted.
 
 The whole-base scan (:func:`scan_pairs`) works set-based, in one transaction:
 
-1. the keys of the records, one row per (key, record) — ``unnest`` on PostgreSQL, ``json_each`` on
-   SQLite — and the size of each key's block (``GROUP BY``); the stop keys are written to
-   :class:`~pheu.leads.models.MatchStopKey` (whole-base scans) for the lookup;
-2. the candidate pairs: the records of each usable block joined with each other, ``DISTINCT`` (a pair
-   sharing three keys is compared once);
+1. the keys of the records, one row per (key, record) — ``unnest`` on PostgreSQL, each key as a 64-bit
+   hash (``hashtextextended``), ``json_each`` on SQLite, the text — and the size of each key's block with
+   its first and last record (``GROUP BY``); the stop keys' texts are read from their first record and
+   written to :class:`~pheu.leads.models.MatchStopKey` (whole-base scans) for the lookup;
+2. the candidate pairs: a block of two records is its pair; the records of the blocks of three to ``cap``
+   (a second pass over the keys) joined with each other; ``UNION`` (a pair sharing three keys is compared
+   once);
 3. the pairs streamed to Python with both records' fields (a server-side cursor on PostgreSQL, read in
    chunks): memory stays bounded whatever the size of the base, only the pairs reaching the threshold
    are kept.
