@@ -9,11 +9,13 @@ to tell anything: "nguyen" in Hồ Chí Minh City), not used, and counted.
 
 The whole-base scan (:func:`scan_pairs`) works set-based, in one transaction:
 
-1. the keys of the records, one row per (key, record) — ``unnest`` on PostgreSQL, ``json_each`` on
-   SQLite — and the size of each key's block (``GROUP BY``); the stop keys are written to
-   :class:`~pheu.leads.models.MatchStopKey` (whole-base scans) for the lookup;
-2. the candidate pairs: the records of each usable block joined with each other, ``DISTINCT`` (a pair
-   sharing three keys is compared once);
+1. the keys of the records, one row per (key, record) — ``unnest`` on PostgreSQL, each key as a 64-bit
+   hash (``hashtextextended``), ``json_each`` on SQLite, the text — and the size of each key's block with
+   its first and last record (``GROUP BY``); the stop keys' texts are read from their first record and
+   written to :class:`~pheu.leads.models.MatchStopKey` (whole-base scans) for the lookup;
+2. the candidate pairs: a block of two records is its pair; the records of the blocks of three to ``cap``
+   (a second pass over the keys) joined with each other; ``UNION`` (a pair sharing three keys is compared
+   once);
 3. the pairs streamed to Python with both records' fields (a server-side cursor on PostgreSQL, read in
    chunks): memory stays bounded whatever the size of the base, only the pairs reaching the threshold
    are kept.
@@ -206,7 +208,8 @@ def scan_pairs(
     scope, params = _scope_sql(queryset)
     postgres = connection.vendor == "postgresql"
     temp = "CREATE TEMP TABLE {} ON COMMIT DROP AS " if postgres else "CREATE TEMP TABLE {} AS "
-    names = ("pheu_dup_blocks", "pheu_dup_small", "pheu_dup_pairs", "pheu_dup_names", "pheu_dup_recs")
+    names = ("pheu_dup_blocks", "pheu_dup_stop", "pheu_dup_small", "pheu_dup_pairs", "pheu_dup_names",
+             "pheu_dup_recs")  # fmt: skip
     with connection.cursor() as cursor:
         if postgres:
             cursor.execute(f"SET LOCAL work_mem = '{SCAN_WORK_MEM}'")
@@ -214,25 +217,45 @@ def scan_pairs(
         t0 = time.perf_counter()
         fill_match_keys(cursor, table=table)
         stats.seconds["fill"] = time.perf_counter() - t0
+        # Each (key, record), the key as a 64-bit hash on PostgreSQL: grouping and joining ten million
+        # integers is twice as fast as as many texts (two keys of a base sharing a hash is a chance of one
+        # in a million at a million records; it would only compare a few more pairs). SQLite: the text.
         if postgres:
-            keys = f"SELECT k AS key, l.id FROM {table} AS l, unnest(string_to_array(l.match_keys, ' ')) AS k"
+            keys = (
+                f"SELECT hashtextextended(k, 0) AS h, l.id FROM {table} AS l, "
+                "unnest(string_to_array(l.match_keys, ' ')) AS k"
+            )
         else:
             keys = (
-                f"SELECT j.value AS key, l.id FROM {table} AS l, "
+                f"SELECT j.value AS h, l.id FROM {table} AS l, "
                 f"json_each('[\"' || replace(l.match_keys, ' ', '\",\"') || '\"]') AS j"
             )
-        # The keys are read twice from the table (their blocks' sizes, then the records of the usable
-        # blocks) rather than stored once: most keys are a single record's, and storing every (key,
-        # record) would write the whole base again.
+        # The keys are read twice from the table (their blocks, then the records of the blocks of three
+        # records or more) rather than stored once: most keys are a single record's, and storing every
+        # (key, record) would write the whole base again.
         keys = f"{keys} WHERE l.active AND l.match_keys <> ''{scope}"
         t0 = time.perf_counter()
+        # 1. The blocks: each key shared by two records or more, with its size and its first and last
+        # record (a block of two is its pair already).
         cursor.execute(
-            temp.format("pheu_dup_blocks")
-            + f"SELECT key, COUNT(*) AS n FROM ({keys}) AS k GROUP BY key HAVING COUNT(*) > 1",
+            temp.format("pheu_dup_blocks") + "SELECT h, COUNT(*) AS n, MIN(id) AS first, MAX(id) AS last "
+            f"FROM ({keys}) AS k GROUP BY h HAVING COUNT(*) > 1",
             params,
         )
         if postgres:
             cursor.execute("ANALYZE pheu_dup_blocks")
+        # The stop keys' texts: read again from their first record (PostgreSQL; SQLite has them).
+        if postgres:
+            cursor.execute(
+                temp.format("pheu_dup_stop") + f"SELECT k AS key, b.n FROM pheu_dup_blocks AS b "
+                f"JOIN {table} AS l ON l.id = b.first, unnest(string_to_array(l.match_keys, ' ')) AS k "
+                "WHERE b.n > %s AND hashtextextended(k, 0) = b.h",
+                [cap],
+            )
+        else:
+            cursor.execute(
+                temp.format("pheu_dup_stop") + "SELECT h AS key, n FROM pheu_dup_blocks WHERE n > %s", [cap]
+            )
         stats.seconds["blocks"] = time.perf_counter() - t0
         cursor.execute(
             f"SELECT COUNT(*) FROM {table} AS l WHERE l.active AND l.match_keys <> ''{scope}", params
@@ -240,28 +263,30 @@ def scan_pairs(
         stats.records = cursor.fetchone()[0]
         cursor.execute("SELECT COUNT(*) FROM pheu_dup_blocks WHERE n > %s", [cap])
         stats.stop_keys = cursor.fetchone()[0]
-        cursor.execute("SELECT key, n FROM pheu_dup_blocks WHERE n > %s ORDER BY n DESC, key LIMIT 5", [cap])
+        cursor.execute("SELECT key, n FROM pheu_dup_stop ORDER BY n DESC, key LIMIT 5")
         stats.largest_stop_keys = tuple((key, n) for key, n in cursor.fetchall())
         if queryset is None:
             cursor.execute(f"DELETE FROM {stop}")
-            cursor.execute(
-                f"INSERT INTO {stop} (key, records) SELECT key, n FROM pheu_dup_blocks WHERE n > %s", [cap]
-            )
+            cursor.execute(f"INSERT INTO {stop} (key, records) SELECT DISTINCT key, n FROM pheu_dup_stop")
         t0 = time.perf_counter()
+        # 2. The records of the blocks of three to ``cap`` records (a hash join on the few usable blocks),
+        # then the pairs: those of the blocks of two and of these, each once (UNION).
         cursor.execute(
             temp.format("pheu_dup_small")
-            + f"SELECT k.key, k.id FROM ({keys}) AS k JOIN pheu_dup_blocks AS b ON b.key = k.key "
-            "WHERE b.n <= %s",
+            + f"SELECT k.h, k.id FROM ({keys}) AS k JOIN pheu_dup_blocks AS b ON b.h = k.h "
+            "WHERE b.n > 2 AND b.n <= %s",
             [*params, cap],
         )
         if postgres:
             cursor.execute("ANALYZE pheu_dup_small")
         cursor.execute(
-            temp.format("pheu_dup_pairs") + "SELECT DISTINCT x.id AS a, y.id AS b FROM pheu_dup_small AS x "
-            "JOIN pheu_dup_small AS y ON y.key = x.key AND y.id > x.id ORDER BY a, b"
+            temp.format("pheu_dup_pairs") + "SELECT a, b FROM ("
+            "SELECT first AS a, last AS b FROM pheu_dup_blocks WHERE n = 2 "
+            "UNION SELECT x.id, y.id FROM pheu_dup_small AS x JOIN pheu_dup_small AS y "
+            "ON y.h = x.h AND y.id > x.id) AS p ORDER BY a, b"
         )
         # Term frequency: how many records (of the scope; merged-away and lost ones too, as the lookup counts
-        # them) carry each name carried more than once.
+        # them) carry each name carried more than once (the name's index, read in order).
         cursor.execute(
             temp.format("pheu_dup_names") + f"SELECT l.name_key, COUNT(*) AS n FROM {table} AS l "
             f"WHERE l.name_key <> ''{scope} GROUP BY l.name_key HAVING COUNT(*) > 1",

@@ -495,6 +495,24 @@ def _exact_groups(queryset: QuerySet[Lead] | None) -> list[DuplicateGroup]:
     return [DuplicateGroup(ids, tuple(reasons), 100) for ids, reasons in by_ids.items()]
 
 
+def _ages(ids: Iterable[int]) -> dict[int, tuple[Any, int]]:
+    """(created, id) of each record, the order of the groups' centres: read in chunks by a plain cursor
+    (a scan has hundreds of thousands; only the order of the dates matters, not their time zone)."""
+    ids = sorted(ids)
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    age: dict[int, tuple[Any, int]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 20_000):
+            chunk = ids[start : start + 20_000]
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SELECT id, created_at FROM {table} WHERE id = ANY(%s)", [chunk])
+            else:
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT id, created_at FROM {table} WHERE id IN ({marks})", chunk)
+            age.update((pk, (created, pk)) for pk, created in cursor.fetchall())
+    return age
+
+
 def similar_groups(
     queryset: QuerySet[Lead] | None = None,
     *,
@@ -516,14 +534,7 @@ def similar_groups(
             pair = scorer(a, b, name_count)
             if pair is not None:
                 pairs.append(pair)
-    ids = sorted({pk for pair in pairs for pk in (pair.a, pair.b)})
-    age: dict[int, tuple[Any, int]] = {}
-    for start in range(0, len(ids), 10_000):
-        chunk = ids[start : start + 10_000]
-        age.update(
-            (pk, (created, pk))
-            for pk, created in Lead.objects.filter(pk__in=chunk).values_list("id", "created_at")
-        )
+    age = _ages({pk for pair in pairs for pk in (pair.a, pair.b)})
     groups = []
     for ids_, group_pairs in clusters(pairs, merge=thresholds.merge, age=age):
         best = group_pairs[0]
