@@ -36,6 +36,17 @@ def _fresh_prediction_model(monkeypatch):
     monkeypatch.setattr(prediction, "_MODEL", None)
 
 
+@pytest.fixture(autouse=True)
+def _default_phone_region():  # type: ignore[no-untyped-def]
+    """The phone region this process last read in the settings (pheu.lib.phones) would outlive the test
+    that changed it (its database is rolled back): each test starts from PHEU_PHONE_REGION."""
+    from pheu.lib import phones
+
+    phones.set_default_region(None)
+    yield
+    phones.set_default_region(None)
+
+
 @dataclass
 class Actors:
     """The people of every permission test.

@@ -148,3 +148,69 @@ def test_quick_create_in_a_column(open_page, actors):
         actors.sales1,
         Decimal(120000000),
     )
+
+
+def test_a_refusal_is_cleared_by_the_next_successful_move(open_page, actors):
+    """Issue 27: a refusal above the board goes with the next accepted move on the same page (it did: this
+    guards it), and the board the browser shows again on Back after the move was made on the record's form
+    has the card where it is now and no refusal."""
+    from playwright.sync_api import expect
+
+    new = make_stage("New", sequence=1, probability=10)
+    qualified = make_stage("Qualified", sequence=2, probability=30, required_fields=["expected_revenue"])
+    contacted = make_stage("Contacted", sequence=3, probability=20)
+    refused = make_lead("Bảo trì thang máy", type=LeadType.OPPORTUNITY, team=actors.north, user=actors.sales1,
+                        stage=new)  # fmt: skip
+    other = make_lead("Camera cho kho hàng", type=LeadType.OPPORTUNITY, team=actors.north, user=actors.sales1,
+                      stage=new, expected_revenue=Decimal(5_000_000))  # fmt: skip
+    page = open_page()
+    log_in(page, "sales1")
+    page.goto("/leads/pipeline/")
+
+    drag(page, f"#card-{refused.pk}", f"#cards-{qualified.pk}")
+    expect(page.locator("#pipeline-error")).to_be_visible()
+    expect(page.locator(f"#cards-{new.pk} #card-{refused.pk}")).to_be_visible()
+
+    # Another card, another column: accepted, and the old refusal is gone.
+    drag(page, f"#card-{other.pk}", f"#cards-{contacted.pk}")
+    expect(page.locator(f"#cards-{contacted.pk} #card-{other.pk}")).to_be_visible()
+    expect(page.locator(f"#totals-{contacted.pk} .kanban-count")).to_have_text("1")
+    expect(page.locator("#pipeline-error")).to_be_hidden()
+
+    # The refused card itself, dropped where it may go: accepted, no error either.
+    drag(page, f"#card-{refused.pk}", f"#cards-{qualified.pk}")
+    expect(page.locator("#pipeline-error")).to_be_visible()
+    drag(page, f"#card-{refused.pk}", f"#cards-{contacted.pk}")
+    expect(page.locator(f"#totals-{contacted.pk} .kanban-count")).to_have_text("2")
+    expect(page.locator("#pipeline-error")).to_be_hidden()
+    assert Lead.objects.get(pk=refused.pk).stage == contacted
+
+
+def test_back_to_the_board_after_moving_the_record_on_its_form_shows_it_as_it_is_now(open_page, actors):
+    """Issue 27: refused on the board, moved on the record's form, then Back: the browser showed the board
+    as it had left it (the card in its old column), from its cache."""
+    from playwright.sync_api import expect
+
+    new = make_stage("New", sequence=1, probability=10)
+    qualified = make_stage("Qualified", sequence=2, probability=30, required_fields=["expected_revenue"])
+    lead = make_lead("Bảo trì thang máy", type=LeadType.OPPORTUNITY, team=actors.north, user=actors.sales1,
+                     stage=new)  # fmt: skip
+    page = open_page()
+    log_in(page, "sales1")
+    page.goto("/leads/pipeline/")
+    drag(page, f"#card-{lead.pk}", f"#cards-{qualified.pk}")
+    expect(page.locator("#pipeline-error")).to_be_visible()
+
+    page.goto(f"/leads/{lead.pk}/edit/")
+    page.fill("#id_expected_revenue", "250000000")
+    page.select_option("#id_stage", str(qualified.pk))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(rf"/leads/{lead.pk}/$"))
+    assert Lead.objects.get(pk=lead.pk).stage == qualified
+    page.go_back()  # the form
+    page.go_back()  # the board
+    page.wait_for_url("**/leads/pipeline/")
+
+    expect(page.locator(f"#cards-{qualified.pk} #card-{lead.pk}")).to_be_visible()
+    expect(page.locator(f"#totals-{qualified.pk} .kanban-count")).to_have_text("1")
+    expect(page.locator("#pipeline-error")).to_be_hidden()

@@ -111,6 +111,7 @@ class Partner(models.Model):
     def normalize(self) -> None:
         """Recompute the matching keys from the row's own fields."""
         self.email_normalized = email_key(self.email)
-        self.phone_e164 = phone_e164_or_empty(self.phone)
-        self.mobile_e164 = phone_e164_or_empty(self.mobile)
+        # An unchanged number keeps its key when the installation's phone region has changed since.
+        self.phone_e164 = phone_e164_or_empty(self.phone, previous=getattr(self, "phone_e164", "") or "")
+        self.mobile_e164 = phone_e164_or_empty(self.mobile, previous=getattr(self, "mobile_e164", "") or "")
         self.name_key = text_key(self.name)[:200]

@@ -18,6 +18,7 @@ from pheu.core.fields import model_field
 from pheu.core.models import PREDICTIVE_FIELD_LABELS, PREDICTIVE_FIELDS, HistoryEntry, PheuSettings
 from pheu.core.services import SETTINGS_FIELDS, add_note
 from pheu.lib.emails import with_display_name
+from pheu.lib.phones import region_choices
 
 FieldT = TypeVar("FieldT", bound=forms.Field)
 
@@ -218,6 +219,15 @@ class SettingsForm(BootstrapFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         choices=[(name, PREDICTIVE_FIELD_LABELS[name]) for name in PREDICTIVE_FIELDS],
     )
+    # The countries with phone numbers, named in the reader's language (a callable: read when shown).
+    phone_region = forms.ChoiceField(
+        label=_("Default phone region"),
+        choices=region_choices,
+        help_text=_(
+            "Phone numbers typed without a country code (0912 345 678) are read as numbers of this country. "
+            "Records keep the numbers they have; a change applies to those typed afterwards."
+        ),
+    )
 
     class Meta:
         model = PheuSettings
@@ -226,6 +236,7 @@ class SettingsForm(BootstrapFormMixin, forms.ModelForm):
     GROUPS = (
         (_("Leads and assignment"), ("use_leads", "realtime_assignment", "merge_duplicates_on_assignment")),
         (_("Sales"), ("confirm_marks_won", "currency")),
+        (_("Phone numbers"), ("phone_region",)),
         (_("Predictive probability"), ("predictive_fields", "probability_follows_prediction")),
         (_("Duplicates"), ("duplicate_show_threshold", "duplicate_merge_threshold")),
     )

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from pheu.core.fields import model_field
 from pheu.lib.names import language_name
+from pheu.lib.phones import set_default_region
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -58,6 +59,12 @@ PREDICTIVE_FIELD_LABELS: dict[str, Any] = {
 
 def default_predictive_fields() -> list[str]:
     return list(PREDICTIVE_FIELDS)
+
+
+def default_phone_region() -> str:
+    """A new installation's phone region: the server's ``PHEU_PHONE_REGION`` (``VN`` unless it says
+    otherwise); managers change it on the settings page afterwards."""
+    return str(settings.PHEU_PHONE_REGION).upper()
 
 
 class PheuSettings(models.Model):
@@ -105,6 +112,15 @@ class PheuSettings(models.Model):
             "instead of being assigned separately (teams can override)."
         ),
     )
+    # Read by every phone normalisation (pheu.lib.phones) through from_db() below: forms, API, web form,
+    # imports, e-mail intake. Records keep the keys they were given; numbers typed or changed afterwards are
+    # read in the new region.
+    phone_region = models.CharField(
+        _("default phone region"),
+        max_length=2,
+        default=default_phone_region,
+        help_text=_("Phone numbers typed without a country code are read as numbers of this country."),
+    )
     # The duplicate matcher's thresholds (pheu.leads.matching): a match probability in percent.
     duplicate_show_threshold = models.PositiveSmallIntegerField(
         _("show as similar from (%)"),
@@ -139,6 +155,15 @@ class PheuSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Pheu settings"))
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> PheuSettings:
+        # Every read of the row (load(), the web form's own SELECT, the ORM) tells the phone parser the
+        # region, at no cost: it imports no app, and a query of its own on each parse would be one per save.
+        loaded = super().from_db(db, field_names, values)
+        if "phone_region" in loaded.__dict__:
+            set_default_region(loaded.phone_region)
+        return loaded
 
     def clean(self) -> None:
         if self.duplicate_merge_threshold < self.duplicate_show_threshold:

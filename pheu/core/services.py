@@ -17,6 +17,7 @@ from pheu.core.exceptions import PheuError
 from pheu.core.history import log_entry
 from pheu.core.models import PREDICTIVE_FIELDS, HistoryEntry, HistoryKind, PheuSettings, WorkerHeartbeat
 from pheu.lib.html import sanitize_html
+from pheu.lib.phones import is_supported_region, set_default_region
 
 
 def add_note(*, record: models.Model, author: Any, body: str) -> HistoryEntry:
@@ -30,13 +31,14 @@ def add_note(*, record: models.Model, author: Any, body: str) -> HistoryEntry:
 
 # --- the installation's settings (managers and administrators) -------------------------------------------
 # What the settings page and `api/v1/settings/` change. The rest of PheuSettings is kept by Pheu itself
-# (stamps, trained weights) or read only (the phone region comes from PHEU_PHONE_REGION).
+# (stamps, trained weights).
 SETTINGS_FIELDS: tuple[str, ...] = (
     "use_leads",
     "realtime_assignment",
     "merge_duplicates_on_assignment",
     "confirm_marks_won",
     "currency",
+    "phone_region",
     "predictive_fields",
     "probability_follows_prediction",
     "duplicate_show_threshold",
@@ -62,6 +64,9 @@ def _settings_errors(values: Mapping[str, Any], merged: PheuSettings) -> dict[st
             errors["predictive_fields"] = [_("Give a list of variable names.")]
         elif unknown := [name for name in fields if name not in PREDICTIVE_FIELDS]:
             errors["predictive_fields"] = [_("Unknown variables: %(names)s.") % {"names": ", ".join(unknown)}]
+    region = values.get("phone_region")
+    if region is not None and not (isinstance(region, str) and is_supported_region(region)):
+        errors["phone_region"] = [_("Not a country code with phone numbers (e.g. VN).")]
     for name in ("duplicate_show_threshold", "duplicate_merge_threshold"):
         value = getattr(merged, name)
         if not isinstance(value, int) or not 1 <= value <= 100:
@@ -76,7 +81,8 @@ def update_settings(*, actor: Any, values: Mapping[str, Any]) -> PheuSettings:
     """Change the installation's settings (``SETTINGS_FIELDS``; others are refused). Sales managers and
     administrators only. The predictive model's variables are kept in their canonical order; a change of
     them or of "probability follows the prediction" has every open record predicted again (the scoring
-    app's listener). The settings row is locked, so two changes at once apply one after the other."""
+    app's listener). A new ``phone_region`` applies to the numbers typed from then on (records keep their
+    keys). The settings row is locked, so two changes at once apply one after the other."""
     if not getattr(actor, "manages_configuration", False):
         raise PheuError(
             _("Only sales managers and administrators change the settings."), code=PheuError.Code.FORBIDDEN
@@ -91,6 +97,8 @@ def update_settings(*, actor: Any, values: Mapping[str, Any]) -> PheuSettings:
         for name, value in values.items():
             if name == "predictive_fields" and isinstance(value, list | tuple):
                 value = [field for field in PREDICTIVE_FIELDS if field in value]
+            elif name == "phone_region" and isinstance(value, str):
+                value = value.strip().upper()
             setattr(current, name, value)
         errors = _settings_errors(values, current)
         if errors:
@@ -98,6 +106,9 @@ def update_settings(*, actor: Any, values: Mapping[str, Any]) -> PheuSettings:
         current.save(update_fields=[*values, "updated_at"])
         for listener in _SETTINGS_LISTENERS.values():
             listener(before, current)
+        # This process reads numbers in the new region from the commit on (others at their next read of the
+        # settings); records keep the keys they have.
+        transaction.on_commit(lambda: set_default_region(current.phone_region))
     return current
 
 

@@ -62,9 +62,8 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 @manager_required
 def settings_page(request: HttpRequest) -> HttpResponse:
     """The installation's settings (managers and administrators): leads on or off, assignment, sales, the
-    predictive model's variables, the duplicate thresholds. Teams override some of them on their page."""
-    from django.conf import settings as django_settings
-
+    phone region, the predictive model's variables, the duplicate thresholds. Teams override some of them
+    on their page."""
     form = SettingsForm(request.POST or None, instance=PheuSettings.load())
     if request.method == "POST" and form.is_valid():
         try:
@@ -74,8 +73,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The settings were saved."))
             return redirect("core:settings")
-    context = {"form": form, "phone_region": django_settings.PHEU_PHONE_REGION}
-    return render(request, "core/settings.html", context)
+    return render(request, "core/settings.html", {"form": form})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

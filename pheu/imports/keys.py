@@ -13,12 +13,10 @@ import types
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
-
 from pheu.leads import models as lead_models
 from pheu.lib import text as text_module
 from pheu.lib.emails import email_is_valid
-from pheu.lib.phones import phone_e164_or_empty
+from pheu.lib.phones import default_region, kept_key, phone_e164_or_empty
 from pheu.lib.text import text_key
 
 CACHE_SIZE = 65_536
@@ -36,7 +34,7 @@ class Keys:
     """Key functions of one import. Build once per run; not shared between threads."""
 
     def __init__(self, region: str | None = None) -> None:
-        self.region = region or settings.PHEU_PHONE_REGION
+        self.region = region  # None: the settings' region, as the import last read them
         self.text_key = lru_cache(maxsize=CACHE_SIZE)(text_key)
         self._phone = lru_cache(maxsize=CACHE_SIZE)(phone_e164_or_empty)
         search_key = _rebind(text_module.search_key, text_key=self.text_key)
@@ -47,8 +45,9 @@ class Keys:
             phone_e164_or_empty=self.phone_e164_or_empty,
         )
 
-    def phone_e164_or_empty(self, raw: str | None, region: str | None = None) -> str:
-        return self._phone(raw, region or self.region)
+    def phone_e164_or_empty(self, raw: str | None, region: str | None = None, *, previous: str = "") -> str:
+        key = self._phone(raw, region or self.region or default_region())
+        return kept_key(raw, key, previous) if previous else key
 
     def normalize(self, record: Any) -> None:
         """Set the keys of ``record`` (any object with the lead's text attributes) as ``Lead.normalize``;

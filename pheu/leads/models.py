@@ -491,8 +491,9 @@ class Lead(models.Model):
     def normalize(self) -> None:
         """Recompute the matching keys from the row's own fields (save() and bulk paths call this)."""
         self.email_normalized = valid_email_key(self.email)  # an invalid address kept as typed: none
-        self.phone_e164 = phone_e164_or_empty(self.phone)
-        self.mobile_e164 = phone_e164_or_empty(self.mobile)
+        # An unchanged number keeps its key when the installation's phone region has changed since.
+        self.phone_e164 = phone_e164_or_empty(self.phone, previous=getattr(self, "phone_e164", "") or "")
+        self.mobile_e164 = phone_e164_or_empty(self.mobile, previous=getattr(self, "mobile_e164", "") or "")
         self.name_key = text_key(self.contact_name or self.name)[:200]
         self.company_key = text_key(self.company_name)[:200]
         self.search_text = search_key(

@@ -7,7 +7,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -141,23 +140,26 @@ _COMPOUND = (serializers.ManyRelatedField, serializers.BaseSerializer)
 
 class SettingsSerializer(serializers.ModelSerializer):
     """The installation's settings. Teams override ``use_leads`` and ``merge_duplicates_on_assignment``
-    (their value null: follow these). ``phone_region`` is the server's ``PHEU_PHONE_REGION`` (read only)."""
+    (their value null: follow these)."""
 
     predictive_fields = serializers.ListField(
         child=serializers.ChoiceField(choices=PREDICTIVE_FIELDS),
         required=False,
         help_text=_("The variables the predictive probability is learnt by."),
     )
-    phone_region = serializers.SerializerMethodField(
-        help_text=_("The region of phone numbers typed without a country code (PHEU_PHONE_REGION).")
+    phone_region = serializers.CharField(
+        min_length=2,
+        max_length=2,
+        required=False,
+        help_text=_(
+            "The country (ISO 3166 code, e.g. VN) whose numbers are those typed without a country code. "
+            "A new installation starts with the server's PHEU_PHONE_REGION."
+        ),
     )
     duplicate_show_threshold = serializers.IntegerField(min_value=1, max_value=100, required=False)
     duplicate_merge_threshold = serializers.IntegerField(min_value=1, max_value=100, required=False)
 
     class Meta:
         model = PheuSettings
-        fields = [*SETTINGS_FIELDS, "phone_region", "updated_at"]
+        fields = [*SETTINGS_FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
-
-    def get_phone_region(self, obj: PheuSettings) -> str:
-        return str(django_settings.PHEU_PHONE_REGION)

@@ -102,7 +102,8 @@ class SettingsView(APIView):
         summary="Change the installation's settings",
         description="Managers and administrators. Only the fields sent change. Changing the predictive "
         "model's variables, or whether probabilities follow the prediction, has every open record "
-        "predicted again within a few minutes. `phone_region` is read only (`PHEU_PHONE_REGION`).",
+        "predicted again within a few minutes. A new `phone_region` applies to the numbers typed from then "
+        "on; records keep the keys their numbers were given.",
         request=SettingsSerializer,
         responses={200: SettingsSerializer},
     )

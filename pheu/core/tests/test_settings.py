@@ -53,6 +53,7 @@ def test_a_manager_changes_the_settings_on_the_page(client, actors):
             "realtime_assignment": "on",
             "merge_duplicates_on_assignment": "on",
             "currency": "VND",
+            "phone_region": "VN",
             "predictive_fields": ["stage", "country"],
             "duplicate_show_threshold": "70",
             "duplicate_merge_threshold": "95",
@@ -78,6 +79,7 @@ def test_the_page_shows_a_refused_threshold_next_to_its_field(client, actors):
         {
             "use_leads": "on",
             "currency": "VND",
+            "phone_region": "VN",
             "duplicate_show_threshold": "80",
             "duplicate_merge_threshold": "50",
         },

@@ -121,6 +121,20 @@ class MergeSerializer(serializers.Serializer):
     confirm_different_customers = serializers.BooleanField(
         default=False, help_text="Needed when the records belong to different customers."
     )
+    survivor = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The record kept (one of `ids`). Default: the most trustworthy.",
+    )
+    values = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=dict,
+        help_text="Field → id of the record whose value the survivor takes, for fields the records disagree "
+        'on (`"address"` for the address block), e.g. `{"email": 12, "address": 14}`. Default: the '
+        "survivor's value, else the first found.",
+    )
 
 
 class MergeResultSerializer(serializers.Serializer):
@@ -201,7 +215,8 @@ class LeadMergeView(APIView):
         tags=["leads"],
         summary="Merge two or more records into the most trustworthy of them",
         description="The survivor is chosen by confidence (active, opportunity, stage, probability, "
-        "earliest created). "
+        "earliest created), unless `survivor` names it; `values` chooses, per field, the record whose "
+        "value it keeps. "
         "Nothing is lost and the merge can be undone with `leads/unmerge/`.",
         request=MergeSerializer,
         responses={200: MergeResultSerializer},
@@ -214,6 +229,8 @@ class LeadMergeView(APIView):
             actor=request.user,
             leads=leads,
             confirm_different_customers=params.validated_data["confirm_different_customers"],
+            survivor_id=params.validated_data["survivor"],
+            values=params.validated_data["values"],
         )
         data = {
             "merge_id": merge.pk,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -359,8 +359,19 @@ def _logged_values(lead: Lead, survivor: Lead) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def merge_leads(*, actor: Any, leads: Sequence[Lead], confirm_different_customers: bool = False) -> Merge:
+def merge_leads(
+    *,
+    actor: Any,
+    leads: Sequence[Lead],
+    confirm_different_customers: bool = False,
+    survivor_id: int | None = None,
+    values: Mapping[str, int] | None = None,
+) -> Merge:
     """Merge ``leads`` (2 or more) into the most trustworthy of them; return the :class:`Merge`.
+
+    A person's choices (:mod:`pheu.leads.services.merge_choices`): ``survivor_id`` the record kept instead
+    of the most trustworthy; ``values`` field → id of the record whose value the survivor takes ("address"
+    for the address block), applied after the automatic merge.
 
     ``actor`` None is the system (no permission check). Refused, with nothing changed: fewer than two records,
     a record given twice, an unknown record, one the actor may not edit, one already merged away, and records
@@ -372,7 +383,10 @@ def merge_leads(*, actor: Any, leads: Sequence[Lead], confirm_different_customer
     locked = _lock(ids)
     _check_visible(actor, ids)
     _check_mergeable(locked, confirm_different_customers)
-    ordered = order_for_merge(locked)
+    from pheu.leads.services import merge_choices  # it reads this module's field lists
+
+    ordered = merge_choices.survivor_first(order_for_merge(locked), survivor_id)
+    merge_choices.check_value_choices(ordered, values or {})
     survivor, others = ordered[0], ordered[1:]
     other_ids = [lead.pk for lead in others]
     lead_ct = ContentType.objects.get_for_model(Lead)
@@ -406,9 +420,13 @@ def merge_leads(*, actor: Any, leads: Sequence[Lead], confirm_different_customer
     if description is not None:
         survivor.description = description
     survivor.priority = max(lead.priority for lead in ordered)
+    replaced = merge_choices.apply_value_choices(
+        survivor=survivor, records=ordered, choices=values or {}, display=_display
+    )
     survivor.save()
-    # Each merged record's values, next to what the survivor holds now ("its value → kept value").
-    logged = [entry for lead in others for entry in _logged_values(lead, survivor)]
+    # Each merged record's values, next to what the survivor holds now ("its value → kept value"); first
+    # the survivor's own values a person's choice replaced.
+    logged = [*replaced, *(entry for lead in others for entry in _logged_values(lead, survivor))]
 
     # Many-to-many (tags and others): the survivor gets the union; the merged-away records keep theirs.
     links, many = _links()

@@ -202,8 +202,8 @@ def create_lead(
     with its team, in one statement); read here otherwise. ``check_contacts=False`` (the web form): an
     e-mail or phone that is not valid is kept as typed (``normalize`` gives it no matching key).
     """
+    settings = settings or PheuSettings.load()  # first: its phone region reads the numbers checked here
     _check({"name": "", **values}, contacts=check_contacts)
-    settings = settings or PheuSettings.load()
     lead = Lead()
     _apply(lead, values)
     if "user" not in values and actor is not None and getattr(actor, "is_authenticated", False):

@@ -43,6 +43,7 @@ from pheu.leads.services.merge import (
     order_for_merge,
     unmerge,
 )
+from pheu.leads.services.merge_choices import conflicting_fields, survivor_first
 from pheu.teams.models import Team
 
 GROUPS_PER_PAGE = 25
@@ -101,21 +102,37 @@ def duplicate_groups(request: HttpRequest) -> HttpResponse:
 
 
 # --- merge ----------------------------------------------------------------------------------------------
+def _merge_choices(data: Any) -> tuple[int | None, dict[str, int]]:
+    """The survivor (``survivor``) and the per-field values (``value_<field>``: a record's id) posted."""
+    survivor = data.get("survivor", "")
+    values = {
+        key.removeprefix("value_"): int(value)
+        for key, value in data.items()
+        if key.startswith("value_") and str(value).isdigit()
+    }
+    return (int(survivor) if str(survivor).isdigit() else None), values
+
+
 @login_required
 def merge_records(request: HttpRequest) -> HttpResponse:
-    """GET ``?ids=…``: the preview (survivor, order, warnings); POST: the merge, then the survivor's page."""
+    """GET ``?ids=…[&survivor=id]``: the preview (the record kept, which a person may change, the fields the
+    records disagree on with the value kept of each, which a person may change, warnings); POST: the merge
+    with those choices, then the survivor's page."""
     data = request.POST if request.method == "POST" else request.GET
     ids = _ids(data.getlist("ids"))
-    found = _visible(request).select_related("stage", "partner", "user").in_bulk(ids)
+    related = ("stage", "partner", "user", "team", "campaign", "source", "medium", "country")
+    found = _visible(request).select_related(*related).in_bulk(ids)
     unknown = [pk for pk in ids if pk not in found]
     leads = [found[pk] for pk in ids if pk in found]
     confirm = data.get("confirm_different_customers") == "on"
+    survivor_id, values = _merge_choices(data)
     error: PheuError | None = None
     if unknown:
         error = MergeError(_("Unknown record: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in unknown)})
     if request.method == "POST" and error is None:
         try:
-            merge = merge_leads(actor=request.user, leads=leads, confirm_different_customers=confirm)
+            merge = merge_leads(actor=request.user, leads=leads, confirm_different_customers=confirm,
+                                survivor_id=survivor_id, values=values)  # fmt: skip
         except PheuError as exc:
             error = exc
         else:
@@ -133,6 +150,9 @@ def merge_records(request: HttpRequest) -> HttpResponse:
         except PheuError as exc:
             error = exc
     ordered = order_for_merge(leads) if leads and len(set(ids)) == len(ids) else leads
+    if survivor_id in found:
+        ordered = survivor_first(ordered, survivor_id)
+    conflicts = conflicting_fields(ordered) if len(ordered) > 1 else []
     return render(
         request,
         "leads/duplicates/merge.html",
@@ -143,6 +163,8 @@ def merge_records(request: HttpRequest) -> HttpResponse:
             "different_customers": of_different_customers(leads),
             "confirm": confirm,
             "won": [lead for lead in ordered if lead.won_status == "won"],
+            # A choice posted back (the page shown again with an error) stays chosen.
+            "conflicts": [(c, values.get(c.name, c.default)) for c in conflicts],
         },
         status=400 if error is not None and request.method == "POST" else 200,
     )

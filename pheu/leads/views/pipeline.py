@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from pheu.accounts.models import Role
@@ -154,6 +155,7 @@ def _page(request: HttpRequest, filterset: PipelineFilterSet, view: str, **conte
 
 
 @login_required
+@never_cache  # Back after a move made elsewhere must not show the board (and a refusal) as it was left
 def pipeline(request: HttpRequest) -> HttpResponse:
     """The kanban: a column per stage with count and expected revenue, cards to drag between them."""
     filterset, rows = _filtered(request)

@@ -126,6 +126,17 @@
     initStages(root);
   }
 
+  // A board the browser shows again on Back or Forward as the page was left (its back-forward cache: red
+  // refusal and all) is stale once a move was made elsewhere, e.g. on the record's form after a refusal:
+  // its cards are fetched again and the old refusal goes (issue 27). The page itself is never cached
+  // (pheu.leads.views.pipeline.pipeline), so a Back that loads it again gets it as it is now.
+  window.addEventListener("pageshow", function (event) {
+    var board = document.getElementById("pipeline-board");
+    if (!event.persisted || !board || !window.htmx) { return; }
+    hideError();
+    window.htmx.ajax("GET", window.location.href, { target: "#pipeline-board", swap: "innerHTML" });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.detail.elt.parentElement || document); });
 })();
