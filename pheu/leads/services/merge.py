@@ -50,7 +50,7 @@ from pheu.core.models import HistoryKind
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead, Merge, Stage
 from pheu.leads.services.records import EDITABLE_FIELDS
-from pheu.scoring.services import refresh_leads
+from pheu.leads.services.steps import leads_changed
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
 
@@ -496,7 +496,7 @@ def merge_leads(*, actor: Any, leads: Sequence[Lead], confirm_different_customer
             body=_("Merged into “%(name)s” (#%(id)s) (merge #%(merge)s).")
             % {"name": survivor.name, "id": survivor.pk, "merge": merge.pk},
         )
-    refresh_leads(lead_ids=ids)
+    leads_changed(lead_ids=ids)
     emit_event(
         event=WebhookEvent.LEAD_MERGED, record=survivor, context={"merge": merge.pk, "merged_ids": other_ids}
     )
@@ -598,5 +598,5 @@ def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
             body=_("Restored: merge #%(merge)s into #%(id)s undone.")
             % {"merge": merge.pk, "id": survivor.pk},
         )
-    refresh_leads(lead_ids=ids)
+    leads_changed(lead_ids=ids)
     return Unmerge(merge=merge, lead_ids=tuple(ids), kept_fields=tuple(kept))

@@ -72,8 +72,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def domain_preview(request: HttpRequest) -> HttpResponse:
-    """The live preview of a rule typed in a domain field (``pheu.leads.widgets``): the field's value is
-    read under the name htmx sends, so a field under a form prefix (an admin inline) works too."""
+    """The live preview of a rule typed in a domain field (``pheu.core.forms.DomainField``): the field's
+    value is read under the name htmx sends, so a field under a form prefix (an admin inline) works too."""
     text = request.POST.get(request.headers.get("HX-Trigger-Name") or "domain", "")
     preview = preview_domain(actor=request.user, domain_text=text)
     return render(request, "leads/_domain_preview.html", {"preview": preview})
