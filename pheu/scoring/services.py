@@ -382,6 +382,22 @@ def schedule_rescore(
     return RescoreOutcome(run=run)
 
 
+def run_rescore(*, run_id: int) -> RescoreResult:
+    """Do the re-scoring of the run ``run_id`` (queued by :func:`schedule_rescore`; ``rescore_task``).
+    Idempotent: a run already done (or gone) is not done again, and nothing is checked. A failure marks the
+    run failed with its error, for the page that follows it, and is raised again."""
+    run = RescoreRun.objects.filter(pk=run_id).first()
+    if run is None or run.status == RescoreRun.Status.DONE:
+        return RescoreResult(checked=0, changed=0)
+    try:
+        return rescore_open_leads(run=run)
+    except Exception as exc:
+        RescoreRun.objects.filter(pk=run_id).update(
+            status=RescoreRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
 def _is_user(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 

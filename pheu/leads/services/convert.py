@@ -22,8 +22,9 @@ from pheu.accounts.permissions import can_assign
 from pheu.contacts.models import Partner
 from pheu.contacts.services import create_partner
 from pheu.core.exceptions import PermissionDeniedError, PheuError
-from pheu.core.history import diff, log_changes, log_entry, snapshot
+from pheu.core.history import diff, snapshot
 from pheu.core.models import HistoryKind
+from pheu.core.services import log_changes, log_entry
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services.merge import merge_leads

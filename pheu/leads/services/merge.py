@@ -45,8 +45,8 @@ from django.utils.translation import gettext as _
 
 from pheu.contacts.models import Partner
 from pheu.core.exceptions import PermissionDeniedError, PheuError
-from pheu.core.history import log_entry
 from pheu.core.models import HistoryKind
+from pheu.core.services import log_entry
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead, Merge, Stage
 from pheu.leads.services.records import EDITABLE_FIELDS

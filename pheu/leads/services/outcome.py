@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pheu.core.exceptions import PermissionDeniedError
-from pheu.core.history import log_changes, snapshot
+from pheu.core.history import snapshot
+from pheu.core.services import log_changes
 from pheu.leads.choices import TRACKED_FIELDS, WonStatus
 from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, LostReason, Stage

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pheu.accounts.permissions import can_assign
-from pheu.core.history import log_changes, log_entry, snapshot
+from pheu.core.history import snapshot
 from pheu.core.models import HistoryKind, PheuSettings
 from pheu.core.rows import insert
+from pheu.core.services import log_changes, log_entry
 from pheu.core.validation import contact_field_errors, required_text_errors
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.exceptions import LeadError

@@ -29,8 +29,8 @@ from pheu.leads.forms import (
     prepare_filter_form,
 )
 from pheu.leads.models import Lead, SavedFilter, Stage
-from pheu.leads.saved_filters import create_saved_filter, delete_saved_filter, normalize_query_string
 from pheu.leads.services import create_lead, preview_domain, update_lead
+from pheu.leads.services.saved_filters import create_saved_filter, delete_saved_filter, normalize_query_string
 
 PAGE_SIZE = 50
 # The filters shown above the list (the FilterSet has more, for the API and links).
