@@ -74,6 +74,7 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(PHEU) makemigrations --check --dry-run
 	$(PHEU) check
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from pheu.accounts.exceptions import LoginError
 from pheu.accounts.models import User
@@ -91,3 +92,11 @@ def reset_password(*, user: User, password: str) -> User:
     user.failed_logins, user.locked_until = 0, None
     user.save(update_fields=["password", "failed_logins", "locked_until"])
     return user
+
+
+@transaction.atomic
+def issue_api_token(*, user: User) -> str:
+    """The key of ``user``'s API token (``Authorization: Token …``), made the first time it is asked for;
+    the same key afterwards, until an administrator deletes the token."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return str(token.key)

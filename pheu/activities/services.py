@@ -24,8 +24,8 @@ from pheu.activities.choices import ActivityKind
 from pheu.activities.exceptions import ActivityError
 from pheu.activities.models import Activity, CalendarFeed
 from pheu.contacts.models import Partner
-from pheu.core.history import log_entry
 from pheu.core.models import HistoryEntry, HistoryKind
+from pheu.core.services import log_entry
 from pheu.leads.models import Lead
 from pheu.lib import ical
 from pheu.lib.emails import InvalidEmailError, clean_email

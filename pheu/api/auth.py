@@ -10,14 +10,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from pheu.accounts.services import authenticate_user
+from pheu.accounts.services import authenticate_user, issue_api_token
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -58,5 +57,4 @@ class ObtainTokenView(APIView):
             username=form.validated_data["username"],
             password=form.validated_data["password"],
         )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": issue_api_token(user=user)})

@@ -23,11 +23,16 @@ class AssignmentConfig(AppConfig):
 
     def ready(self) -> None:
         from pheu.assignment.history import decision_entries
+        from pheu.assignment.lead_steps import assign_lead_in_real_time
         from pheu.assignment.views import lead_panel
         from pheu.core.history import register_history_source
         from pheu.core.navigation import register_nav
         from pheu.core.panels import register_panel
         from pheu.leads.models import Lead
+        from pheu.leads.services.steps import Phase, register_creation_step
+
+        # A new lead gets its team and salesperson before its insert, after its score (real time, SPEC 5).
+        register_creation_step(phase=Phase.OWNER, step=assign_lead_in_real_time)
 
         register_nav(
             name="assignment",

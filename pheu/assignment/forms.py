@@ -7,9 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pheu.core.forms import follow_setting_field
+from pheu.core.forms import DomainField, follow_setting_field
 from pheu.core.models import PheuSettings
-from pheu.leads.widgets import DomainField
 from pheu.teams.models import Team, TeamMember
 
 

@@ -75,8 +75,8 @@ from pheu.core.models import HistoryEntry
 from pheu.core.rows import insert
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
+from pheu.leads.services.steps import leads_changed
 from pheu.rules import DomainError, clean_domain
-from pheu.scoring.services import refresh_leads, rules_depend_on
 from pheu.teams.models import Team, TeamMember
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_events
@@ -181,9 +181,11 @@ def _write(
         "members": {str(k): v for k, v in result.member_counts.items()},
     }
     run.save(update_fields=["finished_at", "considered", "teamed", "assigned", "converted", "counts"])
-    if written and rules_depend_on(ASSIGNED_FIELDS):
-        refresh_leads(
-            lead_ids=AssignmentDecision.objects.filter(run=run).values("lead_id"), outcome_may_change=False
+    if written:  # re-scored only when an active rule reads a field it wrote
+        leads_changed(
+            lead_ids=AssignmentDecision.objects.filter(run=run).values("lead_id"),
+            fields=ASSIGNED_FIELDS,
+            outcome_may_change=False,
         )
     return result
 

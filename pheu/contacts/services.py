@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from pheu.contacts.exceptions import PartnerError
 from pheu.contacts.models import Partner
-from pheu.core.history import log_changes, log_entry, snapshot
+from pheu.core.history import snapshot
 from pheu.core.models import HistoryKind
+from pheu.core.services import log_changes, log_entry
 from pheu.core.validation import contact_field_errors, required_text_errors
 
 EDITABLE_FIELDS: tuple[str, ...] = (

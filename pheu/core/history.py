@@ -1,4 +1,5 @@
-"""The one history (chatter) mechanism: snapshot the tracked fields, save, log what changed.
+"""The one history (chatter) mechanism: snapshot the tracked fields, save, log what changed (the writes,
+``log_changes`` and ``log_entry``, are services: :mod:`pheu.core.services`).
 
 Usage in a service::
 
@@ -12,7 +13,7 @@ related record is renamed or removed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from pheu.core.models import HistoryEntry, HistoryKind
-from pheu.core.rows import insert
 
 Snapshot = dict[str, tuple[Any, Any]]  # field → (display value, id or raw value)
 
@@ -55,37 +55,6 @@ def diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
         if old_id != new_id:
             changes.append({"field": name, "old": old, "new": new, "old_id": old_id, "new_id": new_id})
     return changes
-
-
-def log_changes(
-    *, record: models.Model, before: Snapshot, fields: Sequence[str], author: Any = None, body: str = ""
-) -> HistoryEntry | None:
-    """Record the tracked changes made to ``record`` since ``before``; nothing when none changed."""
-    changes = diff(before, snapshot(record, fields))
-    if not changes:
-        return None
-    return log_entry(record=record, kind=HistoryKind.CHANGE, author=author, body=body, changes=changes)
-
-
-def log_entry(
-    *,
-    record: models.Model,
-    kind: str,
-    author: Any = None,
-    body: str = "",
-    changes: list[dict[str, Any]] | None = None,
-) -> HistoryEntry:
-    """Append one entry to ``record``'s history (one INSERT, written once: every lead creation logs one)."""
-    entry = HistoryEntry(
-        content_type=ContentType.objects.get_for_model(record),
-        object_id=record.pk,
-        kind=kind,
-        author=author if getattr(author, "is_authenticated", False) else None,
-        body=body,
-        changes=changes or [],
-    )
-    insert(entry)
-    return entry
 
 
 def history_of(record: models.Model) -> models.QuerySet[HistoryEntry]:

@@ -1,12 +1,14 @@
-"""Writes shared by every app: notes in a record's history, and the worker's own bookkeeping."""
+"""Writes shared by every app: a record's history (entries, changes, notes), the installation's settings, and
+the worker's own bookkeeping."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,10 +16,43 @@ from django_tasks_db.models import DBTaskResult
 
 from pheu.core.counters import prune_counters
 from pheu.core.exceptions import PheuError
-from pheu.core.history import log_entry
+from pheu.core.history import Snapshot, diff, snapshot
 from pheu.core.models import PREDICTIVE_FIELDS, HistoryEntry, HistoryKind, PheuSettings, WorkerHeartbeat
+from pheu.core.rows import insert
 from pheu.lib.html import sanitize_html
 from pheu.lib.phones import is_supported_region, set_default_region
+
+
+# --- a record's history (pheu.core.history) ----------------------------------------------------------
+def log_changes(
+    *, record: models.Model, before: Snapshot, fields: Sequence[str], author: Any = None, body: str = ""
+) -> HistoryEntry | None:
+    """Record the tracked changes made to ``record`` since ``before``; nothing when none changed."""
+    changes = diff(before, snapshot(record, fields))
+    if not changes:
+        return None
+    return log_entry(record=record, kind=HistoryKind.CHANGE, author=author, body=body, changes=changes)
+
+
+def log_entry(
+    *,
+    record: models.Model,
+    kind: str,
+    author: Any = None,
+    body: str = "",
+    changes: list[dict[str, Any]] | None = None,
+) -> HistoryEntry:
+    """Append one entry to ``record``'s history (one INSERT, written once: every lead creation logs one)."""
+    entry = HistoryEntry(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        kind=kind,
+        author=author if getattr(author, "is_authenticated", False) else None,
+        body=body,
+        changes=changes or [],
+    )
+    insert(entry)
+    return entry
 
 
 def add_note(*, record: models.Model, author: Any, body: str) -> HistoryEntry:

@@ -17,6 +17,7 @@ from pheu.contacts.models import Country, Partner, Tag
 from pheu.core.forms import (
     BootstrapFormMixin,
     DisplayNameEmailMixin,
+    DomainWidget,
     email_text_input,
     form_field,
     plain_selects,
@@ -25,7 +26,6 @@ from pheu.core.forms import (
 from pheu.core.models import PheuSettings
 from pheu.leads.choices import CustomerType, LeadType
 from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
-from pheu.leads.widgets import DomainWidget
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
 

@@ -29,8 +29,9 @@ from django.utils.translation import gettext as _
 from pheu.accounts.permissions import can_assign
 from pheu.activities.services import Attachment, send_record_email
 from pheu.contacts.models import Partner
-from pheu.core.history import log_changes, log_entry, snapshot
+from pheu.core.history import snapshot
 from pheu.core.models import HistoryEntry, HistoryKind, PheuSettings
+from pheu.core.services import log_changes, log_entry
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead
 from pheu.lib.money import Amounts, line_amounts, sum_amounts

@@ -7,21 +7,18 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Lead scoring")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
         from pheu.core.navigation import register_nav
         from pheu.core.panels import register_panel
         from pheu.core.services import register_settings_listener
-        from pheu.scoring import panels
-        from pheu.scoring.models import ScoringRule
+        from pheu.leads.services.steps import Phase, register_change_step, register_creation_step
+        from pheu.scoring import lead_steps, panels
         from pheu.scoring.prediction import prediction_settings_changed
-        from pheu.scoring.services import rules_changed
         from pheu.scoring.tracking import tracking_rate
 
-        # Whatever writes a rule (services, admin, scripts), processes read the active rules again.
-        post_save.connect(rules_changed, sender=ScoringRule, dispatch_uid="scoring_rules_changed_save")
-        post_delete.connect(rules_changed, sender=ScoringRule, dispatch_uid="scoring_rules_changed_delete")
-
+        # A new lead is scored (its facts) and predicted (with its team); changed leads are re-scored.
+        register_creation_step(phase=Phase.FACTS, step=lead_steps.score_new_lead)
+        register_creation_step(phase=Phase.DERIVED, step=lead_steps.predict_new_lead)
+        register_change_step(lead_steps.rescore_changed_leads)
         register_settings_listener("scoring", prediction_settings_changed)
         tracking_rate()  # a bad PHEU_TRACKING_RATE stops the program here, naming the variable
         register_nav(

@@ -14,7 +14,7 @@ from pheu.leads.models import Lead
 from pheu.rules import clean_domain
 from pheu.scoring.models import PageView, ScoringRule
 from pheu.scoring.prediction import predict_leads, rebuild_model
-from pheu.scoring.services import rescore_open_leads
+from pheu.scoring.services import rescore_open_leads, rules_changed
 
 RULES: tuple[tuple[str, str, int, int | None], ...] = (
     ("Khách hàng tại Việt Nam", "[['country_id', 'in', ['Vietnam']]]", 10, None),
@@ -52,6 +52,7 @@ def load(*, seed: int, users: dict[str, Any]) -> None:
         ScoringRule.objects.create(
             name=name, domain=text, points=points, window_days=window, sequence=sequence * 10
         )
+    rules_changed()
     now = timezone.now()
     views = []
     for pk, created in Lead.objects.filter(won_status=WonStatus.OPEN).values_list("pk", "created_at"):

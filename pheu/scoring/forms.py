@@ -7,9 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pheu.core.forms import BootstrapFormMixin, form_field
+from pheu.core.forms import BootstrapFormMixin, DomainField, DomainWidget, form_field
 from pheu.core.models import PREDICTIVE_FIELDS
-from pheu.leads.widgets import DomainField, DomainWidget
 from pheu.scoring.models import ScoringRule
 from pheu.scoring.prediction import VARIABLE_LABELS
 from pheu.scoring.services import MAX_POINTS, RULE_FIELDS

@@ -96,9 +96,10 @@ _PARSED_LOCK = threading.Lock()
 _ACTIVE: tuple[uuid.UUID, tuple[CompiledRule, ...]] | None = None
 
 
-def rules_changed(**_kwargs: Any) -> None:
-    """Every change of a scoring rule (``post_save``/``post_delete``, in the writer's transaction): the
-    processes' copies of the active rules are out of date."""
+def rules_changed() -> None:
+    """After a write of scoring rules, in its transaction: draw a new ``scoring_rules_stamp``, so that every
+    process reads the active rules again at its next creation of a lead. The rule services call it (the
+    admin writes through them); a loader writing rules itself (the demo) calls it too."""
     PheuSettings.objects.filter(pk=1).update(scoring_rules_stamp=uuid.uuid4())
 
 
@@ -107,7 +108,8 @@ def active_rules(stamp: uuid.UUID | None = None) -> list[CompiledRule]:
     is reported on the rules page.
 
     ``stamp``: the ``scoring_rules_stamp`` of settings just read; while it is the one of this process's
-    last read, the rules are not read again (no query)."""
+    last read, the rules are not read again (no query). Every write of rules draws a new stamp
+    (:func:`rules_changed`); a rule written around the services (a shell, a test) is seen once it does."""
     global _ACTIVE
     cached = _ACTIVE
     if stamp is not None and cached is not None and cached[0] == stamp:
@@ -381,6 +383,22 @@ def schedule_rescore(
     return RescoreOutcome(run=run)
 
 
+def run_rescore(*, run_id: int) -> RescoreResult:
+    """Do the re-scoring of the run ``run_id`` (queued by :func:`schedule_rescore`; ``rescore_task``).
+    Idempotent: a run already done (or gone) is not done again, and nothing is checked. A failure marks the
+    run failed with its error, for the page that follows it, and is raised again."""
+    run = RescoreRun.objects.filter(pk=run_id).first()
+    if run is None or run.status == RescoreRun.Status.DONE:
+        return RescoreResult(checked=0, changed=0)
+    try:
+        return rescore_open_leads(run=run)
+    except Exception as exc:
+        RescoreRun.objects.filter(pk=run_id).update(
+            status=RescoreRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
 def _is_user(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 
@@ -417,6 +435,7 @@ def create_scoring_rule(*, actor: Any, values: Mapping[str, Any]) -> tuple[Scori
     """Create a rule and re-score the open leads (now, or in the background on a large base)."""
     rule = ScoringRule(**_check_rule(values, creating=True))
     rule.save()
+    rules_changed()
     reason = _("Rule “%(name)s” created") % {"name": rule.name}
     return rule, schedule_rescore(actor=actor, reason=reason, scope=rule_scope(rule))
 
@@ -433,6 +452,7 @@ def update_scoring_rule(
     for name, value in clean.items():
         setattr(rule, name, value)
     rule.save()
+    rules_changed()
     if (rule.domain, rule.points, rule.window_days, rule.active) == scoring_before:
         return rule, RescoreOutcome(changed=0, checked=0)
     reason = _("Rule “%(name)s” changed") % {"name": rule.name}
@@ -445,6 +465,7 @@ def delete_scoring_rule(*, actor: Any, rule: ScoringRule) -> RescoreOutcome:
     rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
     scope = rule_scope(rule)
     ScoringRule.objects.filter(pk=rule.pk).delete()
+    rules_changed()
     return schedule_rescore(
         actor=actor, reason=_("Rule “%(name)s” deleted") % {"name": rule.name}, scope=scope
     )

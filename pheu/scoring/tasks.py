@@ -4,29 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
 from django_tasks import task
 
 from pheu.core.periodic import register_periodic
-from pheu.scoring.models import RescoreRun
 from pheu.scoring.prediction import refresh_predictions, run_queued_rebuild
-from pheu.scoring.services import rescore_decayed, rescore_open_leads
+from pheu.scoring.services import rescore_decayed, run_rescore
 
 
 @task()
 def rescore_task(run_id: int) -> dict[str, int]:
     """Re-score every open lead for the run ``run_id`` (after a rule change on a large base). Idempotent:
-    a run already finished is not done again; scores are written only where they change."""
-    run = RescoreRun.objects.filter(pk=run_id).first()
-    if run is None or run.status == RescoreRun.Status.DONE:
-        return {"checked": 0, "changed": 0}
-    try:
-        result = rescore_open_leads(run=run)
-    except Exception as exc:
-        RescoreRun.objects.filter(pk=run_id).update(
-            status=RescoreRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
+    a run already finished is not done again; scores are written only where they change (:func:`run_rescore`,
+    which marks the run failed when it fails)."""
+    result = run_rescore(run_id=run_id)
     return {"checked": result.checked, "changed": result.changed}
 
 

@@ -8,13 +8,13 @@ from django.db import models
 from django.http import HttpRequest
 
 from pheu.core.admin import ConfigurationAdmin
+from pheu.core.forms import DomainField
 from pheu.teams.models import Team, TeamMember
 
 
 class DomainFieldAdminMixin:
     """Assignment rules edited with the domain field: live preview, and a rule with problems is refused
-    with every problem's message. The field belongs to the lead pages; it is imported when a form is built
-    (the admin is presentation: the ``teams`` models and services never import ``leads``)."""
+    with every problem's message."""
 
     domain_fields: tuple[str, ...] = ("assignment_domain",)
 
@@ -22,8 +22,6 @@ class DomainFieldAdminMixin:
         self, db_field: models.Field, request: HttpRequest | None, **kwargs: Any
     ) -> forms.Field | None:
         if db_field.name in self.domain_fields:
-            from pheu.leads.widgets import DomainField
-
             return DomainField(
                 schema="lead",
                 required=not db_field.blank,

@@ -26,8 +26,8 @@ from pheu.capture.imap import ImapError, ImapSession
 from pheu.capture.mail import ParsedMail, parse_message
 from pheu.capture.models import Attachment, Mailbox, MailMessage
 from pheu.contacts.models import Partner
-from pheu.core.history import log_entry
 from pheu.core.models import HistoryKind
+from pheu.core.services import log_entry
 from pheu.leads.models import Lead, Source
 from pheu.leads.services import create_lead
 from pheu.lib.emails import InvalidEmailError, clean_email, email_key

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from pheu.capture.exceptions import CaptureError
 from pheu.capture.models import WebForm
 from pheu.core.counters import hit
-from pheu.core.history import log_entry
 from pheu.core.models import HistoryKind, PheuSettings
 from pheu.core.rows import ModelColumns
+from pheu.core.services import log_entry
 from pheu.core.validation import contact_field_errors
 from pheu.leads.models import Lead, Source
 from pheu.leads.services import create_lead

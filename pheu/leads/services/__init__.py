@@ -1,7 +1,8 @@
 """Writes of leads and opportunities, one module per area; the record writes are re-exported here.
 
 - ``records``: create and update records, stages, the domain preview;
-- further modules (conversion, merge, outcome) are imported from their own module.
+- further modules (conversion, merge, outcome, saved filters) are imported from their own module;
+- ``steps``: the seam through which scoring and assignment take part in these writes.
 """
 
 from pheu.leads.services.records import (

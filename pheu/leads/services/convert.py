@@ -22,13 +22,14 @@ from pheu.accounts.permissions import can_assign
 from pheu.contacts.models import Partner
 from pheu.contacts.services import create_partner
 from pheu.core.exceptions import PermissionDeniedError, PheuError
-from pheu.core.history import diff, log_changes, log_entry, snapshot
+from pheu.core.history import diff, snapshot
 from pheu.core.models import HistoryKind
+from pheu.core.services import log_changes, log_entry
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services.merge import merge_leads
 from pheu.leads.services.records import stages_for
-from pheu.scoring.services import refresh_leads
+from pheu.leads.services.steps import leads_changed
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
 from pheu.webhooks.choices import WebhookEvent
@@ -205,7 +206,7 @@ def _convert(
         author=actor,
         body=_("Converted to an opportunity."),
     )  # the type always changes, so this always logs
-    refresh_leads(lead_ids=[record.pk])
+    leads_changed(lead_ids=[record.pk])
     return record
 
 
@@ -242,5 +243,5 @@ def _update_opportunity(
         % {"name": lead.name, "id": lead.pk},
         changes=diff(before, snapshot(record, TRACKED_FIELDS)),
     )
-    refresh_leads(lead_ids=[record.pk])
+    leads_changed(lead_ids=[record.pk])
     return record

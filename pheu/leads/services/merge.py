@@ -45,12 +45,12 @@ from django.utils.translation import gettext as _
 
 from pheu.contacts.models import Partner
 from pheu.core.exceptions import PermissionDeniedError, PheuError
-from pheu.core.history import log_entry
 from pheu.core.models import HistoryKind
+from pheu.core.services import log_entry
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead, Merge, Stage
 from pheu.leads.services.records import EDITABLE_FIELDS
-from pheu.scoring.services import refresh_leads
+from pheu.leads.services.steps import leads_changed
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
 
@@ -514,7 +514,7 @@ def merge_leads(
             body=_("Merged into “%(name)s” (#%(id)s) (merge #%(merge)s).")
             % {"name": survivor.name, "id": survivor.pk, "merge": merge.pk},
         )
-    refresh_leads(lead_ids=ids)
+    leads_changed(lead_ids=ids)
     emit_event(
         event=WebhookEvent.LEAD_MERGED, record=survivor, context={"merge": merge.pk, "merged_ids": other_ids}
     )
@@ -616,5 +616,5 @@ def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
             body=_("Restored: merge #%(merge)s into #%(id)s undone.")
             % {"merge": merge.pk, "id": survivor.pk},
         )
-    refresh_leads(lead_ids=ids)
+    leads_changed(lead_ids=ids)
     return Unmerge(merge=merge, lead_ids=tuple(ids), kept_fields=tuple(kept))

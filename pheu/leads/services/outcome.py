@@ -2,7 +2,7 @@
 
 Each service locks the record, checks that the actor may edit it (``actor=None`` is the system: the
 quotation confirmation, the worker), writes the outcome, logs the tracked changes in the history and
-re-scores the record (``refresh_leads``), all in one transaction.
+tells the apps built on leads (``leads_changed``: scoring re-scores it), all in one transaction.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pheu.core.exceptions import PermissionDeniedError
-from pheu.core.history import log_changes, snapshot
+from pheu.core.history import snapshot
+from pheu.core.services import log_changes
 from pheu.leads.choices import TRACKED_FIELDS, WonStatus
 from pheu.leads.exceptions import LeadError
 from pheu.leads.models import Lead, LostReason, Stage
 from pheu.leads.services.records import stages_for, update_lead
-from pheu.scoring.services import refresh_leads
+from pheu.leads.services.steps import leads_changed
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
 
@@ -49,7 +50,7 @@ def _lock(actor: Any, lead: Lead) -> Lead:
 def _save(actor: Any, lead: Lead, before: dict[str, Any], *, body: str = "") -> Lead:
     lead.save()
     log_changes(record=lead, before=before, fields=TRACKED_FIELDS, author=actor, body=body)
-    refresh_leads(lead_ids=[lead.pk])
+    leads_changed(lead_ids=[lead.pk])
     return lead
 
 

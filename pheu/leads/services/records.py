@@ -18,24 +18,17 @@ from django.utils.translation import gettext as _
 
 from pheu.accounts.permissions import can_assign
 from pheu.core.fields import model_field
-from pheu.core.history import log_changes, log_entry, snapshot
+from pheu.core.history import snapshot
 from pheu.core.models import HistoryKind, PheuSettings
 from pheu.core.rows import insert
+from pheu.core.services import log_changes, log_entry
 from pheu.core.validation import contact_field_errors, required_text_errors
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.exceptions import LeadError
-from pheu.leads.models import Lead, Stage
+from pheu.leads.models import Lead, LeadScore, Stage
+from pheu.leads.services import steps
 from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
-from pheu.scoring.prediction import predict_unsaved_lead
-from pheu.scoring.services import (
-    link_pageviews,
-    refresh_leads,
-    score_of,
-    score_unsaved_lead,
-    store_new_score,
-    waiting_pageviews,
-)
 from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
 from pheu.webhooks.choices import WebhookEvent
@@ -194,9 +187,11 @@ def create_lead(
     user's first team; type = lead, or opportunity when the team (or installation) works without leads;
     opportunities start in their team's first stage with its probability.
 
-    The anonymous page views recorded under its e-mail, or under ``visitor_id`` (the tracking cookie of the
-    visitor who sent a web form), become its own and count for its score. An open record gets its predicted
-    probability at once (:func:`~pheu.scoring.prediction.predict_unsaved_lead`).
+    The apps built on leads take part through their creation steps (:mod:`pheu.leads.services.steps`),
+    decided on the instance so that it is inserted once: scoring gives it its score and its predicted
+    probability, and the anonymous page views recorded under its e-mail or under ``visitor_id`` (the
+    tracking cookie of the visitor who sent a web form); assignment, with real-time assignment on, its team
+    and salesperson.
 
     ``settings``: the installation's settings when the caller has just read them (the web form reads them
     with its team, in one statement); read here otherwise. ``check_contacts=False`` (the web form): an
@@ -231,36 +226,17 @@ def create_lead(
     lead.created_by = actor if getattr(actor, "is_authenticated", False) else None
     lead.normalize()
     tags = list(tags)
-    # Closed records keep the score they were created with: the 0 of the row the INSERT makes.
-    lead.score = (
-        score_unsaved_lead(lead, tags=tags, rules_stamp=settings.scoring_rules_stamp)
-        if lead.won_status == WonStatus.OPEN
-        else 0
+    lead.score = 0  # the score of the row its INSERT makes; a step scores an open record
+    after_insert = steps.before_insert(
+        steps.NewLead(lead=lead, tags=tags, settings=settings, visitor_id=visitor_id)
     )
-    waiting = waiting_pageviews(email_normalized=lead.email_normalized, visitor_id=visitor_id)
-    assignment = None
-    if settings.realtime_assignment and not waiting:
-        from pheu.assignment.services import assign_unsaved_lead  # assignment depends on leads, not back
-
-        # Decided on the instance (its score and rules need no query), so that it is inserted once.
-        assignment = assign_unsaved_lead(lead=lead, tags=tags)
-    predict_unsaved_lead(lead, tags=tags, settings=settings)  # with its team: the model is per team
     insert(lead)
-    store_new_score(lead)
     if tags:
         lead.tags.set(tags)
     _carry_tags(lead, tags)
     log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
-    link_pageviews(lead=lead, pageview_ids=waiting)  # re-scores it when there were some
-    if lead.won_status != WonStatus.OPEN:  # created won: it teaches the predictive model at once
-        refresh_leads(lead_ids=[lead.pk])
-    if settings.realtime_assignment:
-        from pheu.assignment.services import assign_new_lead, record_new_assignment
-
-        if assignment is not None and not assignment.after_insert:
-            record_new_assignment(lead, assignment)
-        else:  # page views count for its rules (read in the database), or its team merges duplicates
-            assign_new_lead(lead=lead, tags=None if waiting else tags)
+    for step in after_insert:  # stored with its id, tags and history entry
+        step()
     # Webhooks: no query (the settings say whether an endpoint listens), queued after the commit.
     emit_event(event=WebhookEvent.LEAD_CREATED, record=lead, settings=settings)
     if lead.user_id is not None:
@@ -305,8 +281,8 @@ def update_lead(
         lead.tags.set(list(tags))
     log_changes(record=lead, before=before, fields=TRACKED_FIELDS, author=actor)
     outcome_may_change = lead.won_status != WonStatus.OPEN or old_status != lead.won_status
-    if refresh_leads(lead_ids=[lead.pk], outcome_may_change=outcome_may_change):
-        lead.score = score_of(lead.pk)
+    if steps.leads_changed(lead_ids=[lead.pk], outcome_may_change=outcome_may_change):
+        lead.score = LeadScore.objects.values_list("score", flat=True).get(pk=lead.pk)
     if lead.user_id is not None and lead.user_id != old_user_id:
         emit_event(event=WebhookEvent.LEAD_ASSIGNED, record=lead)
     if lead.won_status == WonStatus.WON and old_status != WonStatus.WON:  # entered a won stage

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from pheu.leads.widgets import DomainField, DomainWidget
+from pheu.core.forms import DomainField, DomainWidget
 from pheu.teams.models import Team, TeamMember
 from pheu.testing import make_lead
 

@@ -13,8 +13,9 @@ from django.forms.models import model_to_dict
 from django.utils import timezone, translation
 
 from pheu.core.exceptions import PermissionDeniedError
-from pheu.core.history import history_of, log_entry
+from pheu.core.history import history_of
 from pheu.core.models import HistoryEntry, HistoryKind
+from pheu.core.services import log_entry
 from pheu.leads.choices import LeadType, WonStatus
 from pheu.leads.models import Lead, Merge
 from pheu.leads.services.merge import MergeError, _links, merge_leads, merge_warnings, unmerge

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from pheu.leads.exceptions import SavedFilterError
 from pheu.leads.models import SavedFilter
-from pheu.leads.saved_filters import create_saved_filter, delete_saved_filter
+from pheu.leads.services.saved_filters import create_saved_filter, delete_saved_filter
 from pheu.testing import make_lead
 
 pytestmark = pytest.mark.django_db

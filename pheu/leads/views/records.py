@@ -30,8 +30,8 @@ from pheu.leads.forms import (
     prepare_filter_form,
 )
 from pheu.leads.models import Lead, SavedFilter, Stage
-from pheu.leads.saved_filters import create_saved_filter, delete_saved_filter, normalize_query_string
 from pheu.leads.services import create_lead, preview_domain, update_lead
+from pheu.leads.services.saved_filters import create_saved_filter, delete_saved_filter, normalize_query_string
 
 PAGE_SIZE = 50
 # The filters shown above the list (the FilterSet has more, for the API and links).
@@ -73,8 +73,8 @@ def lead_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def domain_preview(request: HttpRequest) -> HttpResponse:
-    """The live preview of a rule typed in a domain field (``pheu.leads.widgets``): the field's value is
-    read under the name htmx sends, so a field under a form prefix (an admin inline) works too."""
+    """The live preview of a rule typed in a domain field (``pheu.core.forms.DomainField``): the field's
+    value is read under the name htmx sends, so a field under a form prefix (an admin inline) works too."""
     text = request.POST.get(request.headers.get("HX-Trigger-Name") or "domain", "")
     preview = preview_domain(actor=request.user, domain_text=text)
     return render(request, "leads/_domain_preview.html", {"preview": preview})

@@ -243,11 +243,11 @@ def test_lead_create_scores_inline_with_at_most_two_extra_queries(actors, monkey
         return len(ctx.captured_queries)
 
     with_scoring = count()
-    from pheu.leads.services import records
+    from pheu.scoring import lead_steps
 
-    monkeypatch.setattr(records, "score_unsaved_lead", lambda lead, tags=(), rules_stamp=None: 0)
-    monkeypatch.setattr(records, "waiting_pageviews", lambda email_normalized, visitor_id="": [])
-    monkeypatch.setattr(records, "link_pageviews", lambda lead, pageview_ids: 0)
+    monkeypatch.setattr(lead_steps, "score_unsaved_lead", lambda lead, tags=(), rules_stamp=None: 0)
+    monkeypatch.setattr(lead_steps, "waiting_pageviews", lambda email_normalized, visitor_id="": [])
+    monkeypatch.setattr(lead_steps, "link_pageviews", lambda lead, pageview_ids: 0)
     without_scoring = count()
     assert with_scoring - without_scoring <= 2
     assert Lead.objects.filter(email_normalized="a@b.vn", score_row__score=10).count() == 2
@@ -346,12 +346,15 @@ def test_a_rule_change_writes_the_score_table_only(actors):
     assert Lead.objects.values_list("updated_at", flat=True).get(pk=lead.pk) == updated
 
 
-def test_a_new_lead_is_scored_by_the_rules_as_they_are_now_whoever_changed_them(actors):
-    rule(actors.manager, "VN", VIETNAM, 10)
+def test_a_new_lead_is_scored_by_the_rules_as_every_rule_service_left_them(actors):
+    vietnam = rule(actors.manager, "VN", VIETNAM, 10)
     values = {"name": "Khách", "country": country("VN")}
     assert create_lead(actor=actors.sales1, values=dict(values)).score == 10  # this process keeps the rules
-    ScoringRule.objects.filter(name="VN").get().delete()  # not through the services: the admin, a script
-    ScoringRule.objects.create(name="VN more", domain=VIETNAM, points=25)
+    update_scoring_rule(actor=actors.manager, rule=vietnam, values={"points": 12})
+    assert create_lead(actor=actors.sales1, values=dict(values)).score == 12
+    delete_scoring_rule(actor=actors.manager, rule=vietnam)
+    assert create_lead(actor=actors.sales1, values=dict(values)).score == 0
+    rule(actors.manager, "VN more", VIETNAM, 25)
     assert create_lead(actor=actors.sales1, values=dict(values)).score == 25
 
 

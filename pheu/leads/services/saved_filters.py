@@ -1,4 +1,4 @@
-"""Writes of saved lead filters (kept out of ``services.py``, which holds the lead record's own services).
+"""Writes of saved lead filters.
 
 A saved filter is private: only its owner lists, opens or deletes it.
 """
