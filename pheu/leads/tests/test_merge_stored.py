@@ -19,6 +19,7 @@ from django.db import connection
 from pheu.core.models import HistoryEntry, HistoryKind
 from pheu.leads.models import Lead, Merge
 from pheu.leads.services.merge import merge_warnings, unmerge
+from pheu.leads.services.merge_snapshot import MergeSnapshot, MovedRows
 from pheu.scoring.models import PageView
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,13 @@ def test_a_merge_stored_by_the_earlier_code_is_undone_to_the_rows_before_it():
         (lead_id, HistoryKind.SYSTEM) for lead_id in (1, 1, 2, 2, 3, 3)
     ]
     assert Merge.objects.get().is_undone
+
+
+def test_the_typed_snapshot_writes_the_form_it_reads():
+    stored = json.loads(FIXTURE["snapshot"])
+    snapshot = MergeSnapshot.from_json(stored)
+    assert [row.lead_id for row in snapshot.leads] == [1, 2, 3]  # the survivor first
+    assert snapshot.moved[2] == MovedRows(
+        "core.HistoryEntry", "object_id", "content_type_id", ((2, 3), (1, 2))
+    )
+    assert snapshot.to_json() == stored
