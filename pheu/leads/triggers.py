@@ -35,7 +35,7 @@ def install(
     *,
     names: Sequence[str],
     statements: Mapping[str, Callable[[], list[str]]],
-    then: Callable[[Any], None],
+    then: Callable[[Any], object],
     done: str,
 ) -> bool:
     """Where any of ``names`` is missing, run the statements written for the database (they drop and create
