@@ -46,7 +46,7 @@ from pheu.core.exceptions import PermissionDeniedError, PheuError
 from pheu.core.history import log_entry
 from pheu.core.models import HistoryKind
 from pheu.leads.choices import LeadType, WonStatus
-from pheu.leads.models import Lead, Merge, Stage
+from pheu.leads.models import EDITABLE_FIELDS, Lead, Merge, Stage
 from pheu.leads.services.merge_snapshot import (
     AddedRows,
     KeptRows,
@@ -57,7 +57,6 @@ from pheu.leads.services.merge_snapshot import (
     lead_fields,
     lead_row,
 )
-from pheu.leads.services.records import EDITABLE_FIELDS
 from pheu.scoring.services import refresh_leads
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
