@@ -871,17 +871,9 @@ def fill(n: int, *, age_days: int = 730) -> dict[str, float]:
 
 def check_sample(size: int = 300) -> int:
     """Re-normalise a sample of the generated leads in Python; return how many differ (must be 0)."""
-    from pheu.leads.models import RULE_KEY_FIELDS, Lead
+    from pheu.leads.models import KEY_COLUMNS, Lead
 
-    keys = [
-        "email_normalized",
-        "phone_e164",
-        "mobile_e164",
-        "name_key",
-        "company_key",
-        "search_text",
-        *RULE_KEY_FIELDS.values(),
-    ]
+    keys = list(KEY_COLUMNS)
     total = Lead.objects.count()
     step = max(1, total // size)
     bad = 0

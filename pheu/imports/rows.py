@@ -36,7 +36,7 @@ from pheu.imports.choices import ImportKind
 from pheu.imports.keys import Keys
 from pheu.imports.readers import Cell
 from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
-from pheu.leads.models import Campaign, Lead, Medium, Source, Stage
+from pheu.leads.models import KEY_COLUMNS, Campaign, Lead, Medium, Source, Stage
 from pheu.lib.emails import split_display_name
 from pheu.lib.html import sanitize_html
 from pheu.lib.text import text_key
@@ -551,23 +551,7 @@ _KEY_SOURCES = (
     "website",
     "zip",
 )
-_KEYS = (
-    "email_normalized",
-    "phone_e164",
-    "mobile_e164",
-    "name_key",
-    "company_key",
-    "search_text",
-    "title_key",
-    "contact_key",
-    "job_title_key",
-    "street_key",
-    "city_key",
-    "state_key",
-    "industry_key",
-    "website_key",
-    "match_keys",  # the duplicate matcher's blocking keys (pheu.leads.matching.match_keys_of)
-)
+_KEYS = (*KEY_COLUMNS, "match_keys")  # and the matcher's blocking keys (pheu.leads.matching.match_keys_of)
 
 
 _worker_keys: Keys | None = None

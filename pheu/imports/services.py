@@ -55,7 +55,7 @@ from pheu.imports.models import Import, ImportIssue, ImportLine
 from pheu.imports.readers import FileInfo, open_rows, sniff
 from pheu.imports.rows import NAME_SOURCES, ParsedRow, RowErrors, RowReader
 from pheu.leads.choices import WonStatus
-from pheu.leads.models import Lead
+from pheu.leads.models import KEY_COLUMNS, Lead
 from pheu.scoring.services import refresh_leads
 from pheu.teams.models import Team
 
@@ -85,23 +85,7 @@ _UPDATE_ATTNAMES: dict[str, tuple[str, ...]] = {
 RESTORED_ATTNAMES: tuple[str, ...] = tuple(
     dict.fromkeys(a for name in FIELDS for a in _UPDATE_ATTNAMES.get(name, (name,)))
 )
-_KEY_ATTNAMES = (
-    "email_normalized",
-    "phone_e164",
-    "mobile_e164",
-    "name_key",
-    "company_key",
-    "search_text",
-    "title_key",
-    "contact_key",
-    "job_title_key",
-    "street_key",
-    "city_key",
-    "state_key",
-    "industry_key",
-    "website_key",
-    "match_keys",
-)
+_KEY_ATTNAMES = (*KEY_COLUMNS, "match_keys")
 
 
 def _can_import(actor: Any) -> bool:

@@ -433,18 +433,7 @@ class Lead(models.Model):
         self.normalize()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {
-                *update_fields,
-                "email_normalized",
-                "phone_e164",
-                "mobile_e164",
-                "name_key",
-                "company_key",
-                "search_text",
-                "match_keys",
-                "updated_at",
-                *RULE_KEY_FIELDS.values(),
-            }
+            kwargs["update_fields"] = {*update_fields, *DERIVED_COLUMNS, "updated_at"}
         super().save(*args, **kwargs)
 
     @property
@@ -519,6 +508,40 @@ class Lead(models.Model):
             city=self.city_key,
             zip_=getattr(self, "zip", "") or "",  # an import's row object may have no postcode
         )
+
+
+# --- the lead's column lists, derived from its fields (one definition) -----------------------------------
+# The columns normalize() derives from the row's own fields: the lead's text columns that nobody edits
+# (``editable=False``), in the order of the model.
+DERIVED_COLUMNS: tuple[str, ...] = tuple(
+    f.attname
+    for f in Lead._meta.concrete_fields
+    if not f.editable and isinstance(f, models.CharField | models.TextField)
+)
+# The keys a path writing rows itself computes (the import's writer): all the derived columns but
+# ``match_keys``, which such a path leaves NULL for the duplicate scan to compute.
+KEY_COLUMNS: tuple[str, ...] = tuple(name for name in DERIVED_COLUMNS if name != "match_keys")
+# Fields Pheu sets itself (the services of stages, outcome, merge and assignment; the prediction): no person
+# sets them through the form, the API or an import.
+SET_BY_PHEU: tuple[str, ...] = (
+    "automated_probability",
+    "lost_reason",
+    "won_status",
+    "active",
+    "merged_into",
+    "created_by",
+    "assigned_at",
+    "converted_at",
+    "stage_changed_at",
+    "closed_at",
+)
+# Fields a person may set through the form, the API or an import (relations as instances), in the order of
+# the model: every editable column but the primary key and those Pheu sets.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(
+    f.name
+    for f in Lead._meta.concrete_fields
+    if f.editable and not f.primary_key and f.name not in SET_BY_PHEU
+)
 
 
 class LeadScore(models.Model):
@@ -629,8 +652,10 @@ class Merge(models.Model):
 
     ``merged_ids`` are the merged-away records in the order their values were taken. ``snapshot`` holds every
     row the merge changed as it was before (field values by model and primary key), the rows it added, and the
-    survivor's values right after the merge (so that an unmerge restores exactly, and can tell a later edit);
-    see :mod:`pheu.leads.services.merge`. ``undone_at`` is set by an unmerge; a merge is undone at most once.
+    survivor's values right after the merge (so that an unmerge restores exactly, and can tell a later edit),
+    in the JSON form of :class:`~pheu.leads.services.merge_snapshot.MergeSnapshot`, which reads every
+    snapshot stored so far; see :mod:`pheu.leads.services.merge`. ``undone_at`` is set by an unmerge; a merge
+    is undone at most once.
     """
 
     survivor = models.ForeignKey(

@@ -13,6 +13,7 @@ trigger) get one.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -20,6 +21,7 @@ from django.db import connection
 from pheu.leads.triggers import install, lead_table_triggers
 
 TABLE = "leads_leadscore"
+VENDORS = ("postgresql", "sqlite")
 TRIGGERS = ("leads_score_row_insert", "leads_score_row_delete")
 
 
@@ -59,6 +61,17 @@ def _sqlite_sql() -> list[str]:
     ]
 
 
+def trigger_sql(vendor: str) -> list[str]:
+    """The statements that drop and create the score rows' triggers on ``vendor``'s database
+    (``connection.vendor``): the one definition of what they do, written for each database (held to the same
+    result by a test run on each)."""
+    if vendor == "postgresql":
+        return _postgresql_sql()
+    if vendor == "sqlite":
+        return _sqlite_sql()
+    raise NotImplementedError(f"the score rows' triggers are not written for {vendor}")
+
+
 def installed_triggers(conn: Any = connection) -> set[str]:
     return lead_table_triggers(conn) & set(TRIGGERS)
 
@@ -66,7 +79,7 @@ def installed_triggers(conn: Any = connection) -> set[str]:
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, and give a row to every lead without one; True when it
     had to."""
-    statements = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
+    statements = {vendor: partial(trigger_sql, vendor) for vendor in VENDORS}
     return install(
         conn,
         names=TRIGGERS,
@@ -83,4 +96,4 @@ def add_missing_rows(cursor: Any) -> int:
         f"INSERT INTO {TABLE} (lead_id, score) SELECT l.id, 0 FROM leads_lead l "
         f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} s WHERE s.lead_id = l.id)"
     )
-    return cursor.rowcount
+    return int(cursor.rowcount)

@@ -25,11 +25,9 @@ already merged away is refused).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -48,8 +46,17 @@ from pheu.core.exceptions import PermissionDeniedError, PheuError
 from pheu.core.models import HistoryKind
 from pheu.core.services import log_entry
 from pheu.leads.choices import LeadType, WonStatus
-from pheu.leads.models import Lead, Merge, Stage
-from pheu.leads.services.records import EDITABLE_FIELDS
+from pheu.leads.models import EDITABLE_FIELDS, Lead, Merge, Stage
+from pheu.leads.services.merge_snapshot import (
+    AddedRows,
+    KeptRows,
+    LeadRow,
+    MergeSnapshot,
+    MovedRows,
+    encode,
+    lead_fields,
+    lead_row,
+)
 from pheu.leads.services.steps import leads_changed
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
@@ -119,27 +126,27 @@ class MergeWarning:
     def message(self) -> str:
         return _("“%(name)s” (#%(id)s) is won; it was merged too.") % {"name": self.name, "id": self.lead_id}
 
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "lead_id": self.lead_id, "name": self.name}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MergeWarning:
+        return cls(data["code"], data["lead_id"], data["name"])
+
 
 def merge_warnings(merge: Merge) -> list[MergeWarning]:
-    return [MergeWarning(w["code"], w["lead_id"], w["name"]) for w in merge.warnings]
+    return [MergeWarning.from_json(w) for w in merge.warnings]
 
 
-# --- snapshots ------------------------------------------------------------------------------------------
-def _encode(value: Any) -> Any:
-    """A JSON value that ``field.to_python`` reads back exactly (microseconds and decimals included)."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+# --- relations to Lead ------------------------------------------------------------------------------
+def _attname(name: str) -> str:
+    return _lead_field(name).attname
 
 
-def _lead_fields() -> list[models.Field]:
-    return [f for f in Lead._meta.concrete_fields if not f.primary_key]
-
-
-def _lead_row(lead: Lead) -> dict[str, Any]:
-    return {f.attname: _encode(getattr(lead, f.attname)) for f in _lead_fields()}
+def _lead_field(name: str) -> models.Field[Any, Any]:
+    field = Lead._meta.get_field(name)
+    assert isinstance(field, models.Field)  # the names above are the lead's own concrete fields
+    return field
 
 
 def _empty(value: Any) -> bool:
@@ -173,7 +180,7 @@ class _ManyLink:
         return f"{self.through._meta.label}.{self.lead_attname}"
 
 
-def _in_unique(model: type[models.Model], field: models.Field) -> bool:
+def _in_unique(model: type[models.Model], field: models.Field[Any, Any]) -> bool:
     if field.unique:
         return True
     for names in model._meta.unique_together:
@@ -190,28 +197,31 @@ def _links() -> tuple[tuple[_Link, ...], tuple[_ManyLink, ...]]:
     """Every relation to Lead in the project, found once from the app registry."""
     links: list[_Link] = []
     many: list[_ManyLink] = []
+    rel: Any  # django-stubs type the relations' fields loosely (ForeignObject has no m2m_* names)
     for rel in Lead._meta.related_objects:
         if rel.related_model is Merge:
             continue  # the merge log keeps its records
+        field: Any = rel.field  # on the other model
         if rel.many_to_many:
-            field = rel.field  # on the other model
             many.append(
                 _ManyLink(field.remote_field.through, field.m2m_reverse_name(), field.m2m_column_name())
             )
             continue
-        model, field = rel.related_model, rel.field
+        model = rel.related_model
         links.append(_Link(model, field.attname, rel.one_to_one or _in_unique(model, field)))
-    for field in Lead._meta.many_to_many:
-        many.append(_ManyLink(field.remote_field.through, field.m2m_column_name(), field.m2m_reverse_name()))
+    for m2m in Lead._meta.many_to_many:
+        through: Any = m2m.remote_field.through
+        many.append(_ManyLink(through, m2m.m2m_column_name(), m2m.m2m_reverse_name()))
     for model in apps.get_models():
         for private in model._meta.private_fields:
             if isinstance(private, GenericForeignKey):
                 ct_field = model._meta.get_field(private.ct_field)
+                assert isinstance(ct_field, models.ForeignKey)
                 links.append(_Link(model, private.fk_field, False, content_type_attname=ct_field.attname))
     return tuple(links), tuple(many)
 
 
-def _link_rows(link: _Link, lead_ids: Sequence[int], lead_ct: ContentType) -> models.QuerySet:
+def _link_rows(link: _Link, lead_ids: Sequence[int], lead_ct: ContentType) -> models.QuerySet[models.Model]:
     rows = link.model._base_manager.filter(**{f"{link.attname}__in": list(lead_ids)})
     if link.content_type_attname:
         rows = rows.filter(**{link.content_type_attname: lead_ct.pk})
@@ -340,7 +350,7 @@ def _display(lead: Lead, name: str) -> Any:
     if isinstance(field, models.ForeignKey):
         related = getattr(lead, name)
         return str(related) if related is not None else None
-    return _encode(getattr(lead, name))
+    return encode(getattr(lead, name))
 
 
 def _logged_values(lead: Lead, survivor: Lead) -> list[dict[str, Any]]:
@@ -350,56 +360,34 @@ def _logged_values(lead: Lead, survivor: Lead) -> list[dict[str, Any]]:
         value = _display(lead, name)
         if _empty(value):
             continue
-        field = Lead._meta.get_field(name)
-        raw = getattr(lead, field.attname)
-        kept = getattr(survivor, field.attname)
-        rows.append({"field": name, "old": value, "new": _display(survivor, name), "old_id": _encode(raw),
-                     "new_id": _encode(kept), "record": lead.pk})  # fmt: skip
+        raw = getattr(lead, _attname(name))
+        kept = getattr(survivor, _attname(name))
+        rows.append({"field": name, "old": value, "new": _display(survivor, name), "old_id": encode(raw),
+                     "new_id": encode(kept), "record": lead.pk})  # fmt: skip
     return rows
 
 
-@transaction.atomic
-def merge_leads(
-    *,
-    actor: Any,
-    leads: Sequence[Lead],
-    confirm_different_customers: bool = False,
-    survivor_id: int | None = None,
-    values: Mapping[str, int] | None = None,
-) -> Merge:
-    """Merge ``leads`` (2 or more) into the most trustworthy of them; return the :class:`Merge`.
-
-    A person's choices (:mod:`pheu.leads.services.merge_choices`): ``survivor_id`` the record kept instead
-    of the most trustworthy; ``values`` field → id of the record whose value the survivor takes ("address"
-    for the address block), applied after the automatic merge.
-
-    ``actor`` None is the system (no permission check). Refused, with nothing changed: fewer than two records,
-    a record given twice, an unknown record, one the actor may not edit, one already merged away, and records
-    of different customers unless ``confirm_different_customers``. Won records are merged; the Merge's
-    ``warnings`` name them so that the user is told.
-    """
+def _lock_in_merge_order(actor: Any, leads: Sequence[Lead], confirm_different_customers: bool) -> list[Lead]:
+    """Check the request, lock the records and check them: the records in merge order (survivor first)."""
     ids = [lead.pk for lead in leads]
     _check_ids(ids)
     locked = _lock(ids)
     _check_visible(actor, ids)
     _check_mergeable(locked, confirm_different_customers)
+    return order_for_merge(locked)
+
+
+def _fill_survivor(
+    survivor: Lead, ordered: Sequence[Lead], choices: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """Give the survivor the merged values (see the module's docstring), then the values a person chose
+    (``choices``, :mod:`pheu.leads.services.merge_choices`), and save it; the history rows of the survivor's
+    own values a choice replaced."""
     from pheu.leads.services import merge_choices  # it reads this module's field lists
 
-    ordered = merge_choices.survivor_first(order_for_merge(locked), survivor_id)
-    merge_choices.check_value_choices(ordered, values or {})
-    survivor, others = ordered[0], ordered[1:]
-    other_ids = [lead.pk for lead in others]
-    lead_ct = ContentType.objects.get_for_model(Lead)
-    snapshot: dict[str, Any] = {
-        "leads": {str(lead.pk): _lead_row(lead) for lead in ordered},
-        "links": [],
-        "kept": [],
-        "added": [],
-    }
-
-    # The survivor's fields.
+    others = ordered[1:]
     for name in FILLED_FIELDS:
-        attname = Lead._meta.get_field(name).attname
+        attname = _attname(name)
         if not _empty(getattr(survivor, attname)):
             continue
         donor = next((lead for lead in others if not _empty(getattr(lead, attname))), None)
@@ -408,29 +396,26 @@ def merge_leads(
             if name == "user":
                 survivor.assigned_at = donor.assigned_at
     address_from = max(
-        ordered,
-        key=lambda lead: sum(
-            not _empty(getattr(lead, Lead._meta.get_field(n).attname)) for n in ADDRESS_FIELDS
-        ),
+        ordered, key=lambda lead: sum(not _empty(getattr(lead, _attname(n))) for n in ADDRESS_FIELDS)
     )  # max() keeps the first of equals: the survivor, then the order of confidence
     for name in ADDRESS_FIELDS:
-        attname = Lead._meta.get_field(name).attname
-        setattr(survivor, attname, getattr(address_from, attname))
+        setattr(survivor, _attname(name), getattr(address_from, _attname(name)))
     description = _description(ordered)
     if description is not None:
         survivor.description = description
     survivor.priority = max(lead.priority for lead in ordered)
     replaced = merge_choices.apply_value_choices(
-        survivor=survivor, records=ordered, choices=values or {}, display=_display
+        survivor=survivor, records=ordered, choices=choices, display=_display
     )
     survivor.save()
-    # Each merged record's values, next to what the survivor holds now ("its value → kept value"); first
-    # the survivor's own values a person's choice replaced.
-    logged = [*replaced, *(entry for lead in others for entry in _logged_values(lead, survivor))]
+    return replaced
 
-    # Many-to-many (tags and others): the survivor gets the union; the merged-away records keep theirs.
-    links, many = _links()
-    for link in many:
+
+def _union_many_to_many(survivor: Lead, other_ids: Sequence[int]) -> tuple[AddedRows, ...]:
+    """Many-to-many (tags and others): the survivor gets the union, the merged-away records keep theirs.
+    Returns the rows added."""
+    added = []
+    for link in _links()[1]:
         manager = link.through._base_manager
         have = set(
             manager.filter(**{link.lead_attname: survivor.pk}).values_list(link.other_attname, flat=True)
@@ -441,57 +426,64 @@ def merge_leads(
             )
         )
         missing = sorted(wanted - have)
-        if missing:
-            created = manager.bulk_create(
-                [
-                    link.through(**{link.lead_attname: survivor.pk, link.other_attname: other})
-                    for other in missing
-                ]
+        if not missing:
+            continue
+        created = manager.bulk_create(
+            [link.through(**{link.lead_attname: survivor.pk, link.other_attname: other}) for other in missing]
+        )
+        pks = [row.pk for row in created]
+        if any(pk is None for pk in pks):  # a backend that does not return ids
+            pks = list(
+                manager.filter(
+                    **{link.lead_attname: survivor.pk, f"{link.other_attname}__in": missing}
+                ).values_list("pk", flat=True)
             )
-            pks = [row.pk for row in created]
-            if any(pk is None for pk in pks):  # a backend that does not return ids
-                pks = list(
-                    manager.filter(
-                        **{link.lead_attname: survivor.pk, f"{link.other_attname}__in": missing}
-                    ).values_list("pk", flat=True)
-                )
-            snapshot["added"].append({"model": link.through._meta.label, "pks": pks})
+        added.append(AddedRows(link.through._meta.label, tuple(pks)))
+    return tuple(added)
 
-    # Everything that points to a merged-away record moves to the survivor.
-    for link in links:
+
+def _move_links(
+    survivor: Lead, ids: Sequence[int], other_ids: Sequence[int]
+) -> tuple[tuple[MovedRows, ...], tuple[KeptRows, ...]]:
+    """Move everything that points to a merged-away record to the survivor, but the rows a uniqueness
+    constraint holds; the rows moved and those kept."""
+    moved, kept = [], []
+    lead_ct = ContentType.objects.get_for_model(Lead)
+    for link in _links()[0]:
         rows = _link_rows(link, other_ids, lead_ct)
         if link.model is Lead:
-            rows = rows.exclude(pk__in=ids)
-        pairs = [[pk, old] for pk, old in rows.values_list("pk", link.attname)]
+            rows = rows.exclude(pk__in=list(ids))
+        pairs = tuple((int(pk), int(old)) for pk, old in rows.values_list("pk", link.attname))
         if not pairs:
             continue
         if link.unique:
-            snapshot["kept"].append(
-                {"model": link.model._meta.label, "field": link.attname, "count": len(pairs)}
-            )
+            kept.append(KeptRows(link.model._meta.label, link.attname, len(pairs)))
             continue
-        snapshot["links"].append(
-            {
-                "model": link.model._meta.label,
-                "field": link.attname,
-                "ct": link.content_type_attname,
-                "rows": pairs,
-            }
-        )
+        moved.append(MovedRows(link.model._meta.label, link.attname, link.content_type_attname, pairs))
         link.model._base_manager.filter(pk__in=[pk for pk, _old in pairs]).update(
             **{link.attname: survivor.pk}
         )
+    return tuple(moved), tuple(kept)
 
+
+def _retire(survivor: Lead, other_ids: Sequence[int]) -> None:
+    """The merged-away records: inactive, pointing to the survivor."""
     now = timezone.now()
-    Lead.objects.filter(pk__in=other_ids).update(active=False, merged_into=survivor.pk, updated_at=now)
-    survivor.refresh_from_db()
-    snapshot["after"] = _lead_row(survivor)
+    Lead.objects.filter(pk__in=list(other_ids)).update(active=False, merged_into=survivor.pk, updated_at=now)
+
+
+def _record_merge(
+    actor: Any, ordered: Sequence[Lead], snapshot: MergeSnapshot, logged: list[dict[str, Any]]
+) -> Merge:
+    """The Merge row, the history entries of every record, the scores, the webhook."""
+    survivor, others = ordered[0], ordered[1:]
+    other_ids = [lead.pk for lead in others]
     merge = Merge.objects.create(
         survivor=survivor,
         merged_ids=other_ids,
-        snapshot=snapshot,
+        snapshot=snapshot.to_json(),
         warnings=[
-            {"code": "won", "lead_id": lead.pk, "name": lead.name}
+            MergeWarning("won", lead.pk, lead.name).to_json()
             for lead in ordered
             if lead.won_status == WonStatus.WON
         ],
@@ -514,11 +506,52 @@ def merge_leads(
             body=_("Merged into “%(name)s” (#%(id)s) (merge #%(merge)s).")
             % {"name": survivor.name, "id": survivor.pk, "merge": merge.pk},
         )
-    leads_changed(lead_ids=ids)
+    leads_changed(lead_ids=[lead.pk for lead in ordered])
     emit_event(
         event=WebhookEvent.LEAD_MERGED, record=survivor, context={"merge": merge.pk, "merged_ids": other_ids}
     )
     return merge
+
+
+@transaction.atomic
+def merge_leads(
+    *,
+    actor: Any,
+    leads: Sequence[Lead],
+    confirm_different_customers: bool = False,
+    survivor_id: int | None = None,
+    values: Mapping[str, int] | None = None,
+) -> Merge:
+    """Merge ``leads`` (2 or more) into the most trustworthy of them; return the :class:`Merge`.
+
+    A person's choices (:mod:`pheu.leads.services.merge_choices`): ``survivor_id`` the record kept instead
+    of the most trustworthy; ``values`` field → id of the record whose value the survivor takes ("address"
+    for the address block), applied after the automatic merge.
+
+    ``actor`` None is the system (no permission check). Refused, with nothing changed: fewer than two records,
+    a record given twice, an unknown record, one the actor may not edit, one already merged away, and records
+    of different customers unless ``confirm_different_customers``. Won records are merged; the Merge's
+    ``warnings`` name them so that the user is told.
+    """
+    from pheu.leads.services import merge_choices  # it reads this module's field lists
+
+    ordered = merge_choices.survivor_first(
+        _lock_in_merge_order(actor, leads, confirm_different_customers), survivor_id
+    )
+    merge_choices.check_value_choices(ordered, values or {})
+    survivor, others = ordered[0], ordered[1:]
+    ids, other_ids = [lead.pk for lead in leads], [lead.pk for lead in others]
+    before = tuple(LeadRow.of(lead) for lead in ordered)
+    replaced = _fill_survivor(survivor, ordered, values or {})
+    # Each merged record's values, next to what the survivor holds now ("its value → kept value"); first
+    # the survivor's own values a person's choice replaced.
+    logged = [*replaced, *(entry for lead in others for entry in _logged_values(lead, survivor))]
+    added = _union_many_to_many(survivor, other_ids)
+    moved, kept = _move_links(survivor, ids, other_ids)
+    _retire(survivor, other_ids)
+    survivor.refresh_from_db()
+    snapshot = MergeSnapshot(leads=before, moved=moved, kept=kept, added=added, after=lead_row(survivor))
+    return _record_merge(actor, ordered, snapshot, logged)
 
 
 # --- unmerge --------------------------------------------------------------------------------------------
@@ -532,21 +565,8 @@ class Unmerge:
     kept_fields: tuple[str, ...]
 
 
-def _decode_lead(pk: int, row: dict[str, Any]) -> Lead:
-    lead = Lead(pk=pk)
-    for field in _lead_fields():
-        setattr(lead, field.attname, field.to_python(row[field.attname]))
-    return lead
-
-
-@transaction.atomic
-def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
-    """Undo merge ``merge_id``: every record, field, link and history entry back as before the merge.
-
-    Refused, with nothing changed: an unknown merge, one already undone, one whose survivor was merged again
-    since (undo that merge first), or a survivor the actor may not edit. A field of the survivor edited since
-    the merge keeps its later value (listed in ``kept_fields``); links moved elsewhere since stay there.
-    """
+def _lock_for_unmerge(actor: Any, merge_id: int) -> tuple[Merge, dict[int, Lead]]:
+    """The merge and its records (the survivor first), locked, once checked that it may be undone."""
     merge = Merge.objects.select_for_update().filter(pk=merge_id).first()
     if merge is None:
         message = _("Unknown merge: #%(id)s.") % {"id": merge_id}
@@ -554,8 +574,7 @@ def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
     if merge.is_undone:
         message = _("Merge #%(id)s was already undone.") % {"id": merge.pk}
         raise MergeError(message, code=MergeError.Code.ALREADY_UNDONE, field_errors={"merge_id": [message]})
-    ids = [merge.survivor_id, *merge.merged_ids]
-    locked = {lead.pk: lead for lead in _lock(ids)}
+    locked = {lead.pk: lead for lead in _lock([merge.survivor_id, *merge.merged_ids])}
     _check_visible(actor, [merge.survivor_id])
     survivor = locked[merge.survivor_id]
     later = Merge.objects.filter(survivor_id=survivor.pk, undone_at__isnull=True, pk__gt=merge.pk).first()
@@ -564,45 +583,49 @@ def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
             "id": later.pk if later else "?"
         }
         raise MergeError(message, code=MergeError.Code.LATER_MERGE, field_errors={"merge_id": [message]})
+    return merge, locked
 
-    snap = merge.snapshot
-    after = snap.get("after", {})
-    current = _lead_row(survivor)
-    # A person's later edit of the survivor wins over the snapshot; computed fields are restored.
-    kept = [
-        name
-        for name in EDITABLE_FIELDS
-        if current[Lead._meta.get_field(name).attname] != after.get(Lead._meta.get_field(name).attname)
-    ]
+
+def _edited_since(snapshot: MergeSnapshot, survivor: Lead) -> list[str]:
+    """The survivor's fields a person changed after the merge: they keep their later value."""
+    current = lead_row(survivor)
+    return [name for name in EDITABLE_FIELDS if current[_attname(name)] != snapshot.after.get(_attname(name))]
+
+
+def _restore_leads(snapshot: MergeSnapshot, locked: dict[int, Lead], survivor: Lead, kept: list[str]) -> None:
+    """Every record's row as before the merge, but the survivor's later edits (its keys computed again)."""
     restored = []
-    for pk_text, row in snap["leads"].items():
-        lead = _decode_lead(int(pk_text), row)
+    for row in snapshot.leads:
+        lead = row.to_lead(locked[row.lead_id])
         if lead.pk == survivor.pk:
             for name in kept:
-                attname = Lead._meta.get_field(name).attname
-                setattr(lead, attname, getattr(survivor, attname))
+                setattr(lead, _attname(name), getattr(survivor, _attname(name)))
             lead.normalize()
         restored.append(lead)
-    Lead.objects.bulk_update(restored, [f.attname for f in _lead_fields()])
+    Lead.objects.bulk_update(restored, [f.attname for f in lead_fields()])
 
-    for added in snap["added"]:
-        apps.get_model(added["model"])._base_manager.filter(pk__in=added["pks"]).delete()
-    for moved in snap["links"]:
-        model = apps.get_model(moved["model"])
+
+def _move_back(snapshot: MergeSnapshot, survivor: Lead) -> None:
+    """Delete the rows the merge added; put the rows it moved back on their records."""
+    for added in snapshot.added:
+        apps.get_model(added.model)._base_manager.filter(pk__in=list(added.pks)).delete()
+    for moved in snapshot.moved:
+        model = apps.get_model(moved.model)
         by_old: dict[int, list[int]] = defaultdict(list)
-        for pk, old in moved["rows"]:
+        for pk, old in moved.rows:
             by_old[old].append(pk)
         for old, pks in by_old.items():
             # Only rows still on the survivor: one moved elsewhere since stays where it was put.
-            model._base_manager.filter(pk__in=pks, **{moved["field"]: survivor.pk}).update(
-                **{moved["field"]: old}
-            )
+            model._base_manager.filter(pk__in=pks, **{moved.field: survivor.pk}).update(**{moved.field: old})
 
+
+def _record_unmerge(actor: Any, merge: Merge, locked: dict[int, Lead]) -> None:
+    """The merge marked undone, the history entries of every record, the scores."""
     merge.undone_at = timezone.now()
     merge.undone_by = actor if getattr(actor, "is_authenticated", False) else None
     merge.save(update_fields=["undone_at", "undone_by"])
     log_entry(
-        record=survivor,
+        record=locked[merge.survivor_id],
         kind=HistoryKind.SYSTEM,
         author=actor,
         body=_("Merge #%(merge)s undone: %(names)s restored.")
@@ -614,7 +637,25 @@ def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
             kind=HistoryKind.SYSTEM,
             author=actor,
             body=_("Restored: merge #%(merge)s into #%(id)s undone.")
-            % {"merge": merge.pk, "id": survivor.pk},
+            % {"merge": merge.pk, "id": merge.survivor_id},
         )
-    leads_changed(lead_ids=ids)
-    return Unmerge(merge=merge, lead_ids=tuple(ids), kept_fields=tuple(kept))
+    leads_changed(lead_ids=[merge.survivor_id, *merge.merged_ids])
+
+
+@transaction.atomic
+def unmerge(*, actor: Any, merge_id: int) -> Unmerge:
+    """Undo merge ``merge_id``: every record, field, link and history entry back as before the merge.
+
+    Refused, with nothing changed: an unknown merge, one already undone, one whose survivor was merged again
+    since (undo that merge first), or a survivor the actor may not edit. A field of the survivor edited since
+    the merge keeps its later value (listed in ``kept_fields``); links moved elsewhere since stay there.
+    Reads every snapshot stored so far (:class:`MergeSnapshot`).
+    """
+    merge, locked = _lock_for_unmerge(actor, merge_id)
+    survivor = locked[merge.survivor_id]
+    snapshot = MergeSnapshot.from_json(merge.snapshot)
+    kept = _edited_since(snapshot, survivor)
+    _restore_leads(snapshot, locked, survivor, kept)
+    _move_back(snapshot, survivor)
+    _record_unmerge(actor, merge, locked)
+    return Unmerge(merge=merge, lead_ids=(merge.survivor_id, *merge.merged_ids), kept_fields=tuple(kept))

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from pheu.core.exceptions import PheuError
 from pheu.leads.models import Lead
-from pheu.leads.services.merge import ADDRESS_FIELDS, FILLED_FIELDS, MergeError, _encode
+from pheu.leads.services.merge import ADDRESS_FIELDS, FILLED_FIELDS, MergeError
+from pheu.leads.services.merge_snapshot import encode
 
 # The address is chosen as one block, as the automatic merge moves it.
 ADDRESS = "address"
@@ -105,8 +106,8 @@ def apply_value_choices(
             if _empty(old) or old == new:
                 continue
             attname = _attname(field)
-            rows.append({"field": field, "old": old, "new": new, "old_id": _encode(getattr(own, attname)),
-                         "new_id": _encode(getattr(survivor, attname)), "record": survivor.pk})  # fmt: skip
+            rows.append({"field": field, "old": old, "new": new, "old_id": encode(getattr(own, attname)),
+                         "new_id": encode(getattr(survivor, attname)), "record": survivor.pk})  # fmt: skip
     return rows
 
 

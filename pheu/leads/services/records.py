@@ -25,7 +25,7 @@ from pheu.core.services import log_changes, log_entry
 from pheu.core.validation import contact_field_errors, required_text_errors
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.exceptions import LeadError
-from pheu.leads.models import Lead, LeadScore, Stage
+from pheu.leads.models import EDITABLE_FIELDS, Lead, LeadScore, Stage
 from pheu.leads.services import steps
 from pheu.lib.html import sanitize_html
 from pheu.rules import DomainError, RuleProblem, clean_domain
@@ -33,45 +33,6 @@ from pheu.teams.models import Team
 from pheu.teams.services import first_team_of
 from pheu.webhooks.choices import WebhookEvent
 from pheu.webhooks.services import emit_event
-
-# Fields a person may set through the form, the API or an import (relations as instances).
-EDITABLE_FIELDS: tuple[str, ...] = (
-    "type",
-    "name",
-    "contact_name",
-    "company_name",
-    "partner",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "job_title",
-    "street",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "language",
-    "company_size",
-    "industry",
-    "team",
-    "user",
-    "stage",
-    "probability",
-    "auto_probability",
-    "amount",
-    "expected_revenue",
-    "expected_close_date",
-    "rating",
-    "priority",
-    "customer_type",
-    "campaign",
-    "source",
-    "medium",
-    "description",
-    "external_id",
-)
 
 
 def stages_for(team: Team | None) -> Iterable[Stage]:

@@ -104,3 +104,39 @@ def test_rules_on_the_score_select_by_the_stored_score(actors, api_client):
     response = api_client(actors.manager).get(reverse("api:lead-list"), {"domain": "[['score', '>=', 50]]"})
     assert response.status_code == 200, response.json()
     assert [row["name"] for row in response.json()["results"]] == ["Hot"]
+
+
+def test_the_triggers_give_every_lead_its_row_as_python_expects_whatever_writes_the_leads():
+    """The triggers are SQL written for each database (scores.trigger_sql): on each, after inserts and
+    deletes of every kind, the score rows are exactly the leads' ids, each score kept."""
+    import random
+
+    rnd = random.Random(26)
+    columns = ", ".join(f.column for f in Lead._meta.concrete_fields if not f.primary_key)
+    scored: dict[int, int] = {}
+    for step in range(60):
+        ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))
+        way = rnd.choice(["create", "bulk", "copy", "delete", "sql_delete", "score"]) if ids else "create"
+        if way == "create":
+            make_lead(f"L{step}")
+        elif way == "bulk":
+            Lead.objects.bulk_create([Lead(name=f"B{step}-{i}") for i in range(3)])
+        elif way == "copy":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO leads_lead ({columns}) "
+                    f"SELECT {columns} FROM leads_lead WHERE id IN (%s, %s)",
+                    [rnd.choice(ids), rnd.choice(ids)],
+                )
+        elif way == "score":
+            lead = Lead.objects.get(pk=rnd.choice(ids))
+            scored[lead.pk] = rnd.randint(1, 100)
+            set_scores([lead], scored[lead.pk])
+        elif way == "delete":
+            Lead.objects.filter(pk=rnd.choice(ids)).delete()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM leads_lead WHERE id = %s", [rnd.choice(ids)])
+    leads = set(Lead.objects.values_list("pk", flat=True))
+    assert len(leads) > 10
+    assert _rows() == {pk: scored.get(pk, 0) for pk in leads}

@@ -162,3 +162,84 @@ def test_the_command_folds_or_rebuilds(actors, stages):
     call_command("pipeline_totals", "--rebuild", stdout=StringIO())
     _assert_totals_match(actors)
     assert PipelineTotal.objects.count() == 1
+
+
+def _totals_in_python() -> dict[tuple[int | None, int | None, int | None], tuple[int, Decimal]]:
+    """The totals computed in Python from every lead's row (what the triggers must keep)."""
+    sums: dict[tuple[int | None, int | None, int | None], tuple[int, Decimal]] = {}
+    rows = Lead.objects.values_list("team_id", "stage_id", "user_id", "active", "type", "expected_revenue")
+    for team, stage, user, active, kind, revenue in rows:
+        if active and kind == LeadType.OPPORTUNITY:
+            count, total = sums.get((team, stage, user), (0, Decimal(0)))
+            sums[(team, stage, user)] = (count + 1, total + (revenue or 0))
+    return sums
+
+
+def _stored_totals() -> dict[tuple[int | None, int | None, int | None], tuple[int, Decimal]]:
+    sums: dict[tuple[int | None, int | None, int | None], tuple[int, Decimal]] = {}
+    for team, stage, user, count, revenue in PipelineTotal.objects.values_list(
+        "team_id", "stage_id", "user_id", "count", "expected_revenue"
+    ):
+        before = sums.get((team, stage, user), (0, Decimal(0)))
+        sums[(team, stage, user)] = (before[0] + count, before[1] + revenue)
+    return {key: value for key, value in sums.items() if value != (0, 0)}
+
+
+def test_the_triggers_keep_the_totals_python_computes_from_the_records(actors, stages):
+    """The triggers are SQL written for each database (totals.trigger_sql): on each, whatever writes the
+    leads, the totals are what Python counts from the rows."""
+    rnd = random.Random(26)
+    teams = [actors.north.pk, actors.south.pk, None]
+    people = [actors.sales1.pk, actors.sales2.pk, None]
+    kinds = [LeadType.OPPORTUNITY, LeadType.LEAD]
+
+    def values() -> dict[str, object]:
+        return {
+            "team_id": rnd.choice(teams),
+            "user_id": rnd.choice(people),
+            "stage_id": rnd.choice([*(s.pk for s in stages), None]),
+            "type": rnd.choice(kinds),
+            "active": rnd.random() < 0.8,
+            "expected_revenue": rnd.choice([None, Decimal(rnd.randint(0, 10**6)) / 100]),
+        }
+
+    columns = ", ".join(f.column for f in Lead._meta.concrete_fields if not f.primary_key)
+    for step in range(80):
+        ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))
+        way = (
+            rnd.choice(["create", "bulk", "copy", "update", "sql", "delete", "sql_delete"])
+            if ids
+            else "create"
+        )
+        if way == "create":
+            make_lead(f"L{step}", **values())
+        elif way == "bulk":
+            Lead.objects.bulk_create([Lead(name=f"B{step}-{i}", **values()) for i in range(3)])
+        elif way == "copy":  # several rows in one statement, as an import's COPY
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO leads_lead ({columns}) "
+                    f"SELECT {columns} FROM leads_lead WHERE id IN (%s, %s)",
+                    [rnd.choice(ids), rnd.choice(ids)],
+                )
+        elif way == "update":
+            Lead.objects.filter(pk__in=rnd.sample(ids, min(3, len(ids)))).update(**values())
+        elif way == "sql":  # one watched column at a time
+            column, value = rnd.choice(
+                [("expected_revenue", Decimal(rnd.randint(0, 999))), ("stage_id", rnd.choice(stages).pk)]
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE leads_lead SET {column} = %s WHERE id = %s", [value, rnd.choice(ids)])
+        elif way == "delete":
+            Lead.objects.filter(pk=rnd.choice(ids)).delete()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM leads_lead WHERE id = %s", [rnd.choice(ids)])
+    expected = _totals_in_python()
+    assert sum(count for count, _revenue in expected.values()) >= 5  # the writes left active opportunities
+
+    assert _stored_totals() == expected
+    totals.compact()
+    assert _stored_totals() == expected
+    totals.rebuild()
+    assert _stored_totals() == expected
