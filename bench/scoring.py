@@ -86,8 +86,8 @@ def scoring(n: int) -> dict[str, float]:
     from pheu.leads.models import Lead, LeadScore
     from pheu.rules import clean_domain
     from pheu.scoring.models import ScoringRule
-    from pheu.scoring.prediction import rebuild_model
     from pheu.scoring.services import rescore_open_leads, rule_scope
+    from pheu.scoring.services.prediction import rebuild_model
 
     figures: dict[str, float] = {}
     timings = fill(n)

@@ -31,7 +31,7 @@ def _test_settings(settings):
 def _fresh_prediction_model(monkeypatch):
     """Each test starts with an empty database, whose model versions restart at 0: forget the model
     a previous test cached under the same version."""
-    from pheu.scoring import prediction
+    from pheu.scoring.services import prediction
 
     monkeypatch.setattr(prediction, "_MODEL", None)
 

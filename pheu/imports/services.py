@@ -544,7 +544,7 @@ def _line_ids(run: Import, *, action: str | None = None) -> Iterator[list[int]]:
 def _score(run: Import) -> None:
     """Re-score the written records (one UPDATE over a subquery of the import's lines), then keep the
     predictive model's samples true for those that may be closed: all updated records, new closed ones."""
-    from pheu.scoring.prediction import refresh_samples
+    from pheu.scoring.services.prediction import refresh_samples
 
     refresh_leads(
         lead_ids=ImportLine.objects.filter(import_run=run).values("lead_id"), outcome_may_change=False

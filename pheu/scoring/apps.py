@@ -12,7 +12,7 @@ class ScoringConfig(AppConfig):
         from pheu.core.services import register_settings_listener
         from pheu.leads.services.steps import Phase, register_change_step, register_creation_step
         from pheu.scoring import lead_steps, panels
-        from pheu.scoring.prediction import prediction_settings_changed
+        from pheu.scoring.services.prediction import prediction_settings_changed
         from pheu.scoring.tracking import tracking_rate
 
         # A new lead is scored (its facts) and predicted (with its team); changed leads are re-scored.

@@ -13,8 +13,8 @@ from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.rules import clean_domain
 from pheu.scoring.models import PageView, ScoringRule
-from pheu.scoring.prediction import predict_leads, rebuild_model
 from pheu.scoring.services import rescore_open_leads, rules_changed
+from pheu.scoring.services.prediction import predict_leads, rebuild_model
 
 RULES: tuple[tuple[str, str, int, int | None], ...] = (
     ("Khách hàng tại Việt Nam", "[['country_id', 'in', ['Vietnam']]]", 10, None),

@@ -1,5 +1,5 @@
 """The predictive model's features and frequencies in SQL, for PostgreSQL and SQLite: the one home of the
-SQL that each database writes its own way (:mod:`pheu.scoring.prediction` runs it).
+SQL that each database writes its own way (:mod:`pheu.scoring.services.prediction` runs it).
 
 - :func:`features_sql`: the features of leads ``l`` (the tokens of their stage, or the stages a closed
   record went through, country, state, source, language, e-mail and phone quality, tags), per record

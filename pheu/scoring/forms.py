@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from pheu.core.forms import BootstrapFormMixin, DomainField, DomainWidget, form_field
 from pheu.core.models import PREDICTIVE_FIELDS
 from pheu.scoring.models import ScoringRule
-from pheu.scoring.prediction import VARIABLE_LABELS
 from pheu.scoring.services import MAX_POINTS, RULE_FIELDS
+from pheu.scoring.services.prediction import VARIABLE_LABELS
 
 
 class ScoringRuleForm(BootstrapFormMixin, forms.ModelForm):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pheu.leads.choices import WonStatus
 from pheu.leads.services.steps import AfterInsert, LeadsChanged, NewLead
-from pheu.scoring.prediction import predict_unsaved_lead
 from pheu.scoring.services import (
     link_pageviews,
     refresh_leads,
@@ -15,6 +14,7 @@ from pheu.scoring.services import (
     store_new_score,
     waiting_pageviews,
 )
+from pheu.scoring.services.prediction import predict_unsaved_lead
 
 
 def score_new_lead(new: NewLead) -> AfterInsert:

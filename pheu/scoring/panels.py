@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.scoring.models import PageView
-from pheu.scoring.prediction import explain_prediction
 from pheu.scoring.services import explain_score
+from pheu.scoring.services.prediction import explain_prediction
 
 RECENT_PAGEVIEWS = 10
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django_tasks import task
 
 from pheu.core.periodic import register_periodic
-from pheu.scoring.prediction import refresh_predictions, run_queued_rebuild
 from pheu.scoring.services import rescore_decayed, run_rescore
+from pheu.scoring.services.prediction import refresh_predictions, run_queued_rebuild
 
 
 @task()

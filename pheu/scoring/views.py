@@ -32,11 +32,6 @@ from pheu.rules import DomainError, clean_domain
 from pheu.scoring.exceptions import ScoringError
 from pheu.scoring.forms import ImpactForm, PredictionSettingsForm, ScoringRuleForm
 from pheu.scoring.models import ModelState, RescoreRun, ScoringRule
-from pheu.scoring.prediction import (
-    chosen_variables,
-    request_rebuild,
-    update_prediction_settings,
-)
 from pheu.scoring.services import (
     PageViewInput,
     RescoreOutcome,
@@ -45,6 +40,11 @@ from pheu.scoring.services import (
     rule_impact,
     save_scoring_rule,
     schedule_rescore,
+)
+from pheu.scoring.services.prediction import (
+    chosen_variables,
+    request_rebuild,
+    update_prediction_settings,
 )
 from pheu.scoring.tracking import over_rate_limit, with_cors
 

@@ -27,7 +27,6 @@ from pheu.scoring.api.serializers import (
     ScoringRuleSerializer,
 )
 from pheu.scoring.models import ModelState, ScoringRule
-from pheu.scoring.prediction import chosen_variables, explain_prediction, request_rebuild
 from pheu.scoring.services import (
     PageViewInput,
     RescoreOutcome,
@@ -36,6 +35,7 @@ from pheu.scoring.services import (
     record_pageview,
     save_scoring_rule,
 )
+from pheu.scoring.services.prediction import chosen_variables, explain_prediction, request_rebuild
 
 
 @extend_schema_view(

@@ -185,7 +185,7 @@ def test_explain_is_a_404_for_a_lead_the_user_may_not_see(api_client, actors):
 
 
 def test_explain_gives_the_factors_of_the_prediction(api_client, actors):
-    from pheu.scoring.prediction import rebuild_model
+    from pheu.scoring.services.prediction import rebuild_model
 
     for _ in range(5):
         make_lead(country="VN", won_status=WonStatus.WON)
@@ -273,7 +273,7 @@ def test_model_state_and_rebuild(api_client, actors):
 def test_rebuild_on_a_large_history_answers_202_and_the_state_follows_it(
     api_client, actors, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from pheu.scoring import prediction
+    from pheu.scoring.services import prediction
 
     monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 3)
     for _ in range(2):

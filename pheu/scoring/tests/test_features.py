@@ -14,7 +14,7 @@ from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead, Stage
 from pheu.scoring.features import VENDORS, features_sql, frequencies_sql
 from pheu.scoring.models import Frequency, ModelSample
-from pheu.scoring.prediction import encode_features, features_of, rebuild_model
+from pheu.scoring.services.prediction import encode_features, features_of, rebuild_model
 from pheu.testing import make_lead, make_source, make_stage, make_tag, make_team
 
 pytestmark = pytest.mark.django_db

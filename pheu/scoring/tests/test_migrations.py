@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from pheu.scoring.models import ModelSample
-from pheu.scoring.prediction import decode_features
+from pheu.scoring.services.prediction import decode_features
 from pheu.testing import make_lead
 
 BEFORE = [("scoring", "0005_model_rebuild_in_background")]

@@ -13,7 +13,8 @@ from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services import update_lead
 from pheu.scoring.models import Frequency, ModelSample
-from pheu.scoring.prediction import (
+from pheu.scoring.services import refresh_leads
+from pheu.scoring.services.prediction import (
     auc,
     decode_features,
     explain_prediction,
@@ -21,7 +22,6 @@ from pheu.scoring.prediction import (
     predict_leads,
     rebuild_model,
 )
-from pheu.scoring.services import refresh_leads
 from pheu.testing import country, make_lead, make_source, make_stage, make_tag
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +252,7 @@ def recent_model(monkeypatch):
     load_model does not keep one)."""
     import time
 
-    from pheu.scoring import prediction
+    from pheu.scoring.services import prediction
 
     def keep() -> None:
         monkeypatch.setattr(prediction, "_MODEL", load_model())
@@ -263,7 +263,7 @@ def recent_model(monkeypatch):
 
 def test_a_record_is_predicted_as_it_is_created_as_the_periodic_job_would(actors, pipeline, recent_model):
     from pheu.leads.services import create_lead
-    from pheu.scoring.prediction import features_of, features_of_unsaved
+    from pheu.scoring.services.prediction import features_of, features_of_unsaved
 
     _history(actors, pipeline, won_country="VN", lost_country="FR")
     settings = PheuSettings.load()

@@ -314,7 +314,7 @@ def test_rebuild_learns_and_predicts_open_records(client, english):
 def test_rebuild_on_a_large_history_runs_in_the_background(
     client, english, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from pheu.scoring import prediction
+    from pheu.scoring.services import prediction
 
     monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 5)
     closed_history()
@@ -340,7 +340,7 @@ def test_rebuild_on_a_large_history_runs_in_the_background(
 def test_a_failed_background_rebuild_is_shown_and_may_be_asked_again(
     client, english, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from pheu.scoring import prediction
+    from pheu.scoring.services import prediction
 
     monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 5)
     closed_history()
@@ -367,7 +367,7 @@ def test_a_rebuild_queued_long_ago_without_a_worker_may_be_asked_again(
 
     from django.utils import timezone
 
-    from pheu.scoring import prediction
+    from pheu.scoring.services import prediction
 
     monkeypatch.setattr(prediction, "REBUILD_BACKGROUND_THRESHOLD", 5)
     closed_history()
@@ -427,7 +427,7 @@ def test_lead_page_says_why_the_score_and_lists_page_views(client, english):
 
 def test_lead_page_shows_the_prediction_and_its_factors(client, english):
     closed_history()
-    from pheu.scoring.prediction import rebuild_model
+    from pheu.scoring.services.prediction import rebuild_model
 
     rebuild_model()
     lead = make_lead(country="VN")

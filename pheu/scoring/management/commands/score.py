@@ -23,8 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pheu.core.management import lazy_help
 from pheu.rules import DomainError, clean_domain
 from pheu.scoring.models import ScoringRule
-from pheu.scoring.prediction import predict_leads, rebuild_model
 from pheu.scoring.services import rescore_open_leads
+from pheu.scoring.services.prediction import predict_leads, rebuild_model
 
 
 class Command(BaseCommand):

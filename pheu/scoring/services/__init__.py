@@ -6,12 +6,14 @@ batch, ``UPDATE scores SET score = new FROM (SELECT id, Σ CASE WHEN rule THEN p
 FROM leads WHERE <batch>) WHERE score <> new``, so that a rule change writes only the scores that change, and
 each of them rewrites a few bytes rather than the lead's whole row.
 
-Every write path that changes leads (the lead services, merge, won/lost, imports, assignment) calls
-:func:`refresh_leads` in its transaction with the ids it wrote; a rule change re-scores the open leads that
+Every write path that changes leads calls :func:`refresh_leads` in its transaction with the ids it wrote
+(the lead services, merge, won/lost and assignment through ``pheu.leads.services.steps.leads_changed``,
+which ``pheu.scoring.lead_steps`` answers; imports directly); a rule change re-scores the open leads that
 the rule matched before or matches now (:func:`rescore_open_leads` with a scope), in the background with
 progress when the base is large.
 
-The predictive probability lives in ``pheu.scoring.prediction``; :func:`refresh_leads` keeps its samples.
+The predictive model, its samples, rebuilds and predictions are :mod:`pheu.scoring.services.prediction`;
+:func:`refresh_leads` keeps its samples true.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pheu.lib.emails import email_key
 from pheu.rules import Domain, DomainError, clean_domain
 from pheu.scoring.exceptions import ScoringError
 from pheu.scoring.models import PageView, RescoreRun, ScoringRule
+from pheu.scoring.services.prediction import refresh_samples
 
 # Re-scoring goes through the open leads in id ranges of this size: one statement each.
 BATCH_SIZE = 50_000
@@ -214,8 +217,6 @@ def refresh_leads(*, lead_ids: Collection[int] | QuerySet[Any], outcome_may_chan
         score_expression(active_rules()),
     )
     if outcome_may_change:
-        from pheu.scoring.prediction import refresh_samples
-
         refresh_samples(lead_ids=ids)
     return changed
 

@@ -605,7 +605,10 @@ def explain_prediction(lead: Lead, *, top: int = 3) -> PredictionExplanation:
     log_odds, contributions = result
     labels = _value_labels(contributions)
     ranked = sorted(contributions, key=lambda c: c[2])
-    make = lambda c: Factor(c[0], str(VARIABLE_LABELS.get(c[0], c[0])), labels.get((c[0], c[1]), c[1]), c[2])  # noqa: E731
+
+    def make(c: tuple[str, str, float]) -> Factor:
+        return Factor(c[0], str(VARIABLE_LABELS.get(c[0], c[0])), labels.get((c[0], c[1]), c[1]), c[2])
+
     raised = tuple(make(c) for c in reversed(ranked) if c[2] > 0)[:top]
     lowered = tuple(make(c) for c in ranked if c[2] < 0)[:top]
     return PredictionExplanation(to_percent(log_odds), raised, lowered, history)
