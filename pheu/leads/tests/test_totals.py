@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -182,7 +183,7 @@ def _stored_totals() -> dict[tuple[int | None, int | None, int | None], tuple[in
     ):
         before = sums.get((team, stage, user), (0, Decimal(0)))
         sums[(team, stage, user)] = (before[0] + count, before[1] + revenue)
-    return {key: value for key, value in sums.items() if value != (0, 0)}
+    return {key: value for key, value in sums.items() if value != (0, Decimal(0))}
 
 
 def test_the_triggers_keep_the_totals_python_computes_from_the_records(actors, stages):
@@ -193,7 +194,7 @@ def test_the_triggers_keep_the_totals_python_computes_from_the_records(actors, s
     people = [actors.sales1.pk, actors.sales2.pk, None]
     kinds = [LeadType.OPPORTUNITY, LeadType.LEAD]
 
-    def values() -> dict[str, object]:
+    def values() -> dict[str, Any]:
         return {
             "team_id": rnd.choice(teams),
             "user_id": rnd.choice(people),

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead, Stage
-from pheu.scoring.features import VENDORS, features_sql, frequencies_sql
+from pheu.scoring.features import VENDORS, encode_features, features_sql, frequencies_sql
 from pheu.scoring.models import Frequency, ModelSample
-from pheu.scoring.services.prediction import encode_features, features_of, rebuild_model
+from pheu.scoring.services.prediction import features_of, rebuild_model
 from pheu.testing import make_lead, make_source, make_stage, make_tag, make_team
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def expected_tokens(lead: Lead, stages: list[Stage]) -> list[str]:
     """The features of ``lead`` computed in Python from its row, in the stored order."""
     tokens: list[str] = []
     if lead.won_status != WonStatus.OPEN:
-        reached = lead.stage.sequence if lead.stage_id else None
+        reached = lead.stage.sequence if lead.stage is not None else None
         passed = [
             s
             for s in stages
@@ -62,7 +63,7 @@ def expected_tokens(lead: Lead, stages: list[Stage]) -> list[str]:
 
 
 @pytest.fixture
-def base():  # type: ignore[no-untyped-def]
+def base():
     north, south = make_team("North"), make_team("South")
     new, qualified = make_stage("New", sequence=1), make_stage("Qualified", sequence=2)
     north_demo = make_stage("Demo (North)", sequence=3, team=north)
@@ -70,7 +71,7 @@ def base():  # type: ignore[no-untyped-def]
     won = make_stage("Won", sequence=9, is_won=True)
     vip, hot, cold = make_tag("VIP"), make_tag("Hot"), make_tag("Cold")
     web = make_source("Website")
-    closed = {"active": False, "probability": 0}
+    closed: dict[str, Any] = {"active": False, "probability": 0}
     contact = {"country": "VN", "state": "Hà Nội", "email": "a@b.vn", "phone": "0912 345 678"}
     leads = [
         make_lead("Won, North", team=north, stage=won, won_status=WonStatus.WON, tags=[hot, vip],
