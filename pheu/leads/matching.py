@@ -776,8 +776,8 @@ class Scorer:
     The cheap comparisons come first (e-mail, phone, postcode, customer); a pair that cannot reach the
     threshold even if its other fields were the most alike is left there, before its names and street
     are compared (most blocked pairs are strangers). The weights of each level, of the same name per
-    ``name_count`` and the evidence of a pair are computed once per distinct value and shared between
-    the pairs that have the same (a scan scores a million pairs: its time is this method's)."""
+    ``name_count`` and each evidence item are computed once per distinct value and shared between the
+    pairs that have the same (a scan scores a million pairs: its time is this method's)."""
 
     def __init__(self, weights: Weights, threshold: float) -> None:
         self.weights = weights
@@ -788,7 +788,6 @@ class Scorer:
         self._prior = weights.prior_weight
         self._name_weights: dict[int, float] = {}
         self._evidence: dict[tuple[Any, ...], Evidence] = {}
-        self._evidences: dict[tuple[Any, ...], tuple[Evidence, ...]] = {}
 
     def _w(self, f: Field, outcome: Outcome) -> float:
         return 0.0 if outcome is None else self._table[f][outcome[0]]
@@ -854,22 +853,7 @@ class Scorer:
         p = probability(total)
         if p < self.threshold:
             return None
-        # The evidence: the same outcomes (similarities to two decimals, as shown) give the same items.
-        key = (
-            email,
-            phone,
-            None if name is None else (name[0], round(name[1], 2), name_w),
-            None if company is None else (company[0], round(company[1], 2)),
-            None if street is None else (street[0], round(street[1], 2)),
-            None if city is None else (city[0], round(city[1], 2)),
-            zip_,
-            customer,
-        )
-        evidence = self._evidences.get(key)
-        if evidence is None:
-            evidence = self._evidences[key] = self._build_evidence(
-                (email, phone, name, company, street, city, zip_, customer), name_w
-            )
+        evidence = self._build_evidence((email, phone, name, company, street, city, zip_, customer), name_w)
         return PairScore(min(a.id, b.id), max(a.id, b.id), p, evidence)
 
     def _build_evidence(self, outcomes: Sequence[Outcome], name_w: float) -> tuple[Evidence, ...]:
