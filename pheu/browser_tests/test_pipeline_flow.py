@@ -18,7 +18,10 @@ pytestmark = pytest.mark.browser
 
 
 def drag(page, card: str, column: str) -> None:
-    """Drag ``card`` into the list of cards ``column`` with the mouse, as a person does."""
+    """Drag ``card`` into the list of cards ``column`` with the mouse, as a person does: once the board is
+    still (no request under way, SortableJS's 150 ms animation of the last drop over)."""
+    page.wait_for_function("!document.querySelector('.htmx-request, .sortable-chosen, .sortable-ghost')")
+    page.wait_for_timeout(200)
     source = page.locator(card).bounding_box()
     target = page.locator(column).bounding_box()
     # Grabbed by its lower edge: links and buttons on a card are for clicking, not dragging.
@@ -180,6 +183,7 @@ def test_a_refusal_is_cleared_by_the_next_successful_move(open_page, actors):
     # The refused card itself, dropped where it may go: accepted, no error either.
     drag(page, f"#card-{refused.pk}", f"#cards-{qualified.pk}")
     expect(page.locator("#pipeline-error")).to_be_visible()
+    expect(page.locator(f"#cards-{new.pk} #card-{refused.pk}")).to_be_visible()  # put back
     drag(page, f"#card-{refused.pk}", f"#cards-{contacted.pk}")
     expect(page.locator(f"#totals-{contacted.pk} .kanban-count")).to_have_text("2")
     expect(page.locator("#pipeline-error")).to_be_hidden()
