@@ -37,7 +37,7 @@ def _fresh_prediction_model(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _default_phone_region():  # type: ignore[no-untyped-def]
+def _default_phone_region():
     """The phone region this process last read in the settings (pheu.lib.phones) would outlive the test
     that changed it (its database is rolled back): each test starts from PHEU_PHONE_REGION."""
     from pheu.lib import phones

@@ -320,7 +320,7 @@ class DomainField(forms.CharField):
                 # Lazy messages: they render in the language of the page that shows them.
                 [
                     # A lazy string, typed Promise by pheu.rules (django-stubs wants its _StrPromise).
-                    ValidationError(problem.message, code=str(problem.code))  # type: ignore[arg-type]
+                    ValidationError(problem.message, code=str(problem.code))
                     for problem in exc.problems
                 ]
             ) from exc

@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from pheu.core.fields import model_field
 from pheu.leads.models import Lead
 from pheu.lib.text import text_key
 
@@ -93,7 +94,7 @@ def field_label(name: str) -> str:
     """The field's label in the active language (the header of exports)."""
     if name == "tags":
         return str(_("Tags"))
-    return capfirst(str(Lead._meta.get_field(name).verbose_name))
+    return capfirst(str(model_field(Lead, name).verbose_name))
 
 
 def _index() -> dict[str, str]:

@@ -143,7 +143,7 @@ def _cell(value: Any) -> Cell:
         return value.isoformat()
     if isinstance(value, bool):
         return "1" if value else "0"
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _blank(row: list[Cell]) -> bool:

@@ -137,7 +137,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_issues_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def import_issues_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     run = _run(request, pk)
     import csv
 
@@ -147,7 +147,7 @@ def import_issues_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
     writer = csv.writer(Echo())
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks():
         yield "\ufeff" + writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason"), _("Level")])
         for issue in run.issues.all().iterator(chunk_size=2000):
             # The column's name and the value come from the file: neither may be a formula.
@@ -180,7 +180,7 @@ def import_revert(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- exports ---------------------------------------------------------------------------------------
-def _export_queryset(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _export_queryset(request: HttpRequest):
     filterset = LeadFilterSet(request.GET, queryset=Lead.objects.visible_to(request.user), request=request)
     rows = filterset.qs
     return (
@@ -195,7 +195,7 @@ def _file_name(extension: str) -> str:
 
 
 @login_required
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         exports.csv_chunks(_export_queryset(request)), content_type="text/csv; charset=utf-8"
     )
@@ -204,7 +204,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export_xlsx(request: HttpRequest) -> HttpResponse:
+def export_xlsx(request: HttpRequest) -> FileResponse:
     import tempfile
 
     buffer = tempfile.TemporaryFile()  # noqa: SIM115 — FileResponse closes it

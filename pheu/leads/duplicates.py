@@ -241,7 +241,7 @@ def _any(conditions: Sequence[Q]) -> Q:
 
 
 # --- one record -----------------------------------------------------------------------------------------
-def _partner_family(partner_id: int) -> QuerySet[Partner]:
+def _partner_family(partner_id: int) -> QuerySet[Partner, dict[str, Any]]:
     """The customer, its company, and the company's (or its own) contacts."""
     parent = Partner.objects.filter(pk=partner_id).values("parent_id")
     return Partner.objects.filter(
@@ -335,14 +335,14 @@ def find_duplicates(
         company.append(Q(email_domain=domain) & ~Q(email_normalized=""))
     room = min(COMPANY_LIMIT, CANDIDATE_LIMIT - len(records))
     if company and room > 0:
-        rows = (
+        company_rows = (
             scoped(base.alias(email_domain=email_domain_expression()))
             .filter(_any(company))
             .exclude(pk__in=list(records))
             .order_by()  # no ORDER BY: it would sort every record of the company
             .values_list(*_LOOKUP_FIELDS)[:room]
         )
-        for row in rows:
+        for row in company_rows:
             records[row[0]] = _record(row)
     for other in records.values():
         if me.email and other.email == me.email:
@@ -376,9 +376,9 @@ def find_duplicates(
         name = levels.get(Field.NAME)
         if name is not None and name.level in ("same", "close", "fair"):
             reasons.append(MatchReason(Reason.SIMILAR_NAME, round(name.similarity * 100)))
-        company = levels.get(Field.COMPANY)
-        if company is not None and company.level == "close":
-            reasons.append(MatchReason(Reason.SIMILAR_COMPANY, round(company.similarity * 100)))
+        similar_company = levels.get(Field.COMPANY)
+        if similar_company is not None and similar_company.level == "close":
+            reasons.append(MatchReason(Reason.SIMILAR_COMPANY, round(similar_company.similarity * 100)))
         if not reasons:
             reasons.append(MatchReason(Reason.SIMILAR, scored.percent))
         matches.append(

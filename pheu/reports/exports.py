@@ -60,7 +60,7 @@ def report_xlsx(report: Report) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     bold = Font(bold=True)
     for table in report.tables:
         title = "".join(ch for ch in str(table.title) if ch not in "[]:*?/\\")[:31] or table.name

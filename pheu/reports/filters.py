@@ -110,7 +110,7 @@ class ReportFilterForm(forms.Form):
             user_id=data["user"].pk if data.get("user") else None,
             domain=domain.domain if domain is not None else None,
             domain_text=domain.text if domain is not None else "",
-            period=data.get("period") if data.get("period") in PERIODS else "month",
-            group=data.get("group") if data.get("group") in FUNNEL_GROUPS else "period",
+            period=data["period"] if data.get("period") in PERIODS else "month",
+            group=data["group"] if data.get("group") in FUNNEL_GROUPS else "period",
             as_of=data.get("as_of"),
         )

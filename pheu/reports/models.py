@@ -38,7 +38,7 @@ class SalesTarget(models.Model):
     def __str__(self) -> str:
         return f"{self.team} {self.month:%Y-%m}: {self.amount}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         self.month = self.month.replace(day=1)  # any day typed names its month
         super().save(*args, **kwargs)
 

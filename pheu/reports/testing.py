@@ -38,7 +38,6 @@ def make_report_scene(actors: Any) -> Scene:
     second = make_stage("Đề xuất", sequence=2, probability=Decimal(60))
     won_stage = make_stage("Thắng", sequence=9, probability=Decimal(100), is_won=True)
     web, seminar = make_source("Website"), make_source("Hội thảo")
-    opportunity = {"type": "opportunity"}
     a = make_lead(
         "A",
         team=actors.north,
@@ -48,7 +47,7 @@ def make_report_scene(actors: Any) -> Scene:
         probability=20,
         expected_close_date=timezone.localdate() + dt.timedelta(days=40),
         source=web,
-        **opportunity,
+        type="opportunity",
     )
     b = make_lead(
         "B",
@@ -59,7 +58,7 @@ def make_report_scene(actors: Any) -> Scene:
         probability=60,
         expected_close_date=timezone.localdate() - dt.timedelta(days=1),
         source=web,
-        **opportunity,
+        type="opportunity",
     )
     c = make_lead(
         "C",
@@ -70,7 +69,7 @@ def make_report_scene(actors: Any) -> Scene:
         probability=Decimal("25.5"),
         expected_close_date=timezone.localdate(),
         source=seminar,
-        **opportunity,
+        type="opportunity",
     )
     d = make_lead("D", team=actors.north, user=actors.sales1)
     e = make_lead(
@@ -82,7 +81,7 @@ def make_report_scene(actors: Any) -> Scene:
         probability=100,
         won_status="won",
         closed_at=now,
-        **opportunity,
+        type="opportunity",
     )
     f = make_lead(
         "F",
@@ -95,7 +94,7 @@ def make_report_scene(actors: Any) -> Scene:
         active=False,
         lost_reason=make_lost_reason("Giá cao"),
         closed_at=now - dt.timedelta(days=1),
-        **opportunity,
+        type="opportunity",
     )
     Lead.objects.filter(pk__in=[x.pk for x in (a, b, c, d, e, f)]).update(created_at=created)
     # A converted 2 days after creation, B 4 days after: median 3 days. E won 10 days after creation.

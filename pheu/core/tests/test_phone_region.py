@@ -24,7 +24,7 @@ PAGE_POST = {"realtime_assignment": "on", "currency": "VND", "duplicate_show_thr
              "duplicate_merge_threshold": "90", "predictive_fields": ["stage"]}  # fmt: skip
 
 
-def _to_us(actors) -> None:  # type: ignore[no-untyped-def]
+def _to_us(actors) -> None:
     """The change, committed (this process reads numbers in the new region from its commit)."""
     from django.test import TestCase
 

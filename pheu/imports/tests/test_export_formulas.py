@@ -33,14 +33,14 @@ def test_texts_starting_like_a_formula_get_an_apostrophe_and_numbers_do_not():
     assert safe_text("a\x00b\x1b") == "ab"
 
 
-def _scene(actors):  # type: ignore[no-untyped-def]
+def _scene(actors):
     for index, text in enumerate(FORMULAS):
         make_lead(
             text, contact_name=text, user=actors.sales1, team=actors.north, phone=f"+84 91234567{index}"
         )
 
 
-def _texts(rows):  # type: ignore[no-untyped-def]
+def _texts(rows):
     return [value for row in rows for value in row if isinstance(value, str) and value]
 
 

@@ -31,7 +31,7 @@ FIELDS = (
 )
 
 
-def _scene(actors):  # type: ignore[no-untyped-def]
+def _scene(actors):
     stage = make_stage("Báo giá")
     make_lead(
         "Máy lọc nước",
@@ -52,7 +52,7 @@ def _scene(actors):  # type: ignore[no-untyped-def]
     make_lead("Other team", team=actors.south, user=actors.sales3)
 
 
-def _values():  # type: ignore[no-untyped-def]
+def _values():
     return sorted(
         (tuple(getattr(lead, f) for f in FIELDS), tuple(sorted(lead.tags.values_list("name", flat=True))))
         for lead in Lead.objects.all()

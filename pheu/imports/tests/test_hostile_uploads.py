@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def upload(client, name: str, content: bytes):  # type: ignore[no-untyped-def]
+def upload(client, name: str, content: bytes):
     return client.post("/api/v1/imports/", {"file": SimpleUploadedFile(name, content)}, format="multipart")
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def bad_file(tmp_path):  # type: ignore[no-untyped-def]
+def bad_file(tmp_path):
     """Row 3 cannot be imported (no such salesperson); row 4 is, with a warning (its e-mail kept as typed)."""
     return write_csv(
         tmp_path / "leads.csv",

@@ -410,7 +410,7 @@ def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_aga
     path = write_csv(tmp_path / "f.csv", [["Name", "Tags"], *[[f"Lead {i}", "T"] for i in range(7)]])
     original = services._flag_duplicates
 
-    def fail(run):  # type: ignore[no-untyped-def]
+    def fail(run):
         raise DatabaseError("connection lost")
 
     monkeypatch.setattr(services, "_flag_duplicates", fail)
@@ -614,7 +614,7 @@ def test_keys_computed_in_worker_processes_are_those_computed_in_the_import(tmp_
         for n in range(40)
     ]  # fmt: skip
 
-    def run(prefix: str):  # type: ignore[no-untyped-def]
+    def run(prefix: str):
         file = write_csv(
             tmp_path / f"{prefix}.csv", [header, *([f"{prefix}-{n}", *r] for n, r in enumerate(body))]
         )
@@ -635,7 +635,7 @@ def test_keys_computed_in_worker_processes_are_those_computed_in_the_import(tmp_
     pools = []
 
     class Pool(services.ProcessPoolExecutor):
-        def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def submit(self, *args, **kwargs):
             pools.append(self)
             return super().submit(*args, **kwargs)
 

@@ -19,7 +19,7 @@ URL = reverse("leads:merge")
 
 
 @pytest.fixture
-def records(actors):  # type: ignore[no-untyped-def]
+def records(actors):
     """The oldest (the automatic survivor) and a newer one that disagree on the e-mail and the address."""
     old = aged(make_lead("Máy lọc nước – Hòa Phát", user=actors.sales1, email="cu@hoaphat.vn",
                          contact_name="Trần Bích", street="1 Lê Lợi", city="Huế"), 30)  # fmt: skip

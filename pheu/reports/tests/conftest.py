@@ -8,5 +8,5 @@ from pheu.reports.testing import Scene, make_report_scene
 
 
 @pytest.fixture
-def scene(actors) -> Scene:  # type: ignore[no-untyped-def]
+def scene(actors) -> Scene:
     return make_report_scene(actors)

@@ -17,7 +17,7 @@ FORMULA = '=HYPERLINK("http://evil.example","Xem")'
 
 
 @pytest.fixture
-def hostile_names(actors, scene):  # type: ignore[no-untyped-def]
+def hostile_names(actors, scene):
     from pheu.leads.models import Source, Stage
     from pheu.teams.models import Team
 

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 NAMES = list(REPORTS)
 
 
-def api(api_client, user, name, **params):  # type: ignore[no-untyped-def]
+def api(api_client, user, name, **params):
     return api_client(user).get(f"/api/v1/reports/{name}/", params)
 
 
-def csv_rows(client, name, **params):  # type: ignore[no-untyped-def]
+def csv_rows(client, name, **params):
     response = client.get(reverse("reports:export_csv", args=[name]), params)
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -43,7 +43,7 @@ def _vietnamese():
 M = Decimal(1_000_000)
 
 
-def filters(**kw) -> ReportFilters:  # type: ignore[no-untyped-def]
+def filters(**kw) -> ReportFilters:
     start, end = default_period()
     return ReportFilters(start, end, **kw)
 
@@ -209,7 +209,7 @@ def test_waiting_leads_are_counted_by_the_reason_the_next_run_would_meet(actors,
     }
 
 
-def _full_plan_counts(user) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _full_plan_counts(user) -> dict[str, int]:
     """The reference: the assignment's plan over every waiting lead the reader may see, one by one."""
     from pheu.assignment.facts import load_config, parse_rules, read_leads
     from pheu.assignment.services import plan_assignment, waiting_reason

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pheu.core.management import lazy_help
 from pheu.imports import exports
 from pheu.leads.models import Lead
 from pheu.rules import DomainError, clean_domain
@@ -24,12 +25,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("what", choices=["leads"])
         parser.add_argument("file", type=Path)
-        parser.add_argument("--domain", default="", help=gettext_lazy("A rule selecting the records."))
+        parser.add_argument(
+            "--domain", default="", help=lazy_help(gettext_lazy("A rule selecting the records."))
+        )
         parser.add_argument(
             "--all",
             dest="everything",
             action="store_true",
-            help=gettext_lazy("Include lost and merged-away records."),
+            help=lazy_help(gettext_lazy("Include lost and merged-away records.")),
         )
 
     def handle(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pheu.core.management import lazy_help
 from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.services import PHASES, Counters, import_file, progress_text, unmapped_columns
@@ -35,15 +36,19 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=[k.value for k in ImportKind])
         parser.add_argument("file", type=Path)
         parser.add_argument(
-            "--dry-run", action="store_true", help=gettext_lazy("Check everything, write nothing.")
+            "--dry-run", action="store_true", help=lazy_help(gettext_lazy("Check everything, write nothing."))
         )
         parser.add_argument(
-            "--atomic", action="store_true", help=gettext_lazy("Import nothing if any row has an error.")
+            "--atomic",
+            action="store_true",
+            help=lazy_help(gettext_lazy("Import nothing if any row has an error.")),
         )
         parser.add_argument(
-            "--team", default="", help=gettext_lazy("Sales team (name or id) of rows without one.")
+            "--team", default="", help=lazy_help(gettext_lazy("Sales team (name or id) of rows without one."))
         )
-        parser.add_argument("--json", dest="as_json", action="store_true", help=gettext_lazy("Print JSON."))
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help=lazy_help(gettext_lazy("Print JSON."))
+        )
 
     def handle(
         self,
