@@ -120,7 +120,7 @@ class MemberRow:
     salesperson: str
     received: int  # leads given to them in the team in the last 30 days
     capacity: int
-    load: int | None  # received / capacity, percent (None: capacity 0)
+    load: Decimal | None  # received / capacity, percent to 0.1 (None: capacity 0)
     away: str  # "" or the away period, e.g. "2026-12-01 – 2026-12-24"
     available: bool  # takes leads now (active, not opted out, not away, capacity left)
     assigned: int  # leads assigned to them in the report's period (their records)

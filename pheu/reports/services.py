@@ -74,7 +74,7 @@ from pheu.teams.models import Team, TeamMember
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-MONEY = DecimalField(max_digits=24, decimal_places=2)
+MONEY: DecimalField[Any, Any] = DecimalField(max_digits=24, decimal_places=2)
 FORECAST_MONTHS = 12
 
 
@@ -167,7 +167,8 @@ def summary_rows(
         rows = rows.filter(team_id=filters.team_id)
     if filters.user_id:
         rows = rows.filter(user_id=filters.user_id)
-    return rows.order_by()
+    unordered: QuerySet[Any, Any] = rows.order_by()
+    return unordered
 
 
 def _created_days(filters: ReportFilters) -> Q:
@@ -330,7 +331,7 @@ def forecast_rows(*, user: Any, filters: ReportFilters, months: int = FORECAST_M
     today = timezone.localdate()
     first = month_start(today)
     end = month_start(today, months)
-    day = DateField()
+    day: DateField[Any, Any] = DateField()
     # One statement: the open records by month (part 0 overdue, 1 ahead), the won ones (2), the targets (3).
     part = Case(When(close_date__lt=today, then=Value(0)), default=Value(1))
     open_totals = summary_rows(OpenTotal, user, filters)
@@ -741,7 +742,7 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
             .order_by("id")
         )
         width = len(LEAD_COLUMNS)
-        rows = [LeadRow(*row[:3], row[3] or 0, *row[4:width], _mask(row[width:])) for row in ranked]
+        rows = [LeadRow._make((*row[:3], row[3] or 0, *row[4:width], _mask(row[width:]))) for row in ranked]
         wanted = set(seated)
         rows = [row for row in rows if (row.team_id, row.score, row.mask) in wanted]
         planned: dict[tuple[int | None, int, int], int] = {}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from pheu.imports import services
 from pheu.imports.choices import ImportKind, ImportStatus
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.models import ImportLine
+from pheu.imports.readers import sniff
 from pheu.imports.services import revert_import
 from pheu.imports.testing import make_import, write_csv, write_xlsx
 from pheu.leads.choices import LeadType, WonStatus
@@ -552,7 +555,7 @@ def test_a_run_reports_its_rows_the_estimate_and_each_step(tmp_path, actors):
 
     make_import(path, actor=actors.manager, progress=lambda c: seen.append((c.rows, c.total, c.phase)))
 
-    assert services.estimate_rows(path, services.sniff(path)) == 2500
+    assert services.estimate_rows(path, sniff(path)) == 2500
     assert seen[0] == (1000, 2500, "read") and (2000, 2500, "read") in seen
     phases = list(dict.fromkeys(phase for _rows, _total, phase in seen))
     assert phases == ["read", "write", "duplicates", "scoring", "assignment"]
@@ -629,12 +632,12 @@ def test_keys_computed_in_worker_processes_are_those_computed_in_the_import(tmp_
     # A pool of two workers, batches of three rows: several batches in flight, answered out of order.
     monkeypatch.setattr(services, "POOL_MIN_ROWS", 0)
     monkeypatch.setattr(services, "POOL_WORKERS", 2)
-    monkeypatch.setattr(services.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(services.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.5, 0.5))
     monkeypatch.setattr(rows_module, "KEY_BATCH", 3)
     pools = []
 
-    class Pool(services.ProcessPoolExecutor):
+    class Pool(ProcessPoolExecutor):
         def submit(self, *args, **kwargs):
             pools.append(self)
             return super().submit(*args, **kwargs)

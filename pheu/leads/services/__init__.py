@@ -5,8 +5,8 @@
 - ``steps``: the seam through which scoring and assignment take part in these writes.
 """
 
+from pheu.leads.models import EDITABLE_FIELDS
 from pheu.leads.services.records import (
-    EDITABLE_FIELDS,
     PREVIEW_SAMPLE_SIZE,
     STAGE_FIELDS,
     DomainPreview,

@@ -46,7 +46,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 class ColumnSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the API's column title, not DRF's Field.label
     kind = serializers.ChoiceField(choices=["text", "count", "money", "percent", "days", "yesno"])
 
 

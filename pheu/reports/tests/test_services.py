@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
+from pheu.assignment.planner import WaitingReason
 from pheu.assignment.testing import make_waiting_leads
 from pheu.leads.models import Lead
 from pheu.reports.facts import ReportFilters
 from pheu.reports.filters import default_period
 from pheu.reports.models import SalesTarget
 from pheu.reports.services import (
-    WaitingReason,
     activity_rows,
     forecast_rows,
     funnel_rows,

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from pheu.scoring.features import decode_features
 from pheu.scoring.models import ModelSample
-from pheu.scoring.services.prediction import decode_features
 from pheu.testing import make_lead
 
 BEFORE = [("scoring", "0005_model_rebuild_in_background")]

@@ -12,11 +12,11 @@ from pheu.core.models import PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services import update_lead
+from pheu.scoring.features import decode_features
 from pheu.scoring.models import Frequency, ModelSample
 from pheu.scoring.services import refresh_leads
 from pheu.scoring.services.prediction import (
     auc,
-    decode_features,
     explain_prediction,
     load_model,
     predict_leads,
