@@ -13,7 +13,7 @@ trigger) get one.
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
@@ -21,7 +21,6 @@ from django.db import connection
 from pheu.leads.triggers import install, lead_table_triggers
 
 TABLE = "leads_leadscore"
-VENDORS = ("postgresql", "sqlite")
 TRIGGERS = ("leads_score_row_insert", "leads_score_row_delete")
 
 
@@ -61,15 +60,9 @@ def _sqlite_sql() -> list[str]:
     ]
 
 
-def trigger_sql(vendor: str) -> list[str]:
-    """The statements that drop and create the score rows' triggers on ``vendor``'s database
-    (``connection.vendor``): the one definition of what they do, written for each database (held to the same
-    result by a test run on each)."""
-    if vendor == "postgresql":
-        return _postgresql_sql()
-    if vendor == "sqlite":
-        return _sqlite_sql()
-    raise NotImplementedError(f"the score rows' triggers are not written for {vendor}")
+# The statements that drop and create the score rows' triggers, per database (``connection.vendor``): the one
+# definition of what they do, written for each database (held to the same result by a test run on each).
+STATEMENTS: dict[str, Callable[[], list[str]]] = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
 
 
 def installed_triggers(conn: Any = connection) -> set[str]:
@@ -79,11 +72,10 @@ def installed_triggers(conn: Any = connection) -> set[str]:
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, and give a row to every lead without one; True when it
     had to."""
-    statements = {vendor: partial(trigger_sql, vendor) for vendor in VENDORS}
     return install(
         conn,
         names=TRIGGERS,
-        statements=statements,
+        statements=STATEMENTS,
         then=add_missing_rows,
         done="lead scores: triggers installed",
     )

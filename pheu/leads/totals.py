@@ -14,7 +14,7 @@ and then rebuilds the totals from the leads.
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -22,7 +22,6 @@ from django.db import connection, transaction
 from pheu.leads.triggers import install, lead_table_triggers
 
 TABLE = "leads_pipelinetotal"
-VENDORS = ("postgresql", "sqlite")
 TRIGGERS = ("leads_pipeline_total_insert", "leads_pipeline_total_update", "leads_pipeline_total_delete")
 _COLUMNS = "team_id, stage_id, user_id, count, expected_revenue"
 # What makes a row count, and the columns whose change moves it between totals.
@@ -86,15 +85,10 @@ def _sqlite_sql() -> list[str]:
     ]
 
 
-def trigger_sql(vendor: str) -> list[str]:
-    """The statements that drop and create the pipeline totals' triggers on ``vendor``'s database
-    (``connection.vendor``): the one definition of what they do, written for each database (held to the same
-    result by a test run on each)."""
-    if vendor == "postgresql":
-        return _postgresql_sql()
-    if vendor == "sqlite":
-        return _sqlite_sql()
-    raise NotImplementedError(f"the pipeline totals' triggers are not written for {vendor}")
+# The statements that drop and create the pipeline totals' triggers, per database (``connection.vendor``):
+# the one definition of what they do, written for each database (held to the same result by a test run on
+# each).
+STATEMENTS: dict[str, Callable[[], list[str]]] = {"postgresql": _postgresql_sql, "sqlite": _sqlite_sql}
 
 
 def installed_triggers(conn: Any = connection) -> set[str]:
@@ -103,11 +97,10 @@ def installed_triggers(conn: Any = connection) -> set[str]:
 
 def ensure_triggers(conn: Any = connection) -> bool:
     """Install the triggers where any is missing, then rebuild the totals; True when it had to."""
-    statements = {vendor: partial(trigger_sql, vendor) for vendor in VENDORS}
     return install(
         conn,
         names=TRIGGERS,
-        statements=statements,
+        statements=STATEMENTS,
         then=lambda c: _rebuild(c, conn.vendor),
         done="pipeline totals: triggers installed and totals rebuilt",
     )

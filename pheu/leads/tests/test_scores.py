@@ -107,7 +107,7 @@ def test_rules_on_the_score_select_by_the_stored_score(actors, api_client):
 
 
 def test_the_triggers_give_every_lead_its_row_as_python_expects_whatever_writes_the_leads():
-    """The triggers are SQL written for each database (scores.trigger_sql): on each, after inserts and
+    """The triggers are SQL written for each database (scores.STATEMENTS): on each, after inserts and
     deletes of every kind, the score rows are exactly the leads' ids, each score kept."""
     import random
 

@@ -187,7 +187,7 @@ def _stored_totals() -> dict[tuple[int | None, int | None, int | None], tuple[in
 
 
 def test_the_triggers_keep_the_totals_python_computes_from_the_records(actors, stages):
-    """The triggers are SQL written for each database (totals.trigger_sql): on each, whatever writes the
+    """The triggers are SQL written for each database (totals.STATEMENTS): on each, whatever writes the
     leads, the totals are what Python counts from the rows."""
     rnd = random.Random(26)
     teams = [actors.north.pk, actors.south.pk, None]
