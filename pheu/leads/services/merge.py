@@ -100,20 +100,13 @@ FILLED_FIELDS: tuple[str, ...] = (
 )
 # The address moves as one block.
 ADDRESS_FIELDS: tuple[str, ...] = ("street", "city", "state", "zip", "country")
-# What the survivor's history lists of each merged record (every field a person can see or set).
+# What the survivor's history lists of each merged record (every field a person can see or set): the fields a
+# person sets (EDITABLE_FIELDS, so a new editable field is logged without a list to update) but the switch
+# ``auto_probability`` (a setting of the record, not its data), and the outcome Pheu sets that a person reads.
 LOGGED_FIELDS: tuple[str, ...] = (
-    "type",
-    "name",
-    *FILLED_FIELDS,
-    *ADDRESS_FIELDS,
-    "stage",
-    "probability",
-    "priority",
-    "customer_type",
+    *(name for name in EDITABLE_FIELDS if name != "auto_probability"),
     "won_status",
     "lost_reason",
-    "description",
-    "external_id",
 )
 
 

@@ -203,6 +203,20 @@ def test_the_survivors_history_lists_every_merged_record_with_its_values(actors)
     assert "merged into" in history_of(other).first().body.lower()
 
 
+def test_every_field_a_person_sets_is_in_the_merged_records_history_street2_too(actors):
+    from pheu.leads.models import EDITABLE_FIELDS
+    from pheu.leads.services.merge import LOGGED_FIELDS
+
+    # Derived from the lead's editable fields: a field added to the model is logged without a list to update.
+    assert set(EDITABLE_FIELDS) - {"auto_probability"} <= set(LOGGED_FIELDS)
+    survivor = aged(make_lead("S"), 30)
+    other = make_lead("Khách O", street2="Tầng 3")
+    merge_leads(actor=actors.manager, leads=[survivor, other])
+    entry = history_of(survivor).filter(kind=HistoryKind.SYSTEM).first()
+    values = {(c["record"], c["field"]): c["old"] for c in entry.changes}
+    assert values[(other.pk, "street2")] == "Tầng 3"
+
+
 # --- confirmations and refusals -------------------------------------------------------------------------
 def test_records_of_different_customers_need_a_confirmation(actors):
     a = make_lead("A", partner=make_partner("Khách 1"))
