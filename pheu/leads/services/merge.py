@@ -99,7 +99,7 @@ FILLED_FIELDS: tuple[str, ...] = (
     "medium",
 )
 # The address moves as one block.
-ADDRESS_FIELDS: tuple[str, ...] = ("street", "city", "state", "zip", "country")
+ADDRESS_FIELDS: tuple[str, ...] = ("street", "street2", "city", "state", "zip", "country")
 # What the survivor's history lists of each merged record (every field a person can see or set): the fields a
 # person sets (EDITABLE_FIELDS, so a new editable field is logged without a list to update) but the switch
 # ``auto_probability`` (a setting of the record, not its data), and the outcome Pheu sets that a person reads.

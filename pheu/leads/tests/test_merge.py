@@ -104,6 +104,13 @@ def test_address_moves_as_one_block_from_the_most_complete_record(actors):
     )
 
 
+def test_address_line_2_moves_with_the_rest_of_its_address(actors):
+    survivor = aged(make_lead("S", street2="Tầng 3", city="Hà Nội"), 30)
+    complete = make_lead("C", street="12 Lý Thường Kiệt", street2="Phòng 501", city="Hoàn Kiếm", zip="100000")
+    lead = fresh(merge_leads(actor=actors.manager, leads=[survivor, complete]).survivor)
+    assert (lead.street, lead.street2, lead.city) == ("12 Lý Thường Kiệt", "Phòng 501", "Hoàn Kiếm")
+
+
 def test_descriptions_are_concatenated_under_a_header_naming_each_source(actors):
     survivor = aged(make_lead("Khách A", description="<p>Muốn báo giá</p>"), 30)
     empty = aged(make_lead("Khách B", description=""), 20)
