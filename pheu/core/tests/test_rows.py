@@ -104,3 +104,20 @@ def test_only_some_columns_give_an_instance_with_the_others_deferred():
     assert (read.pk, read.name) == (lead.pk, "Báo giá")
     assert "city" in read.get_deferred_fields()
     assert read.city == "Huế"  # read on demand, as QuerySet.only gives it
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's statement cache: PostgreSQL")
+def test_a_leads_insert_is_parsed_once_by_the_driver(monkeypatch):
+    from psycopg import _queries
+
+    parsed_anew: list[bytes] = []
+    uncached = _queries._query2pg_client_nocache
+
+    def spy(query: bytes, encoding: str) -> object:
+        parsed_anew.append(query)
+        return uncached(query, encoding)
+
+    monkeypatch.setattr(_queries, "_query2pg_client_nocache", spy)
+    make_lead(name="Một")
+    make_lead(name="Hai")
+    assert not [q for q in parsed_anew if q.startswith(b'INSERT INTO "leads_lead"')]
