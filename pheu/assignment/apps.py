@@ -9,12 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
-    """After every ``migrate``: the triggers keeping the members' loads (:mod:`pheu.assignment.loads`)."""
-    from pheu.assignment import loads
+    """After every ``migrate``: the triggers keeping the members' loads (:mod:`pheu.assignment.loads`) and
+    the config's version (:mod:`pheu.assignment.config_cache`)."""
+    from pheu.assignment import config_cache, loads
 
     conn = connections[using]
-    if {"leads_lead", loads.TABLE} <= set(conn.introspection.table_names()):
+    tables = set(conn.introspection.table_names())
+    if {"leads_lead", loads.TABLE} <= tables:
         loads.ensure_triggers(conn)
+    if config_cache.TABLE in tables:
+        config_cache.ensure_triggers(conn)
 
 
 class AssignmentConfig(AppConfig):

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from pheu.accounts.models import User
 from pheu.assignment.loads import window_start
-from pheu.assignment.models import MemberLoadDay
+from pheu.assignment.models import ConfigVersion, MemberLoadDay
 from pheu.assignment.planner import Config, LeadRow, MemberFacts, TeamFacts
 from pheu.core.models import PheuSettings
 from pheu.core.rows import ModelColumns
@@ -104,7 +104,8 @@ SELECT {team_columns}, {member_columns}, u.is_active, u.first_name, u.last_name,
   (SELECT s.probability FROM {stage} s WHERE s.team_id = t.id OR s.team_id IS NULL
      ORDER BY s.sequence, s.id LIMIT 1),
   COALESCE((SELECT SUM(l.count) FROM {loads} l
-     WHERE l.team_id = t.id AND l.user_id = m.user_id AND l.day >= %s), 0)
+     WHERE l.team_id = t.id AND l.user_id = m.user_id AND l.day >= %s), 0),
+  (SELECT v.token FROM {version} v WHERE v.id = 1)
 FROM {team} t
 LEFT JOIN {member} m ON m.team_id = t.id AND m.active
 LEFT JOIN {user} u ON u.id = m.user_id
@@ -113,23 +114,28 @@ ORDER BY t.sequence, t.id, m.id
 """
 # Only what the facts read: every column of a team (its web form's settings…) cost ≈ 0.2 ms a creation to
 # fetch and convert.
-_TEAM_COLUMNS = ModelColumns(
-    Team,
-    "t",
-    only=(
-        "name",
-        "sequence",
-        "min_score",
-        "assignment_domain",
-        "use_leads",
-        "merge_duplicates_on_assignment",
-    ),
+_TEAM_FIELDS = (
+    "name",
+    "sequence",
+    "min_score",
+    "assignment_domain",
+    "use_leads",
+    "merge_duplicates_on_assignment",
 )
+_TEAM_COLUMNS = ModelColumns(Team, "t", only=_TEAM_FIELDS)
 _MEMBER_COLUMNS = ModelColumns(
     TeamMember,
     "m",
     only=("user", "assignment_domain", "capacity", "weight", "optout", "away_from", "away_until"),
 )
+# The fields of other tables the statement reads, by table (a member's: all of them); a change to one of them
+# changes the config (:mod:`pheu.assignment.config_cache` watches them).
+CONFIG_COLUMNS: dict[str, tuple[str, ...]] = {
+    "team": (*_TEAM_FIELDS, "active", "assignment_optout"),
+    "user": ("is_active", "first_name", "last_name", "username"),
+    "stage": ("team", "sequence", "probability"),
+    "settings": ("use_leads", "merge_duplicates_on_assignment"),
+}
 _TEAM_ID_AT = _TEAM_COLUMNS.attnames.index("id")
 
 
@@ -145,6 +151,7 @@ class _ConfigTail(NamedTuple):
     first_stage_id: int | None
     first_stage_probability: Any  # Decimal, or a float / int on SQLite
     recent: Any
+    token: str | None  # the config's version (:mod:`pheu.assignment.config_cache`); None: no row
 
 
 @functools.cache
@@ -160,6 +167,7 @@ def _config_sql(vendor: str) -> str:
         team=_TEAM_COLUMNS.table(),
         member=_MEMBER_COLUMNS.table(),
         user=quote(User._meta.db_table),
+        version=quote(ConfigVersion._meta.db_table),
     )
 
 
@@ -197,6 +205,12 @@ def _member_facts(member: TeamMember, team_id: int, tail: _ConfigTail, today: An
 def load_config(*, now: datetime) -> Config:
     """The teams taking part in automatic assignment and their active members (of active users), each with
     their load at ``now``, the teams by sequence then most free capacity (one query)."""
+    return load_config_with_token(now=now)[0]
+
+
+def load_config_with_token(*, now: datetime) -> tuple[Config, str | None]:
+    """:func:`load_config`, and the version token it was read with (None without teams or token row)."""
+    token = None
     with connection.cursor() as cursor:
         start = connection.ops.adapt_datefield_value(window_start(now))
         cursor.execute(_config_sql(connection.vendor), [start])
@@ -207,6 +221,7 @@ def load_config(*, now: datetime) -> Config:
     width_team, width_member = len(_TEAM_COLUMNS), len(_MEMBER_COLUMNS)
     for row in rows:
         tail = _ConfigTail._make(row[width_team + width_member :])
+        token = tail.token
         team_id = row[_TEAM_ID_AT]
         if team_id not in teams:
             team = _TEAM_COLUMNS.instance(row[:width_team])
@@ -219,7 +234,7 @@ def load_config(*, now: datetime) -> Config:
         members.setdefault(team_id, []).append(_member_facts(member, team_id, tail, today))
     config = Config(list(teams.values()), members)
     config.order_teams()
-    return config
+    return config, token
 
 
 # Parsed rules kept between real-time assignments (one lead at a time must not re-read the countries and

@@ -175,3 +175,19 @@ class MemberLoadDay(models.Model):
 
     def __str__(self) -> str:
         return f"team {self.team_id}, user {self.user_id}, {self.day}: {self.count}"
+
+
+class ConfigVersion(models.Model):
+    """One row: a token that changes, in the writer's transaction, with every change to what real-time
+    assignment decides from — teams, members, their users' names and status, stages, the installation's
+    lead settings (database triggers: :mod:`pheu.assignment.config_cache`). A process keeps the config it
+    read under this token and reads it again only when the token differs."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("assignment configuration version")
+        verbose_name_plural = _("assignment configuration versions")
+
+    def __str__(self) -> str:
+        return self.token

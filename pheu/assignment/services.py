@@ -41,6 +41,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pheu.assignment import config_cache
 from pheu.assignment.exceptions import AssignmentError
 from pheu.assignment.facts import load_config, parse_rules, read_leads, recent_count
 from pheu.assignment.models import AssignmentDecision, AssignmentRun, AssignmentTrigger
@@ -295,8 +296,9 @@ def _merge_duplicates(merges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # --- real time ---------------------------------------------------------------------------------------
 def realtime_config(now: datetime) -> Config:
-    """The teams and members as a creation assigns from (the config every assignment reads: one query)."""
-    return load_config(now=now)
+    """The teams and members as a creation assigns from: the config every assignment reads, kept by the
+    process between creations while it does not change (one query: the version and the loads)."""
+    return config_cache.realtime_config(now)
 
 
 def _python_row(lead: Lead, config: Config, tags: Iterable[Any]) -> LeadRow:

@@ -1,4 +1,5 @@
-"""Installing the database triggers of the lead table (pipeline totals, score rows) after ``migrate``.
+"""Installing database triggers (the lead table's pipeline totals and score rows, the assignment config's
+version…) after ``migrate``.
 
 SQLite drops a table's triggers whenever a migration rebuilds the table, so the triggers are not in
 migrations: each owner (:mod:`pheu.leads.totals`, :mod:`pheu.leads.scores`) names its triggers, writes them
@@ -30,6 +31,18 @@ def lead_table_triggers(conn: Any) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def named_triggers(conn: Any, names: Sequence[str]) -> set[str]:
+    """Those of ``names`` that are triggers of the database, on whatever table."""
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)", [list(names)]
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()} & set(names)
+
+
 def install(
     conn: Any,
     *,
@@ -39,10 +52,11 @@ def install(
     done: str,
 ) -> bool:
     """Where any of ``names`` is missing, run the statements written for the database (they drop and create
-    them all), then ``then(cursor)``, in one transaction, and log ``done``; True when it had to."""
+    them all), then ``then(cursor)``, in one transaction, and log ``done``; True when it had to. The names are
+    the database's own (prefixed by their owner): the triggers may be on any table."""
     if conn.vendor not in statements:
-        raise NotImplementedError(f"the lead table's triggers are not written for {conn.vendor}")
-    if set(names) <= lead_table_triggers(conn):
+        raise NotImplementedError(f"these triggers are not written for {conn.vendor}")
+    if set(names) <= named_triggers(conn, names):
         return False
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         for statement in statements[conn.vendor]():
