@@ -3,6 +3,9 @@
 An :class:`Import` is one run over one file (``dry_run`` runs write nothing). ``ImportLine`` keeps, per
 record written, what is needed to revert the import as a whole: created records are deleted, updated ones
 get back the values kept in ``before``.
+
+What went wrong (``Import.message``, ``ImportIssue.reason``) is stored as a code and its parameters
+(:mod:`pheu.imports.reasons`) and worded when read, in the reader's language — not in the importer's.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel, LineAction
+from pheu.imports.reasons import word
 
 
 class Import(models.Model):
@@ -57,7 +61,12 @@ class Import(models.Model):
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
     warning_count = models.PositiveIntegerField(_("rows with warnings"), default=0)
     duplicate_count = models.PositiveIntegerField(_("possible duplicates"), default=0)
-    message = models.TextField(_("message"), blank=True)
+    # Why it failed, or why it wrote nothing: a code of pheu.imports.reasons and its parameters; empty: all
+    # went well. ``message_text``: a message without a code (runs finished before codes, a failure of no
+    # known code), as worded then.
+    message_code = models.CharField(_("message code"), max_length=40, blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
+    message_text = models.TextField(_("message as worded at the import"), blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -71,18 +80,26 @@ class Import(models.Model):
     def finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.REVERTED)
 
+    @property
+    def message(self) -> str:
+        """Why the run failed or wrote nothing, in the active language ("" when all went well)."""
+        return word(self.message_code, self.message_params, fallback=self.message_text)
+
 
 class ImportIssue(models.Model):
     """A problem in one cell: the spreadsheet row number (header = 1), column, value and why. An error: the
     row was not imported; a warning: the row was imported, the value kept as typed (not normalised) or
-    left out."""
+    left out. Why: ``code`` and ``params`` (pheu.imports.reasons), worded by :attr:`reason` in the active
+    language; ``reason_text`` only on issues written before codes (the reason as worded then)."""
 
     import_run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="issues")
     level = models.CharField(_("level"), max_length=8, choices=IssueLevel.choices, default=IssueLevel.ERROR)
     row = models.PositiveIntegerField(_("row"))
     column = models.CharField(_("column"), max_length=255, blank=True)
     value = models.TextField(_("value"), blank=True)
-    reason = models.TextField(_("reason"))
+    code = models.CharField(_("reason code"), max_length=40, blank=True)
+    params = models.JSONField(_("reason parameters"), default=dict, blank=True)
+    reason_text = models.TextField(_("reason as worded at the import"), blank=True)
 
     class Meta:
         verbose_name = _("import error")
@@ -91,6 +108,11 @@ class ImportIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row}: {self.column}: {self.reason}"
+
+    @property
+    def reason(self) -> str:
+        """Why, in the active language (the reader's)."""
+        return word(self.code, self.params, fallback=self.reason_text)
 
 
 class ImportLine(models.Model):

@@ -20,9 +20,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from pheu.imports.exceptions import ImportsError
+from pheu.imports.reasons import Reason
 from pheu.lib.text import strip_control
 
 SAMPLE_BYTES = 256 * 1024
@@ -39,8 +38,11 @@ class FileInfo:
     delimiter: str = ""
 
 
-def _unreadable(message: str) -> ImportsError:
-    return ImportsError(message, code=ImportsError.Code.UNREADABLE, field_errors={"file": [message]})
+def _unreadable(reason: Reason) -> ImportsError:
+    message = str(reason)
+    return ImportsError(
+        message, code=ImportsError.Code.UNREADABLE, field_errors={"file": [message]}, reason=reason
+    )
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -73,7 +75,7 @@ def sniff(path: Path) -> FileInfo:
     with open(path, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
-        raise _unreadable(_("The file is empty."))
+        raise _unreadable(Reason("empty_file"))
     encoding = detect_encoding(sample)
     text = sample.decode(encoding, errors="ignore")
     if len(sample) == SAMPLE_BYTES and "\n" in text:
@@ -98,10 +100,7 @@ def _lines(handle: Any) -> Iterator[str]:
     while line := handle.readline(MAX_LINE + 1):
         number += 1
         if len(line) > MAX_LINE:
-            raise _unreadable(
-                _("Line %(line)s is longer than %(max)s characters: the file is not a CSV file of records.")
-                % {"line": number, "max": f"{MAX_LINE:,}"}
-            )
+            raise _unreadable(Reason("line_too_long", {"line": number, "max": f"{MAX_LINE:,}"}))
         yield strip_control(line)
 
 
@@ -114,12 +113,11 @@ def _csv_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, list[Cell]]]:
                 yield reader.line_num, (_nfc(row) if recompose else row)  # type: ignore[misc]
         except UnicodeDecodeError as exc:
             raise _unreadable(
-                _("The file is not in %(encoding)s after row %(row)s; save it as UTF-8 and import it again.")
-                % {"encoding": info.encoding, "row": reader.line_num}
+                Reason("wrong_encoding", {"encoding": info.encoding, "row": reader.line_num})
             ) from exc
         except csv.Error as exc:
             raise _unreadable(
-                _("Row %(row)s cannot be read: %(error)s.") % {"row": reader.line_num + 1, "error": exc}
+                Reason("unreadable_row", {"row": reader.line_num + 1, "error": str(exc)})
             ) from exc
 
 
@@ -129,7 +127,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign zip file
-        raise _unreadable(_("The file is neither CSV nor a readable XLSX workbook.")) from exc
+        raise _unreadable(Reason("not_a_spreadsheet")) from exc
     try:
         sheet = book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -161,7 +159,7 @@ def open_rows(path: Path, info: FileInfo) -> Iterator[tuple[list[str], Iterator[
                 headers = ["" if cell is None else str(cell).strip() for cell in row]
                 break
         else:
-            raise _unreadable(_("The file has no header row."))
+            raise _unreadable(Reason("no_header_row"))
         yield headers, ((number, row) for number, row in rows if not _blank(row))
     finally:
         close = getattr(rows, "close", None)

@@ -6,6 +6,8 @@ A row gives either its values or every problem found in it (column and reason); 
 A value that cannot be normalised never costs the row its record: an invalid e-mail or phone is kept as
 typed (its matching key left empty), an unknown country, team or choice, a number or date that cannot be
 read, a text too long are left out or cut — each reported as a *warning* (row, column, value, reason).
+Reasons are :class:`~pheu.imports.reasons.Reason` codes, worded when the report is read, in the reader's
+language.
 A row is refused (an *error*) only when its record cannot exist: no name and nothing to make one from,
 an unknown stage or salesperson, an external id already on another row.
 The matching keys are computed by ``Lead.normalize`` itself, so imported rows have exactly the keys a
@@ -26,7 +28,6 @@ from typing import Any
 
 from django.db.models import Model
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from pheu.accounts.models import User
 from pheu.contacts.countries import country_codes
@@ -35,7 +36,8 @@ from pheu.core.models import PheuSettings
 from pheu.imports.choices import ImportKind
 from pheu.imports.keys import Keys
 from pheu.imports.readers import Cell
-from pheu.leads.choices import CustomerType, LeadPriority, LeadRating, LeadType, WonStatus
+from pheu.imports.reasons import CHOICE_FIELDS, Reason
+from pheu.leads.choices import CustomerType, LeadPriority, LeadType, WonStatus
 from pheu.leads.models import KEY_COLUMNS, Campaign, Lead, Medium, Source, Stage
 from pheu.lib.emails import split_display_name
 from pheu.lib.html import sanitize_html
@@ -59,12 +61,6 @@ TEXT_FIELDS = (
     "industry",
     "external_id",
 )
-CHOICE_FIELDS: dict[str, Any] = {
-    "type": LeadType,
-    "rating": LeadRating,
-    "customer_type": CustomerType,
-    "priority": LeadPriority,
-}
 UTM_MODELS: dict[str, type[Model]] = {"campaign": Campaign, "source": Source, "medium": Medium}
 LANGUAGES = {
     "vi": "vi",
@@ -82,8 +78,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 class RowProblem(Exception):
     """The row cannot be imported: ``reason`` says why."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.code)
         self.reason = reason
 
 
@@ -91,7 +87,7 @@ class ValueWarning(RowProblem):
     """The row is imported with ``value`` in place of what was typed: kept as typed or cut, or (``left_out``)
     the field's default — a re-import then leaves the record's own value as it is."""
 
-    def __init__(self, reason: str, value: Any = None, *, left_out: bool = True) -> None:
+    def __init__(self, reason: Reason, value: Any = None, *, left_out: bool = True) -> None:
         super().__init__(reason)
         self.value = value
         self.left_out = left_out
@@ -123,14 +119,14 @@ class ParsedRow:
     values: dict[str, Any]
     tag_ids: list[int] | None
     given: frozenset[str] = field(default_factory=frozenset)
-    warnings: list[tuple[str, str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str, Reason]] = field(default_factory=list)
     left_out: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass
 class RowErrors:
     row: int
-    problems: list[tuple[str, str, str]]  # (column header, value, reason)
+    problems: list[tuple[str, str, Reason]]  # (column header, value, reason)
 
 
 def _choice_index(choices: Any) -> dict[str, Any]:
@@ -141,15 +137,6 @@ def _choice_index(choices: Any) -> dict[str, Any]:
             with translation.override(language):
                 index.setdefault(text_key(str(label)), value)
     return index
-
-
-def _choice_list(choices: Any) -> str:
-    """The values a choice column takes, as the reader names them, with the code after a name that is not
-    the code itself: "Lạnh (cold), Ấm (warm), Nóng (hot)" in Vietnamese, "Cold, Warm, Hot" in English."""
-    return ", ".join(
-        str(label) if text_key(str(label)) == text_key(str(value)) else f"{label} ({value})"
-        for value, label in choices.choices
-    )
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -169,9 +156,9 @@ def parse_decimal(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation as exc:
-        raise RowProblem(_("Not a number.")) from exc
+        raise RowProblem(Reason("not_a_number")) from exc
     if not value.is_finite():
-        raise RowProblem(_("Not a number."))
+        raise RowProblem(Reason("not_a_number"))
     return value
 
 
@@ -186,7 +173,7 @@ def parse_date(cell: Cell) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise RowProblem(_("Not a date (use YYYY-MM-DD or DD/MM/YYYY)."))
+    raise RowProblem(Reason("not_a_date"))
 
 
 def _text(cell: Cell) -> str:
@@ -247,7 +234,7 @@ class RowReader:
         pk = table.get(key)
         if pk is None:
             if len(text) > max_length:
-                raise RowProblem(_("At most %(n)s characters.") % {"n": max_length})
+                raise RowProblem(Reason("too_long", {"n": max_length}))
             pk = model.objects.create(name=text).pk  # type: ignore[attr-defined]
             table[key] = pk
         return pk
@@ -256,7 +243,7 @@ class RowReader:
         key = self.keys.text_key(text)
         stage = self.stages.get((key, team_id)) or self.stages.get((key, None))
         if stage is None:
-            raise RowProblem(_("No stage of this name."))
+            raise RowProblem(Reason("unknown_stage"))
         return stage
 
     def _first_stage(self, team_id: int | None) -> Stage | None:
@@ -325,15 +312,15 @@ class RowReader:
                     (
                         self._header(name),
                         values[name],
-                        _("Not a valid phone number: kept as typed, not used to find duplicates."),
+                        Reason("invalid_phone"),
                     )
                 )
 
     def _parse(self, number: int, cells: list[Cell]) -> ParsedRow | RowErrors:
         """One row without its keys (:meth:`_apply_keys`)."""
         values: dict[str, Any] = {}
-        problems: list[tuple[str, str, str]] = []
-        warnings: list[tuple[str, str, str]] = []
+        problems: list[tuple[str, str, Reason]] = []
+        warnings: list[tuple[str, str, Reason]] = []
         left_out: list[str] = []
         tag_ids: list[int] | None = None
         stage_text = ""
@@ -360,7 +347,7 @@ class RowReader:
         if not values.get("name"):
             source = next((n for n in NAME_SOURCES if values.get(n)), None)
             if source is None:
-                problems.append((self._header("name"), "", _("Name is required.")))
+                problems.append((self._header("name"), "", Reason("name_required")))
             else:
                 values["name"] = str(values[source])[: self.max_lengths["name"]]
         external_id = values.get("external_id")
@@ -368,7 +355,11 @@ class RowReader:
             first = self.seen_external_ids.setdefault(external_id, number)
             if first != number:
                 problems.append(
-                    (self._header("external_id"), external_id, _("Already on row %(row)s.") % {"row": first})
+                    (
+                        self._header("external_id"),
+                        external_id,
+                        Reason("duplicate_external_id", {"row": first}),
+                    )
                 )
         if not problems:
             try:
@@ -388,7 +379,7 @@ class RowReader:
                 return self.headers[position] or name
         return name
 
-    def _tags(self, raw: str, warnings: list[tuple[str, str, str]], header: str) -> list[int]:
+    def _tags(self, raw: str, warnings: list[tuple[str, str, Reason]], header: str) -> list[int]:
         ids = []
         for part in _TAG_SPLIT.split(raw):
             name = part.strip()
@@ -396,9 +387,7 @@ class RowReader:
                 try:
                     ids.append(self._named(self.tags, Tag, name, 60))
                 except RowProblem as problem:
-                    warnings.append(
-                        (header, name, _("Tag left out: %(reason)s") % {"reason": problem.reason})
-                    )
+                    warnings.append((header, name, Reason("tag_left_out", {"reason": problem.reason})))
         return list(dict.fromkeys(ids))
 
     def _value(self, name: str, cell: Cell, raw: str) -> Any:
@@ -406,20 +395,12 @@ class RowReader:
             limit = self.max_lengths[name]
             if len(raw) > limit:
                 if name == "external_id":  # an id cut is another id: the row cannot be matched
-                    raise RowProblem(_("At most %(n)s characters.") % {"n": limit})
-                raise ValueWarning(
-                    _("At most %(n)s characters: the rest was left out.") % {"n": limit},
-                    raw[:limit],
-                    left_out=False,
-                )
+                    raise RowProblem(Reason("too_long", {"n": limit}))
+                raise ValueWarning(Reason("cut", {"n": limit}), raw[:limit], left_out=False)
             if name == "email" and "<" in raw and (parts := split_display_name(raw)) is not None:
                 self._email_name, raw = parts  # "Tên <x@y.vn>": the address; the name for the contact
             if name == "email" and raw and not self.keys.email_is_valid(raw):
-                raise ValueWarning(
-                    _("Not a valid e-mail address: kept as typed, not used to find duplicates."),
-                    raw,
-                    left_out=False,
-                )
+                raise ValueWarning(Reason("invalid_email"), raw, left_out=False)
             return raw
         if not raw:
             return _EMPTY.get(name)
@@ -427,33 +408,30 @@ class RowReader:
         if name in CHOICE_FIELDS:
             value = self.choices[name].get(text_key(raw))
             if value is None:
-                raise ValueWarning(
-                    _("Expected one of: %(values)s. Left out.")
-                    % {"values": _choice_list(CHOICE_FIELDS[name])},
-                    _EMPTY.get(name),
-                )
+                # The field, not its values: they are listed in the language of whoever reads the report.
+                raise ValueWarning(Reason("not_a_choice", {"field": name}), _EMPTY.get(name))
             return value
         if name == "description":
             return sanitize_html(raw)
         if name == "language":
             language = LANGUAGES.get(text_key(raw))
             if language is None and len(raw) > 8:
-                raise ValueWarning(_("Expected a language code such as vi or en. Left out."), "")
+                raise ValueWarning(Reason("unknown_language"), "")
             return language or raw
         if name == "country":
             code = self.countries.get(text_key(raw))
             if code is None:
-                raise ValueWarning(_("No country of this code or name. Left out."), None)
+                raise ValueWarning(Reason("unknown_country"), None)
             return code
         if name == "team":
             pk = self.teams.get(text_key(raw))
             if pk is None:
-                raise ValueWarning(_("No sales team of this name: the default team was given."), None)
+                raise ValueWarning(Reason("unknown_team"), None)
             return pk
         if name == "user":
             pk = self.users.get(raw.lower()) or self.users.get(text_key(raw))
             if pk is None:
-                raise RowProblem(_("No active user of this login or name."))
+                raise RowProblem(Reason("unknown_user"))
             return pk
         if name in UTM_MODELS:
             try:
@@ -465,7 +443,7 @@ class RowReader:
         except ValueWarning:
             raise
         except RowProblem as problem:
-            raise ValueWarning(_("%(reason)s Left out.") % {"reason": problem.reason}, None) from problem
+            raise ValueWarning(Reason("left_out", {"reason": problem.reason}), None) from problem
 
     def _typed(self, name: str, cell: Cell, raw: str) -> Any:
         """Dates and numbers (a problem: the value is left out, the row imported)."""
@@ -474,22 +452,22 @@ class RowReader:
         if name == "company_size":
             number = cell if isinstance(cell, int | float) else parse_decimal(raw)
             if number != int(number) or number < 0 or number > 2_000_000_000:
-                raise RowProblem(_("Expected a whole number of employees."))
+                raise RowProblem(Reason("not_employees"))
             return int(number)
         number = Decimal(str(cell)) if isinstance(cell, int | float) else parse_decimal(raw)
         if name == "probability":
             if not 0 <= number <= 100:
-                raise RowProblem(_("The probability is between 0 and 100."))
+                raise RowProblem(Reason("probability_range"))
             return number.quantize(Decimal("0.01"))
         # amount, expected_revenue
         if number < 0:
-            raise RowProblem(_("Must not be negative."))
+            raise RowProblem(Reason("negative"))
         if number >= Decimal("1e16"):
-            raise RowProblem(_("Too large."))
+            raise RowProblem(Reason("too_large"))
         return number.quantize(Decimal("0.01"))
 
     def _complete(
-        self, values: dict[str, Any], stage_text: str, warnings: list[tuple[str, str, str]]
+        self, values: dict[str, Any], stage_text: str, warnings: list[tuple[str, str, Reason]]
     ) -> None:
         """Defaults and derived values, as ``create_lead`` gives them (the matching keys come after)."""
         team_id = values.pop("team", None) or (self.team.pk if self.team else None)

@@ -8,7 +8,8 @@ all rows at once: one history entry "created" per new record, the duplicate flag
 same normalised e-mail, phone or mobile), scoring (``refresh_leads``) and assignment (``assign_leads``).
 
 A run is one transaction: a database failure leaves nothing behind (run it again). Rows with errors (the
-record cannot exist: see ``rows``) are reported (row, column, value, reason) and the others imported — or,
+record cannot exist: see ``rows``) are reported (row, column, value, reason — a code, worded when read: see
+``reasons``) and the others imported — or,
 ``atomic``, nothing is imported when any row has an error. A value that could not be normalised (an invalid
 e-mail or phone, an unknown country…) never costs the row: it is imported, and the value reported as a
 warning. Columns mapped to no field are listed as not imported (:func:`unmapped_columns`).
@@ -21,6 +22,7 @@ updated ones given back their previous values — only while none of them was ch
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import multiprocessing
 import operator
@@ -55,6 +57,7 @@ from pheu.imports.keys import Keys
 from pheu.imports.mapping import FIELDS, guess_mapping
 from pheu.imports.models import Import, ImportIssue, ImportLine
 from pheu.imports.readers import FileInfo, open_rows, sniff
+from pheu.imports.reasons import Reason
 from pheu.imports.rows import NAME_SOURCES, ParsedRow, RowErrors, RowReader
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import KEY_COLUMNS, Lead
@@ -385,7 +388,7 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
     Import.objects.filter(pk=run.pk).update(status=run.status, started_at=run.started_at)
     tick = _Progress(run, progress, total=estimate_rows(path, _info(run)))
     counts = {"total": 0, "errors": 0, "warnings": 0, "created": 0, "updated": 0, "duplicates": 0}
-    failure = ""
+    failure: Reason | str = ""  # a failure without a code of its own: its message, as worded now
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         issues = csv.writer(spool)
         try:
@@ -396,23 +399,20 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
         except _Rollback:
             pass
         except ImportsError as exc:
-            failure = exc.message or str(exc)
+            failure = exc.reason or exc.message or str(exc)
         except DatabaseError as exc:
             logger.exception("import %s failed", run.pk)
-            failure = _(
-                "The database stopped the import; nothing was imported. Run it again. (%(error)s)"
-            ) % {"error": str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}
+            error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            failure = Reason("database_stopped", {"error": error})
         finally:
             tick.close()
         written = not failure and not run.dry_run and not (run.atomic and counts["errors"])
         if not written and not run.dry_run:
             counts["created"] = counts["updated"] = 0
         if run.atomic and counts["errors"] and not failure:
-            run.message = _("Nothing was imported: %(n)s rows have errors (all or nothing).") % {
-                "n": counts["errors"]
-            }
+            _set_message(run, Reason("nothing_imported", {"n": counts["errors"]}))
         else:
-            run.message = failure
+            _set_message(run, failure)
         run.status = ImportStatus.FAILED if failure else ImportStatus.DONE
         run.total_rows = run.processed_rows = counts["total"]
         run.error_count, run.duplicate_count = counts["errors"], counts["duplicates"]
@@ -424,10 +424,16 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
             run.save()
             spool.seek(0)
             batch: list[ImportIssue] = []
-            for level, row, column, value, reason in csv.reader(spool):
+            for level, row, column, value, code, params in csv.reader(spool):
                 batch.append(
                     ImportIssue(
-                        import_run=run, level=level, row=int(row), column=column, value=value, reason=reason
+                        import_run=run,
+                        level=level,
+                        row=int(row),
+                        column=column,
+                        value=value,
+                        code=code,
+                        params=json.loads(params),
                     )
                 )
                 if len(batch) >= BATCH_SIZE:
@@ -435,6 +441,18 @@ def run_import(*, import_run: Import, path: Path | None = None, progress: Progre
                     batch = []
             ImportIssue.objects.bulk_create(batch)
     return run
+
+
+def _set_message(run: Import, message: Reason | str) -> None:
+    """Keep ``message`` on the run: a reason as its code (worded when read), a text as it is."""
+    if isinstance(message, Reason):
+        run.message_code, run.message_params, run.message_text = message.code, message.as_json(), ""
+    else:
+        run.message_code, run.message_params, run.message_text = "", {}, message
+
+
+def _spool_issue(issues: Any, level: str, row: int, column: str, value: str, reason: Reason) -> None:
+    issues.writerow([level, row, column, value[:1000], reason.code, json.dumps(reason.as_json())])
 
 
 class _Steps:
@@ -495,12 +513,12 @@ def _read(
         if isinstance(result, RowErrors):
             counts["errors"] += 1
             for column, value, reason in result.problems:
-                issues.writerow([IssueLevel.ERROR, result.row, column, value[:1000], reason])
+                _spool_issue(issues, IssueLevel.ERROR, result.row, column, value, reason)
         else:
             if result.warnings:
                 counts["warnings"] += 1
                 for column, value, reason in result.warnings:
-                    issues.writerow([IssueLevel.WARNING, result.row, column, value[:1000], reason])
+                    _spool_issue(issues, IssueLevel.WARNING, result.row, column, value, reason)
             writer.add(result)
         if counts["total"] % 1000 == 0:
             tick(counts["total"])

@@ -17,7 +17,8 @@ def run_import_task(import_id: int) -> dict[str, int | str]:
     run = Import.objects.filter(pk=import_id, status=ImportStatus.QUEUED).first()
     if run is None:
         return {"status": "skipped"}
-    # Messages (row errors, failure) in the importer's language, as if the page had run it.
+    # Row errors and known failures are kept as codes, worded in each reader's language; a failure without
+    # a code is kept as worded here, in the importer's language, as if the page had run it.
     language = getattr(run.created_by, "language", "") or settings.LANGUAGE_CODE
     with translation.override(language):
         run = run_import(import_run=run)

@@ -39,6 +39,19 @@ class ImportSerializer(serializers.ModelSerializer):
     not_imported = serializers.SerializerMethodField(
         help_text=_("Headers of the columns mapped to no field: they are not imported.")
     )
+    message = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Why the import failed or wrote nothing, in the language of the request; empty: all went well."
+        ),
+    )
+    message_code = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "The message as a code (e.g. nothing_imported, database_stopped, wrong_encoding); empty "
+            "when there is no message, or for imports run before codes."
+        ),
+    )
 
     class Meta:
         model = Import
@@ -70,6 +83,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "warning_count",
             "duplicate_count",
             "message",
+            "message_code",
         ]
         read_only_fields = fields
 
@@ -122,8 +136,19 @@ class ImportIssueSerializer(serializers.ModelSerializer):
             "error (the row was not imported) | warning (imported; the value kept as typed or left out)"
         ),
     )
+    reason = serializers.CharField(read_only=True, help_text=_("Why, in the language of the request."))
+    code = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Why, as a code (e.g. unknown_user, invalid_email, not_a_choice); empty for errors reported "
+            "before codes."
+        ),
+    )
+    params = serializers.DictField(
+        read_only=True, help_text=_("The code's parameters (e.g. the row an external id is already on).")
+    )
 
     class Meta:
         model = ImportIssue
-        fields = ["level", "row", "column", "value", "reason"]
+        fields = ["level", "row", "column", "value", "reason", "code", "params"]
         extra_kwargs = {"row": COUNT}

@@ -105,6 +105,8 @@ def test_api_upload_runs_the_import_and_reports_errors(
             "column": "Salesperson",
             "value": "nobody",
             "reason": "No active user of this login or name.",
+            "code": "unknown_user",
+            "params": {},
         },
         {
             "level": "warning",
@@ -112,6 +114,8 @@ def test_api_upload_runs_the_import_and_reports_errors(
             "column": "Email",
             "value": "nope",
             "reason": "Not a valid e-mail address: kept as typed, not used to find duplicates.",
+            "code": "invalid_email",
+            "params": {},
         },
     ]
     reverted = client.post(f"/api/v1/imports/{body['id']}/revert/")
@@ -239,7 +243,9 @@ def test_the_summary_says_created_not_the_date_column_s_created(client, actors, 
     assert ">Đã tạo</th>" in listed and ">Ngày tạo</th>" not in listed
 
 
-def test_a_rating_is_read_in_vietnamese_and_its_warning_lists_the_vietnamese_names(actors, tmp_path):
+def test_a_rating_is_read_in_vietnamese_and_its_warning_lists_the_names_in_the_readers_language(
+    actors, tmp_path
+):
     path = write_csv(
         tmp_path / "ratings.csv",
         [
@@ -260,4 +266,6 @@ def test_a_rating_is_read_in_vietnamese_and_its_warning_lists_the_vietnamese_nam
     }
     (issue,) = run.issues.all()
     assert (issue.row, issue.value) == (5, "Rất nóng")
-    assert "Lạnh (cold), Ấm (warm), Nóng (hot)" in issue.reason, issue.reason
+    with translation.override("vi"):
+        assert "Lạnh (cold), Ấm (warm), Nóng (hot)" in issue.reason, issue.reason
+    assert issue.reason == "Expected one of: Cold, Warm, Hot. Left out."  # read in English
