@@ -234,3 +234,27 @@ def test_a_command_error_is_not_raised_past_the_console(scene: Scene):
 
     with pytest.raises(CommandError):
         call_command("convert", scene.lead["merged_away"].pk)
+
+
+HUGE = 2**70  # no record has it, nor can any: past the 64 bits of an id
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["convert", HUGE],
+        ["merge", HUGE, HUGE - 1],
+        ["unmerge", HUGE],
+        ["duplicates", "--lead", HUGE],
+        ["assign", "--team", HUGE],
+        ["convert", 1, "--partner", HUGE, "--customer", "link"],
+    ],
+    ids=lambda argv: " ".join(map(str, argv[:1] + argv[2:3])),
+)
+def test_an_id_no_record_has_is_named_not_a_traceback(scene: Scene, run, argv):
+    before = fingerprint()
+    result = run(*argv)
+    assert result.code == 1, result
+    assert "Traceback" not in result.err
+    assert str(HUGE) in result.err, result.err
+    assert fingerprint() == before
