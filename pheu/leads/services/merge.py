@@ -277,9 +277,15 @@ def _check_ids(ids: Sequence[int]) -> None:
         )
 
 
+# The largest id a record can have on either database: a larger one (`pheu merge` reads any integer) is no
+# record's, and SQLite refuses to compare with it rather than find nothing.
+MAX_ID = 2**63 - 1
+
+
 def _lock(ids: Sequence[int]) -> list[Lead]:
     """The records, locked in id order (so that concurrent merges of overlapping records never deadlock)."""
-    locked = list(Lead.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk"))
+    storable = [pk for pk in ids if 0 < pk <= MAX_ID]
+    locked = list(Lead.objects.select_for_update().filter(pk__in=storable).order_by("pk"))
     missing = sorted(set(ids) - {lead.pk for lead in locked})
     if missing:
         message = _("Unknown record: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in missing)}
