@@ -20,7 +20,6 @@ installed after every ``migrate`` (:func:`ensure_triggers`), which also puts the
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -39,7 +38,7 @@ from pheu.leads.triggers import install
 from pheu.teams.models import Team, TeamMember
 
 TABLE = ConfigVersion._meta.db_table
-ROW_ID = 1
+ROW_ID = ConfigVersion.ROW_ID
 _NEW_TOKEN = {
     "postgresql": "md5(random()::text || clock_timestamp()::text)",
     "sqlite": "lower(hex(randomblob(16)))",
@@ -133,8 +132,7 @@ class _Kept:
     config: Config
 
 
-_KEPT: dict[str, _Kept] = {}  # by database alias
-_LOCK = threading.Lock()
+_KEPT: dict[str, _Kept] = {}  # by database alias; an entry is replaced whole, never changed
 
 # The token and every active member's load in the capacity window, in one statement (one row when there is no
 # member: its member columns NULL).
@@ -181,11 +179,5 @@ def realtime_config(now: datetime) -> Config:
             return _copy(kept.config, recent)
     config, token = load_config_with_token(now=now)
     if token is not None:
-        with _LOCK:
-            _KEPT[connection.alias] = _Kept(token=token, day=day, config=_copy(config))
+        _KEPT[connection.alias] = _Kept(token=token, day=day, config=_copy(config))
     return config
-
-
-def forget() -> None:
-    """Drop what this process keeps (the next creation reads the config)."""
-    _KEPT.clear()

@@ -105,7 +105,7 @@ SELECT {team_columns}, {member_columns}, u.is_active, u.first_name, u.last_name,
      ORDER BY s.sequence, s.id LIMIT 1),
   COALESCE((SELECT SUM(l.count) FROM {loads} l
      WHERE l.team_id = t.id AND l.user_id = m.user_id AND l.day >= %s), 0),
-  (SELECT v.token FROM {version} v WHERE v.id = 1)
+  (SELECT v.token FROM {version} v WHERE v.id = {version_row})
 FROM {team} t
 LEFT JOIN {member} m ON m.team_id = t.id AND m.active
 LEFT JOIN {user} u ON u.id = m.user_id
@@ -168,6 +168,7 @@ def _config_sql(vendor: str) -> str:
         member=_MEMBER_COLUMNS.table(),
         user=quote(User._meta.db_table),
         version=quote(ConfigVersion._meta.db_table),
+        version_row=ConfigVersion.ROW_ID,
     )
 
 

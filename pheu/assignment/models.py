@@ -183,6 +183,8 @@ class ConfigVersion(models.Model):
     lead settings (database triggers: :mod:`pheu.assignment.config_cache`). A process keeps the config it
     read under this token and reads it again only when the token differs."""
 
+    ROW_ID = 1  # the one row's id
+
     token = models.CharField(max_length=32)
 
     class Meta:
