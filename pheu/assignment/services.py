@@ -73,7 +73,6 @@ from pheu.assignment.writes import (
     write_postgresql,
 )
 from pheu.core.models import HistoryEntry
-from pheu.core.rows import insert
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services.steps import leads_changed
@@ -398,7 +397,7 @@ def assign_new_lead(*, lead: Lead, tags: Iterable[Any] | None = None, config: Co
 @dataclass(frozen=True)
 class NewLeadAssignment:
     """What :func:`assign_unsaved_lead` decided for a lead about to be inserted: the decision it applied to
-    the instance (to record once the lead has its id: :func:`record_new_assignment`; None when no team or
+    the instance (stored with the lead: :func:`new_assignment_row`; None when no team or
     member takes it), or ``after_insert``: the lead is assigned once inserted (:func:`assign_new_lead`), as
     its team merges duplicates on assignment and merging needs the stored record."""
 
@@ -460,11 +459,12 @@ def assign_unsaved_lead(*, lead: Lead, tags: Iterable[Any]) -> NewLeadAssignment
     return NewLeadAssignment()  # pragma: no cover — every member was tried
 
 
-def record_new_assignment(lead: Lead, assignment: NewLeadAssignment) -> None:
-    """Record the decision :func:`assign_unsaved_lead` applied, now that the lead has its id (one INSERT)."""
-    if assignment.decision is not None:
-        decision = assignment.decision._replace(lead_id=lead.pk)
-        insert(decision_row(decision, None, assignment.at or timezone.now()))
+def new_assignment_row(assignment: NewLeadAssignment) -> AssignmentDecision | None:
+    """The stored decision :func:`assign_unsaved_lead` applied, to insert with the lead (its ``lead_id`` is
+    set by the insert: :func:`pheu.core.rows.insert_with`); None when it decided nothing."""
+    if assignment.decision is None:
+        return None
+    return decision_row(assignment.decision, None, assignment.at or timezone.now())
 
 
 # --- availability ------------------------------------------------------------------------------------

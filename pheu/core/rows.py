@@ -72,6 +72,9 @@ class ModelColumns:
 
 # --- inserts --------------------------------------------------------------------------------------------
 _INSERTS: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
+# A row inserted with another, in one statement: the instance and the attribute that takes the other's id.
+Dependant = tuple[Model, str]
+_LINKED: dict[tuple[Any, ...], tuple[str, list[list[Any]]]] = {}
 
 
 def _insert_statement(model: type[Model], using: str) -> tuple[str, list[Any]]:
@@ -82,7 +85,7 @@ def _insert_statement(model: type[Model], using: str) -> tuple[str, list[Any]]:
         connection = connections[using]
         quote = connection.ops.quote_name
         meta = model._meta
-        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+        fields = _own_fields(model)
         columns = ", ".join(quote(f.column) for f in fields)
         placeholders = ", ".join(["%s"] * len(fields))
         sql = (
@@ -91,6 +94,30 @@ def _insert_statement(model: type[Model], using: str) -> tuple[str, list[Any]]:
         )
         _INSERTS[key] = (sql, fields)
     return _INSERTS[key]
+
+
+def _own_fields(model: type[Model]) -> list[Any]:
+    """The fields an INSERT of ``model`` writes: its own concrete columns but an automatic primary key."""
+    meta = model._meta
+    return [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+
+
+def _plain(model: type[Model], using: str) -> bool:
+    """Whether ``model`` can be inserted by a written statement without skipping anything the ORM does."""
+    return (
+        connections[using].features.can_return_columns_from_insert
+        and not model._meta.parents
+        and not signals.pre_save.has_listeners(model)
+        and not signals.post_save.has_listeners(model)
+    )
+
+
+def _stored(instance: Model, pk: Any, using: str) -> None:
+    meta = instance._meta
+    if meta.auto_field is not None:
+        setattr(instance, meta.auto_field.attname, pk)
+    instance._state.adding = False
+    instance._state.db = using
 
 
 def insert(instance: Model, using: str = "default") -> None:
@@ -102,12 +129,7 @@ def insert(instance: Model, using: str = "default") -> None:
     receiver listens to (or a child model) is saved by the ORM instead, so that nothing is skipped."""
     connection = connections[using]
     model = type(instance)
-    if (
-        not connection.features.can_return_columns_from_insert
-        or instance._meta.parents
-        or signals.pre_save.has_listeners(model)
-        or signals.post_save.has_listeners(model)
-    ):
+    if not _plain(model, using):
         instance.save(force_insert=True, using=using)
         return
     sql, fields = _insert_statement(model, using)
@@ -115,8 +137,60 @@ def insert(instance: Model, using: str = "default") -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (pk,) = cursor.fetchone()
-    meta = instance._meta
-    if meta.auto_field is not None:
-        setattr(instance, meta.auto_field.attname, pk)
-    instance._state.adding = False
-    instance._state.db = using
+    _stored(instance, pk, using)
+
+
+def insert_with(instance: Model, dependants: Sequence[Dependant] = (), using: str = "default") -> None:
+    """Insert ``instance`` (as :func:`insert`), then each dependant ``(row, attname)`` with ``instance``'s
+    new id in ``row.attname`` (a lead's history entry, its assignment decision).
+
+    On PostgreSQL this is one statement — ``WITH new AS (INSERT … RETURNING id)`` and each dependant's
+    ``INSERT … VALUES (…, (SELECT id FROM new))`` —: one round trip instead of one per row (≈ 0.4 ms of a
+    creation's time each). The database runs the triggers of the whole statement at its end, as for
+    separate statements in one transaction. Elsewhere, or when a model is not plain (a signal listens to
+    it), the rows are inserted one after the other."""
+    connection = connections[using]
+    models = [type(instance), *(type(row) for row, _attname in dependants)]
+    if not dependants or connection.vendor != "postgresql" or not all(_plain(m, using) for m in models):
+        insert(instance, using)
+        for row, attname in dependants:
+            setattr(row, attname, instance.pk)
+            insert(row, using)
+        return
+    key = (using, type(instance), *((type(row), attname) for row, attname in dependants))
+    if key not in _LINKED:
+        _LINKED[key] = _linked_statement(instance, dependants, using)
+    sql, fields_of = _LINKED[key]
+    params = []
+    for row, fields in zip([instance, *(row for row, _attname in dependants)], fields_of, strict=True):
+        params += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pks = cursor.fetchone()
+    _stored(instance, pks[0], using)
+    for (row, attname), pk in zip(dependants, pks[1:], strict=True):
+        setattr(row, attname, instance.pk)
+        _stored(row, pk, using)
+
+
+def _linked_statement(
+    instance: Model, dependants: Sequence[Dependant], using: str
+) -> tuple[str, list[list[Any]]]:
+    """The one statement of :func:`insert_with` (PostgreSQL), and per row the fields of its values."""
+    quote = connections[using].ops.quote_name
+    head, head_fields = _insert_statement(type(instance), using)
+    parts = [f"new AS ({head})"]
+    fields_of = [head_fields]
+    for index, (row, attname) in enumerate(dependants):
+        meta = row._meta
+        fields = [f for f in _own_fields(type(row)) if f.attname != attname]
+        column = next(f.column for f in meta.concrete_fields if f.attname == attname)
+        columns = ", ".join([*(quote(f.column) for f in fields), quote(column)])
+        values = ", ".join([*(["%s"] * len(fields)), "(SELECT * FROM new)"])
+        parts.append(
+            f"d{index} AS (INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) "
+            f"RETURNING {quote(meta.pk.column)})"
+        )
+        fields_of.append(fields)
+    selected = ", ".join(["(SELECT * FROM new)", *(f"(SELECT * FROM d{i})" for i in range(len(dependants)))])
+    return f"WITH {', '.join(parts)} SELECT {selected}", fields_of

@@ -42,8 +42,23 @@ def log_entry(
     body: str = "",
     changes: list[dict[str, Any]] | None = None,
 ) -> HistoryEntry:
-    """Append one entry to ``record``'s history (one INSERT, written once: every lead creation logs one)."""
-    entry = HistoryEntry(
+    """Append one entry to ``record``'s history (one INSERT, written once)."""
+    entry = new_entry(record=record, kind=kind, author=author, body=body, changes=changes)
+    insert(entry)
+    return entry
+
+
+def new_entry(
+    *,
+    record: models.Model,
+    kind: str,
+    author: Any = None,
+    body: str = "",
+    changes: list[dict[str, Any]] | None = None,
+) -> HistoryEntry:
+    """The unsaved entry :func:`log_entry` appends; ``record`` may be unsaved too (a lead creation inserts
+    its entry with it: :func:`pheu.core.rows.insert_with` sets ``object_id``)."""
+    return HistoryEntry(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         kind=kind,
@@ -51,8 +66,6 @@ def log_entry(
         body=body,
         changes=changes or [],
     )
-    insert(entry)
-    return entry
 
 
 def add_note(*, record: models.Model, author: Any, body: str) -> HistoryEntry:

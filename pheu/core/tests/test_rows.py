@@ -121,3 +121,57 @@ def test_a_leads_insert_is_parsed_once_by_the_driver(monkeypatch):
     make_lead(name="Một")
     make_lead(name="Hai")
     assert not [q for q in parsed_anew if q.startswith(b'INSERT INTO "leads_lead"')]
+
+
+def _entry(kind: str, body: str):
+    from django.contrib.contenttypes.models import ContentType
+
+    from pheu.core.models import HistoryEntry
+
+    content_type = ContentType.objects.get_for_model(Lead)
+    return HistoryEntry(content_type=content_type, kind=kind, body=body, changes=[])
+
+
+def test_insert_with_stores_each_dependant_with_the_new_id(django_assert_num_queries):
+    """A lead with its history entries: on PostgreSQL one statement, elsewhere one insert each; the same
+    rows either way."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from pheu.core.models import HistoryEntry
+    from pheu.core.rows import insert_with
+
+    ContentType.objects.get_for_model(Lead)  # cached before counting
+    lead = Lead(name="Báo giá", email="lan@example.vn")
+    lead.normalize()
+    created, note = _entry("created", ""), _entry("note", "<p>Gọi lại</p>")
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        insert_with(lead, [(created, "object_id"), (note, "object_id")])
+
+    assert lead.pk and not lead._state.adding and Lead.objects.get(pk=lead.pk).score == 0
+    stored = HistoryEntry.objects.filter(object_id=lead.pk).order_by("id")
+    assert [(e.pk, e.kind, e.body) for e in stored] == [
+        (created.pk, "created", ""),
+        (note.pk, "note", "<p>Gọi lại</p>"),
+    ]
+    assert created.object_id == note.object_id == lead.pk and not created._state.adding
+    assert created.created_at == stored[0].created_at  # auto_now_add stamped on the instance, as saved
+
+
+def test_insert_with_saves_a_dependant_a_receiver_listens_to_through_the_orm():
+    from django.db.models.signals import post_save
+
+    from pheu.core.models import HistoryEntry
+    from pheu.core.rows import insert_with
+
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.object_id, created))
+
+    post_save.connect(receiver, sender=HistoryEntry, dispatch_uid="test_insert_with_receiver")
+    try:
+        lead = Lead(name="Nghe thấy")
+        insert_with(lead, [(_entry("created", ""), "object_id")])
+    finally:
+        post_save.disconnect(dispatch_uid="test_insert_with_receiver", sender=HistoryEntry)
+    assert heard == [(lead.pk, True)]

@@ -20,8 +20,8 @@ from pheu.accounts.permissions import can_assign
 from pheu.core.fields import model_field
 from pheu.core.history import snapshot
 from pheu.core.models import HistoryKind, PheuSettings
-from pheu.core.rows import insert
-from pheu.core.services import log_changes, log_entry
+from pheu.core.rows import insert_with
+from pheu.core.services import log_changes, new_entry
 from pheu.core.validation import contact_field_errors, required_text_errors
 from pheu.leads.choices import TRACKED_FIELDS, LeadType, WonStatus
 from pheu.leads.exceptions import LeadError
@@ -188,14 +188,15 @@ def create_lead(
     lead.normalize()
     tags = list(tags)
     lead.score = 0  # the score of the row its INSERT makes; a step scores an open record
-    after_insert = steps.before_insert(
-        steps.NewLead(lead=lead, tags=tags, settings=settings, visitor_id=visitor_id)
-    )
-    insert(lead)
+    new = steps.NewLead(lead=lead, tags=tags, settings=settings, visitor_id=visitor_id)
+    after_insert = steps.before_insert(new)
+    # The lead, its history entry and the rows the steps made for it (its assignment's decision): one
+    # statement on PostgreSQL.
+    created = new_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
+    insert_with(lead, [(created, "object_id"), *new.rows])
     if tags:
         lead.tags.set(tags)
     _carry_tags(lead, tags)
-    log_entry(record=lead, kind=HistoryKind.CREATED, author=actor)
     for step in after_insert:  # stored with its id, tags and history entry
         step()
     # Webhooks: no query (the settings say whether an endpoint listens), queued after the commit.

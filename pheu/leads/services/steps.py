@@ -17,7 +17,7 @@ transaction and after its writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 
 from pheu.contacts.models import Tag
 from pheu.core.models import PheuSettings
+from pheu.core.rows import Dependant
 from pheu.leads.models import Lead
 
 
@@ -43,7 +44,12 @@ class NewLead:
 
     ``facts_complete``: True while the instance holds every fact the rules read; a step that will add facts
     only once the lead is stored (page views waiting under its e-mail) sets it False, and a step deciding
-    on the facts (assignment) then decides after the insert, in the database. The one field steps write.
+    on the facts (assignment) then decides after the insert, in the database.
+
+    ``rows``: rows a step has to store with the lead, each ``(row, attname)`` taking the lead's id in
+    ``row.attname`` (an assignment's decision). They are inserted with the lead, in one statement where the
+    database allows (:func:`pheu.core.rows.insert_with`), before the after-insert steps run. The fields steps
+    write are ``facts_complete`` and ``rows``.
     """
 
     lead: Lead
@@ -51,6 +57,7 @@ class NewLead:
     settings: PheuSettings
     visitor_id: str = ""
     facts_complete: bool = True
+    rows: list[Dependant] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
