@@ -142,35 +142,47 @@ def insert(instance: Model, using: str = "default") -> None:
 
 def insert_with(instance: Model, dependants: Sequence[Dependant] = (), using: str = "default") -> None:
     """Insert ``instance`` (as :func:`insert`), then each dependant ``(row, attname)`` with ``instance``'s
-    new id in ``row.attname`` (a lead's history entry, its assignment decision).
+    new id in ``row.attname`` (a lead's history entry, its score, its assignment decision).
 
     On PostgreSQL this is one statement — ``WITH new AS (INSERT … RETURNING id)`` and each dependant's
     ``INSERT … VALUES (…, (SELECT id FROM new))`` —: one round trip instead of one per row (≈ 0.4 ms of a
-    creation's time each). The database runs the triggers of the whole statement at its end, as for
-    separate statements in one transaction. Elsewhere, or when a model is not plain (a signal listens to
-    it), the rows are inserted one after the other."""
+    creation's time each). The database runs the triggers of the whole statement at its end, after every
+    row is written (:func:`inserted_together`). Elsewhere the rows are inserted one after the other, as is a
+    row a signal listens to (saved by the ORM after the others)."""
     connection = connections[using]
-    models = [type(instance), *(type(row) for row, _attname in dependants)]
-    if not dependants or connection.vendor != "postgresql" or not all(_plain(m, using) for m in models):
-        insert(instance, using)
-        for row, attname in dependants:
+    if connection.vendor != "postgresql" or not _plain(type(instance), using):
+        linked: list[Dependant] = []
+        later = list(dependants)
+    else:
+        linked = [(row, attname) for row, attname in dependants if _plain(type(row), using)]
+        later = [(row, attname) for row, attname in dependants if not _plain(type(row), using)]
+    if linked:
+        key = (using, type(instance), *((type(row), attname) for row, attname in linked))
+        if key not in _LINKED:
+            _LINKED[key] = _linked_statement(instance, linked, using)
+        sql, fields_of = _LINKED[key]
+        params = []
+        for row, fields in zip([instance, *(row for row, _attname in linked)], fields_of, strict=True):
+            params += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            pks = cursor.fetchone()
+        _stored(instance, pks[0], using)
+        for (row, attname), pk in zip(linked, pks[1:], strict=True):
             setattr(row, attname, instance.pk)
-            insert(row, using)
-        return
-    key = (using, type(instance), *((type(row), attname) for row, attname in dependants))
-    if key not in _LINKED:
-        _LINKED[key] = _linked_statement(instance, dependants, using)
-    sql, fields_of = _LINKED[key]
-    params = []
-    for row, fields in zip([instance, *(row for row, _attname in dependants)], fields_of, strict=True):
-        params += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pks = cursor.fetchone()
-    _stored(instance, pks[0], using)
-    for (row, attname), pk in zip(dependants, pks[1:], strict=True):
+            _stored(row, pk, using)
+    else:
+        insert(instance, using)
+    for row, attname in later:
         setattr(row, attname, instance.pk)
-        _stored(row, pk, using)
+        insert(row, using)
+
+
+def inserted_together(model: type[Model], dependant: type[Model], using: str = "default") -> bool:
+    """Whether :func:`insert_with` writes a ``dependant`` row in the statement of its ``model`` row, so
+    before the triggers of that insert run (PostgreSQL). A row that such a trigger would otherwise make (a
+    lead's score row) can then be given with its values instead of updated afterwards."""
+    return connections[using].vendor == "postgresql" and _plain(model, using) and _plain(dependant, using)
 
 
 def _linked_statement(

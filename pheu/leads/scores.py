@@ -21,17 +21,22 @@ from django.db import connection
 from pheu.leads.triggers import install, lead_table_triggers
 
 TABLE = "leads_leadscore"
-TRIGGERS = ("leads_score_row_insert", "leads_score_row_delete")
+TRIGGERS = ("leads_score_row_add", "leads_score_row_delete")
+# Replaced (the insert's trigger now leaves a row written in the lead's statement): dropped on install, and
+# a database that has only these gets the new ones at its next migrate.
+OLD_TRIGGERS = ("leads_score_row_insert",)
 
 
 def _postgresql_sql() -> list[str]:
     return [
         # One statement per inserting statement, over its transition table: a COPY of a million leads
         # inserts their rows in one go, and a single lead pays one short statement.
+        # A creation may write its lead's row in the lead's own statement (pheu.core.rows.insert_with), with
+        # its score: the trigger, run at the statement's end, leaves such a row as it is.
         f"""
-        CREATE OR REPLACE FUNCTION leads_score_row_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION leads_score_row_add() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO {TABLE} (lead_id, score) SELECT id, 0 FROM new_leads;
+            INSERT INTO {TABLE} (lead_id, score) SELECT id, 0 FROM new_leads ON CONFLICT (lead_id) DO NOTHING;
             RETURN NULL;
         END $$
         """,
@@ -42,9 +47,10 @@ def _postgresql_sql() -> list[str]:
             RETURN NULL;
         END $$
         """,
-        *(f"DROP TRIGGER IF EXISTS {name} ON leads_lead" for name in TRIGGERS),
-        "CREATE TRIGGER leads_score_row_insert AFTER INSERT ON leads_lead REFERENCING NEW TABLE AS new_leads "
-        "FOR EACH STATEMENT EXECUTE FUNCTION leads_score_row_insert()",
+        *(f"DROP TRIGGER IF EXISTS {name} ON leads_lead" for name in (*TRIGGERS, *OLD_TRIGGERS)),
+        *(f"DROP FUNCTION IF EXISTS {name}()" for name in OLD_TRIGGERS),
+        "CREATE TRIGGER leads_score_row_add AFTER INSERT ON leads_lead REFERENCING NEW TABLE AS new_leads "
+        "FOR EACH STATEMENT EXECUTE FUNCTION leads_score_row_add()",
         "CREATE TRIGGER leads_score_row_delete AFTER DELETE ON leads_lead REFERENCING OLD TABLE AS old_leads "
         "FOR EACH STATEMENT EXECUTE FUNCTION leads_score_row_delete()",
     ]
@@ -52,8 +58,8 @@ def _postgresql_sql() -> list[str]:
 
 def _sqlite_sql() -> list[str]:
     return [
-        *(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS),
-        "CREATE TRIGGER leads_score_row_insert AFTER INSERT ON leads_lead "
+        *(f"DROP TRIGGER IF EXISTS {name}" for name in (*TRIGGERS, *OLD_TRIGGERS)),
+        "CREATE TRIGGER leads_score_row_add AFTER INSERT ON leads_lead "
         f"BEGIN INSERT INTO {TABLE} (lead_id, score) VALUES (NEW.id, 0); END",
         "CREATE TRIGGER leads_score_row_delete AFTER DELETE ON leads_lead "
         f"BEGIN DELETE FROM {TABLE} WHERE lead_id = OLD.id; END",

@@ -513,14 +513,16 @@ def test_a_create_left_to_assignment_costs_at_most_12_queries_whatever_the_base(
 
     # The token, the settings, the page views waiting for its e-mail, the teams with their members and
     # loads (one statement), the lock of the team's members, the member's load under the lock, the lead
-    # (inserted once, with its team and salesperson), its history and the decision (with the lead, in one
-    # statement on PostgreSQL), its score, and the savepoint pair of the transaction.
+    # (inserted once, with its team and salesperson), its history, its score and the decision (with the
+    # lead, in one statement on PostgreSQL), and the savepoint pair of the transaction.
     with django_assert_max_num_queries(12) as captured:
         response = client.post(LIST, body, format="json")
     if connection.vendor == "postgresql":
         [written] = [q["sql"] for q in captured.captured_queries if 'INSERT INTO "leads_lead"' in q["sql"]]
-        assert "core_historyentry" in written and "assignment_assignmentdecision" in written
-        assert len(captured.captured_queries) <= 10
+        for table in ("core_historyentry", "leads_leadscore", "assignment_assignmentdecision"):
+            assert table in written
+        assert len(captured.captured_queries) <= 9
+    assert Lead.objects.get(pk=response.json()["id"]).score == 5
 
     assert response.status_code == 201, response.content
     assert response.json()["user"] == seller.pk and response.json()["team"] == team.pk

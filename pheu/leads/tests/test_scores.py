@@ -44,7 +44,7 @@ def test_the_row_goes_with_its_lead_whether_deleted_by_django_or_by_sql():
 def test_missing_triggers_are_installed_and_leads_without_a_row_get_one():
     with connection.cursor() as cursor:
         on = " ON leads_lead" if connection.vendor == "postgresql" else ""
-        cursor.execute(f"DROP TRIGGER leads_score_row_insert{on}")
+        cursor.execute(f"DROP TRIGGER leads_score_row_add{on}")
     assert scores.installed_triggers() == {"leads_score_row_delete"}
     lead = make_lead("Inserted without the trigger")
     assert not LeadScore.objects.filter(lead=lead).exists()
@@ -54,6 +54,35 @@ def test_missing_triggers_are_installed_and_leads_without_a_row_get_one():
     assert LeadScore.objects.get(lead=lead).score == 0
     assert LeadScore.objects.get(lead=make_lead("After")).score == 0
     assert scores.ensure_triggers() is False
+
+
+def test_a_database_with_the_replaced_insert_trigger_gets_the_new_one():
+    """The insert trigger before ``leads_score_row_add`` (a database migrated by an older Pheu) is dropped
+    and replaced at the next install, so that a score row written in the lead's statement is kept."""
+    from pheu.leads.triggers import lead_table_triggers
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER leads_score_row_add ON leads_lead")
+            cursor.execute(
+                "CREATE FUNCTION leads_score_row_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "INSERT INTO leads_leadscore (lead_id, score) SELECT id, 0 FROM new_leads; "
+                "RETURN NULL; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER leads_score_row_insert AFTER INSERT ON leads_lead REFERENCING NEW TABLE AS "
+                "new_leads FOR EACH STATEMENT EXECUTE FUNCTION leads_score_row_insert()"
+            )
+        else:
+            cursor.execute("DROP TRIGGER leads_score_row_add")
+            cursor.execute(
+                "CREATE TRIGGER leads_score_row_insert AFTER INSERT ON leads_lead "
+                "BEGIN INSERT INTO leads_leadscore (lead_id, score) VALUES (NEW.id, 0); END"
+            )
+
+    assert scores.ensure_triggers() is True
+    assert lead_table_triggers(connection) & {*scores.TRIGGERS, *scores.OLD_TRIGGERS} == set(scores.TRIGGERS)
+    assert LeadScore.objects.get(lead=make_lead("After")).score == 0
 
 
 def test_lead_score_is_read_with_the_leads_in_one_query(django_assert_num_queries):
