@@ -24,14 +24,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import UniqueConstraint
 
+from pheu.assignment.models import MemberLoadDay
 from pheu.leads.triggers import install
 
-TABLE = "assignment_memberloadday"
+TABLE = MemberLoadDay._meta.db_table
 WINDOW = timedelta(days=30)  # capacity is "leads per 30 days"
 KEEP_DAYS = 40  # rows older than this are pruned (nothing reads them)
 TRIGGERS = ("assignment_member_load_insert", "assignment_member_load_update", "assignment_member_load_delete")
 _HAS = "{r}.team_id IS NOT NULL AND {r}.user_id IS NOT NULL AND {r}.assigned_at IS NOT NULL"
+# The rows' columns, and their key: the unique constraint every upsert names as its conflict target.
+_COLUMNS = ", ".join(f.column for f in MemberLoadDay._meta.concrete_fields if not f.primary_key)
+_KEY = ", ".join(next(c for c in MemberLoadDay._meta.constraints if isinstance(c, UniqueConstraint)).fields)
 
 
 def window_start(now: datetime) -> date:
@@ -52,10 +57,10 @@ def _postgresql_sql() -> list[str]:
 
     def upsert(select: str) -> str:
         return (
-            f"INSERT INTO {TABLE} (team_id, user_id, day, count) "
-            f"SELECT team_id, user_id, day, SUM(n) FROM ({select}) d GROUP BY team_id, user_id, day "
-            "HAVING SUM(n) <> 0 ORDER BY team_id, user_id, day "
-            f"ON CONFLICT (team_id, user_id, day) DO UPDATE SET count = {TABLE}.count + EXCLUDED.count;"
+            f"INSERT INTO {TABLE} ({_COLUMNS}) "
+            f"SELECT {_KEY}, SUM(n) FROM ({select}) d GROUP BY {_KEY} "
+            f"HAVING SUM(n) <> 0 ORDER BY {_KEY} "
+            f"ON CONFLICT ({_KEY}) DO UPDATE SET count = {TABLE}.count + EXCLUDED.count;"
         )
 
     function = f"""
@@ -87,10 +92,10 @@ def _postgresql_sql() -> list[str]:
 def _sqlite_sql() -> list[str]:
     def add(row: str, sign: str) -> str:
         return (
-            f"INSERT INTO {TABLE} (team_id, user_id, day, count) "
+            f"INSERT INTO {TABLE} ({_COLUMNS}) "
             f"SELECT {row}.team_id, {row}.user_id, date({row}.assigned_at), {sign}1 "
             f"WHERE {_HAS.format(r=row)} "
-            f"ON CONFLICT (team_id, user_id, day) DO UPDATE SET count = count + excluded.count;"
+            f"ON CONFLICT ({_KEY}) DO UPDATE SET count = count + excluded.count;"
         )
 
     watched = ("team_id", "user_id", "assigned_at")
@@ -126,7 +131,7 @@ def _rebuild(cursor: Any, vendor: str) -> None:
         day = "date(assigned_at)"
     cursor.execute(f"DELETE FROM {TABLE}")
     cursor.execute(
-        f"INSERT INTO {TABLE} (team_id, user_id, day, count) "
+        f"INSERT INTO {TABLE} ({_COLUMNS}) "
         f"SELECT team_id, user_id, {day}, COUNT(*) FROM leads_lead WHERE {_HAS.format(r='leads_lead')} "
         f"GROUP BY team_id, user_id, {day}"
     )
@@ -140,8 +145,6 @@ def rebuild() -> None:
 
 def prune(*, now: datetime) -> int:
     """Delete the rows no window reads any more, and the empty ones; how many."""
-    from pheu.assignment.models import MemberLoadDay
-
     oldest = window_start(now) - timedelta(days=KEEP_DAYS - WINDOW.days)
     with transaction.atomic():
         deleted, _ = MemberLoadDay.objects.filter(day__lt=oldest).delete()

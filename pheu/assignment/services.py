@@ -63,14 +63,14 @@ from pheu.assignment.planner import (
     without_member,
 )
 from pheu.assignment.writes import (
+    WRITTEN_FIELDS,
     decision_row,
     has_room,
     lead_changes,
     lock_members,
     lock_team_members,
     update_if_room,
-    write_portable,
-    write_postgresql,
+    write_run,
 )
 from pheu.core.models import HistoryEntry
 from pheu.leads.choices import WonStatus
@@ -118,16 +118,9 @@ def _locked(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 
 
 # --- writing a run ---------------------------------------------------------------------------------
-# A large run's writes go in at most this many statements on PostgreSQL, each sent as soon as its part of the
-# plan is decided (:func:`~pheu.assignment.writes.write_postgresql`). The first part holds WRITE_PART_MIN
-# leads, so that the database starts early; the others share the rest (at least WRITE_PART_MIN each), and a
-# small run is one statement.
-WRITE_PARTS = 4
-WRITE_PART_MIN = 5_000
-
 # Lead fields an assignment writes, as the rule language names them: re-scoring is needed only when an
 # active scoring rule reads one of them.
-ASSIGNED_FIELDS = frozenset({"team", "user", "type", "stage", "probability", "assigned_at"})
+ASSIGNED_FIELDS = WRITTEN_FIELDS
 
 
 def _write(
@@ -153,19 +146,10 @@ def _write(
         },
     )
 
-    def writing(decisions: Iterable[LeadDecision | None]) -> list[LeadDecision]:
-        return [d for d in decisions if d is not None and d.writes and keep(d)]
-
-    if connection.vendor == "postgresql":
-        parts = (writing(part) for part in plan.parts(WRITE_PARTS, smallest=WRITE_PART_MIN))
-        written = write_postgresql(config=config, parts=parts, run=run, now=now)
-    else:
-        written = write_portable(
-            config=config, rows=rows, decisions=writing(plan.decide_all()), run=run, now=now
-        )
+    written = write_run(config=config, rows=rows, plan=plan, keep=keep, run=run, now=now)
     decisions = [d for d in plan.decisions if d is not None and keep(d)]
     # A lead changed between the read and the write is left out (manual assignment wins).
-    if len(written) < len(writing(decisions)):
+    if len(written) < sum(1 for d in decisions if d.writes):
         decisions = [d for d in decisions if not d.writes or d.lead_id in written]
     result = summarize(config, decisions, dry_run=False)
     result.run_id = run.pk

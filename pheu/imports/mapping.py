@@ -9,50 +9,36 @@ import re
 
 from django.utils import translation
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
 
 from pheu.core.fields import model_field
-from pheu.leads.models import Lead
+from pheu.leads.models import EDITABLE_FIELDS, Lead
 from pheu.lib.text import text_key
+
+# Fields a person sets (EDITABLE_FIELDS) that no import reads, and why; every other one is importable
+# (tests/test_mapping.py imports a file giving each).
+NOT_IMPORTED: dict[str, str] = {
+    "partner": "a customer record is linked on the record, by a conversion or a merge: a file names the "
+    "company (company_name), not one of the customer records",
+    "auto_probability": "follows the file: a row that gives a probability turns it off, a row without one "
+    "keeps the stage's",
+}
+# The lead's many-to-many fields a file gives as names separated by commas (tags), placed before ``_BEFORE``.
+_MANY: tuple[str, ...] = tuple(f.name for f in Lead._meta.many_to_many if f.editable)
+_BEFORE = "campaign"
+
+
+def _fields() -> tuple[str, ...]:
+    """The importable fields in export order: the external id first (what a re-import updates by), then the
+    fields a person sets in the model's order, the many-to-many ones before the campaign."""
+    fields = [name for name in EDITABLE_FIELDS if name not in NOT_IMPORTED and name != "external_id"]
+    position = fields.index(_BEFORE)
+    fields[position:position] = _MANY
+    return ("external_id", *fields)
+
 
 # Importable fields, in export order. Relations are written and read by name (country: ISO code or name;
 # salesperson: login or full name; tags: names separated by commas).
-FIELDS: tuple[str, ...] = (
-    "external_id",
-    "type",
-    "name",
-    "contact_name",
-    "company_name",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "job_title",
-    "street",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "language",
-    "company_size",
-    "industry",
-    "team",
-    "user",
-    "stage",
-    "probability",
-    "amount",
-    "expected_revenue",
-    "expected_close_date",
-    "rating",
-    "priority",
-    "customer_type",
-    "tags",
-    "campaign",
-    "source",
-    "medium",
-    "description",
-)
+FIELDS: tuple[str, ...] = _fields()
 
 # Further headers people use for a field (keys as compared: see ``header_key``).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -92,8 +78,6 @@ def header_key(text: str) -> str:
 
 def field_label(name: str) -> str:
     """The field's label in the active language (the header of exports)."""
-    if name == "tags":
-        return str(_("Tags"))
     return capfirst(str(model_field(Lead, name).verbose_name))
 
 

@@ -19,17 +19,22 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from pheu.leads.models import PipelineTotal
 from pheu.leads.triggers import install, lead_table_triggers
 
-TABLE = "leads_pipelinetotal"
+TABLE = PipelineTotal._meta.db_table
 TRIGGERS = ("leads_pipeline_total_insert", "leads_pipeline_total_update", "leads_pipeline_total_delete")
-_COLUMNS = "team_id, stage_id, user_id, count, expected_revenue"
+# What a total is kept by (its links: team, stage, salesperson), the same columns in the lead table.
+_KEY: tuple[str, ...] = tuple(f.column for f in PipelineTotal._meta.concrete_fields if f.is_relation)
+_GROUP = ", ".join(_KEY)
+_COLUMNS = f"{_GROUP}, count, expected_revenue"
 # What makes a row count, and the columns whose change moves it between totals.
-_WATCHED = ("active", "type", "team_id", "stage_id", "user_id", "expected_revenue")
+_WATCHED = ("active", "type", *_KEY, "expected_revenue")
 
 
 def _delta(row: str, sign: str) -> str:
-    return f"{row}.team_id, {row}.stage_id, {row}.user_id, {sign}1, {sign}COALESCE({row}.expected_revenue, 0)"
+    key = ", ".join(f"{row}.{column}" for column in _KEY)
+    return f"{key}, {sign}1, {sign}COALESCE({row}.expected_revenue, 0)"
 
 
 def _counts(row: str) -> str:
@@ -113,8 +118,8 @@ def _rebuild(cursor: Any, vendor: str) -> None:
     cursor.execute(f"DELETE FROM {TABLE}")
     cursor.execute(
         f"INSERT INTO {TABLE} ({_COLUMNS}) "
-        "SELECT team_id, stage_id, user_id, COUNT(*), COALESCE(SUM(expected_revenue), 0) FROM leads_lead "
-        f"WHERE {_counts('leads_lead')} GROUP BY team_id, stage_id, user_id"
+        f"SELECT {_GROUP}, COUNT(*), COALESCE(SUM(expected_revenue), 0) FROM leads_lead "
+        f"WHERE {_counts('leads_lead')} GROUP BY {_GROUP}"
     )
 
 
@@ -130,7 +135,7 @@ def compact() -> int:
     On PostgreSQL one statement (one snapshot): rows appended meanwhile are not seen, so they stay as they
     are. SQLite has a single writer: the two statements of the transaction see the same rows.
     """
-    group = "team_id, stage_id, user_id"
+    group = _GROUP
     keep = "HAVING SUM(count) <> 0 OR SUM(expected_revenue) <> 0"
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":

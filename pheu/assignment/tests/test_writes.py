@@ -11,9 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pheu.accounts.models import Role
+from pheu.assignment.facts import load_config, parse_rules, read_leads
 from pheu.assignment.models import AssignmentDecision, AssignmentRun
-from pheu.assignment.services import _decision_row, assign_leads, redistribute_leads
+from pheu.assignment.planner import Plan
+from pheu.assignment.services import _decision_row, assign_leads, candidate_leads, redistribute_leads
 from pheu.assignment.testing import make_waiting_leads
+from pheu.assignment.writes import DECISION_COLUMNS, decision_row, lead_changes, write_run
 from pheu.core.history import timeline_of
 from pheu.core.models import HistoryEntry
 from pheu.leads.models import Lead
@@ -95,9 +98,9 @@ def test_a_run_writes_the_decisions_as_the_python_builder_does_and_the_history_s
 def test_a_large_run_writes_in_parts_exactly_what_one_statement_writes(monkeypatch):
     """On PostgreSQL a large run sends its writes in WRITE_PARTS statements while it decides the next part
     (here a "large" run is made of 7 leads): the rows are those of one statement."""
-    from pheu.assignment import services
+    from pheu.assignment import writes
 
-    monkeypatch.setattr(services, "WRITE_PART_MIN", 1)
+    monkeypatch.setattr(writes, "WRITE_PART_MIN", 1)
     manager = make_user("boss", role=Role.SALES_MANAGER)
     first, second = make_team("First", sequence=1, min_score=10), make_team("Second", sequence=2)
     make_member(team=first, user=make_user("ann", first_name="Ann"), capacity=2)
@@ -112,8 +115,74 @@ def test_a_large_run_writes_in_parts_exactly_what_one_statement_writes(monkeypat
     _check_rows(result, result.run_id, {}, manager)
     assert Lead.objects.filter(team=first).count() == 4 and Lead.objects.filter(team=second).count() == 3
     if connection.vendor == "postgresql":
-        writes = [q for q in queries.captured_queries if "WITH v AS MATERIALIZED" in q["sql"]]
-        assert len(writes) == services.WRITE_PARTS == 4
+        statements = [q for q in queries.captured_queries if "WITH v AS MATERIALIZED" in q["sql"]]
+        assert len(statements) == writes.WRITE_PARTS == 4
+
+
+def _stored_leads() -> dict[int, dict[str, Any]]:
+    columns = [f.attname for f in Lead._meta.concrete_fields]
+    return {values["id"]: values for values in Lead.objects.values(*columns)}
+
+
+def test_a_run_stores_what_python_computes_for_the_same_plan(monkeypatch):
+    """write_run is SQL written for each database (PostgreSQL: in parts, from arrays; SQLite: from JSON, the
+    decisions in bulk): on each, the stored leads are the leads as read changed by lead_changes() (what real
+    time writes one lead at a time) and updated now, the decision rows those of decision_row(), and a lead
+    changed between the read and the write is left as it was."""
+    from pheu.assignment import writes
+
+    monkeypatch.setattr(writes, "WRITE_PART_MIN", 2)  # PostgreSQL: several statements
+    stage = make_stage("New", sequence=1, probability=15)
+    later = make_stage("Later", sequence=2, probability=60)
+    direct = make_team("Direct", sequence=1, use_leads=False, min_score=5)  # converts, from 5 points
+    sales = make_team("Sales", sequence=2)
+    make_member(team=direct, user=make_user("ann"), capacity=3)
+    make_member(
+        team=direct, user=make_user("bob"), capacity=1, assignment_domain="[['country_id', '=', 'US']]"
+    )
+    make_member(team=sales, user=make_user("cy"), capacity=2)
+    leads = make_waiting_leads(9, score=7, country="US")
+    set_scores(leads[6:], 1)  # to Sales
+    Lead.objects.filter(pk=leads[1].pk).update(auto_probability=False, probability=33)
+    Lead.objects.filter(pk=leads[2].pk).update(stage=later)  # converted in the stage it has
+    Lead.objects.filter(pk=leads[3].pk).update(team=sales)  # has its team: Sales' member only
+    changed_meanwhile = leads[4]
+    now = timezone.now()
+    config = load_config(now=now)
+    parse_rules(config)
+    rows = read_leads(candidate_leads(), config)
+    Lead.objects.filter(pk=changed_meanwhile.pk).update(user=make_user("colleague"))
+    before = _stored_leads()
+    run = AssignmentRun.objects.create(started_at=now, trigger="manual")
+    plan = Plan(config, rows)
+
+    written = write_run(
+        config=config, rows=rows, plan=plan, keep=lambda d: d.lead_id != leads[8].pk, run=run, now=now
+    )
+
+    decisions = [d for d in plan.decisions if d is not None and d.writes and d.lead_id != leads[8].pk]
+    assert written == {d.lead_id for d in decisions} - {changed_meanwhile.pk}
+    assert {d.converted for d in decisions} == {True, False} and any(d.user_id is None for d in decisions)
+    by_id = {row.id: row for row in rows}
+    expected = before
+    for d in decisions:
+        if d.lead_id in written:
+            expected[d.lead_id] = {
+                **before[d.lead_id],
+                **lead_changes(d, by_id[d.lead_id], config, now),
+                "updated_at": now,
+            }
+    assert _stored_leads() == expected
+    assert Lead.objects.get(pk=leads[0].pk).stage_id == stage.pk  # the first stage, its probability
+    assert Lead.objects.get(pk=leads[2].pk).stage_id == later.pk
+    stored = {
+        row.lead_id: [getattr(row, c) for c in DECISION_COLUMNS] for row in AssignmentDecision.objects.all()
+    }
+    assert stored == {
+        d.lead_id: [getattr(decision_row(d, run, now), c) for c in DECISION_COLUMNS]
+        for d in decisions
+        if d.lead_id in written
+    }
 
 
 def test_a_redistribution_writes_the_previous_salesperson():
