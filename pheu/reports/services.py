@@ -69,7 +69,7 @@ from pheu.reports.facts import (
     SourceRow,
     WaitingRow,
 )
-from pheu.reports.models import ClosedDay, CohortDay, CohortStep, OpenTotal, SalesTarget
+from pheu.reports.models import AssignedRecord, ClosedDay, CohortDay, CohortStep, OpenTotal, SalesTarget
 from pheu.teams.models import Team, TeamMember
 
 ZERO = Decimal(0)
@@ -775,27 +775,39 @@ def _visible_members(user: Any, filters: ReportFilters) -> QuerySet[TeamMember]:
     return members
 
 
-def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
-    """Per team member the reader may see: leads received in the last 30 days against capacity (the
-    assignment app's own count), away periods, and for the records assigned to them in the period the median
-    days from assignment to the first activity (3 queries)."""
-    loads = {load.member_id: load for load in assignment_statistics()}
-    members = _visible_members(user, filters).values_list("id", "user_id", "away_from", "away_until")
-    first_activity = Subquery(
+def first_activity(leads: QuerySet[Lead]) -> Subquery:
+    """Per record of ``leads``: when its first activity since its assignment was created (the records and
+    their activities; :class:`~pheu.reports.models.AssignedRecord` keeps it)."""
+    return Subquery(
         Activity.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("assigned_at"))
         .order_by()
         .values("lead_id")
         .annotate(first=Min("created_at"))
         .values("first")
     )
-    assigned = (
-        scoped_leads(user, filters)
-        .filter(
-            user__isnull=False,
-            assigned_at__gte=start_of(filters.date_from),
-            assigned_at__lt=start_of(filters.date_to + dt.timedelta(1)),
+
+
+def assigned_records(user: Any, filters: ReportFilters, *, since: dt.datetime) -> QuerySet[Any]:
+    """The records ``user`` may see with a salesperson, assigned at ``since`` or later, each with ``d``, the
+    days from the assignment to its first activity since (null: none yet): the kept rows
+    (:mod:`pheu.reports.firsts`) without a domain, else the records and their activities."""
+    kept = summary_rows(AssignedRecord, user, filters)
+    if kept is not None:
+        return kept.filter(user__isnull=False, assigned_at__gte=since).annotate(
+            d=DaysBetween("assigned_at", "first_activity_at")
         )
-        .annotate(d=DaysBetween("assigned_at", first_activity))
+    leads = scoped_leads(user, filters).filter(user__isnull=False, assigned_at__gte=since)
+    return leads.annotate(d=DaysBetween("assigned_at", first_activity(leads)))
+
+
+def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
+    """Per team member the reader may see: leads received in the last 30 days against capacity (the
+    assignment app's own count), away periods, and for the records assigned to them in the period the median
+    days from assignment to the first activity (3 queries)."""
+    loads = {load.member_id: load for load in assignment_statistics()}
+    members = _visible_members(user, filters).values_list("id", "user_id", "away_from", "away_until")
+    assigned = assigned_records(user, filters, since=start_of(filters.date_from)).filter(
+        assigned_at__lt=start_of(filters.date_to + dt.timedelta(1))
     )
     firsts = medians(assigned, group="user_id", values=("d",))
     median = firsts.median["d"]

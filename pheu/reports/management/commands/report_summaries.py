@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pheu.reports import summaries
+from pheu.reports import firsts, summaries
 
 
 class Command(BaseCommand):
@@ -30,6 +30,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, rebuild: bool, **options: Any) -> None:
+        if firsts.ensure_triggers():
+            self.stdout.write(_("The triggers were missing: installed, and the summaries rebuilt."))
+        elif rebuild:
+            firsts.reinstall()
         if summaries.ensure_triggers():
             self.stdout.write(_("The triggers were missing: installed, and the summaries rebuilt."))
         elif rebuild:
