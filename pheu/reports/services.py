@@ -47,11 +47,12 @@ from pheu.assignment.facts import (
     load_config,
     mask_columns,
     parse_rules,
+    recent_count,
 )
 from pheu.assignment.services import (
+    MemberLoad,
     Outcome,
     WaitingReason,
-    assignment_statistics,
     plan_assignment,
     waiting_reason,
 )
@@ -803,21 +804,46 @@ def assigned_records(user: Any, filters: ReportFilters, *, since: dt.datetime) -
 def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
     """Per team member the reader may see: leads received in the last 30 days against capacity (the
     assignment app's own count), away periods, and for the records assigned to them in the period the median
-    days from assignment to the first activity (3 queries)."""
-    loads = {load.member_id: load for load in assignment_statistics()}
-    members = _visible_members(user, filters).values_list("id", "user_id", "away_from", "away_until")
+    days from assignment to the first activity (2 queries: the members with their loads, the medians)."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    # The assignment app's own count of each member's recent leads (``recent_count``, what its statistics
+    # and runs read), in the query of the members the reader may see.
+    members = (
+        _visible_members(user, filters)
+        .select_related("team", "user")
+        .annotate(recent=recent_count(now))
+        .order_by()
+    )
+    loads = {
+        m.pk: MemberLoad(
+            m.pk,
+            m.team_id,
+            m.team.name,
+            m.user.display_name,
+            m.capacity,
+            m.recent,
+            m.optout,
+            m.is_away(today),
+            m.active and m.user.is_active,
+        )
+        for m in members
+    }
     assigned = assigned_records(user, filters, since=start_of(filters.date_from)).filter(
         assigned_at__lt=start_of(filters.date_to + dt.timedelta(1))
     )
     firsts = medians(assigned, group="user_id", values=("d",))
     median = firsts.median["d"]
     counts = {key: (n, n - firsts.counted["d"].get(key, 0)) for key, n in firsts.rows.items()}
-    today = timezone.localdate()
     rows = []
-    for member_id, user_id, away_from, away_until in members:
-        load = loads.get(member_id)
-        if load is None:
-            continue
+    for member in members:
+        member_id, user_id, away_from, away_until = (
+            member.pk,
+            member.user_id,
+            member.away_from,
+            member.away_until,
+        )
+        load = loads[member_id]
         away = ""
         if away_from is not None and (away_until is None or away_until >= today):
             away = (
