@@ -162,3 +162,27 @@ class AssignedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.user_id} {self.assigned_at:%Y-%m-%d}: {self.first_activity_at}"
+
+
+class ActivityDay(models.Model):
+    """Activities per assignee × type × their record — a lead's team and salesperson, or none for a
+    customer's (``on_lead`` false) —, the open ones by due date, the done ones by the local day they were done
+    (days before the current month folded into the month's first): how many — what the activities report
+    sums instead of the activities.
+
+    Kept by database triggers on the activity table (added, changed, done, deleted, moved by a merge) and on
+    the lead table (a record's team or salesperson changed moves its activities), as signed rows that the
+    periodic compaction folds: :mod:`pheu.reports.agenda`.
+    """
+
+    assignee = _ref("accounts.User")
+    kind = models.CharField(max_length=10)
+    on_lead = models.BooleanField()
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    due_date = models.DateField(null=True)  # the open ones
+    done_day = models.DateField(null=True)  # the done ones
+    count = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.assignee_id} {self.kind} {self.due_date or self.done_day}: {self.count}"

@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQua
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pheu.accounts.permissions import scope_queryset
+from pheu.accounts.permissions import record_scope, scope_queryset
 from pheu.activities.choices import ActivityKind
 from pheu.activities.models import Activity
 from pheu.assignment.facts import (
@@ -70,7 +70,15 @@ from pheu.reports.facts import (
     SourceRow,
     WaitingRow,
 )
-from pheu.reports.models import AssignedRecord, ClosedDay, CohortDay, CohortStep, OpenTotal, SalesTarget
+from pheu.reports.models import (
+    ActivityDay,
+    AssignedRecord,
+    ClosedDay,
+    CohortDay,
+    CohortStep,
+    OpenTotal,
+    SalesTarget,
+)
 from pheu.teams.models import Team, TeamMember
 
 ZERO = Decimal(0)
@@ -873,10 +881,74 @@ def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
 
 
 # --- activities ------------------------------------------------------------------------------------------
+def _activity_days(user: Any, filters: ReportFilters) -> QuerySet[Any] | None:
+    """The activities' summary rows (:mod:`pheu.reports.agenda`) ``user`` may see — the rule of
+    ``Activity.objects.visible_to``: those of the records they may see (the one visibility rule on the
+    rows' team and salesperson), of customers, and those given to them —, narrowed like the activities; None
+    when only the activities can answer (a domain, or a period that is not whole months)."""
+    if filters.domain is not None or not whole_months(filters.date_from, filters.date_to):
+        return None
+    rows = ActivityDay.objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return rows.none()
+    scope = record_scope(user)
+    if scope is not None:
+        rows = rows.filter((Q(on_lead=True) & scope) | Q(on_lead=False) | Q(assignee_id=user.pk))
+    if filters.team_id:
+        rows = rows.filter(
+            Q(on_lead=True, team_id=filters.team_id)
+            | Q(
+                on_lead=False,
+                assignee__in=TeamMember.objects.filter(team_id=filters.team_id).values("user_id"),
+            )
+        )
+    if filters.user_id:
+        rows = rows.filter(assignee_id=filters.user_id)
+    unordered: QuerySet[Any] = rows.order_by()
+    return unordered
+
+
 def activity_rows(*, user: Any, filters: ReportFilters) -> list[ActivityRow]:
     """Activities the reader may see, per assignee and type: done in the period, and the open ones overdue,
-    due today and planned (1 query)."""
+    due today and planned (1 query, of the summary rows without a domain)."""
     today = timezone.localdate()
+    names = ("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "kind")
+    days = _activity_days(user, filters)
+    groups: QuerySet[Any]
+    if days is not None:
+        groups = days.values(*names).annotate(
+            done=Coalesce(
+                Sum("count", filter=Q(done_day__gte=filters.date_from, done_day__lte=filters.date_to)), 0
+            ),
+            overdue=Coalesce(Sum("count", filter=Q(due_date__lt=today)), 0),
+            today=Coalesce(Sum("count", filter=Q(due_date=today)), 0),
+            planned=Coalesce(Sum("count", filter=Q(due_date__gt=today)), 0),
+        )
+    else:
+        groups = _activities_from_records(user, filters, today, names)
+    groups = groups.order_by("assignee__username", "kind")
+    kinds = dict(ActivityKind.choices)
+    return [
+        ActivityRow(
+            g["assignee_id"],
+            person_label(g["assignee__first_name"], g["assignee__last_name"], g["assignee__username"]),
+            g["kind"],
+            str(kinds.get(g["kind"], g["kind"])),
+            g["done"],
+            g["overdue"],
+            g["today"],
+            g["planned"],
+        )
+        for g in groups
+        if g["done"] or g["overdue"] or g["today"] or g["planned"]
+    ]
+
+
+def _activities_from_records(
+    user: Any, filters: ReportFilters, today: dt.date, names: tuple[str, ...]
+) -> QuerySet[Any]:
+    """The activity report's groups from the activities themselves (a domain, or a period that is not
+    whole months)."""
     activities = Activity.objects.visible_to(user)
     if filters.domain is not None:
         activities = activities.filter(
@@ -893,36 +965,15 @@ def activity_rows(*, user: Any, filters: ReportFilters) -> list[ActivityRow]:
     if filters.user_id:
         activities = activities.filter(assignee_id=filters.user_id)
     open_ = Q(done_at__isnull=True)
-    groups = (
-        activities.values(
-            "assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "kind"
-        )
-        .annotate(
-            done=Count(
-                "id",
-                filter=Q(
-                    done_at__gte=start_of(filters.date_from),
-                    done_at__lt=start_of(filters.date_to + dt.timedelta(1)),
-                ),
+    return activities.values(*names).annotate(
+        done=Count(
+            "id",
+            filter=Q(
+                done_at__gte=start_of(filters.date_from),
+                done_at__lt=start_of(filters.date_to + dt.timedelta(1)),
             ),
-            overdue=Count("id", filter=open_ & Q(due_date__lt=today)),
-            today=Count("id", filter=open_ & Q(due_date=today)),
-            planned=Count("id", filter=open_ & Q(due_date__gt=today)),
-        )
-        .order_by("assignee__username", "kind")
+        ),
+        overdue=Count("id", filter=open_ & Q(due_date__lt=today)),
+        today=Count("id", filter=open_ & Q(due_date=today)),
+        planned=Count("id", filter=open_ & Q(due_date__gt=today)),
     )
-    kinds = dict(ActivityKind.choices)
-    return [
-        ActivityRow(
-            g["assignee_id"],
-            person_label(g["assignee__first_name"], g["assignee__last_name"], g["assignee__username"]),
-            g["kind"],
-            str(kinds.get(g["kind"], g["kind"])),
-            g["done"],
-            g["overdue"],
-            g["today"],
-            g["planned"],
-        )
-        for g in groups
-        if g["done"] or g["overdue"] or g["today"] or g["planned"]
-    ]
