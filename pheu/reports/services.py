@@ -802,9 +802,10 @@ def assigned_records(user: Any, filters: ReportFilters, *, since: dt.datetime) -
     (:mod:`pheu.reports.firsts`) without a domain, else the records and their activities."""
     kept = summary_rows(AssignedRecord, user, filters)
     if kept is not None:
-        return kept.filter(user__isnull=False, assigned_at__gte=since).annotate(
+        rows: QuerySet[Any] = kept.filter(user__isnull=False, assigned_at__gte=since).annotate(
             d=DaysBetween("assigned_at", "first_activity_at")
         )
+        return rows
     leads = scoped_leads(user, filters).filter(user__isnull=False, assigned_at__gte=since)
     return leads.annotate(d=DaysBetween("assigned_at", first_activity(leads)))
 
@@ -965,7 +966,7 @@ def _activities_from_records(
     if filters.user_id:
         activities = activities.filter(assignee_id=filters.user_id)
     open_ = Q(done_at__isnull=True)
-    return activities.values(*names).annotate(
+    groups: QuerySet[Any] = activities.values(*names).annotate(
         done=Count(
             "id",
             filter=Q(
@@ -977,3 +978,4 @@ def _activities_from_records(
         today=Count("id", filter=open_ & Q(due_date=today)),
         planned=Count("id", filter=open_ & Q(due_date__gt=today)),
     )
+    return groups
