@@ -57,7 +57,7 @@ from pheu.assignment.services import (
     waiting_reason,
 )
 from pheu.leads.choices import LeadType, WonStatus
-from pheu.leads.models import Lead
+from pheu.leads.models import Lead, LeadScore
 from pheu.lib.names import full_name
 from pheu.reports.facts import (
     ActivityRow,
@@ -713,10 +713,19 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
     columns = mask_columns(config)
     waiting = scoped_leads(user, filters).filter(active=True, won_status=WonStatus.OPEN, user__isnull=True)
     key_columns = ["team_id", "score_row__score", *columns]
-    groups = {
-        (row[0], row[1] or 0, _mask(row[2:-1])): row[-1]
-        for row in waiting.annotate(**columns).values_list(*key_columns).annotate(n=Count("id")).order_by()
-    }
+
+    def grouped(leads: QuerySet[Lead], score: Any) -> dict[tuple[int | None, int, int], int]:
+        keyed = leads.annotate(**columns, _score=score).values_list("team_id", "_score", *columns)
+        return {
+            (row[0], row[1] or 0, _mask(row[2:-1])): row[-1]
+            for row in keyed.annotate(n=Count("id")).order_by()
+        }
+
+    # The score decides only the team phase, of the leads without a team: theirs is read (one look-up each
+    # into the score table), the others' counted as 0 — their groups differ in team and rule matches only,
+    # read from the waiting leads' index. The groups that reach members are counted by score again below.
+    own_score = Subquery(LeadScore.objects.filter(lead_id=OuterRef("pk")).values("score")[:1])
+    groups = grouped(waiting, Case(When(team__isnull=True, then=own_score), default=Value(0)))
     lowest = min((t.min_score for t in config.teams), default=None)
     keys = list(groups)
     samples = [
@@ -737,6 +746,13 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
             groups[key] for key in seated
         )
     elif seated:
+        teamed = {key for key in seated if key[0] is not None}
+        if teamed:  # by score too (the member phase takes the best scored first): 1 query more
+            exact = grouped(waiting.filter(team_id__in={key[0] for key in teamed}), F("score_row__score"))
+            seated = [key for key in seated if key[0] is None] + [
+                key for key in exact if (key[0], 0, key[2]) in teamed
+            ]
+            groups.update(exact)
         ranked = (
             waiting.filter(
                 Q(team_id__in={key[0] for key in seated if key[0] is not None})
