@@ -12,6 +12,10 @@ Measured in-process with Django's test client, as a sales manager (every record)
 own records): the whole page of each report with its default filters, and the home dashboard. Server time =
 the request through middleware, view and template. SPEC 13: p95 ≤ 300 ms, ≤ 6 queries; SQLite within 3× of
 PostgreSQL at 100,000 leads.
+
+``python -m bench --only reports --n N --reuse`` measures again the base an earlier run of size ``N`` left in
+the database (migrated first, so the kept tables of the code measured are installed and rebuilt), without
+filling it again; the settings printed say which.
 """
 
 from __future__ import annotations

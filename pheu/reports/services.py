@@ -704,8 +704,11 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
     leads (by id, as the run orders them): of any group more numerous than the seats, one lead at least finds
     no member, and from then on none of its later leads can (seats only fill), so they take its last lead's
     reason; with no free seat at all, none is read. The counts are those of a plan over every lead (tested
-    against it). Queries: the configuration (2, and the rules' look-ups), the groups, and the leads planned
-    one by one.
+    against it). A lead's score decides only the team phase, of the leads without a team: the others are
+    grouped without it (from the waiting leads' index, no look-up into the score table), and counted by
+    score again only when their groups reach members with free seats (the member phase takes the best
+    scored first). Queries: the configuration (2, and the rules' look-ups), the groups, and when a group
+    reaches free seats the groups of teams by score and the leads planned one by one.
     """
     now = timezone.now()
     config = load_config(now=now)
