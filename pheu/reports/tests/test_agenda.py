@@ -126,3 +126,25 @@ def test_other_periods_read_the_activities(actors):
         rows = activity_rows(user=actors.manager, filters=part)
     assert "activities_activity" in queries.captured_queries[-1]["sql"]
     assert sum(row.done for row in rows) == 1
+
+
+def test_the_command_rebuilds_and_folds_the_kept_rows(actors):
+    import io
+
+    from django.core.management import call_command
+
+    from pheu.reports import firsts
+    from pheu.reports.models import AssignedRecord
+
+    scene = make_report_scene(actors)
+    ActivityDay.objects.all().delete()
+    AssignedRecord.objects.all().delete()
+    call_command("report_summaries", "--rebuild", stdout=io.StringIO())
+    assert agenda.drift() == (set(), set())
+    assert firsts.drift() == (set(), set())
+    call = make_activity(lead=scene.d, kind="call")
+    Activity.objects.filter(pk=call.pk).update(due_date=days(6))
+    appended = ActivityDay.objects.count()
+    call_command("report_summaries", stdout=io.StringIO())
+    assert ActivityDay.objects.count() < appended
+    _exact()
