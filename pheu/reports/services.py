@@ -107,7 +107,9 @@ class DaysBetween(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
+            # In double precision, as the summaries' triggers compute it: a numeric (what EXTRACT gives)
+            # sorts several times slower in the medians' windows.
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)::float8",
             arg_joiner=" - ",
             **extra,
         )
