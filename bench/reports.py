@@ -195,7 +195,7 @@ def reports(n: int) -> dict[str, float]:
     from django.db import connection
 
     from bench._db import filled_base, mark_filled
-    from pheu.reports import summaries
+    from pheu.reports import agenda, summaries
 
     filled_at = filled_base("reports", n)
     settings = connection.settings_dict
@@ -219,7 +219,7 @@ def reports(n: int) -> dict[str, float]:
         # As the worker does every few minutes: the rows appended since are folded (the days of a month
         # that ended since the fill into one row).
         t0 = time.perf_counter()
-        removed = summaries.compact()
+        removed = summaries.compact() + agenda.compact()
         print(f"reused base: summaries compacted ({removed:,} rows folded), {time.perf_counter() - t0:.1f} s")
     figures = _scenarios()
     print(f"load after: {_load()}")
