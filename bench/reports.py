@@ -12,6 +12,10 @@ Measured in-process with Django's test client, as a sales manager (every record)
 own records): the whole page of each report with its default filters, and the home dashboard. Server time =
 the request through middleware, view and template. SPEC 13: p95 ≤ 300 ms, ≤ 6 queries; SQLite within 3× of
 PostgreSQL at 100,000 leads.
+
+``python -m bench --only reports --n N --reuse`` measures again the base an earlier run of size ``N`` left in
+the database (migrated first, so the kept tables of the code measured are installed and rebuilt), without
+filling it again; the settings printed say which.
 """
 
 from __future__ import annotations
@@ -95,10 +99,11 @@ def _history(vendor: str) -> dict[str, float]:
             "FROM leads_lead WHERE user_id IS NOT NULL AND id % 5 = 0"
         )
     timings["history_s"] = time.perf_counter() - t0
-    from pheu.reports import summaries
+    from pheu.reports import firsts, summaries
 
     t0 = time.perf_counter()
     summaries.rebuild()  # the fill and the updates above ran with triggers off
+    firsts.rebuild()  # the fill's leads likewise (the activities' triggers found no row to write)
     timings["report_summaries_s"] = time.perf_counter() - t0
     return timings
 
@@ -176,21 +181,46 @@ def _scenarios() -> dict[str, float]:
     return figures
 
 
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 @benchmark("reports", default_n=1_000_000)
 def reports(n: int) -> dict[str, float]:
+    """Fill (or, with ``--reuse``, reuse the base an earlier run of size ``n`` filled), then measure."""
     from django.db import connection
 
+    from bench._db import filled_base, mark_filled
+    from pheu.reports import agenda, summaries
+
+    filled_at = filled_base("reports", n)
+    settings = connection.settings_dict
     print(
         f"settings: n={n} leads over 730 days, runs={RUNS} per page (+1 warm-up), "
         f"database={connection.vendor} "
         f"{connection.cursor().connection.info.server_version if connection.vendor == 'postgresql' else ''}"
-        f" cpus={os.cpu_count()} python={platform.python_version()}"
+        f" name={settings['NAME']} base={'reused, filled ' + filled_at if filled_at else 'filled now'}"
+        f" cpus={os.cpu_count()} load={_load()} python={platform.python_version()}"
     )
-    bench.rules._pageviews_sql = lambda d: ("SELECT 1", [])  # page views play no part in the reports
-    timings = fill(n)
-    timings.update(_history(connection.vendor))
-    timings.update(_people())
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
-    print("fill: " + "  ".join(f"{k}={v:.1f}" for k, v in timings.items()))
-    return _scenarios()
+    if filled_at is None:
+        bench.rules._pageviews_sql = lambda d: ("SELECT 1", [])  # page views play no part in the reports
+        timings = fill(n)
+        timings.update(_history(connection.vendor))
+        timings.update(_people())
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
+        mark_filled("reports", n)
+        print("fill: " + "  ".join(f"{k}={v:.1f}" for k, v in timings.items()))
+    else:
+        # As the worker does every few minutes: the rows appended since are folded (the days of a month
+        # that ended since the fill into one row).
+        t0 = time.perf_counter()
+        removed = summaries.compact() + agenda.compact()
+        print(f"reused base: summaries compacted ({removed:,} rows folded), {time.perf_counter() - t0:.1f} s")
+    figures = _scenarios()
+    print(f"load after: {_load()}")
+    return figures

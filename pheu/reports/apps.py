@@ -10,13 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 def _ensure_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     """After every ``migrate``: the triggers keeping the reports' summaries
-    (:mod:`pheu.reports.summaries`)."""
-    from pheu.reports import summaries
+    (:mod:`pheu.reports.summaries`), the assigned records' first activities (:mod:`pheu.reports.firsts`) and
+    the activities' summary (:mod:`pheu.reports.agenda`)."""
+    from pheu.reports import agenda, firsts, summaries
 
     conn = connections[using]
     tables = set(conn.introspection.table_names())
     if {"leads_lead", "reports_cohortday", "reports_opentotal"} <= tables:
         summaries.ensure_triggers(conn)
+    if {"leads_lead", "activities_activity", firsts.TABLE} <= tables:
+        firsts.ensure_triggers(conn)
+    if {"leads_lead", "activities_activity", agenda.TABLE} <= tables:
+        agenda.ensure_triggers(conn)
 
 
 class ReportsConfig(AppConfig):

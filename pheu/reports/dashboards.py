@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,9 +23,9 @@ from pheu.core.models import PheuSettings
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.reports.facts import ForecastRow, ReportFilters, WaitingRow
-from pheu.reports.models import ClosedDay, CohortDay
+from pheu.reports.models import AssignedRecord, ClosedDay, CohortDay
 from pheu.reports.services import (
-    DaysBetween,
+    assigned_records,
     forecast_rows,
     medians,
     month_start,
@@ -141,16 +141,7 @@ def month_figures(*, user: Any, today: dt.date | None = None) -> tuple[Figure, .
                 revenue_before=Sum("expected_revenue", filter=won & closed_before),
             )
         )
-    first_activity = Subquery(
-        Activity.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("assigned_at"))
-        .order_by()
-        .values("lead_id")
-        .annotate(first=Min("created_at"))
-        .values("first")
-    )
-    assigned = leads.filter(user__isnull=False, assigned_at__gte=since).annotate(
-        month=TruncMonth("assigned_at"), d=DaysBetween("assigned_at", first_activity)
-    )
+    assigned = assigned_records(user, filters, since=since).annotate(month=TruncMonth("assigned_at"))
     days = medians(assigned, group="month", values=("d",)).median["d"]
 
     def rate(won_n: int, lost_n: int) -> Decimal | None:
@@ -208,11 +199,13 @@ def dashboard(*, user: Any) -> Dashboard:
             .select_related("lead", "partner")
             .order_by("due_date", "id")[:20]
         )
+        since = timezone.now() - dt.timedelta(days=NEW_LEAD_DAYS)
+        # The records assigned to them lately, found by the assigned records' rows (by assignment time)
+        # rather than among all of theirs.
+        lately = AssignedRecord.objects.filter(user=user, assigned_at__gte=since).values("lead_id")
         new_leads = (
             Lead.objects.visible_to(user)
-            .filter(
-                user=user, active=True, assigned_at__gte=timezone.now() - dt.timedelta(days=NEW_LEAD_DAYS)
-            )
+            .filter(user=user, active=True, assigned_at__gte=since, pk__in=lately)
             .select_related("stage")
             .order_by("-assigned_at", "-id")[:10]
         )

@@ -138,3 +138,51 @@ class OpenTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team_id}/{self.user_id}/{self.stage_id}: {self.count}, {self.expected_revenue}"
+
+
+class AssignedRecord(models.Model):
+    """One row per record that has a salesperson and an assignment time: its team and salesperson, when it
+    was assigned, and when its first activity since that assignment was created (null: none yet) — what the
+    assignment report's and the manager dashboard's median days to the first activity and counts of records
+    without one read instead of the records and their activities.
+
+    Kept by database triggers on the lead table (a record enters, moves, leaves; a new assignment time looks
+    for the activities created since) and on the activity table (an activity added, deleted, moved to another
+    record by a merge): :mod:`pheu.reports.firsts`. Not signed rows: one row per record, written in place.
+    """
+
+    lead_id = models.BigIntegerField(primary_key=True)
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    assigned_at = models.DateTimeField()
+    first_activity_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["assigned_at"], name="reports_assigned_at")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.user_id} {self.assigned_at:%Y-%m-%d}: {self.first_activity_at}"
+
+
+class ActivityDay(models.Model):
+    """Activities per assignee × type × their record — a lead's team and salesperson, or none for a
+    customer's (``on_lead`` false) —, the open ones by due date, the done ones by the local day they were done
+    (days before the current month folded into the month's first): how many — what the activities report
+    sums instead of the activities.
+
+    Kept by database triggers on the activity table (added, changed, done, deleted, moved by a merge) and on
+    the lead table (a record's team or salesperson changed moves its activities), as signed rows that the
+    periodic compaction folds: :mod:`pheu.reports.agenda`.
+    """
+
+    assignee = _ref("accounts.User")
+    kind = models.CharField(max_length=10)
+    on_lead = models.BooleanField()
+    team = _ref("teams.Team")
+    user = _ref("accounts.User")
+    due_date = models.DateField(null=True)  # the open ones
+    done_day = models.DateField(null=True)  # the done ones
+    count = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.assignee_id} {self.kind} {self.due_date or self.done_day}: {self.count}"

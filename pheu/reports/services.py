@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQua
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pheu.accounts.permissions import scope_queryset
+from pheu.accounts.permissions import record_scope, scope_queryset
 from pheu.activities.choices import ActivityKind
 from pheu.activities.models import Activity
 from pheu.assignment.facts import (
@@ -47,16 +47,17 @@ from pheu.assignment.facts import (
     load_config,
     mask_columns,
     parse_rules,
+    recent_count,
 )
 from pheu.assignment.services import (
+    MemberLoad,
     Outcome,
     WaitingReason,
-    assignment_statistics,
     plan_assignment,
     waiting_reason,
 )
 from pheu.leads.choices import LeadType, WonStatus
-from pheu.leads.models import Lead
+from pheu.leads.models import Lead, LeadScore
 from pheu.lib.names import full_name
 from pheu.reports.facts import (
     ActivityRow,
@@ -69,7 +70,15 @@ from pheu.reports.facts import (
     SourceRow,
     WaitingRow,
 )
-from pheu.reports.models import ClosedDay, CohortDay, CohortStep, OpenTotal, SalesTarget
+from pheu.reports.models import (
+    ActivityDay,
+    AssignedRecord,
+    ClosedDay,
+    CohortDay,
+    CohortStep,
+    OpenTotal,
+    SalesTarget,
+)
 from pheu.teams.models import Team, TeamMember
 
 ZERO = Decimal(0)
@@ -98,7 +107,9 @@ class DaysBetween(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
+            # In double precision, as the summaries' triggers compute it: a numeric (what EXTRACT gives)
+            # sorts several times slower in the medians' windows.
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)::float8",
             arg_joiner=" - ",
             **extra,
         )
@@ -695,8 +706,11 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
     leads (by id, as the run orders them): of any group more numerous than the seats, one lead at least finds
     no member, and from then on none of its later leads can (seats only fill), so they take its last lead's
     reason; with no free seat at all, none is read. The counts are those of a plan over every lead (tested
-    against it). Queries: the configuration (2, and the rules' look-ups), the groups, and the leads planned
-    one by one.
+    against it). A lead's score decides only the team phase, of the leads without a team: the others are
+    grouped without it (from the waiting leads' index, no look-up into the score table), and counted by
+    score again only when their groups reach members with free seats (the member phase takes the best
+    scored first). Queries: the configuration (2, and the rules' look-ups), the groups, and when a group
+    reaches free seats the groups of teams by score and the leads planned one by one.
     """
     now = timezone.now()
     config = load_config(now=now)
@@ -704,10 +718,19 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
     columns = mask_columns(config)
     waiting = scoped_leads(user, filters).filter(active=True, won_status=WonStatus.OPEN, user__isnull=True)
     key_columns = ["team_id", "score_row__score", *columns]
-    groups = {
-        (row[0], row[1] or 0, _mask(row[2:-1])): row[-1]
-        for row in waiting.annotate(**columns).values_list(*key_columns).annotate(n=Count("id")).order_by()
-    }
+
+    def grouped(leads: QuerySet[Lead], score: Any) -> dict[tuple[int | None, int, int], int]:
+        keyed = leads.annotate(**columns, _score=score).values_list("team_id", "_score", *columns)
+        return {
+            (row[0], row[1] or 0, _mask(row[2:-1])): row[-1]
+            for row in keyed.annotate(n=Count("id")).order_by()
+        }
+
+    # The score decides only the team phase, of the leads without a team: theirs is read (one look-up each
+    # into the score table), the others' counted as 0 — their groups differ in team and rule matches only,
+    # read from the waiting leads' index. The groups that reach members are counted by score again below.
+    own_score = Subquery(LeadScore.objects.filter(lead_id=OuterRef("pk")).values("score")[:1])
+    groups = grouped(waiting, Case(When(team__isnull=True, then=own_score), default=Value(0)))
     lowest = min((t.min_score for t in config.teams), default=None)
     keys = list(groups)
     samples = [
@@ -728,6 +751,13 @@ def waiting_rows(*, user: Any, filters: ReportFilters) -> list[WaitingRow]:
             groups[key] for key in seated
         )
     elif seated:
+        teamed = {key for key in seated if key[0] is not None}
+        if teamed:  # by score too (the member phase takes the best scored first): 1 query more
+            exact = grouped(waiting.filter(team_id__in={key[0] for key in teamed}), F("score_row__score"))
+            seated = [key for key in seated if key[0] is None] + [
+                key for key in exact if (key[0], 0, key[2]) in teamed
+            ]
+            groups.update(exact)
         ranked = (
             waiting.filter(
                 Q(team_id__in={key[0] for key in seated if key[0] is not None})
@@ -775,37 +805,75 @@ def _visible_members(user: Any, filters: ReportFilters) -> QuerySet[TeamMember]:
     return members
 
 
-def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
-    """Per team member the reader may see: leads received in the last 30 days against capacity (the
-    assignment app's own count), away periods, and for the records assigned to them in the period the median
-    days from assignment to the first activity (3 queries)."""
-    loads = {load.member_id: load for load in assignment_statistics()}
-    members = _visible_members(user, filters).values_list("id", "user_id", "away_from", "away_until")
-    first_activity = Subquery(
+def first_activity(leads: QuerySet[Lead]) -> Subquery:
+    """Per record of ``leads``: when its first activity since its assignment was created (the records and
+    their activities; :class:`~pheu.reports.models.AssignedRecord` keeps it)."""
+    return Subquery(
         Activity.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("assigned_at"))
         .order_by()
         .values("lead_id")
         .annotate(first=Min("created_at"))
         .values("first")
     )
-    assigned = (
-        scoped_leads(user, filters)
-        .filter(
-            user__isnull=False,
-            assigned_at__gte=start_of(filters.date_from),
-            assigned_at__lt=start_of(filters.date_to + dt.timedelta(1)),
+
+
+def assigned_records(user: Any, filters: ReportFilters, *, since: dt.datetime) -> QuerySet[Any]:
+    """The records ``user`` may see with a salesperson, assigned at ``since`` or later, each with ``d``, the
+    days from the assignment to its first activity since (null: none yet): the kept rows
+    (:mod:`pheu.reports.firsts`) without a domain, else the records and their activities."""
+    kept = summary_rows(AssignedRecord, user, filters)
+    if kept is not None:
+        rows: QuerySet[Any] = kept.filter(user__isnull=False, assigned_at__gte=since).annotate(
+            d=DaysBetween("assigned_at", "first_activity_at")
         )
-        .annotate(d=DaysBetween("assigned_at", first_activity))
+        return rows
+    leads = scoped_leads(user, filters).filter(user__isnull=False, assigned_at__gte=since)
+    return leads.annotate(d=DaysBetween("assigned_at", first_activity(leads)))
+
+
+def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
+    """Per team member the reader may see: leads received in the last 30 days against capacity (the
+    assignment app's own count), away periods, and for the records assigned to them in the period the median
+    days from assignment to the first activity (2 queries: the members with their loads, the medians)."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    # The assignment app's own count of each member's recent leads (``recent_count``, what its statistics
+    # and runs read), in the query of the members the reader may see.
+    members = (
+        _visible_members(user, filters)
+        .select_related("team", "user")
+        .annotate(recent=recent_count(now))
+        .order_by()
+    )
+    loads = {
+        m.pk: MemberLoad(
+            m.pk,
+            m.team_id,
+            m.team.name,
+            m.user.display_name,
+            m.capacity,
+            m.recent,
+            m.optout,
+            m.is_away(today),
+            m.active and m.user.is_active,
+        )
+        for m in members
+    }
+    assigned = assigned_records(user, filters, since=start_of(filters.date_from)).filter(
+        assigned_at__lt=start_of(filters.date_to + dt.timedelta(1))
     )
     firsts = medians(assigned, group="user_id", values=("d",))
     median = firsts.median["d"]
     counts = {key: (n, n - firsts.counted["d"].get(key, 0)) for key, n in firsts.rows.items()}
-    today = timezone.localdate()
     rows = []
-    for member_id, user_id, away_from, away_until in members:
-        load = loads.get(member_id)
-        if load is None:
-            continue
+    for member in members:
+        member_id, user_id, away_from, away_until = (
+            member.pk,
+            member.user_id,
+            member.away_from,
+            member.away_until,
+        )
+        load = loads[member_id]
         away = ""
         if away_from is not None and (away_until is None or away_until >= today):
             away = (
@@ -835,10 +903,74 @@ def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
 
 
 # --- activities ------------------------------------------------------------------------------------------
+def _activity_days(user: Any, filters: ReportFilters) -> QuerySet[Any] | None:
+    """The activities' summary rows (:mod:`pheu.reports.agenda`) ``user`` may see — the rule of
+    ``Activity.objects.visible_to``: those of the records they may see (the one visibility rule on the
+    rows' team and salesperson), of customers, and those given to them —, narrowed like the activities; None
+    when only the activities can answer (a domain, or a period that is not whole months)."""
+    if filters.domain is not None or not whole_months(filters.date_from, filters.date_to):
+        return None
+    rows = ActivityDay.objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return rows.none()
+    scope = record_scope(user)
+    if scope is not None:
+        rows = rows.filter((Q(on_lead=True) & scope) | Q(on_lead=False) | Q(assignee_id=user.pk))
+    if filters.team_id:
+        rows = rows.filter(
+            Q(on_lead=True, team_id=filters.team_id)
+            | Q(
+                on_lead=False,
+                assignee__in=TeamMember.objects.filter(team_id=filters.team_id).values("user_id"),
+            )
+        )
+    if filters.user_id:
+        rows = rows.filter(assignee_id=filters.user_id)
+    unordered: QuerySet[Any] = rows.order_by()
+    return unordered
+
+
 def activity_rows(*, user: Any, filters: ReportFilters) -> list[ActivityRow]:
     """Activities the reader may see, per assignee and type: done in the period, and the open ones overdue,
-    due today and planned (1 query)."""
+    due today and planned (1 query, of the summary rows without a domain)."""
     today = timezone.localdate()
+    names = ("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "kind")
+    days = _activity_days(user, filters)
+    groups: QuerySet[Any]
+    if days is not None:
+        groups = days.values(*names).annotate(
+            done=Coalesce(
+                Sum("count", filter=Q(done_day__gte=filters.date_from, done_day__lte=filters.date_to)), 0
+            ),
+            overdue=Coalesce(Sum("count", filter=Q(due_date__lt=today)), 0),
+            today=Coalesce(Sum("count", filter=Q(due_date=today)), 0),
+            planned=Coalesce(Sum("count", filter=Q(due_date__gt=today)), 0),
+        )
+    else:
+        groups = _activities_from_records(user, filters, today, names)
+    groups = groups.order_by("assignee__username", "kind")
+    kinds = dict(ActivityKind.choices)
+    return [
+        ActivityRow(
+            g["assignee_id"],
+            person_label(g["assignee__first_name"], g["assignee__last_name"], g["assignee__username"]),
+            g["kind"],
+            str(kinds.get(g["kind"], g["kind"])),
+            g["done"],
+            g["overdue"],
+            g["today"],
+            g["planned"],
+        )
+        for g in groups
+        if g["done"] or g["overdue"] or g["today"] or g["planned"]
+    ]
+
+
+def _activities_from_records(
+    user: Any, filters: ReportFilters, today: dt.date, names: tuple[str, ...]
+) -> QuerySet[Any]:
+    """The activity report's groups from the activities themselves (a domain, or a period that is not
+    whole months)."""
     activities = Activity.objects.visible_to(user)
     if filters.domain is not None:
         activities = activities.filter(
@@ -855,36 +987,16 @@ def activity_rows(*, user: Any, filters: ReportFilters) -> list[ActivityRow]:
     if filters.user_id:
         activities = activities.filter(assignee_id=filters.user_id)
     open_ = Q(done_at__isnull=True)
-    groups = (
-        activities.values(
-            "assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "kind"
-        )
-        .annotate(
-            done=Count(
-                "id",
-                filter=Q(
-                    done_at__gte=start_of(filters.date_from),
-                    done_at__lt=start_of(filters.date_to + dt.timedelta(1)),
-                ),
+    groups: QuerySet[Any] = activities.values(*names).annotate(
+        done=Count(
+            "id",
+            filter=Q(
+                done_at__gte=start_of(filters.date_from),
+                done_at__lt=start_of(filters.date_to + dt.timedelta(1)),
             ),
-            overdue=Count("id", filter=open_ & Q(due_date__lt=today)),
-            today=Count("id", filter=open_ & Q(due_date=today)),
-            planned=Count("id", filter=open_ & Q(due_date__gt=today)),
-        )
-        .order_by("assignee__username", "kind")
+        ),
+        overdue=Count("id", filter=open_ & Q(due_date__lt=today)),
+        today=Count("id", filter=open_ & Q(due_date=today)),
+        planned=Count("id", filter=open_ & Q(due_date__gt=today)),
     )
-    kinds = dict(ActivityKind.choices)
-    return [
-        ActivityRow(
-            g["assignee_id"],
-            person_label(g["assignee__first_name"], g["assignee__last_name"], g["assignee__username"]),
-            g["kind"],
-            str(kinds.get(g["kind"], g["kind"])),
-            g["done"],
-            g["overdue"],
-            g["today"],
-            g["planned"],
-        )
-        for g in groups
-        if g["done"] or g["overdue"] or g["today"] or g["planned"]
-    ]
+    return groups

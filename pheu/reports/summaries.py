@@ -67,6 +67,9 @@ def _day(vendor: str, column: str) -> Expr:
     return lambda r: f"django_datetime_cast_date({r}.{column}, '{zone}', '{db_zone}')"
 
 
+local_day = _day  # the same local days, for the other kept tables (pheu.reports.agenda)
+
+
 def _fixed_offset(zone: str) -> int | None:
     """The zone's offset from UTC in minutes when it has had one offset since 1980 and keeps it, else None."""
     import datetime as dt

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pheu.reports import summaries
+from pheu.reports import agenda, firsts, summaries
 
 
 class Command(BaseCommand):
@@ -30,13 +30,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, rebuild: bool, **options: Any) -> None:
+        for kept in (firsts, agenda):
+            if kept.ensure_triggers():
+                self.stdout.write(_("The triggers were missing: installed, and the summaries rebuilt."))
+            elif rebuild:
+                kept.reinstall()
         if summaries.ensure_triggers():
             self.stdout.write(_("The triggers were missing: installed, and the summaries rebuilt."))
         elif rebuild:
             summaries.reinstall()
             self.stdout.write(_("Summaries rebuilt from the records."))
         else:
-            removed = summaries.compact()
+            removed = summaries.compact() + agenda.compact()
             self.stdout.write(
                 ngettext("%(removed)s row folded.", "%(removed)s rows folded.", removed)
                 % {"removed": removed}
