@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pheu.core.api.filters import FilterBackend
+from pheu.core.api.requests import request_settings
 from pheu.core.api.views import ConfigViewSet, RecordHistoryMixin, updated_record
 from pheu.leads.api.serializers import (
     CampaignSerializer,
@@ -103,7 +104,9 @@ class LeadViewSet(
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         values: dict[str, Any] = dict(serializer.validated_data)
         tags = values.pop("tags", ())
-        serializer.instance = create_lead(actor=self.request.user, values=values, tags=tags)
+        serializer.instance = create_lead(
+            actor=self.request.user, values=values, tags=tags, settings=request_settings(self.request)
+        )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         values: dict[str, Any] = dict(serializer.validated_data)

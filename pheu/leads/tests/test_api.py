@@ -511,23 +511,36 @@ def test_a_create_left_to_assignment_costs_at_most_12_queries_whatever_the_base(
     body = {"name": "Báo giá", "email": "khach@congty.vn", "country": "VN", "state": "Hà Nội", "user": None}
     assert client.post(LIST, {**body, "email": "first@congty.vn"}, format="json").status_code == 201
 
-    # The token, the settings, the page views waiting for its e-mail, the teams with their members and
-    # loads (one statement), the lock of the team's members, the member's load under the lock, the lead
-    # (inserted once, with its team and salesperson), its history, its score and the decision (with the
-    # lead, in one statement on PostgreSQL), and the savepoint pair of the transaction.
+    # The token with the settings (one statement), the page views waiting for its e-mail, the teams with
+    # their members and loads (one statement), the lock of the team's members, the member's load under the
+    # lock, the lead (inserted once, with its team and salesperson), its history, its score and the decision
+    # (with the lead, in one statement on PostgreSQL), and the savepoint pair of the transaction.
     with django_assert_max_num_queries(12) as captured:
         response = client.post(LIST, body, format="json")
     if connection.vendor == "postgresql":
         [written] = [q["sql"] for q in captured.captured_queries if 'INSERT INTO "leads_lead"' in q["sql"]]
         for table in ("core_historyentry", "leads_leadscore", "assignment_assignmentdecision"):
             assert table in written
-        assert len(captured.captured_queries) <= 9
+        assert len(captured.captured_queries) <= 8
+    assert not [q for q in captured.captured_queries if q["sql"].startswith('SELECT p."id"')]  # settings
     assert Lead.objects.get(pk=response.json()["id"]).score == 5
 
     assert response.status_code == 201, response.content
     assert response.json()["user"] == seller.pk and response.json()["team"] == team.pk
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "leads_lead" in q["sql"]]
     assert not [q for q in captured.captured_queries if q["sql"].startswith('UPDATE "leads_lead"')]
+
+
+def test_a_settings_change_reaches_the_next_api_create(actors, api_client):
+    """The settings are read with the token on every request: none is kept from the one before."""
+    from pheu.core.models import PheuSettings
+
+    client = api_client(actors.manager)
+    PheuSettings.objects.update_or_create(pk=1, defaults={"use_leads": True})
+    first = client.post(LIST, {"name": "Một"}, format="json")
+    PheuSettings.objects.filter(pk=1).update(use_leads=False)
+    second = client.post(LIST, {"name": "Hai"}, format="json")
+    assert (first.json()["type"], second.json()["type"]) == ("lead", "opportunity")
 
 
 @pytest.mark.parametrize("language", ["vi", "en", "vi"])
