@@ -248,12 +248,21 @@ def _pipeline() -> contextlib.AbstractContextManager[Any]:
 
 
 def write_postgresql(
-    *, config: Config, parts: Iterable[list[LeadDecision]], run: AssignmentRun, now: datetime
+    *,
+    config: Config,
+    parts: Iterable[list[LeadDecision]],
+    run: AssignmentRun,
+    now: datetime,
+    table: str | None = None,
 ) -> set[int]:
     """Write each part (decisions that all write) in one statement, each sent as soon as ``parts`` yields
-    it (in pipeline mode: PostgreSQL writes a part while Python decides the next one); the ids written."""
+    it (in pipeline mode: PostgreSQL writes a part while Python decides the next one); the ids written.
+    ``table``: the table of the leads (an import's staging table, of the leads' columns; default: the
+    leads')."""
     quote = connection.ops.quote_name
-    sql = _PG_WRITE.format(decision=quote(AssignmentDecision._meta.db_table), lead=quote(Lead._meta.db_table))
+    sql = _PG_WRITE.format(
+        decision=quote(AssignmentDecision._meta.db_table), lead=quote(table or Lead._meta.db_table)
+    )
     sent: list[tuple[Any, list[LeadDecision]]] = []
     with contextlib.ExitStack() as cursors:
         with _pipeline():
