@@ -50,7 +50,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pheu.assignment.services import ASSIGNED_FIELDS
 from pheu.core.models import HistoryEntry, HistoryKind, PheuSettings
+from pheu.core.rows import ReadsRealTable
 from pheu.imports.choices import ImportKind, ImportStatus, IssueLevel, LineAction
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.keys import Keys
@@ -60,7 +62,7 @@ from pheu.imports.readers import FileInfo, open_rows, sniff
 from pheu.imports.reasons import Reason
 from pheu.imports.rows import NAME_SOURCES, ParsedRow, RowErrors, RowReader
 from pheu.leads.choices import WonStatus
-from pheu.leads.models import KEY_COLUMNS, Lead
+from pheu.leads.models import KEY_COLUMNS, Lead, LeadScore
 from pheu.scoring.services import refresh_leads
 from pheu.teams.models import Team
 
@@ -475,7 +477,7 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
     actor = run.created_by
     with open_rows(path, _info(run)) as (headers, rows):
         reader = RowReader(kind=run.kind, headers=headers, mapping=run.mapping, team=run.team, actor=actor)
-        writer = _PgWriter(run) if connection.vendor == "postgresql" else _BatchWriter(run)
+        writer = WRITERS.get(connection.vendor, _BatchWriter)(run)
         writer.keys = reader.keys  # the update path re-keys records with the same memoised functions
         with _key_pool(tick.counters.total) as pool:
             _read(reader.read_all(rows, pool=pool), writer, counts, issues, tick)
@@ -484,17 +486,20 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
     if run.atomic and counts["errors"] and not run.dry_run:
         return
     tick.phase("write")
+
+    writer.mark = steps.mark  # the writer's own steps (PostgreSQL: scoring and assignment when staged)
     counts["created"], counts["updated"] = writer.finish()
     steps.mark("write")
     tick.phase("duplicates")
-    counts["duplicates"] = _flag_duplicates(run)
+    # The lines of records created by a writer that flagged them as it wrote them are flagged already.
+    counts["duplicates"] = _flag_duplicates(run, action=LineAction.UPDATED if writer.flagged else None)
     steps.mark("duplicates")
     tick.phase("scoring")
     if counts["created"] or counts["updated"]:
-        _score(run)
+        _score(run, created=not writer.scored)
     steps.mark("scoring")
     tick.phase("assignment")
-    if counts["created"]:
+    if counts["created"] and not writer.assigned:
         _assign(run)
     steps.mark("assignment")
 
@@ -587,14 +592,16 @@ def _line_ids(run: Import, *, action: str | None = None) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def _score(run: Import) -> None:
-    """Re-score the written records (one UPDATE over a subquery of the import's lines), then keep the
+def _score(run: Import, *, created: bool = True) -> None:
+    """Re-score the written records (one UPDATE over a subquery of the import's lines; ``created``
+    False: the updated ones only, the new ones were scored as they were written), then keep the
     predictive model's samples true for those that may be closed: all updated records, new closed ones."""
     from pheu.scoring.services.prediction import refresh_samples
 
-    refresh_leads(
-        lead_ids=ImportLine.objects.filter(import_run=run).values("lead_id"), outcome_may_change=False
-    )
+    lines = ImportLine.objects.filter(import_run=run)
+    if not created:
+        lines = lines.filter(action=LineAction.UPDATED)
+    refresh_leads(lead_ids=lines.values("lead_id"), outcome_may_change=False)
     for ids in _line_ids(run, action=LineAction.UPDATED):
         refresh_samples(lead_ids=ids)
     closed = Lead.objects.filter(
@@ -616,28 +623,47 @@ def _assign(run: Import) -> None:
         assign_leads(actor=None, lead_ids=ids, trigger=AssignmentTrigger.IMPORT)
 
 
-def _flag_duplicates(run: Import) -> int:
-    """Flag each written record having another record with the same e-mail, phone or mobile key
-    (set-based: one UPDATE with index look-ups per key)."""
+_DUPLICATE_PAIRS = (
+    ("email_normalized", "email_normalized"),
+    ("phone_e164", "phone_e164"),
+    ("phone_e164", "mobile_e164"),
+    ("mobile_e164", "phone_e164"),
+    ("mobile_e164", "mobile_e164"),
+)
+
+
+def _duplicates_sql(records: str) -> str:
+    """A query of ``(id, dup)`` for each record of ``records`` (a query of ``id, email_normalized,
+    phone_e164, mobile_e164``): ``dup``, the first other record (lowest id) sharing its e-mail, else its
+    phone as the other's phone, its phone as the other's mobile, its mobile as the other's phone or as
+    the other's mobile (in that order); NULL when none. Set-based — one join per pair of keys, which the
+    database plans as index look-ups or a hash join as it finds cheaper — in SQL both databases read."""
+    lead = Lead._meta.db_table
+    joins = " ".join(
+        f"LEFT JOIN (SELECT r.id, MIN(o.id) AS dup FROM r JOIN {lead} o ON o.{theirs} = r.{mine} "
+        f"AND o.id <> r.id WHERE r.{mine} <> '' AND o.{theirs} <> '' GROUP BY r.id) d{i} ON d{i}.id = r.id"
+        for i, (mine, theirs) in enumerate(_DUPLICATE_PAIRS)
+    )
+    picks = ", ".join(f"d{i}.dup" for i in range(len(_DUPLICATE_PAIRS)))
+    return f"WITH r AS ({records}) SELECT r.id, COALESCE({picks}) AS dup FROM r {joins}"
+
+
+def _flag_duplicates(run: Import, *, action: str | None = None) -> int:
+    """Flag each written record (``action``: only those created or updated) having another record with
+    the same e-mail, phone or mobile key (set-based: one UPDATE from :func:`_duplicates_sql`); how many
+    records of the run are flagged."""
     lead = Lead._meta.db_table
     line = ImportLine._meta.db_table
-    pairs = [
-        ("email_normalized", "email_normalized"),
-        ("phone_e164", "phone_e164"),
-        ("phone_e164", "mobile_e164"),
-        ("mobile_e164", "phone_e164"),
-        ("mobile_e164", "mobile_e164"),
-    ]
-    lookups = ", ".join(
-        f"(SELECT o.id FROM {lead} o WHERE o.{theirs} = l.{mine} AND o.{theirs} <> '' AND o.id <> l.id "
-        f"ORDER BY o.id LIMIT 1)"
-        for mine, theirs in pairs
+    only = " AND i.action = %s" if action else ""
+    records = (
+        f"SELECT l.id, l.email_normalized, l.phone_e164, l.mobile_e164 FROM {lead} l "
+        f"JOIN {line} i ON i.lead_id = l.id WHERE i.import_run_id = %s{only}"
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {line} SET duplicate_of_id = (SELECT COALESCE({lookups}) FROM {lead} l "
-            f"WHERE l.id = {line}.lead_id) WHERE import_run_id = %s",
-            [run.pk],
+            f"UPDATE {line} SET duplicate_of_id = d.dup FROM ({_duplicates_sql(records)}) d "
+            f"WHERE {line}.lead_id = d.id AND {line}.import_run_id = %s",
+            [run.pk, *([action] if action else []), run.pk],
         )
     return ImportLine.objects.filter(import_run=run, duplicate_of_id__isnull=False).count()
 
@@ -665,6 +691,17 @@ class _Writer:
         self.update_attnames = tuple(
             dict.fromkeys(a for n in run.mapping.values() for a in _UPDATE_ATTNAMES.get(n, (n,)))
         )
+        # Whether finish() flagged the duplicates of the new records, scored and assigned them.
+        self.flagged = self.scored = self.assigned = False
+        self.mark: Callable[[str], None] = lambda step: None  # the run's step clock
+
+    def add(self, row: ParsedRow) -> None:
+        """Take one row read (written now or at :meth:`finish`)."""
+        raise NotImplementedError
+
+    def finish(self) -> tuple[int, int]:
+        """Write what is left; return how many records were created and updated."""
+        raise NotImplementedError
 
     def update(self, rows: list[tuple[ParsedRow, int]]) -> None:
         if not rows:
@@ -785,6 +822,7 @@ class _PgWriter(_Writer):
 
     STAGE = "pheu_import_stage"
     KEYS = "pheu_import_keys"
+    SCORES = "pheu_import_scores"
 
     def __init__(self, run: Import) -> None:
         super().__init__(run)
@@ -834,28 +872,46 @@ class _PgWriter(_Writer):
         line, history = ImportLine._meta.db_table, HistoryEntry._meta.db_table
         through = Lead.tags.through._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {stage}")
             cursor.execute(
                 f"UPDATE {stage} s SET existing_id = l.id FROM {lead} l "
                 f"WHERE s.external_id IS NOT NULL AND l.external_id = s.external_id"
             )
             if cursor.rowcount:
                 self._update_existing(cursor)
+                cursor.execute(f"DELETE FROM {stage} WHERE existing_id IS NOT NULL")  # only new ones left
+            # The new records' tags first (the link's foreign key is checked at the commit), so that the
+            # rules read them; then their scores and assignment decided on the staging rows, so that each
+            # record is inserted once with its final values.
+            cursor.execute(
+                f"INSERT INTO {through} (lead_id, tag_id) SELECT id, unnest(tag_ids) FROM {stage} "
+                f"WHERE existing_id IS NULL AND tag_ids IS NOT NULL"
+            )
+            self._decide_staged(cursor)
             columns = ", ".join(self.columns)
             cursor.execute(
                 f"INSERT INTO {lead} (id, {columns}) SELECT id, {columns} FROM {stage} "
                 f"WHERE existing_id IS NULL"
             )
             self.created = cursor.rowcount
-            cursor.execute(
-                f"INSERT INTO {through} (lead_id, tag_id) SELECT id, unnest(tag_ids) FROM {stage} "
-                f"WHERE existing_id IS NULL AND tag_ids IS NOT NULL"
+            if self.scored:  # the insert's trigger gave each record a score row of 0
+                score = LeadScore._meta.db_table
+                cursor.execute(
+                    f"UPDATE {score} s SET score = c.score FROM {self.SCORES} c "
+                    f"WHERE s.lead_id = c.lead_id AND c.score <> 0"
+                )
+            self.mark("write")
+            # Each line with its possible duplicate (another record of the same e-mail, phone or mobile key,
+            # the new records included), found as it is inserted.
+            records = (
+                f"SELECT id, email_normalized, phone_e164, mobile_e164 FROM {stage} WHERE existing_id IS NULL"
             )
             cursor.execute(
-                f"INSERT INTO {line} (import_run_id, row, lead_id, action) "
-                f"SELECT %s, row_no, id, %s FROM {stage} WHERE existing_id IS NULL",
+                f"INSERT INTO {line} (import_run_id, row, lead_id, action, duplicate_of_id) "
+                f"SELECT %s, s.row_no, s.id, %s, d.dup FROM {stage} s JOIN ({_duplicates_sql(records)}) d "
+                "ON d.id = s.id",
                 [self.run.pk, LineAction.CREATED],
             )
+            self.mark("duplicates")
             cursor.execute(
                 f"INSERT INTO {history} "
                 "(content_type_id, object_id, kind, author_id, created_at, body, changes) "
@@ -863,10 +919,59 @@ class _PgWriter(_Writer):
                 [self.lead_type.pk, HistoryKind.CREATED, self.actor_id, self.now],
             )
             cursor.execute(f"DROP TABLE {stage}")
-            # The steps after the write (duplicates, scoring, assignment) join the leads with the import's
-            # lines: plan them with statistics that know about the rows just written.
-            cursor.execute(f"ANALYZE {lead}, {line}")
+            self.flagged = True
+            if self.updated or not self.assigned:
+                # The steps after the write (duplicates, scoring, assignment) join the leads with the
+                # import's lines: plan them with statistics that know about the rows just written.
+                cursor.execute(f"ANALYZE {lead}, {line}")
         return self.created, self.updated
+
+    def _decide_staged(self, cursor: Any) -> None:
+        """Score and assign the new records on their staging rows (see :meth:`finish`), as
+        :func:`_score` and :func:`_assign` do for stored records: the scores into a second staging table
+        (read by the rules and by the assignment in place of the score table), the assignment's decisions
+        onto the staging rows. Left to those steps, after the insert, when a rule (or a team merging
+        duplicates) needs the stored records."""
+        from pheu.assignment.models import AssignmentTrigger
+        from pheu.assignment.services import StagedLeads, assign_leads
+        from pheu.scoring.services import rules_depend_on, staged_scores_sql
+
+        stage, scores = self.STAGE, self.SCORES
+        tables = {Lead._meta.db_table: stage, LeadScore._meta.db_table: scores}
+        cursor.execute(f"DROP TABLE IF EXISTS {scores}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {scores} (lead_id bigint PRIMARY KEY, score integer NOT NULL) ON COMMIT DROP"
+        )
+        try:
+            with transaction.atomic():
+                select, params = staged_scores_sql(tables=tables)
+                cursor.execute(f"INSERT INTO {scores} (lead_id, score) {select}", params)
+                self.scored = True
+                self.mark("scoring")
+                if not PheuSettings.load().realtime_assignment:
+                    self.assigned = True  # the teams' scheduled runs take them
+                    return
+                staged = StagedLeads(tables=tables)
+                for part in self._staged_parts(cursor):
+                    staged.ids = part
+                    assign_leads(actor=None, trigger=AssignmentTrigger.IMPORT, staged=staged)
+                if rules_depend_on(ASSIGNED_FIELDS):  # re-scored as an assignment re-scores what it wrote
+                    cursor.execute(f"TRUNCATE {scores}")
+                    cursor.execute(f"INSERT INTO {scores} (lead_id, score) {select}", params)
+                self.assigned = True
+                self.mark("assignment")
+        except ReadsRealTable:
+            self.scored = self.assigned = False
+
+    def _staged_parts(self, cursor: Any) -> Iterator[tuple[int, int]]:
+        """The id ranges (first, last) of the new records' staging rows (the only rows left), :data:`CHUNK`
+        rows each (as :func:`_line_ids` reads the ids of stored ones)."""
+        cursor.execute(
+            f"SELECT MIN(id), MAX(id) FROM (SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %s AS part "
+            f"FROM {self.STAGE}) p GROUP BY part ORDER BY part",
+            [CHUNK],
+        )
+        yield from cursor.fetchall()
 
     def _update_existing(self, cursor: Any) -> None:
         """Records found by their external id: keep their values for a revert (one INSERT of the lines),
@@ -942,6 +1047,9 @@ class _PgWriter(_Writer):
         )
         cursor.execute(f"DROP TABLE {table}")
 
+
+# The writer of each database (vendor); any other: the portable one (:class:`_BatchWriter`).
+WRITERS: dict[str, type[_Writer]] = {"postgresql": _PgWriter}
 
 _DEFAULTS: dict[str, Any] = {
     "partner_id": None,

@@ -413,7 +413,7 @@ def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_aga
     path = write_csv(tmp_path / "f.csv", [["Name", "Tags"], *[[f"Lead {i}", "T"] for i in range(7)]])
     original = services._flag_duplicates
 
-    def fail(run):
+    def fail(run, **kwargs):
         raise DatabaseError("connection lost")
 
     monkeypatch.setattr(services, "_flag_duplicates", fail)
