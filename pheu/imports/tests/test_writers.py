@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from pheu.accounts.models import Role, User
 from pheu.assignment.models import AssignmentDecision, AssignmentRun, MemberLoadDay
 from pheu.core.models import PheuSettings
-from pheu.imports import services
+from pheu.imports import writes
 from pheu.imports.models import ImportLine
 from pheu.imports.testing import make_import, write_csv
 from pheu.leads.models import Lead
@@ -149,7 +149,7 @@ def test_the_staged_writer_stores_what_the_portable_writer_stores(tmp_path, acto
     path = write_csv(tmp_path / "leads.csv", [HEADER, *ROWS])
 
     staged, staged_updates = _import_and_undo(path, actors.manager)
-    monkeypatch.setattr(services, "WRITERS", {})  # the portable writer on this database too
+    monkeypatch.setattr(writes, "WRITERS", {})  # the portable writer on this database too
     portable, portable_updates = _import_and_undo(path, actors.manager)
 
     # Each new record inserted once with its final values: the staged writer updates only the record
