@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import CharField, Model, TextField
 from django.utils import timezone, translation
 
 from pheu.accounts.models import User
@@ -38,28 +38,30 @@ from pheu.imports.keys import Keys
 from pheu.imports.readers import Cell
 from pheu.imports.reasons import CHOICE_FIELDS, Reason
 from pheu.leads.choices import CustomerType, LeadPriority, LeadType, WonStatus
-from pheu.leads.models import KEY_COLUMNS, Campaign, Lead, Medium, Source, Stage
+from pheu.leads.models import (
+    EDITABLE_FIELDS,
+    KEY_COLUMNS,
+    KEY_SOURCES,
+    Campaign,
+    Lead,
+    Medium,
+    Source,
+    Stage,
+)
 from pheu.lib.emails import split_display_name
 from pheu.lib.html import sanitize_html
 from pheu.lib.text import text_key
 from pheu.teams.models import Team
 
-TEXT_FIELDS = (
-    "name",
-    "contact_name",
-    "company_name",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "job_title",
-    "street",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "industry",
-    "external_id",
+# Fields read as plain text (cut to their length): the lead's editable text fields, but those read as
+# something else (a language code, sanitised HTML).
+TEXT_FIELDS: tuple[str, ...] = tuple(
+    f.name
+    for f in Lead._meta.concrete_fields
+    if f.name in EDITABLE_FIELDS
+    and isinstance(f, CharField | TextField)
+    and not f.choices
+    and f.name not in ("language", "description")
 )
 UTM_MODELS: dict[str, type[Model]] = {"campaign": Campaign, "source": Source, "medium": Medium}
 LANGUAGES = {
@@ -514,21 +516,7 @@ _EMPTY: dict[str, Any] = {
     "priority": LeadPriority.NORMAL,
     "customer_type": CustomerType.NEW,
 }
-_KEY_SOURCES = (
-    "name",
-    "contact_name",
-    "company_name",
-    "email",
-    "phone",
-    "mobile",
-    "job_title",
-    "street",
-    "city",
-    "state",
-    "industry",
-    "website",
-    "zip",
-)
+_KEY_SOURCES = KEY_SOURCES  # what Lead.normalize reads
 _KEYS = (*KEY_COLUMNS, "match_keys")  # and the matcher's blocking keys (pheu.leads.matching.match_keys_of)
 
 
