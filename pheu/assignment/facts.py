@@ -309,9 +309,7 @@ def read_leads(
     columns = mask_columns(config)
     annotated = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns)
     try:
-        sql, params = (
-            sql_on_tables(annotated, tables) if tables else annotated.query.sql_with_params()
-        )
+        sql, params = sql_on_tables(annotated, tables) if tables else annotated.query.sql_with_params()
     except EmptyResultSet:  # ``.none()`` (e.g. no member is away): nothing to read, no SQL to send
         return []
     # The rows as the driver gives them: none of these columns needs a conversion that matters here (a
