@@ -63,6 +63,7 @@ TEXT_FIELDS: tuple[str, ...] = tuple(
     and not f.choices
     and f.name not in ("language", "description")
 )
+_TEXT_FIELD_SET = frozenset(TEXT_FIELDS)
 UTM_MODELS: dict[str, type[Model]] = {"campaign": Campaign, "source": Source, "medium": Medium}
 LANGUAGES = {
     "vi": "vi",
@@ -179,6 +180,8 @@ def parse_date(cell: Cell) -> date:
 
 
 def _text(cell: Cell) -> str:
+    if cell.__class__ is str:  # every cell of a CSV file: the rest is for spreadsheets
+        return cell.strip()  # type: ignore[union-attr]  # a str, as just checked
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -302,7 +305,7 @@ class RowReader:
     @staticmethod
     def _sources(row: ParsedRow) -> tuple[str, ...]:
         values = row.values
-        return tuple(values.get(name) or "" for name in _KEY_SOURCES)
+        return tuple([values.get(name) or "" for name in _KEY_SOURCES])
 
     def _apply_keys(self, row: ParsedRow, keys: tuple[str, ...]) -> None:
         """Set the row's keys; an invalid phone or mobile (no E.164 key) is a warning."""
@@ -393,7 +396,7 @@ class RowReader:
         return list(dict.fromkeys(ids))
 
     def _value(self, name: str, cell: Cell, raw: str) -> Any:
-        if name in TEXT_FIELDS:
+        if name in _TEXT_FIELD_SET:
             limit = self.max_lengths[name]
             if len(raw) > limit:
                 if name == "external_id":  # an id cut is another id: the row cannot be matched
