@@ -395,7 +395,10 @@ class StagedWriter(Writer):
                     self.assigned = True  # the teams' scheduled runs take them
                     return
                 staged = StagedLeads(tables=tables)
-                for part in self._staged_parts(cursor):
+                parts = list(self._staged_parts(cursor))
+                if len(parts) > 1:  # each part reads and writes its range of the staging rows by id
+                    cursor.execute(f"CREATE INDEX ON {stage} (id)")
+                for part in parts:
                     staged.ids = part
                     assign_leads(actor=None, trigger=AssignmentTrigger.IMPORT, staged=staged)
                 if rules_depend_on(ASSIGNED_FIELDS):  # re-scored as an assignment re-scores what it wrote

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from pheu.accounts.models import Role, User
 from pheu.assignment.models import AssignmentDecision, AssignmentRun, MemberLoadDay
 from pheu.core.models import PheuSettings
-from pheu.imports import writes
+from pheu.imports import services, writes
 from pheu.imports.models import ImportLine
 from pheu.imports.testing import make_import, write_csv
 from pheu.leads.models import Lead
@@ -128,7 +128,11 @@ def _import_and_undo(path, actor) -> tuple[dict[str, Any], list[str]]:
     return stored, updates
 
 
-def test_the_staged_writer_stores_what_the_portable_writer_stores(tmp_path, actors, monkeypatch):
+@pytest.mark.parametrize("part", [None, 3], ids=["one part", "parts of 3 records"])
+def test_the_staged_writer_stores_what_the_portable_writer_stores(tmp_path, actors, monkeypatch, part):
+    if part:  # the assignment in parts: the members' loads carried from part to part
+        monkeypatch.setattr(writes, "CHUNK", part)
+        monkeypatch.setattr(services, "CHUNK", part)
     PheuSettings.objects.update_or_create(pk=1, defaults={"realtime_assignment": True, "use_leads": True})
     ScoringRule.objects.create(name="VN", domain="[['country.code', '=', 'VN']]", points=10)
     make_tag("VIP")  # before the rule naming it (a rule is parsed once: the tag as it was then)
