@@ -128,8 +128,14 @@ def _import_and_undo(path, actor) -> tuple[dict[str, Any], list[str]]:
     return stored, updates
 
 
-@pytest.mark.parametrize("part", [None, 3], ids=["one part", "parts of 3 records"])
-def test_the_staged_writer_stores_what_the_portable_writer_stores(tmp_path, actors, monkeypatch, part):
+@pytest.mark.parametrize(
+    ("part", "merging"),
+    [(None, False), (3, False), (None, True)],
+    ids=["one part", "parts of 3 records", "a team merging duplicates: assigned once inserted"],
+)
+def test_the_staged_writer_stores_what_the_portable_writer_stores(
+    tmp_path, actors, monkeypatch, part, merging
+):
     if part:  # the assignment in parts: the members' loads carried from part to part
         monkeypatch.setattr(writes, "CHUNK", part)
         monkeypatch.setattr(services, "CHUNK", part)
@@ -141,7 +147,7 @@ def test_the_staged_writer_stores_what_the_portable_writer_stores(tmp_path, acto
     Team.objects.update(active=False)  # the fixture's teams: only this test's take part
     make_stage("Mới", sequence=1, probability=Decimal(15))
     north = make_team("Bắc Bộ", sequence=1, min_score=12, assignment_domain="[['country.code', '=', 'VN']]")
-    south = make_team("Quốc tế", sequence=2, use_leads=False)
+    south = make_team("Quốc tế", sequence=2, use_leads=False, merge_duplicates_on_assignment=merging or None)
     ScoringRule.objects.create(name="In Quốc tế", domain="[['team', '=', 'Quốc tế']]", points=2)
     seller = [make_user(f"seller{i}", first_name=f"Seller {i}") for i in range(3)]
     make_member(team=north, user=seller[0], capacity=2)
@@ -158,12 +164,14 @@ def test_the_staged_writer_stores_what_the_portable_writer_stores(tmp_path, acto
 
     # Each new record inserted once with its final values: the staged writer updates only the record
     # found by its external id (its values, then its keys); the portable one the new ones too (assigned).
-    assert staged_updates and all("pheu_import_" in sql for sql in staged_updates)
+    assert staged_updates and all("pheu_import_" in sql for sql in staged_updates) != merging
     assert any("pheu_import_" not in sql for sql in portable_updates)
     assert staged["runs"] == portable["runs"] and staged["runs"]
     assert staged["loads"] == portable["loads"] and staged["loads"]
     assert sorted(staged["records"]) == sorted(portable["records"])
     for name, fields in portable["records"].items():
         assert staged["records"][name] == fields, name
+    merged = [name for name, r in portable["records"].items() if r["merged_into_id"]]
+    assert bool(merged) == merging, merged
     decided = [r for r in portable["records"].values() if r["decisions"]]
     assert len(decided) >= 5 and any(d[9] for r in decided for d in r["decisions"])  # one converted
