@@ -322,6 +322,7 @@ class StagedWriter(Writer):
             if cursor.rowcount:
                 self._update_existing(cursor)
                 cursor.execute(f"DELETE FROM {stage} WHERE existing_id IS NOT NULL")  # only new ones left
+                self.mark("write")
             # The new records' tags first (the link's foreign key is checked at the commit), so that the
             # rules read them; then their scores and assignment decided on the staging rows, so that each
             # record is inserted once with its final values.
