@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -42,7 +42,7 @@ from pheu.assignment.loads import window_start
 from pheu.assignment.models import ConfigVersion, MemberLoadDay
 from pheu.assignment.planner import Config, LeadRow, MemberFacts, TeamFacts
 from pheu.core.models import PheuSettings
-from pheu.core.rows import ModelColumns
+from pheu.core.rows import ModelColumns, sql_on_tables
 from pheu.leads.models import Lead, Stage
 from pheu.lib.names import full_name
 from pheu.rules import Domain, DomainError, clean_domain, shared_lookups
@@ -299,12 +299,17 @@ def mask_columns(config: Config) -> dict[str, Any]:
 LEAD_COLUMNS = ("id", "team_id", "user_id", "score_row__score", "type", "stage_id", "auto_probability")
 
 
-def read_leads(queryset: QuerySet[Lead], config: Config) -> list[LeadRow]:
-    """The leads of ``queryset`` with their rule masks (one query)."""
+def read_leads(
+    queryset: QuerySet[Lead], config: Config, *, tables: Mapping[str, str] | None = None
+) -> list[LeadRow]:
+    """The leads of ``queryset`` with their rule masks (one query). ``tables``: stand-ins read in place of
+    the lead and score tables (an import's staged rows, before they are inserted: see
+    :func:`pheu.core.rows.sql_on_tables`, which raises :class:`~pheu.core.rows.ReadsRealTable` when a
+    rule reads the real table in a subquery)."""
     columns = mask_columns(config)
-    query = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns).query
+    annotated = queryset.annotate(**columns).values_list(*LEAD_COLUMNS, *columns)
     try:
-        sql, params = query.sql_with_params()
+        sql, params = sql_on_tables(annotated, tables) if tables else annotated.query.sql_with_params()
     except EmptyResultSet:  # ``.none()`` (e.g. no member is away): nothing to read, no SQL to send
         return []
     # The rows as the driver gives them: none of these columns needs a conversion that matters here (a

@@ -452,6 +452,23 @@ def plan_assignment(
     return Plan(config, leads, scope_team_id=scope_team_id, previous_users=previous_users).decide_all()
 
 
+def with_given(config: Config, member_counts: Mapping[int, int]) -> Config:
+    """``config`` with ``member_counts`` (member id → leads given) counted in the members' loads, the teams
+    ordered again: the config a run reads after a run that gave those leads (as the load triggers count
+    them), for leads that are not stored yet."""
+    if not member_counts:
+        return config
+    members = {
+        team_id: [
+            replace(m, recent=m.recent + member_counts[m.id]) if m.id in member_counts else m for m in ms
+        ]
+        for team_id, ms in config.members.items()
+    }
+    copy = Config(list(config.teams), members, dict(config.rules), dict(config.bits))
+    copy.order_teams()
+    return copy
+
+
 def without_member(config: Config, member_id: int) -> Config:
     """``config`` with the member counted full (a concurrent creation filled them meanwhile)."""
     full = config.member(member_id)

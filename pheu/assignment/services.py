@@ -60,6 +60,7 @@ from pheu.assignment.planner import (
     plan_assignment,
     summarize,
     waiting_reason,
+    with_given,
     without_member,
 )
 from pheu.assignment.writes import (
@@ -73,6 +74,7 @@ from pheu.assignment.writes import (
     write_run,
 )
 from pheu.core.models import HistoryEntry
+from pheu.core.rows import ReadsRealTable
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead
 from pheu.leads.services.steps import leads_changed
@@ -133,8 +135,11 @@ def _write(
     team: Team | None,
     now: datetime,
     keep: Callable[[LeadDecision], bool] = lambda decision: True,
+    table: str | None = None,
 ) -> AssignmentResult:
-    """Decide the member phase of ``plan`` and write its decisions (those ``keep`` accepts), as a run."""
+    """Decide the member phase of ``plan`` and write its decisions (those ``keep`` accepts), as a run.
+    ``table``: the table of the leads (PostgreSQL: an import's staging table, whose rows are scored by
+    the import itself; default: the leads')."""
     run = AssignmentRun.objects.create(
         started_at=now,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -146,7 +151,7 @@ def _write(
         },
     )
 
-    written = write_run(config=config, rows=rows, plan=plan, keep=keep, run=run, now=now)
+    written = write_run(config=config, rows=rows, plan=plan, keep=keep, run=run, now=now, table=table)
     decisions = [d for d in plan.decisions if d is not None and keep(d)]
     # A lead changed between the read and the write is left out (manual assignment wins).
     if len(written) < sum(1 for d in decisions if d.writes):
@@ -165,7 +170,7 @@ def _write(
         "members": {str(k): v for k, v in result.member_counts.items()},
     }
     run.save(update_fields=["finished_at", "considered", "teamed", "assigned", "converted", "counts"])
-    if written:  # re-scored only when an active rule reads a field it wrote
+    if written and table is None:  # re-scored only when an active rule reads a field it wrote
         leads_changed(
             lead_ids=AssignmentDecision.objects.filter(run=run).values("lead_id"),
             fields=ASSIGNED_FIELDS,
@@ -191,22 +196,43 @@ def assign_leads(
     team: Team | None = None,
     dry_run: bool = False,
     trigger: str = AssignmentTrigger.MANUAL,
+    staged: StagedLeads | None = None,
 ) -> AssignmentResult:
     """Assign the open leads without a salesperson (all, or ``lead_ids``) to teams and salespeople.
 
     With ``team``, only that team is filled: leads without a team that would go to an earlier team by
     sequence are left for it. ``dry_run``: the same decisions, nothing written (``run_id`` None). ``actor``
     None is the installation (worker, import); a person must manage configuration.
+
+    ``staged``: the leads are rows of an import's staging table, not inserted yet (PostgreSQL), so that
+    they are inserted once with their team and salesperson (see :class:`StagedLeads`).
     """
     _check_actor(actor)
     now = timezone.now()
     scope = team.pk if team is not None else None
-    if not dry_run:
-        lock_members(scope)  # then read the loads: as they are once no other run can change them
-    config = load_config(now=now)
-    parse_rules(config)
+    if staged is not None and staged.config is not None:
+        config = staged.config  # read (and the members locked) by the first part of the import
+    else:
+        if not dry_run:
+            lock_members(scope)  # then read the loads: as they are once no other run can change them
+        config = load_config(now=now)
+        parse_rules(config)
     leads = candidate_leads(lead_ids=lead_ids, team_id=scope)
-    rows = read_leads(leads, config)  # not locked: the write re-checks each lead (see writes.py)
+    if staged is not None and staged.ids is not None:
+        leads = leads.filter(pk__range=staged.ids)
+    # Not locked: the write re-checks each lead (see writes.py).
+    rows = read_leads(leads, config, tables=staged.tables if staged else None)
+    if staged is not None:
+        if any(t.merge_duplicates for t in config.teams):
+            raise ReadsRealTable(Lead._meta.db_table)  # merging needs the stored records
+        plan = Plan(config, rows, scope_team_id=scope)
+        result = _write(
+            config=config, rows=rows, plan=plan, actor=actor, trigger=trigger, team=team, now=now,
+            table=staged.tables[Lead._meta.db_table],
+        )  # fmt: skip
+        staged.config = with_given(config, result.member_counts)
+        emit_events(event=WebhookEvent.LEAD_ASSIGNED, label="leads.lead", pks=result.assigned_lead_ids)
+        return result
     merges = _duplicates_to_merge(config, rows, scope_team_id=scope)
     if dry_run:
         result = summarize(config, plan_assignment(config, rows, scope_team_id=scope), dry_run=True)
@@ -220,6 +246,22 @@ def assign_leads(
     result.merges = merges
     emit_events(event=WebhookEvent.LEAD_ASSIGNED, label="leads.lead", pks=result.assigned_lead_ids)
     return result
+
+
+@dataclass
+class StagedLeads:
+    """Leads an import staged for insertion (PostgreSQL), assigned before they are inserted: ``tables``
+    maps the lead and score tables to the staging tables read in their place (same columns), the
+    decisions are written to the staging rows and recorded (a run, its decisions) as those of stored
+    leads. ``config``: the teams and members with the loads of the parts assigned so far (the staged rows
+    are not counted by the load triggers until they are inserted), carried from part to part. ``ids``:
+    the range of ids (first, last) of the part.
+    Raises :class:`~pheu.core.rows.ReadsRealTable` when a rule (or a team merging duplicates) needs the
+    stored records: the import then assigns them once inserted."""
+
+    tables: Mapping[str, str]
+    config: Config | None = None
+    ids: tuple[int, int] | None = None
 
 
 def _duplicates_to_merge(

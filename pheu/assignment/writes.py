@@ -94,16 +94,19 @@ def write_run(
     keep: Callable[[LeadDecision], bool],
     run: AssignmentRun,
     now: datetime,
+    table: str | None = None,
 ) -> set[int]:
     """Decide the member phase of ``plan`` and write its decisions that write and that ``keep`` accepts (of
-    the leads ``rows``, as the run read them), as ``run`` at ``now``; the ids of the leads written."""
+    the leads ``rows``, as the run read them), as ``run`` at ``now``; the ids of the leads written.
+    ``table``: the leads' table as the run read them (an import's staging table; PostgreSQL only)."""
 
     def writing(decisions: Iterable[LeadDecision | None]) -> list[LeadDecision]:
         return [d for d in decisions if d is not None and d.writes and keep(d)]
 
     if connection.vendor == "postgresql":
         parts = (writing(part) for part in plan.parts(WRITE_PARTS, smallest=WRITE_PART_MIN))
-        return _write_postgresql(config=config, parts=parts, run=run, now=now)
+        return _write_postgresql(config=config, parts=parts, run=run, now=now, table=table)
+    assert table is None, "staged leads are assigned on PostgreSQL only"
     return _write_portable(config=config, rows=rows, decisions=writing(plan.decide_all()), run=run, now=now)
 
 
@@ -332,11 +335,18 @@ def _pipeline() -> contextlib.AbstractContextManager[Any]:
 
 
 def _write_postgresql(
-    *, config: Config, parts: Iterable[list[LeadDecision]], run: AssignmentRun, now: datetime
+    *,
+    config: Config,
+    parts: Iterable[list[LeadDecision]],
+    run: AssignmentRun,
+    now: datetime,
+    table: str | None = None,
 ) -> set[int]:
     """Write each part (decisions that all write) in one statement, each sent as soon as ``parts`` yields
-    it (in pipeline mode: PostgreSQL writes a part while Python decides the next one); the ids written."""
-    sql = _postgresql_sql(Lead._meta.db_table)
+    it (in pipeline mode: PostgreSQL writes a part while Python decides the next one); the ids written.
+    ``table``: the table of the leads (an import's staging table, of the leads' columns; default: the
+    leads')."""
+    sql = _postgresql_sql(table or Lead._meta.db_table)
     sent: list[tuple[Any, list[LeadDecision]]] = []
     with contextlib.ExitStack() as cursors:
         with _pipeline():

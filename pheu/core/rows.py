@@ -9,11 +9,13 @@ decimals, dates and UUIDs, JSON), so that the instance is the one a queryset wou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, signals
+from django.db.models import Model, QuerySet, signals
 
 
 class ModelColumns:
@@ -206,3 +208,34 @@ def _linked_statement(
         fields_of.append(fields)
     selected = ", ".join(["(SELECT * FROM new)", *(f"(SELECT * FROM d{i})" for i in range(len(dependants)))])
     return f"WITH {', '.join(parts)} SELECT {selected}", fields_of
+
+
+# --- a queryset's SQL over stand-in tables ---------------------------------------------------------------
+class ReadsRealTable(Exception):
+    """The query reads one of the tables it was to read from stand-ins elsewhere than in its own FROM
+    clause (a subquery of the table itself): its SQL over the stand-ins would not be the same query."""
+
+
+def sql_on_tables(queryset: QuerySet[Any], tables: Mapping[str, str]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of ``queryset`` with each table of ``tables`` (real name → stand-in, a
+    table of the same columns: e.g. an import's staging table shaped like the leads) read in its place,
+    under the real name as alias: its columns, joins, annotations and conditions are the queryset's own,
+    only the rows are the stand-in's. Relabelled in the FROM clause and the joins of the query itself;
+    :class:`ReadsRealTable` when the compiled SQL still reads a real table of ``tables`` (a subquery of
+    it: it would read the real rows)."""
+    query = queryset.query.clone()
+    connection = connections[queryset.db]
+    query.get_initial_alias()
+    for alias, entry in list(query.alias_map.items()):
+        stand_in = tables.get(entry.table_name)
+        if stand_in is not None:
+            relabelled = copy.copy(entry)
+            relabelled.table_name = stand_in
+            relabelled.table_alias = alias
+            query.alias_map[alias] = relabelled
+    sql, params = query.sql_with_params()
+    quote = connection.ops.quote_name
+    for real in tables:
+        if re.search(rf"\b(FROM|JOIN)\s+{re.escape(quote(real))}(?=[\s)]|$)", sql):
+            raise ReadsRealTable(real)
+    return sql, tuple(params)

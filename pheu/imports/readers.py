@@ -145,7 +145,10 @@ def _cell(value: Any) -> Cell:
 
 
 def _blank(row: list[Cell]) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+    try:  # a row of texts (every CSV row): blank when all of it is white space
+        return not "".join(row).strip()  # type: ignore[arg-type]  # a TypeError otherwise
+    except TypeError:  # numbers, dates or empty cells of a spreadsheet
+        return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import CharField, Model, TextField
 from django.utils import timezone, translation
 
 from pheu.accounts.models import User
@@ -38,29 +38,32 @@ from pheu.imports.keys import Keys
 from pheu.imports.readers import Cell
 from pheu.imports.reasons import CHOICE_FIELDS, Reason
 from pheu.leads.choices import CustomerType, LeadPriority, LeadType, WonStatus
-from pheu.leads.models import KEY_COLUMNS, Campaign, Lead, Medium, Source, Stage
+from pheu.leads.models import (
+    EDITABLE_FIELDS,
+    KEY_COLUMNS,
+    KEY_SOURCES,
+    Campaign,
+    Lead,
+    Medium,
+    Source,
+    Stage,
+)
 from pheu.lib.emails import split_display_name
 from pheu.lib.html import sanitize_html
 from pheu.lib.text import text_key
 from pheu.teams.models import Team
 
-TEXT_FIELDS = (
-    "name",
-    "contact_name",
-    "company_name",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "job_title",
-    "street",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "industry",
-    "external_id",
+# Fields read as plain text (cut to their length): the lead's editable text fields, but those read as
+# something else (a language code, sanitised HTML).
+TEXT_FIELDS: tuple[str, ...] = tuple(
+    f.name
+    for f in Lead._meta.concrete_fields
+    if f.name in EDITABLE_FIELDS
+    and isinstance(f, CharField | TextField)
+    and not f.choices
+    and f.name not in ("language", "description")
 )
+_TEXT_FIELD_SET = frozenset(TEXT_FIELDS)
 UTM_MODELS: dict[str, type[Model]] = {"campaign": Campaign, "source": Source, "medium": Medium}
 LANGUAGES = {
     "vi": "vi",
@@ -177,6 +180,8 @@ def parse_date(cell: Cell) -> date:
 
 
 def _text(cell: Cell) -> str:
+    if cell.__class__ is str:  # every cell of a CSV file: the rest is for spreadsheets
+        return cell.strip()  # type: ignore[union-attr]  # a str, as just checked
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -300,7 +305,7 @@ class RowReader:
     @staticmethod
     def _sources(row: ParsedRow) -> tuple[str, ...]:
         values = row.values
-        return tuple(values.get(name) or "" for name in _KEY_SOURCES)
+        return tuple([values.get(name) or "" for name in _KEY_SOURCES])
 
     def _apply_keys(self, row: ParsedRow, keys: tuple[str, ...]) -> None:
         """Set the row's keys; an invalid phone or mobile (no E.164 key) is a warning."""
@@ -391,7 +396,7 @@ class RowReader:
         return list(dict.fromkeys(ids))
 
     def _value(self, name: str, cell: Cell, raw: str) -> Any:
-        if name in TEXT_FIELDS:
+        if name in _TEXT_FIELD_SET:
             limit = self.max_lengths[name]
             if len(raw) > limit:
                 if name == "external_id":  # an id cut is another id: the row cannot be matched
@@ -514,21 +519,7 @@ _EMPTY: dict[str, Any] = {
     "priority": LeadPriority.NORMAL,
     "customer_type": CustomerType.NEW,
 }
-_KEY_SOURCES = (
-    "name",
-    "contact_name",
-    "company_name",
-    "email",
-    "phone",
-    "mobile",
-    "job_title",
-    "street",
-    "city",
-    "state",
-    "industry",
-    "website",
-    "zip",
-)
+_KEY_SOURCES = KEY_SOURCES  # what Lead.normalize reads
 _KEYS = (*KEY_COLUMNS, "match_keys")  # and the matcher's blocking keys (pheu.leads.matching.match_keys_of)
 
 

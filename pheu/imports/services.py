@@ -25,7 +25,6 @@ import csv
 import json
 import logging
 import multiprocessing
-import operator
 import os
 import signal
 import tempfile
@@ -35,10 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -59,8 +55,9 @@ from pheu.imports.models import Import, ImportIssue, ImportLine
 from pheu.imports.readers import FileInfo, open_rows, sniff
 from pheu.imports.reasons import Reason
 from pheu.imports.rows import NAME_SOURCES, ParsedRow, RowErrors, RowReader
+from pheu.imports.writes import CHUNK, KEY_ATTNAMES, RESTORED_ATTNAMES, flag_duplicates, writer_for
 from pheu.leads.choices import WonStatus
-from pheu.leads.models import KEY_COLUMNS, Lead
+from pheu.leads.models import Lead
 from pheu.scoring.services import refresh_leads
 from pheu.teams.models import Team
 
@@ -69,28 +66,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 POOL_MIN_ROWS = 5_000  # rows of a file from which its keys may be computed in worker processes
 POOL_WORKERS = 4
-CHUNK = 20_000  # ids per call of the set-based steps after the write (scoring samples, assignment)
 PREVIEW_ROWS = 10
 Progress = Callable[["Counters"], None]
-
-# Attribute names an update sets for each field of the file (derived values included).
-_UPDATE_ATTNAMES: dict[str, tuple[str, ...]] = {
-    "team": ("team_id",),
-    "user": ("user_id", "assigned_at"),
-    "country": ("country_id",),
-    "campaign": ("campaign_id",),
-    "source": ("source_id",),
-    "medium": ("medium_id",),
-    "stage": ("stage_id", "stage_changed_at", "won_status", "closed_at", "probability", "auto_probability"),
-    "probability": ("probability", "auto_probability"),
-    "type": ("type", "converted_at"),
-    "tags": (),
-}
-# The columns a revert gives back to an updated record.
-RESTORED_ATTNAMES: tuple[str, ...] = tuple(
-    dict.fromkeys(a for name in FIELDS for a in _UPDATE_ATTNAMES.get(name, (name,)))
-)
-_KEY_ATTNAMES = (*KEY_COLUMNS, "match_keys")
 
 
 def _can_import(actor: Any) -> bool:
@@ -475,7 +452,7 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
     actor = run.created_by
     with open_rows(path, _info(run)) as (headers, rows):
         reader = RowReader(kind=run.kind, headers=headers, mapping=run.mapping, team=run.team, actor=actor)
-        writer = _PgWriter(run) if connection.vendor == "postgresql" else _BatchWriter(run)
+        writer = writer_for(run)
         writer.keys = reader.keys  # the update path re-keys records with the same memoised functions
         with _key_pool(tick.counters.total) as pool:
             _read(reader.read_all(rows, pool=pool), writer, counts, issues, tick)
@@ -484,17 +461,20 @@ def _run(run: Import, path: Path, counts: dict[str, int], issues: Any, tick: _Pr
     if run.atomic and counts["errors"] and not run.dry_run:
         return
     tick.phase("write")
+
+    writer.mark = steps.mark  # the writer's own steps (PostgreSQL: scoring and assignment when staged)
     counts["created"], counts["updated"] = writer.finish()
     steps.mark("write")
     tick.phase("duplicates")
-    counts["duplicates"] = _flag_duplicates(run)
+    # The lines of records created by a writer that flagged them as it wrote them are flagged already.
+    counts["duplicates"] = flag_duplicates(run, action=LineAction.UPDATED if writer.flagged else None)
     steps.mark("duplicates")
     tick.phase("scoring")
     if counts["created"] or counts["updated"]:
-        _score(run)
+        _score(run, created=not writer.scored)
     steps.mark("scoring")
     tick.phase("assignment")
-    if counts["created"]:
+    if counts["created"] and not writer.assigned:
         _assign(run)
     steps.mark("assignment")
 
@@ -587,14 +567,16 @@ def _line_ids(run: Import, *, action: str | None = None) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def _score(run: Import) -> None:
-    """Re-score the written records (one UPDATE over a subquery of the import's lines), then keep the
+def _score(run: Import, *, created: bool = True) -> None:
+    """Re-score the written records (one UPDATE over a subquery of the import's lines; ``created``
+    False: the updated ones only, the new ones were scored as they were written), then keep the
     predictive model's samples true for those that may be closed: all updated records, new closed ones."""
     from pheu.scoring.services.prediction import refresh_samples
 
-    refresh_leads(
-        lead_ids=ImportLine.objects.filter(import_run=run).values("lead_id"), outcome_may_change=False
-    )
+    lines = ImportLine.objects.filter(import_run=run)
+    if not created:
+        lines = lines.filter(action=LineAction.UPDATED)
+    refresh_leads(lead_ids=lines.values("lead_id"), outcome_may_change=False)
     for ids in _line_ids(run, action=LineAction.UPDATED):
         refresh_samples(lead_ids=ids)
     closed = Lead.objects.filter(
@@ -614,346 +596,6 @@ def _assign(run: Import) -> None:
         return
     for ids in _line_ids(run, action=LineAction.CREATED):
         assign_leads(actor=None, lead_ids=ids, trigger=AssignmentTrigger.IMPORT)
-
-
-def _flag_duplicates(run: Import) -> int:
-    """Flag each written record having another record with the same e-mail, phone or mobile key
-    (set-based: one UPDATE with index look-ups per key)."""
-    lead = Lead._meta.db_table
-    line = ImportLine._meta.db_table
-    pairs = [
-        ("email_normalized", "email_normalized"),
-        ("phone_e164", "phone_e164"),
-        ("phone_e164", "mobile_e164"),
-        ("mobile_e164", "phone_e164"),
-        ("mobile_e164", "mobile_e164"),
-    ]
-    lookups = ", ".join(
-        f"(SELECT o.id FROM {lead} o WHERE o.{theirs} = l.{mine} AND o.{theirs} <> '' AND o.id <> l.id "
-        f"ORDER BY o.id LIMIT 1)"
-        for mine, theirs in pairs
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {line} SET duplicate_of_id = (SELECT COALESCE({lookups}) FROM {lead} l "
-            f"WHERE l.id = {line}.lead_id) WHERE import_run_id = %s",
-            [run.pk],
-        )
-    return ImportLine.objects.filter(import_run=run, duplicate_of_id__isnull=False).count()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-class _Writer:
-    """What both writers share: updates of existing records (by external id), done with the ORM in
-    batches, since they must keep each record's previous values for a revert."""
-
-    def __init__(self, run: Import) -> None:
-        self.run = run
-        self.actor_id = run.created_by_id
-        self.lead_type = ContentType.objects.get_for_model(Lead)
-        self.created = 0
-        self.updated = 0
-        self.now = timezone.now()
-        self.keys = Keys()
-        self.update_attnames = tuple(
-            dict.fromkeys(a for n in run.mapping.values() for a in _UPDATE_ATTNAMES.get(n, (n,)))
-        )
-
-    def update(self, rows: list[tuple[ParsedRow, int]]) -> None:
-        if not rows:
-            return
-        ids = [lead_id for _row, lead_id in rows]
-        leads = Lead.objects.select_for_update().in_bulk(ids)
-        through = Lead.tags.through
-        old_tags: dict[int, list[int]] = {}
-        for lead_id, tag_id in through.objects.filter(lead_id__in=ids).values_list("lead_id", "tag_id"):
-            old_tags.setdefault(lead_id, []).append(tag_id)
-        attnames = self.update_attnames
-        lines, entries, new_tags, retagged = [], [], [], []
-        body = _("Updated by the import of “%(file)s”.") % {"file": self.run.file_name}
-        for row, lead_id in rows:
-            lead = leads[lead_id]
-            before = {a: _jsonable(getattr(lead, a)) for a in (*RESTORED_ATTNAMES, "updated_at")}
-            before["tags"] = sorted(old_tags.get(lead_id, []))
-            for attname in attnames:
-                if attname not in row.left_out:  # a value that could not be read keeps the record's
-                    setattr(lead, attname, row.values.get(attname))
-            self.keys.normalize(lead)
-            lead.updated_at = self.now
-            if row.tag_ids is not None:
-                retagged.append(lead_id)
-                new_tags += [through(lead_id=lead_id, tag_id=t) for t in row.tag_ids]
-            lines.append(
-                ImportLine(
-                    import_run=self.run,
-                    row=row.row,
-                    lead_id=lead_id,
-                    action=LineAction.UPDATED,
-                    before=before,
-                )
-            )
-            entries.append(
-                HistoryEntry(
-                    content_type=self.lead_type,
-                    object_id=lead_id,
-                    kind=HistoryKind.SYSTEM,
-                    author_id=self.actor_id,
-                    body=body,
-                )
-            )
-        Lead.objects.bulk_update(list(leads.values()), [*attnames, *_KEY_ATTNAMES, "updated_at"])
-        through.objects.filter(lead_id__in=retagged).delete()
-        through.objects.bulk_create(new_tags)
-        ImportLine.objects.bulk_create(lines)
-        HistoryEntry.objects.bulk_create(entries)
-        self.updated += len(ids)
-
-
-class _BatchWriter(_Writer):
-    """SQLite (and any database without COPY): batched bulk inserts through the same normaliser."""
-
-    def __init__(self, run: Import) -> None:
-        super().__init__(run)
-        self.batch: list[ParsedRow] = []
-
-    def add(self, row: ParsedRow) -> None:
-        self.batch.append(row)
-        if len(self.batch) >= BATCH_SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        batch, self.batch = self.batch, []
-        external = {row.values["external_id"]: row for row in batch if row.values.get("external_id")}
-        existing = (
-            dict(Lead.objects.filter(external_id__in=list(external)).values_list("external_id", "pk"))
-            if external
-            else {}
-        )
-        self.update([(external[eid], pk) for eid, pk in existing.items()])
-        new = [row for row in batch if row.values.get("external_id") not in existing]
-        leads = [Lead(**row.values, created_by_id=self.actor_id) for row in new]
-        Lead.objects.bulk_create(leads)
-        through = Lead.tags.through
-        through.objects.bulk_create(
-            [
-                through(lead_id=lead.pk, tag_id=tag_id)
-                for lead, row in zip(leads, new, strict=True)
-                for tag_id in row.tag_ids or ()
-            ]
-        )
-        ImportLine.objects.bulk_create(
-            ImportLine(import_run=self.run, row=row.row, lead_id=lead.pk, action=LineAction.CREATED)
-            for lead, row in zip(leads, new, strict=True)
-        )
-        HistoryEntry.objects.bulk_create(
-            HistoryEntry(
-                content_type=self.lead_type,
-                object_id=lead.pk,
-                kind=HistoryKind.CREATED,
-                author_id=self.actor_id,
-            )
-            for lead in leads
-        )
-        self.created += len(leads)
-
-    def finish(self) -> tuple[int, int]:
-        """Write what is left; return how many records were created and updated."""
-        self.flush()
-        return self.created, self.updated
-
-
-def _before_sql(attname: str) -> str:
-    """The JSON of column ``attname`` of ``l`` as a revert reads it back (``field.to_python``): numbers
-    as text (exact decimals), dates and times in ISO form, the rest as they are."""
-    field = next(f for f in Lead._meta.concrete_fields if f.attname == attname)
-    if field.get_internal_type() == "DecimalField":
-        return f"to_jsonb(l.{field.column}::text)"
-    return f"to_jsonb(l.{field.column})"
-
-
-class _PgWriter(_Writer):
-    """PostgreSQL: rows are COPYed (normalised) into a temporary staging table shaped like the leads
-    table, whose ``id`` draws from the leads' own sequence; ``finish`` moves them with set-based SQL:
-    ``INSERT … SELECT`` for new records, ``UPDATE … FROM`` for records found by their external id."""
-
-    STAGE = "pheu_import_stage"
-    KEYS = "pheu_import_keys"
-
-    def __init__(self, run: Import) -> None:
-        super().__init__(run)
-        self.fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
-        self.columns = [f.column for f in self.fields]
-        self.defaults = {f.attname: _DEFAULTS.get(f.attname) for f in self.fields}
-        self.defaults.update(created_by_id=self.actor_id, created_at=self.now, updated_at=self.now)
-        self.record = operator.itemgetter(*[f.attname for f in self.fields])
-        self.batch: list[tuple[Any, ...]] = []
-        lead = Lead._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.STAGE}")
-            cursor.execute(f"CREATE TEMP TABLE {self.STAGE} (LIKE {lead}) ON COMMIT DROP")
-            cursor.execute(
-                f"ALTER TABLE {self.STAGE} ALTER COLUMN id SET DEFAULT "
-                f"nextval(pg_get_serial_sequence('{lead}', 'id')), "
-                "ADD COLUMN row_no integer, ADD COLUMN tag_ids bigint[], ADD COLUMN existing_id bigint, "
-                "ADD COLUMN left_out text[]"
-            )
-
-    def add(self, row: ParsedRow) -> None:
-        self.batch.append(
-            (
-                *self.record({**self.defaults, **row.values}),
-                row.row,
-                row.tag_ids,
-                sorted(row.left_out) if row.left_out else None,
-            )
-        )
-        if len(self.batch) >= BATCH_SIZE * 5:
-            self.flush()
-
-    def flush(self) -> None:
-        """COPY the rows read so far into the staging table (the reader may query between batches)."""
-        if not self.batch:
-            return
-        sql = f"COPY {self.STAGE} ({', '.join([*self.columns, 'row_no', 'tag_ids', 'left_out'])}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for record in self.batch:
-                copy.write_row(record)
-        self.batch = []
-
-    def finish(self) -> tuple[int, int]:
-        """Move the staged rows into the leads; return how many records were created and updated."""
-        self.flush()
-        lead, stage = Lead._meta.db_table, self.STAGE
-        line, history = ImportLine._meta.db_table, HistoryEntry._meta.db_table
-        through = Lead.tags.through._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {stage}")
-            cursor.execute(
-                f"UPDATE {stage} s SET existing_id = l.id FROM {lead} l "
-                f"WHERE s.external_id IS NOT NULL AND l.external_id = s.external_id"
-            )
-            if cursor.rowcount:
-                self._update_existing(cursor)
-            columns = ", ".join(self.columns)
-            cursor.execute(
-                f"INSERT INTO {lead} (id, {columns}) SELECT id, {columns} FROM {stage} "
-                f"WHERE existing_id IS NULL"
-            )
-            self.created = cursor.rowcount
-            cursor.execute(
-                f"INSERT INTO {through} (lead_id, tag_id) SELECT id, unnest(tag_ids) FROM {stage} "
-                f"WHERE existing_id IS NULL AND tag_ids IS NOT NULL"
-            )
-            cursor.execute(
-                f"INSERT INTO {line} (import_run_id, row, lead_id, action) "
-                f"SELECT %s, row_no, id, %s FROM {stage} WHERE existing_id IS NULL",
-                [self.run.pk, LineAction.CREATED],
-            )
-            cursor.execute(
-                f"INSERT INTO {history} "
-                "(content_type_id, object_id, kind, author_id, created_at, body, changes) "
-                f"SELECT %s, id, %s, %s, %s, '', '[]'::jsonb FROM {stage} WHERE existing_id IS NULL",
-                [self.lead_type.pk, HistoryKind.CREATED, self.actor_id, self.now],
-            )
-            cursor.execute(f"DROP TABLE {stage}")
-            # The steps after the write (duplicates, scoring, assignment) join the leads with the import's
-            # lines: plan them with statistics that know about the rows just written.
-            cursor.execute(f"ANALYZE {lead}, {line}")
-        return self.created, self.updated
-
-    def _update_existing(self, cursor: Any) -> None:
-        """Records found by their external id: keep their values for a revert (one INSERT of the lines),
-        set the columns the file has (one UPDATE … FROM the staging table), give them their tags, then
-        recompute their keys from the values they now have (fields the file lacks kept theirs)."""
-        lead, stage = Lead._meta.db_table, self.STAGE
-        line, history = ImportLine._meta.db_table, HistoryEntry._meta.db_table
-        through = Lead.tags.through._meta.db_table
-        pairs = [f"'{a}', {_before_sql(a)}" for a in (*RESTORED_ATTNAMES, "updated_at")]
-        # jsonb_build_object takes at most 100 arguments: join objects of 40 pairs.
-        objects = " || ".join(
-            f"jsonb_build_object({', '.join(pairs[i : i + 40])})" for i in range(0, len(pairs), 40)
-        )
-        cursor.execute(
-            f"INSERT INTO {line} (import_run_id, row, lead_id, action, before) "
-            f"SELECT %s, s.row_no, l.id, %s, {objects} || jsonb_build_object('tags', "
-            f"(SELECT COALESCE(jsonb_agg(t.tag_id ORDER BY t.tag_id), '[]'::jsonb) FROM {through} t "
-            f"WHERE t.lead_id = l.id)) FROM {stage} s JOIN {lead} l ON l.id = s.existing_id",
-            [self.run.pk, LineAction.UPDATED],
-        )
-        # A value the row could not read (left out) keeps the record's own.
-        sets = ", ".join(
-            f"{a} = CASE WHEN s.left_out IS NOT NULL AND '{a}' = ANY(s.left_out) THEN l.{a} ELSE s.{a} END"
-            for a in self.update_attnames
-        )
-        cursor.execute(
-            f"UPDATE {lead} l SET {sets + ', ' if sets else ''}updated_at = %s "
-            f"FROM {stage} s WHERE l.id = s.existing_id",
-            [self.now],
-        )
-        self.updated = cursor.rowcount
-        cursor.execute(
-            f"DELETE FROM {through} t USING {stage} s "
-            f"WHERE t.lead_id = s.existing_id AND s.tag_ids IS NOT NULL"
-        )
-        cursor.execute(
-            f"INSERT INTO {through} (lead_id, tag_id) SELECT existing_id, unnest(tag_ids) FROM {stage} "
-            f"WHERE existing_id IS NOT NULL AND tag_ids IS NOT NULL"
-        )
-        body = _("Updated by the import of “%(file)s”.") % {"file": self.run.file_name}
-        cursor.execute(
-            f"INSERT INTO {history} "
-            "(content_type_id, object_id, kind, author_id, created_at, body, changes) "
-            f"SELECT %s, existing_id, %s, %s, %s, %s, '[]'::jsonb FROM {stage} WHERE existing_id IS NOT NULL",
-            [self.lead_type.pk, HistoryKind.SYSTEM, self.actor_id, self.now, body],
-        )
-        self._rekey(cursor)
-
-    def _rekey(self, cursor: Any) -> None:
-        """Recompute the keys of the updated records in Python (exactly ``Lead.normalize``), COPY them into
-        a second staging table and write them with one UPDATE."""
-        from pheu.imports.rows import _KEY_SOURCES, _KEYS
-
-        keys_fn = self.keys
-        lead, stage, table = Lead._meta.db_table, self.STAGE, self.KEYS
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {table} ON COMMIT DROP AS SELECT id, {', '.join(_KEYS)} FROM {lead} LIMIT 0"
-        )
-        sources = ", ".join(f"l.{name}" for name in _KEY_SOURCES)
-        copy_sql = f"COPY {table} (id, {', '.join(_KEYS)}) FROM STDIN"
-        # A server-side cursor read in chunks, each COPYed before the next is fetched (one connection).
-        with connection.connection.cursor(name="pheu_import_rekey") as read, connection.cursor() as out:
-            read.execute(f"SELECT l.id, {sources} FROM {lead} l JOIN {stage} s ON l.id = s.existing_id")
-            while chunk := read.fetchmany(BATCH_SIZE):
-                with out.cursor.copy(copy_sql) as copy:
-                    for row in chunk:
-                        record = SimpleNamespace(**dict(zip(_KEY_SOURCES, row[1:], strict=True)))
-                        keys_fn.normalize(record)
-                        copy.write_row((row[0], *(getattr(record, k) for k in _KEYS)))
-        cursor.execute(
-            f"UPDATE {lead} l SET {', '.join(f'{k} = k.{k}' for k in _KEYS)} FROM {table} k WHERE l.id = k.id"
-        )
-        cursor.execute(f"DROP TABLE {table}")
-
-
-_DEFAULTS: dict[str, Any] = {
-    "partner_id": None,
-    "automated_probability": None,
-    "amount": None,
-    "expected_revenue": None,
-    "expected_close_date": None,
-    "company_size": None,
-    "lost_reason_id": None,
-    "active": True,
-    "merged_into_id": None,
-}
 
 
 # --- revert ----------------------------------------------------------------------------------------
@@ -1054,7 +696,7 @@ def revert_import(*, actor: Any, import_run: Import) -> Import:
         # The time of change too, when the import kept it: as if the import had not been.
         dated = any("updated_at" in befores[lead_id] for lead_id in leads)
         Lead.objects.bulk_update(
-            list(leads.values()), [*RESTORED_ATTNAMES, *_KEY_ATTNAMES, *(["updated_at"] if dated else [])]
+            list(leads.values()), [*RESTORED_ATTNAMES, *KEY_ATTNAMES, *(["updated_at"] if dated else [])]
         )
         through.objects.filter(lead_id__in=list(leads)).delete()
         through.objects.bulk_create(

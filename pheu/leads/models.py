@@ -532,6 +532,13 @@ DERIVED_COLUMNS: tuple[str, ...] = tuple(
 # The keys a path writing rows itself computes (the import's writer): all the derived columns but
 # ``match_keys``, which such a path leaves NULL for the duplicate scan to compute.
 KEY_COLUMNS: tuple[str, ...] = tuple(name for name in DERIVED_COLUMNS if name != "match_keys")
+# The fields normalize() derives them from (its sources, besides the keys it keeps): what a row writer
+# hands it (the import's workers get exactly these).
+KEY_SOURCES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        ("name", "contact_name", "company_name", "email", "phone", "mobile", *RULE_KEY_FIELDS, "zip")
+    )
+)
 # Fields Pheu sets itself (the services of stages, outcome, merge and assignment; the prediction): no person
 # sets them through the form, the API or an import.
 SET_BY_PHEU: tuple[str, ...] = (

@@ -175,3 +175,24 @@ def test_insert_with_saves_a_dependant_a_receiver_listens_to_through_the_orm():
     finally:
         post_save.disconnect(dispatch_uid="test_insert_with_receiver", sender=HistoryEntry)
     assert heard == [(lead.pk, True)]
+
+
+def test_a_queryset_reads_a_stand_in_table_under_the_real_name_and_refuses_a_subquery_of_the_real_one():
+    from pheu.core.rows import ReadsRealTable, sql_on_tables
+
+    make_lead("Stored")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE stand_in AS SELECT * FROM leads_lead")
+        cursor.execute("UPDATE stand_in SET name = 'Staged'")
+    stand_in = {Lead._meta.db_table: "stand_in"}
+
+    sql, params = sql_on_tables(Lead.objects.filter(name__startswith="Sta").values_list("name"), stand_in)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert cursor.fetchall() == [("Staged",)]
+    assert list(Lead.objects.values_list("name", flat=True)) == ["Stored"]  # the queryset itself unchanged
+
+    # A subquery of the lead table would read the stored rows, not the stand-in's.
+    inner = Lead.objects.filter(pk__in=Lead.objects.filter(name="Stored").values("pk"))
+    with pytest.raises(ReadsRealTable):
+        sql_on_tables(inner, stand_in)

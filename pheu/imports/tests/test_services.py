@@ -10,7 +10,7 @@ from django.db import DatabaseError
 
 from pheu.core.history import history_of
 from pheu.core.models import HistoryKind
-from pheu.imports import services
+from pheu.imports import services, writes
 from pheu.imports.choices import ImportKind, ImportStatus
 from pheu.imports.exceptions import ImportsError
 from pheu.imports.models import ImportLine
@@ -409,14 +409,14 @@ def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_aga
     tmp_path, actors, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr(writes, "BATCH_SIZE", 2)
     path = write_csv(tmp_path / "f.csv", [["Name", "Tags"], *[[f"Lead {i}", "T"] for i in range(7)]])
-    original = services._flag_duplicates
+    original = writes.flag_duplicates
 
-    def fail(run):
+    def fail(run, **kwargs):
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr(services, "_flag_duplicates", fail)
+    monkeypatch.setattr(services, "flag_duplicates", fail)
     with path.open("rb") as upload:  # as the page does: stored, then started
         run = services.upload_import(actor=actors.manager, upload=upload, file_name="f.csv")
     with django_capture_on_commit_callbacks(execute=True):
@@ -427,7 +427,7 @@ def test_a_database_failure_mid_import_leaves_nothing_and_the_import_can_run_aga
     assert not Lead.objects.exists() and not ImportLine.objects.exists()
     assert not Lead.tags.through.objects.exists()
 
-    monkeypatch.setattr(services, "_flag_duplicates", original)
+    monkeypatch.setattr(services, "flag_duplicates", original)
     with django_capture_on_commit_callbacks(execute=True):  # the same import, run again from its page
         services.start_import(actor=actors.manager, import_run=run)
     run.refresh_from_db()

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pheu.core.models import PheuSettings
+from pheu.core.rows import sql_on_tables
 from pheu.core.validation import required_text_errors
 from pheu.leads.choices import WonStatus
 from pheu.leads.models import Lead, LeadScore
@@ -219,6 +220,16 @@ def refresh_leads(*, lead_ids: Collection[int] | QuerySet[Any], outcome_may_chan
     if outcome_may_change:
         refresh_samples(lead_ids=ids)
     return changed
+
+
+def staged_scores_sql(*, tables: Mapping[str, str]) -> tuple[str, tuple[Any, ...]]:
+    """The ``SELECT id, new_score`` of leads not stored yet — rows of stand-in tables of the lead table's
+    columns (an import's staging table: ``tables``, see :func:`pheu.core.rows.sql_on_tables`) — scored as
+    :func:`refresh_leads` scores stored ones: the open, active rows, by the active rules. Raises
+    :class:`~pheu.core.rows.ReadsRealTable` when a rule reads the lead table in a subquery."""
+    leads = Lead.objects.filter(won_status=WonStatus.OPEN, active=True).order_by()
+    select = leads.annotate(new_score=score_expression(active_rules())).values_list("id", "new_score")
+    return sql_on_tables(select, tables)
 
 
 def rules_depend_on(fields: Collection[str]) -> bool:
