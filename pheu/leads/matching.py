@@ -41,13 +41,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
-import numpy as np
 from django.utils.translation import gettext_lazy as _
-from numpy.typing import NDArray
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pheu.lib.public_domains import is_public_domain
@@ -160,10 +157,6 @@ FIELDS: tuple[Field, ...] = tuple(LEVELS)
 
 # A comparison's outcome: the level's index in LEVELS[field], and the similarity (0–1) shown with it.
 Outcome = tuple[int, float] | None
-_SAME: Outcome = (0, 1.0)
-# The cheap comparisons of a pair (e-mail, phone, postcode, customer), its match weight so far, the most
-# its other fields could add: what Scorer carries from one step to the next.
-_Head = tuple[Outcome, Outcome, Outcome, Outcome, float, float]
 
 
 def _align(short: Sequence[str], long: Sequence[str]) -> list[float]:
@@ -194,14 +187,9 @@ def compare_names(a: str, b: str) -> Outcome:
     if ta == tb or sorted(ta) == sorted(tb):
         return 0, 1.0
     short, long = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return _name_outcome(_align(short, long), len(long))
-
-
-def _name_outcome(sims: Sequence[float], words: int) -> Outcome:
-    """The level of names whose shorter one's words are aligned with ``sims`` to the longer one's, which has
-    ``words`` words."""
-    missing = words - len(sims)
-    similarity = sum(sims) / words
+    sims = _align(short, long)
+    missing = len(long) - len(short)
+    similarity = sum(sims) / len(long)
     lowest = min(sims)
     if missing == 0 and lowest >= CLOSE:
         return 1, similarity
@@ -210,16 +198,6 @@ def _name_outcome(sims: Sequence[float], words: int) -> Outcome:
     if max(sims) >= CLOSE:
         return 3, similarity
     return 4, similarity
-
-
-def _similarities(
-    left: Sequence[str], right: Sequence[str], scorer: Any, workers: int
-) -> NDArray[np.float64]:
-    """``scorer(left[k], right[k])`` for each k, by rapidfuzz over the arrays, in doubles: the very values
-    of one call per pair (its default, single precision, would round them)."""
-    if not left:
-        return np.zeros(0)
-    return process.cpdist(left, right, scorer=scorer, dtype=np.float64, workers=workers)
 
 
 @lru_cache(maxsize=65_536)  # cities and streets repeat: a scan asks for the same ones again and again
@@ -232,38 +210,13 @@ def _compare_text(a: str, b: str, close: float, fair: float | None) -> Outcome:
         return None
     if a == b:
         return 0, 1.0
-    return _text_outcome(a, b, fuzz.token_set_ratio(a, b) / 100, close, fair)
-
-
-def _text_outcome(a: str, b: str, sim: float, close: float, fair: float | None) -> Outcome:
+    sim = fuzz.token_set_ratio(a, b) / 100
     # Another number is another place, however alike the words ("12 Lê Lợi" / "14 Lê Lợi"): fair at best.
     if sim >= close and not (fair is not None and _numbers(a) != _numbers(b)):
         return 1, sim
     if fair is not None:
         return (2, sim) if sim >= fair else (3, sim)
     return 2, sim
-
-
-def _compare_text_many(
-    pairs: Sequence[tuple[str, str]], close: float, fair: float | None, workers: int
-) -> list[Outcome]:
-    """:func:`_compare_text` of each pair, the token-set ratios of the different ones in one rapidfuzz
-    call."""
-    out: list[Outcome] = [None] * len(pairs)
-    todo = []
-    for k, (a, b) in enumerate(pairs):
-        if a and b:
-            if a == b:
-                out[k] = _SAME
-            else:
-                todo.append(k)
-    ratios = _similarities(
-        [pairs[k][0] for k in todo], [pairs[k][1] for k in todo], fuzz.token_set_ratio, workers
-    )
-    for k, ratio in zip(todo, ratios.tolist(), strict=True):
-        a, b = pairs[k]
-        out[k] = _text_outcome(a, b, ratio / 100, close, fair)
-    return out
 
 
 def _one_off(a: str, b: str) -> bool:
@@ -299,30 +252,10 @@ def _compare_city(a: MatchRecord, b: MatchRecord) -> Outcome:
     # both would count one fact twice, which the model assumes away); another city still counts against.
     if not (a.city and b.city) or (a.zip and a.zip == b.zip and a.city == b.city):
         return None
-    return _city_outcome(a.city, b.city)
-
-
-def _city_outcome(a: str, b: str) -> Outcome:
-    city_sim = 1.0 if a == b else JaroWinkler.similarity(a, b)
-    if _numbers(a) != _numbers(b):  # "Quận 1" and "Quận 3" are two districts
+    city_sim = 1.0 if a.city == b.city else JaroWinkler.similarity(a.city, b.city)
+    if _numbers(a.city) != _numbers(b.city):  # "Quận 1" and "Quận 3" are two districts
         city_sim = 0.0
     return (0, 1.0) if city_sim == 1.0 else ((1, city_sim) if city_sim >= CLOSE else (2, city_sim))
-
-
-def _compare_cities_many(pairs: Sequence[tuple[str, str]], same_zip: NDArray[np.bool_]) -> list[Outcome]:
-    """:func:`_compare_city` of each pair of cities (``same_zip``: the pair has the same postcode), each
-    distinct pair of cities compared once (a base has few cities)."""
-    out: list[Outcome] = [None] * len(pairs)
-    seen: dict[tuple[str, str], Outcome] = {}
-    for k, (pair, zip_same) in enumerate(zip(pairs, same_zip.tolist(), strict=True)):
-        a, b = pair
-        if not (a and b) or (zip_same and a == b):
-            continue
-        outcome = seen.get(pair)
-        if outcome is None:
-            outcome = seen[pair] = _city_outcome(a, b)
-        out[k] = outcome
-    return out
 
 
 def _compare_zip(a: MatchRecord, b: MatchRecord) -> Outcome:
@@ -838,21 +771,17 @@ def score_pairs(
 
 
 class Scorer:
-    """Scores pairs, keeping those at or above ``threshold``: what a scan of many pairs uses.
+    """Scores pairs one by one, keeping those at or above ``threshold``: what a scan of many pairs uses.
 
     The cheap comparisons come first (e-mail, phone, postcode, customer); a pair that cannot reach the
     threshold even if its other fields were the most alike is left there, before its names and street
     are compared (most blocked pairs are strangers). The weights of each level, of the same name per
     ``name_count`` and each evidence item are computed once per distinct value and shared between the
-    pairs that have the same.
+    pairs that have the same (a scan scores a million pairs: its time is this method's)."""
 
-    Two entry points with the same results, to the last bit: a call scores one pair; :meth:`score_many`
-    scores a batch over arrays — what a scan of a million pairs uses (its time is that method's)."""
-
-    def __init__(self, weights: Weights, threshold: float, *, workers: int = 1) -> None:
+    def __init__(self, weights: Weights, threshold: float) -> None:
         self.weights = weights
         self.threshold = threshold
-        self.workers = workers  # threads of rapidfuzz's batched comparisons (outside the GIL)
         self._floor = math.log2(threshold / (1 - threshold)) if 0 < threshold < 1 else -math.inf
         self._table = {f: tuple(weights.weight(f, i) for i in range(len(LEVELS[f]))) for f in FIELDS}
         self._best = {f: max(0.0, *levels) for f, levels in self._table.items()}
@@ -927,133 +856,6 @@ class Scorer:
         evidence = self._build_evidence((email, phone, name, company, street, city, zip_, customer), name_w)
         return PairScore(min(a.id, b.id), max(a.id, b.id), p, evidence)
 
-    def score_many(self, pairs: Sequence[tuple[MatchRecord, MatchRecord, int]]) -> list[PairScore | None]:
-        """What calling the scorer on each (a, b, name count) of ``pairs`` in turn returns, in their order:
-        the same probabilities (the same additions, in the same order), evidence and pairs left out.
-
-        The fields are read into arrays once; the cheap comparisons, the weights and the pruning are
-        array operations; the names of the pairs still able to reach the threshold are compared once per
-        distinct pair of names, then the company names and streets of those still able after that by
-        rapidfuzz over arrays (``process.cpdist``), their cities once per distinct pair; only the pairs
-        near the threshold get their probability computed, only those kept their evidence."""
-        n = len(pairs)
-        results: list[PairScore | None] = [None] * n
-        if not n:
-            return results
-        table, best, floor, workers = self._table, self._best, self._floor, self.workers
-        left, right = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-
-        def column(records: list[MatchRecord], name: str) -> NDArray[np.object_]:
-            return np.array(list(map(attrgetter(name), records)), dtype=object)
-
-        def weights_of(f: Field, levels: NDArray[np.intp], on: NDArray[np.bool_]) -> NDArray[np.float64]:
-            return np.where(on, np.asarray(table[f])[levels], 0.0)  # 0.0 where no evidence: an exact no-op
-
-        # 1. E-mail, phone (either way round), postcode, customer: levels per pair, as _compare_* give them.
-        ea, eb = column(left, "email"), column(right, "email")
-        la, lb = column(left, "local"), column(right, "local")
-        da, db = column(left, "domain"), column(right, "domain")
-        email_on = (ea != "") & (eb != "")
-        email = np.select([ea == eb, (la != "") & (la == lb), (da != "") & (da == db)], [0, 1, 2], 3)
-        a0, a1 = _phone_columns(left)
-        b0, b1 = _phone_columns(right)
-        phone_on = (a0 != "") & (b0 != "")
-        same_phone = (a0 == b0) | (a0 == b1) | ((a1 != "") & ((a1 == b0) | (a1 == b1)))
-        close_phone = np.zeros(n, dtype=bool)
-        todo = np.flatnonzero(phone_on & ~same_phone)
-        for x, y in ((a0, b0), (a0, b1), (a1, b0), (a1, b1)):
-            close_phone[todo] |= _one_off_many(x[todo], y[todo], workers)
-        phone = np.where(same_phone, 0, np.where(close_phone, 1, 2))
-        za, zb = column(left, "zip"), column(right, "zip")
-        zip_on = (za != "") & (zb != "")
-        zip_close = np.zeros(n, dtype=bool)
-        todo = np.flatnonzero(zip_on & (za != zb))
-        zip_close[todo] = _one_off_many(za[todo], zb[todo], workers)
-        zip_ = np.where(za == zb, 0, np.where(zip_close, 1, 2))
-        ca, cb = column(left, "customer"), column(right, "customer")
-        customer_on = np.array([c is not None for c in ca], dtype=bool) & np.array(
-            [c is not None for c in cb], dtype=bool
-        )
-        customer = np.where(ca == cb, 0, 1)
-        total = np.full(n, self._prior)
-        total = total + weights_of(Field.EMAIL, email, email_on)
-        total = total + weights_of(Field.PHONE, phone, phone_on)
-        total = total + weights_of(Field.ZIP, zip_, zip_on)
-        total = total + weights_of(Field.CUSTOMER, customer, customer_on)
-        na, nb = column(left, "name_key"), column(right, "name_key")
-        has_name = (na != "") & (nb != "")
-        has_company = (column(left, "company") != "") & (column(right, "company") != "")
-        has_street = (column(left, "street") != "") & (column(right, "street") != "")
-        has_city = (column(left, "city") != "") & (column(right, "city") != "")
-        rest = (
-            np.where(has_name, best[Field.NAME], 0.0)
-            + np.where(has_company, best[Field.COMPANY], 0.0)
-            + np.where(has_street, best[Field.STREET], 0.0)
-            + np.where(has_city, best[Field.CITY], 0.0)
-        )
-        alive = ~(total + rest < floor)
-        # 2. The names of the pairs still able to reach the threshold: each distinct pair of names once
-        # (a scan's pairs mostly share their name, or one of a few namesakes').
-        named = np.flatnonzero(alive & has_name).tolist()
-        by_names: dict[tuple[str, str], Outcome] = {}
-        names: dict[int, Outcome] = {}
-        name_ws: dict[int, float] = {}
-        name_table = table[Field.NAME]
-        for k in named:
-            key = (na[k], nb[k])
-            if key in by_names:
-                outcome = by_names[key]
-            else:
-                outcome = by_names[key] = compare_names(*key)
-            if outcome is None:
-                continue
-            names[k] = outcome
-            # The same name: its weight depends on how common the name is.
-            name_ws[k] = self._name_weight(pairs[k][2]) if outcome[0] == 0 else name_table[outcome[0]]
-        if names:
-            ks = np.fromiter(names, dtype=np.intp, count=len(names))
-            total[ks] = total[ks] + np.fromiter(name_ws.values(), dtype=np.float64, count=len(ks))
-            rest[ks] = rest[ks] - best[Field.NAME]
-            alive[ks] = ~(total[ks] + rest[ks] < floor)
-        # 3. Company names, streets and cities of those still able to, then the probability.
-        ks = np.flatnonzero(alive)
-        live = ks.tolist()
-        companies = _compare_text_many(
-            [(left[k].company, right[k].company) for k in live], 0.90, None, workers
-        )
-        streets = _compare_text_many([(left[k].street, right[k].street) for k in live], 0.90, 0.70, workers)
-        cities = _compare_cities_many(
-            [(left[k].city, right[k].city) for k in live], (za[ks] != "") & (za[ks] == zb[ks])
-        )
-        weight = total[ks]
-        for f, found in ((Field.COMPANY, companies), (Field.STREET, streets), (Field.CITY, cities)):
-            levels = np.array([-1 if o is None else o[0] for o in found], dtype=np.intp)
-            weight = weight + weights_of(f, levels, levels >= 0)
-        # Only the pairs near or above the threshold get their probability computed (exactly, as a call
-        # does): a margin keeps any pair whose probability could round to the threshold.
-        near = np.flatnonzero(~(weight < floor - 1e-6)).tolist()
-        for i in near:
-            p = probability(float(weight[i]))
-            if p < self.threshold:
-                continue
-            k = live[i]
-            evidence = self._build_evidence(
-                (
-                    _EMAIL_OUTCOMES[email[k]] if email_on[k] else None,
-                    _PHONE_OUTCOMES[phone[k]] if phone_on[k] else None,
-                    names.get(k),
-                    companies[i],
-                    streets[i],
-                    cities[i],
-                    _ZIP_OUTCOMES[zip_[k]] if zip_on[k] else None,
-                    _CUSTOMER_OUTCOMES[customer[k]] if customer_on[k] else None,
-                ),
-                name_ws.get(k, 0.0),
-            )
-            a, b = left[k], right[k]
-            results[k] = PairScore(min(a.id, b.id), max(a.id, b.id), p, evidence)
-        return results
-
     def _build_evidence(self, outcomes: Sequence[Outcome], name_w: float) -> tuple[Evidence, ...]:
         weights = self.weights
         evidence = []
@@ -1071,34 +873,9 @@ class Scorer:
         return tuple(evidence)
 
 
+_SAME: Outcome = (0, 1.0)
 _CLOSE: Outcome = (1, 0.0)
 _PHONE_DIFFERENT: Outcome = (2, 0.0)
-# The outcome of each level of the comparisons without a similarity, as _compare_* return them.
-_EMAIL_OUTCOMES: tuple[Outcome, ...] = ((0, 1.0), (1, 1.0), (2, 0.0), (3, 0.0))
-_PHONE_OUTCOMES: tuple[Outcome, ...] = (_SAME, _CLOSE, _PHONE_DIFFERENT)
-_ZIP_OUTCOMES: tuple[Outcome, ...] = ((0, 1.0), (1, 0.0), (2, 0.0))
-_CUSTOMER_OUTCOMES: tuple[Outcome, ...] = ((0, 1.0), (1, 0.0))
-
-
-def _phone_columns(records: Sequence[MatchRecord]) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
-    """Each record's first and second number ("" where it has fewer; a record has at most two)."""
-    first = np.array([r.phones[0] if r.phones else "" for r in records], dtype=object)
-    second = np.array([r.phones[1] if len(r.phones) > 1 else "" for r in records], dtype=object)
-    return first, second
-
-
-def _one_off_many(x: NDArray[np.object_], y: NDArray[np.object_], workers: int) -> NDArray[np.bool_]:
-    """:func:`_one_off` of each pair of strings, an empty one never (OSA distances by rapidfuzz)."""
-    out = np.zeros(len(x), dtype=bool)
-    lengths_x = np.fromiter(map(len, x), dtype=np.intp, count=len(x))
-    lengths_y = np.fromiter(map(len, y), dtype=np.intp, count=len(y))
-    todo = np.flatnonzero((lengths_x == lengths_y) & (lengths_x > 0))
-    if todo.size:
-        distances = process.cpdist(
-            list(x[todo]), list(y[todo]), scorer=OSA.distance, score_cutoff=1, dtype=np.int32, workers=workers
-        )
-        out[todo] = distances <= 1
-    return out
 
 
 def components(pairs: Iterable[PairScore]) -> list[tuple[tuple[int, ...], list[PairScore]]]:

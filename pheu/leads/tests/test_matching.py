@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 import pytest
 from django.utils import translation
@@ -14,7 +13,6 @@ from pheu.leads.matching import (
     LEVELS,
     Field,
     MatchRecord,
-    Scorer,
     Weights,
     candidate_pairs,
     compare,
@@ -23,7 +21,6 @@ from pheu.leads.matching import (
     estimate_weights,
     levels_of,
     probability,
-    random_pairs,
     score_pair,
 )
 
@@ -144,87 +141,3 @@ def test_another_number_is_another_place():
     assert LEVELS[Field.CITY][levels[Field.CITY]] == "different"
     c = MatchRecord(3, street="12 le loi phuong ben nghe", city="quan 1")
     assert LEVELS[Field.STREET][levels_of(compare(a, c))[FIELDS.index(Field.STREET)]] == "close"
-
-
-def _generated_pairs(seed: int, people: int = 400) -> list[tuple[MatchRecord, MatchRecord, int]]:
-    """People with typos, swapped, missing or changed name words, moved addresses, other numbers: each
-    record paired with the records it shares a blocking key with, and random strangers."""
-    rng = random.Random(seed)
-    words = [
-        *("nguyen", "tran", "le", "pham", "hoang", "van", "thi", "minh", "an", "binh", "thanh", "thanhh"),
-        *("ngoc", "bich", "tuan", "hoa", "lan", "john", "smith", "jemma", "jemms", "ryan", "o"),
-    ]
-    streets = ["le loi", "tran hung dao", "kallara close", "kallaraclose", "nguyen trai", "hai ba trung"]
-    cities = ["ha noi", "ho chi minh", "hue", "quan 1", "quan 3", "da nang", "danang", ""]
-    companies = ["", "", "thep viet", "thep viet nam", "abc", "abd", "hoa phat group"]
-
-    def typo(word: str) -> str:
-        i = rng.randrange(len(word))
-        return word[:i] + rng.choice("aeioxyz") + word[i + 1 :] if rng.random() < 0.7 else word + word[-1]
-
-    records: list[MatchRecord] = []
-    for person in range(people):
-        name = [rng.choice(words) for _ in range(rng.choice((1, 2, 3, 3, 4, 5)))]
-        numbers = [f"+8491234{person:04d}", f"+8498765{person:04d}"]
-        mail = rng.choice(
-            ["", f"p{person}@gmail.com", f"info@c{person % 30}.vn", f"p{person}@c{person % 30}.vn"]
-        )
-        base = {
-            "name_key": " ".join(name),
-            "company": rng.choice(companies),
-            "email": mail,
-            "phones": tuple(sorted(rng.sample(numbers, rng.randrange(3)))),
-            "street": rng.choice(["", f"{rng.randrange(30)} {rng.choice(streets)}"]),
-            "city": rng.choice(cities),
-            "zip": rng.choice(["", f"{rng.randrange(20):05d}"]),
-            "customer": rng.choice([None, None, person % 7]),
-        }
-        for _copy in range(rng.choice((1, 1, 2, 3))):
-            fields = dict(base)
-            kept = list(name)
-            change = rng.random()
-            if change < 0.2:
-                i = rng.randrange(len(kept))
-                kept[i] = typo(kept[i])
-            elif change < 0.35:
-                rng.shuffle(kept)
-            elif change < 0.5 and len(kept) > 1:
-                del kept[rng.randrange(len(kept))]
-            elif change < 0.6:
-                kept.append(rng.choice(words))
-            fields["name_key"] = " ".join(kept) if rng.random() > 0.03 else ""
-            if rng.random() < 0.3:
-                fields["street"] = rng.choice(
-                    ["", typo(str(fields["street"]) or "x"), f"9 {rng.choice(streets)}"]
-                )
-            if rng.random() < 0.2:
-                fields["city"] = rng.choice(cities)
-            if rng.random() < 0.2:
-                fields["zip"] = rng.choice(["", f"{rng.randrange(20):05d}"])
-            if rng.random() < 0.2:
-                fields["company"] = rng.choice(companies)
-            records.append(MatchRecord(len(records) + 1, **fields))  # type: ignore[arg-type]
-    names = Counter(r.name_key for r in records)
-    index_pairs = candidate_pairs(records) | {
-        (i, j) for i, j in random_pairs(len(records), 2000, seed=seed) if i < j
-    }
-    return [(records[i], records[j], names[records[i].name_key]) for i, j in sorted(index_pairs)]
-
-
-@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.6, 0.9])
-@pytest.mark.parametrize("workers", [1, 2])
-def test_the_batched_scorer_gives_each_pair_the_per_pair_score(threshold, workers):
-    weights = Weights(DEFAULT_WEIGHTS.m, DEFAULT_WEIGHTS.u, DEFAULT_WEIGHTS.prior, records=1000)
-    pairs = _generated_pairs(seed=23)
-    one_by_one = Scorer(weights, threshold)
-    expected = [one_by_one(a, b, n) for a, b, n in pairs]
-    batched = Scorer(weights, threshold, workers=workers).score_many(pairs)
-    assert batched == expected  # the same probabilities, to the last bit, and the same evidence
-    kept = [p for p in expected if p is not None]
-    assert len(kept) > (100 if threshold < 0.9 else 20)
-    levels = {(e.field, e.level) for p in kept for e in p.evidence}
-    # Every path of the comparisons was taken: typos, swaps, missing words, other numbers, other cities.
-    assert {("name", lv) for lv in LEVELS[Field.NAME]} <= levels or threshold > 0
-    assert {("street", "close"), ("street", "fair"), ("company", "close"), ("city", "close")} <= levels or (
-        threshold > 0
-    )
