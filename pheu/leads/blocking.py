@@ -32,7 +32,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,7 +191,7 @@ def match_record(values: Sequence[Any], family: int | None, **extra: Any) -> Mat
     )
 
 
-def prefetched(cursor: Any, size: int) -> Iterator[list[Any]]:
+def prefetched(cursor: Any, size: int) -> Generator[list[Any], None, None]:
     """The rows of ``cursor`` (executed) in lists of ``size``, the next list fetched by a thread while the
     caller works on the current one: the database joins the next pairs to their records (another process,
     another core) while Python compares the previous ones, instead of each waiting for the other.
