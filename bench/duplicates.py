@@ -16,7 +16,8 @@
   (target ≤ 3, all index scans — the plans are printed) and latency percentiles.
 
 The leads are made by ``bench.rules``' SQL (set-based, realistic Vietnamese/English data) when the
-database holds none; an existing base is reused as it is (``python -m bench`` empties it first).
+database holds none, a third of them linked to customers on PostgreSQL (:func:`_link_partners`); an
+existing base is reused as it is (``python -m bench`` empties it first).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def _ensure(n: int) -> dict[str, float]:
         d.prepare(cursor)
         cursor.execute(sql, params)
         scores.add_missing_rows(cursor)  # the score rows the insert trigger would have made
+        if d.vendor == "postgresql":
+            _link_partners(cursor, n)
         t1 = time.perf_counter()
         blocking.fill_match_keys(cursor)  # the matcher's keys, as Lead.normalize() computes them
         fill_keys_s = time.perf_counter() - t1
@@ -62,6 +65,42 @@ def _ensure(n: int) -> dict[str, float]:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)" if d.vendor == "postgresql" else "ANALYZE")
     return {"fill_s": time.perf_counter() - t0, "fill_match_keys_s": fill_keys_s}
+
+
+def _link_partners(cursor: Any, n: int) -> None:
+    """Customers for a third of the leads, as a base that converts has them: ``n`` / 10 companies and
+    ``n`` * 4 / 10 contacts (each of a company), each lead of the third linked to one of them — so that
+    the lookup reads a customer's family (its company and the company's contacts) on every third lead."""
+    from pheu.contacts.models import Partner
+    from pheu.leads.models import Lead
+
+    partners = Partner._meta.db_table
+    companies, contacts = max(1, n // 10), max(1, n * 4 // 10)
+    columns = (
+        "is_company, parent_id, name, job_title, email, phone, mobile, website, street, city, state, zip, "
+        "language, vat, notes, active, created_at, updated_at, email_normalized, phone_e164, mobile_e164, "
+        "name_key"
+    )
+    blank = "'', '', '', '', '', '', '', '', '', 'vi', '', '', true, now(), now(), '', '', ''"
+    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {partners}")
+    first = cursor.fetchone()[0] + 1
+    cursor.execute(
+        f"INSERT INTO {partners} (id, {columns}) SELECT %s + g, true, NULL, 'Company ' || g, {blank}, "
+        f"'company ' || g FROM generate_series(0, %s) AS g",
+        [first, companies - 1],
+    )
+    cursor.execute(
+        f"INSERT INTO {partners} (id, {columns}) SELECT %s + g, false, %s + g %% %s, 'Contact ' || g, "
+        f"{blank}, 'contact ' || g FROM generate_series(0, %s) AS g",
+        [first + companies, first, companies, contacts - 1],
+    )
+    cursor.execute(
+        f"SELECT setval(pg_get_serial_sequence('{partners}', 'id'), %s)", [first + companies + contacts]
+    )
+    cursor.execute(
+        f"UPDATE {Lead._meta.db_table} SET partner_id = %s + id %% %s WHERE id %% 3 = 0",
+        [first, companies + contacts],
+    )
 
 
 def _sprinkle_duplicates(count: int) -> None:

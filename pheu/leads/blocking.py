@@ -27,9 +27,12 @@ words of ``match_keys`` (``string_to_array(match_keys, ' ') && keys``), the stop
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +191,45 @@ def match_record(values: Sequence[Any], family: int | None, **extra: Any) -> Mat
     )
 
 
+def prefetched(cursor: Any, size: int) -> Generator[list[Any], None, None]:
+    """The rows of ``cursor`` (executed) in lists of ``size``, the next list fetched by a thread while the
+    caller works on the current one: the database joins the next pairs to their records (another process,
+    another core) while Python compares the previous ones, instead of each waiting for the other.
+
+    The thread alone reads the cursor while this generator runs (the caller must not use the connection
+    until it ends). An error of the fetch is raised here; when the caller stops early, the thread ends
+    after at most the fetch under way. (The client library waits for the server without the GIL.)"""
+    chunks: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(size)
+                chunks.put(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            chunks.put(exc)
+
+    thread = threading.Thread(target=fetch, name="pheu-scan-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # a put may be waiting for room: make it
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.05)
+        thread.join()
+
+
 def _drop(cursor: Any, *names: str) -> None:
     for name in names:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
@@ -327,7 +369,8 @@ def scan_pairs(
     try:
         cursor.execute(stream)
         current: MatchRecord | None = None
-        while rows := cursor.fetchmany(FETCH):
+        chunks = prefetched(cursor, FETCH) if postgres else iter(lambda: cursor.fetchmany(FETCH), [])
+        for rows in chunks:
             if len(cache) > CACHE:
                 cache.clear()
             for row in rows:

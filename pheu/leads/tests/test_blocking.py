@@ -3,6 +3,7 @@ and stop keys, groups that do not chain, and the lookup on a lead using the very
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -207,3 +208,39 @@ def test_a_lookup_lists_a_bounded_number_of_colleagues_and_the_person_always():
     assert Reason.PHONE in found[again.pk].codes
     colleagues = [m for m in found.values() if Reason.EMAIL_DOMAIN in m.codes]
     assert len(colleagues) == COMPANY_LIMIT
+
+
+class _Cursor:
+    """A cursor of ``rows`` read by fetchmany; ``fail_after``: fetches before one raises."""
+
+    def __init__(self, rows: int, fail_after: int | None = None) -> None:
+        self.rows = list(range(rows))
+        self.fetches = 0
+        self.fail_after = fail_after
+
+    def fetchmany(self, size: int) -> list[int]:
+        if self.fail_after is not None and self.fetches >= self.fail_after:
+            raise RuntimeError("connection lost")
+        self.fetches += 1
+        chunk, self.rows = self.rows[:size], self.rows[size:]
+        return chunk
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_stream_is_read_ahead_in_order_and_ends_cleanly():
+    assert [row for chunk in blocking.prefetched(_Cursor(10_001), 1000) for row in chunk] == list(
+        range(10_001)
+    )
+    # A fetch's error reaches the reader, after the rows before it.
+    read = []
+    with pytest.raises(RuntimeError, match="connection lost"):
+        for chunk in blocking.prefetched(_Cursor(10_000, fail_after=3), 1000):
+            read += chunk
+    assert read == list(range(3000))
+    # A reader stopping early ends the thread, which stops fetching.
+    cursor = _Cursor(100_000)
+    stream = blocking.prefetched(cursor, 10)
+    assert next(stream) == list(range(10))
+    stream.close()
+    assert cursor.fetches <= 4  # the one read, two waiting in the queue, one under way
+    assert not [t for t in threading.enumerate() if t.name == "pheu-scan-prefetch"]
