@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +65,36 @@ def install(
         then(cursor)
     logger.info(done)
     return True
+
+
+@dataclass(frozen=True)
+class KeptRows:
+    """Rows kept from the records by triggers (a report's summary table): the triggers' names and
+    statements per database, and the statement that rebuilds the rows from the records."""
+
+    names: Callable[[str], Sequence[str]]  # by ``connection.vendor``
+    statements: Mapping[str, Callable[[], list[str]]]
+    rebuild_rows: Callable[[Any, str], object]  # (cursor, vendor); its result is not used
+    done: str  # logged once installed
+
+    def ensure_triggers(self, conn: Any = connection) -> bool:
+        """Install the triggers where any is missing, then rebuild the rows; True when it had to."""
+        return install(
+            conn,
+            names=self.names(conn.vendor),
+            statements=self.statements,
+            then=lambda cursor: self.rebuild_rows(cursor, conn.vendor),
+            done=self.done,
+        )
+
+    def reinstall(self, conn: Any = connection) -> None:
+        """Write the triggers again (after a change of ``TIME_ZONE``) and rebuild the rows."""
+        with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+            for statement in self.statements[conn.vendor]():
+                cursor.execute(statement)
+            self.rebuild_rows(cursor, conn.vendor)
+
+    def rebuild(self, conn: Any = connection) -> None:
+        """The rows again from the records (after a load that bypassed the triggers, e.g. a restore)."""
+        with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+            self.rebuild_rows(cursor, conn.vendor)

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from pheu.leads.triggers import install
+from pheu.leads.triggers import KeptRows
 from pheu.reports.summaries import local_day, rolled_before
 
 TABLE = "reports_activityday"
@@ -198,30 +198,15 @@ def _compact(cursor: Any, vendor: str) -> int:
     return int(before) - int(cursor.fetchone()[0])
 
 
-def ensure_triggers(conn: Any = connection) -> bool:
-    """Install the triggers where any is missing, then rebuild the rows; True when it had to."""
-    return install(
-        conn,
-        names=trigger_names(),
-        statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
-        then=lambda cursor: _rebuild(cursor, conn.vendor),
-        done="report activities: triggers installed and rows rebuilt",
-    )
-
-
-def reinstall(conn: Any = connection) -> None:
-    """Write the triggers again (after a change of ``TIME_ZONE``) and rebuild the rows."""
-    statements = _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql()
-    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-        _rebuild(cursor, conn.vendor)
-
-
-def rebuild() -> None:
-    """The rows again from the activities (after a load that bypassed the triggers)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        _rebuild(cursor, connection.vendor)
+_KEPT = KeptRows(
+    names=lambda vendor: trigger_names(),
+    statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
+    rebuild_rows=_rebuild,
+    done="report activities: triggers installed and rows rebuilt",
+)
+ensure_triggers = _KEPT.ensure_triggers
+reinstall = _KEPT.reinstall
+rebuild = _KEPT.rebuild
 
 
 def compact() -> int:

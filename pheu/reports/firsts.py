@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
-from pheu.leads.triggers import install
+from pheu.leads.triggers import KeptRows
 
 TABLE = "reports_assignedrecord"
 LEAD_TRIGGERS = ("reports_assigned_insert", "reports_assigned_update", "reports_assigned_delete")
@@ -185,30 +185,15 @@ def _rebuild(cursor: Any, vendor: str) -> None:
     cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {_fresh()}")
 
 
-def ensure_triggers(conn: Any = connection) -> bool:
-    """Install the triggers where any is missing, then rebuild the rows; True when it had to."""
-    return install(
-        conn,
-        names=trigger_names(),
-        statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
-        then=lambda cursor: _rebuild(cursor, conn.vendor),
-        done="report first activities: triggers installed and rows rebuilt",
-    )
-
-
-def reinstall(conn: Any = connection) -> None:
-    """Write the triggers again and rebuild the rows."""
-    statements = _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql()
-    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-        _rebuild(cursor, conn.vendor)
-
-
-def rebuild() -> None:
-    """The rows again from the records (after a load that bypassed the triggers, e.g. a restore)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        _rebuild(cursor, connection.vendor)
+_KEPT = KeptRows(
+    names=lambda vendor: trigger_names(),
+    statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
+    rebuild_rows=_rebuild,
+    done="report first activities: triggers installed and rows rebuilt",
+)
+ensure_triggers = _KEPT.ensure_triggers
+reinstall = _KEPT.reinstall
+rebuild = _KEPT.rebuild
 
 
 def drift(conn: Any = connection) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:

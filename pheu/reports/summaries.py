@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from pheu.leads.triggers import install, lead_table_triggers
+from pheu.leads.triggers import KeptRows, lead_table_triggers
 
 # An expression over a row alias ("NEW", "OLD", "leads_lead") → SQL.
 Expr = Callable[[str], str]
@@ -327,24 +327,15 @@ def installed_triggers(conn: Any = connection) -> set[str]:
     return lead_table_triggers(conn) & set(trigger_names(conn.vendor))
 
 
-def ensure_triggers(conn: Any = connection) -> bool:
-    """Install the triggers where any is missing, then rebuild the summaries; True when it had to."""
-    return install(
-        conn,
-        names=trigger_names(conn.vendor),
-        statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
-        then=lambda cursor: _rebuild(cursor, conn.vendor),
-        done="report summaries: triggers installed and summaries rebuilt",
-    )
-
-
-def reinstall(conn: Any = connection) -> None:
-    """Write the triggers again (after a change of ``TIME_ZONE``) and rebuild the summaries."""
-    statements = _postgresql_sql() if conn.vendor == "postgresql" else _sqlite_sql()
-    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-        _rebuild(cursor, conn.vendor)
+_KEPT = KeptRows(
+    names=trigger_names,
+    statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
+    rebuild_rows=lambda cursor, vendor: _rebuild(cursor, vendor),  # defined below
+    done="report summaries: triggers installed and summaries rebuilt",
+)
+ensure_triggers = _KEPT.ensure_triggers
+reinstall = _KEPT.reinstall
+rebuild = _KEPT.rebuild
 
 
 def rolled_before() -> dt.date:
@@ -424,12 +415,6 @@ def _rebuild(cursor: Any, vendor: str) -> None:
         for entry in summary.entries:
             cursor.execute(f"INSERT INTO {summary.table} ({_columns(entry)}) {_folded(entry, 'leads_lead')}")
     _compact(cursor, vendor)
-
-
-def rebuild() -> None:
-    """The summaries again from the leads (after a load that bypassed the triggers, e.g. a restore)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        _rebuild(cursor, connection.vendor)
 
 
 def compact() -> int:
