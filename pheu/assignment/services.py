@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -769,6 +769,22 @@ class MemberLoad:
     away: bool
     active: bool
 
+    @classmethod
+    def of(cls, member: TeamMember, today: date) -> MemberLoad:
+        """The load of ``member`` read with its team and user and annotated with ``recent``
+        (:func:`~pheu.assignment.facts.recent_count`)."""
+        return cls(
+            member.pk,
+            member.team_id,
+            member.team.name,
+            member.user.display_name,
+            member.capacity,
+            member.recent,  # type: ignore[attr-defined]  # the annotation
+            member.optout,
+            member.is_away(today),
+            member.active and member.user.is_active,
+        )
+
     @property
     def free(self) -> int:
         return max(self.capacity - self.recent, 0)
@@ -786,16 +802,5 @@ def assignment_statistics(*, now: datetime | None = None, team: Team | None = No
     if team is not None:
         members = members.filter(team=team)
     return [
-        MemberLoad(
-            m.pk,
-            m.team_id,
-            m.team.name,
-            m.user.display_name,
-            m.capacity,
-            m.recent,
-            m.optout,
-            m.is_away(today),
-            m.active and m.user.is_active,
-        )
-        for m in members.order_by("team__sequence", "team__name", "user__username")
+        MemberLoad.of(m, today) for m in members.order_by("team__sequence", "team__name", "user__username")
     ]

@@ -845,20 +845,7 @@ def member_rows(*, user: Any, filters: ReportFilters) -> list[MemberRow]:
         .annotate(recent=recent_count(now))
         .order_by()
     )
-    loads = {
-        m.pk: MemberLoad(
-            m.pk,
-            m.team_id,
-            m.team.name,
-            m.user.display_name,
-            m.capacity,
-            m.recent,
-            m.optout,
-            m.is_away(today),
-            m.active and m.user.is_active,
-        )
-        for m in members
-    }
+    loads = {m.pk: MemberLoad.of(m, today) for m in members}
     assigned = assigned_records(user, filters, since=start_of(filters.date_from)).filter(
         assigned_at__lt=start_of(filters.date_to + dt.timedelta(1))
     )
