@@ -122,9 +122,12 @@ def _postgresql_sql() -> list[str]:
         *(f"DROP TRIGGER IF EXISTS {name} ON activities_activity" for name in ACTIVITY_TRIGGERS),
         "CREATE TRIGGER reports_assigned_insert AFTER INSERT ON leads_lead "
         "REFERENCING NEW TABLE AS new_leads FOR EACH STATEMENT EXECUTE FUNCTION reports_assigned_new_leads()",
+        # Only where the record is or was assigned: a run giving 70,000 leads a team and no salesperson
+        # looked each up in the kept rows for nothing (12–18 s a part of 30,000 on a fresh table).
         "CREATE TRIGGER reports_assigned_update AFTER UPDATE OF user_id, team_id, assigned_at ON leads_lead "
         "FOR EACH ROW WHEN ((OLD.user_id, OLD.team_id, OLD.assigned_at) "
-        "IS DISTINCT FROM (NEW.user_id, NEW.team_id, NEW.assigned_at)) "
+        "IS DISTINCT FROM (NEW.user_id, NEW.team_id, NEW.assigned_at) "
+        f"AND (({_qualifies('OLD')}) OR ({_qualifies('NEW')}))) "
         "EXECUTE FUNCTION reports_assigned_lead()",
         "CREATE TRIGGER reports_assigned_delete AFTER DELETE ON leads_lead "
         f"FOR EACH ROW WHEN ({_qualifies('OLD')}) EXECUTE FUNCTION reports_assigned_lead()",
