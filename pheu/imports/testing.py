@@ -6,6 +6,8 @@ import csv
 import io
 import unicodedata
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,29 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Any]]) -> Path:
 def make_import(path: Path, *, actor: Any = None, kind: str = ImportKind.LEADS, **kw: Any) -> Import:
     """Run an import of ``path`` now, as the command line does."""
     return import_file(actor=actor, path=path, kind=kind, **kw)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return "<time>"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def stored_fields(lead: Any) -> dict[str, Any]:
+    """Every stored field of ``lead`` but its id, comparable between two imports of one file: relations by
+    name, times as a placeholder; with its tags and score."""
+    row: dict[str, Any] = {}
+    for field in type(lead)._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        value = getattr(lead, field.attname)
+        if field.is_relation and value is not None:
+            value = str(getattr(lead, field.name))
+        row[field.attname] = _plain(value)
+    row["tags"] = sorted(lead.tags.values_list("name", flat=True))
+    row["score"] = lead.score_row.score
+    return row

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from pheu.core.history import history_of
-from pheu.imports.testing import make_import, write_csv
+from pheu.imports.testing import make_import, stored_fields, write_csv
 from pheu.leads.models import Lead
 from pheu.testing import make_lead, make_stage
 
@@ -182,27 +181,8 @@ ROWS = [
 ]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return "<time>"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _stored(lead: Lead, names: dict[int, str]) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for field in Lead._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        value = getattr(lead, field.attname)
-        if field.is_relation and value is not None:
-            value = str(getattr(lead, field.name))
-        row[field.attname] = _plain(value)
-    row["tags"] = sorted(lead.tags.values_list("name", flat=True))
-    row["score"] = lead.score_row.score
+    row = stored_fields(lead)
     row["history"] = sorted(entry.kind for entry in history_of(lead))
     row["lines"] = [(ln.row, ln.action, names.get(ln.duplicate_of_id)) for ln in lines_of(lead)]
     return row

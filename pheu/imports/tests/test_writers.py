@@ -8,7 +8,6 @@ portable writer on SQLite to the same stored rows as PostgreSQL's.)"""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +20,7 @@ from pheu.assignment.models import AssignmentDecision, AssignmentRun, MemberLoad
 from pheu.core.models import PheuSettings
 from pheu.imports import services, writes
 from pheu.imports.models import ImportLine
-from pheu.imports.testing import make_import, write_csv
+from pheu.imports.testing import make_import, stored_fields, write_csv
 from pheu.leads.models import Lead
 from pheu.scoring.models import ScoringRule
 from pheu.teams.models import Team
@@ -51,32 +50,13 @@ class _Undo(Exception):
     pass
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return "<time>"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _stored() -> dict[str, Any]:
     """What the import left, by names (ids differ between the two imports)."""
     leads = {lead.pk: lead for lead in Lead.objects.all()}
     names = {pk: lead.name for pk, lead in leads.items()}
     records: dict[str, Any] = {}
     for lead in leads.values():
-        row: dict[str, Any] = {}
-        for field in Lead._meta.concrete_fields:
-            if field.primary_key:
-                continue
-            value = getattr(lead, field.attname)
-            if field.is_relation and value is not None:
-                value = str(getattr(lead, field.name))
-            row[field.attname] = _plain(value)
-        row["tags"] = sorted(lead.tags.values_list("name", flat=True))
-        row["score"] = lead.score_row.score
+        row = stored_fields(lead)
         row["lines"] = [
             (line.row, line.action, names.get(line.duplicate_of_id))
             for line in ImportLine.objects.filter(lead_id=lead.pk).order_by("id")
