@@ -327,17 +327,6 @@ def installed_triggers(conn: Any = connection) -> set[str]:
     return lead_table_triggers(conn) & set(trigger_names(conn.vendor))
 
 
-_KEPT = KeptRows(
-    names=trigger_names,
-    statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
-    rebuild_rows=lambda cursor, vendor: _rebuild(cursor, vendor),  # defined below
-    done="report summaries: triggers installed and summaries rebuilt",
-)
-ensure_triggers = _KEPT.ensure_triggers
-reinstall = _KEPT.reinstall
-rebuild = _KEPT.rebuild
-
-
 def rolled_before() -> dt.date:
     """Rows of days before this date (the first of the current local month) are folded into one per month
     (their day becomes the month's first): a report over whole months reads a row per month and group."""
@@ -415,6 +404,17 @@ def _rebuild(cursor: Any, vendor: str) -> None:
         for entry in summary.entries:
             cursor.execute(f"INSERT INTO {summary.table} ({_columns(entry)}) {_folded(entry, 'leads_lead')}")
     _compact(cursor, vendor)
+
+
+_KEPT = KeptRows(
+    names=trigger_names,
+    statements={"postgresql": _postgresql_sql, "sqlite": _sqlite_sql},
+    rebuild_rows=_rebuild,
+    done="report summaries: triggers installed and summaries rebuilt",
+)
+ensure_triggers = _KEPT.ensure_triggers
+reinstall = _KEPT.reinstall
+rebuild = _KEPT.rebuild
 
 
 def compact() -> int:
